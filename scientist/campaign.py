@@ -1,0 +1,156 @@
+"""The campaign directory: paths, atomic writes, the ledger and the archive."""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel
+
+from scientist.config import CampaignConfig, dump_config, load_config
+from scientist.errors import CampaignError
+from scientist.models import ArchiveEntry, LedgerEntry
+
+
+def atomic_write_text(path: Path, text: str) -> None:
+    """Write `text` to `path` so that readers see the old file or the new one, never half."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+            handle.write(text)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def atomic_write_json(path: Path, data: Any) -> None:
+    if isinstance(data, BaseModel):
+        text = data.model_dump_json(indent=2)
+    else:
+        text = json.dumps(data, indent=2, default=str)
+    atomic_write_text(path, text + "\n")
+
+
+def append_jsonl(path: Path, record: BaseModel | dict[str, Any]) -> None:
+    """Append one line; a single write of a full line, flushed, so lines never interleave."""
+    line = record.model_dump_json() if isinstance(record, BaseModel) else json.dumps(record)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with path.open("a", encoding="utf-8") as handle:
+        handle.write(line + "\n")
+        handle.flush()
+        os.fsync(handle.fileno())
+
+
+def read_jsonl(path: Path) -> Iterator[dict[str, Any]]:
+    """Yield each complete JSON line; a torn last line (a crash mid-write) is skipped."""
+    if not path.exists():
+        return
+    with path.open(encoding="utf-8") as handle:
+        for line in handle:
+            line = line.strip()
+            if not line:
+                continue
+            try:
+                yield json.loads(line)
+            except json.JSONDecodeError:
+                continue
+
+
+class Campaign:
+    """A campaign directory (see DESIGN.md, "Campaign directory")."""
+
+    CONFIG = "campaign.toml"
+
+    def __init__(self, root: Path, config: CampaignConfig) -> None:
+        self.root = root
+        self.config = config
+
+    # ------------------------------------------------------------------ lifecycle
+    @classmethod
+    def create(cls, root: Path, config: CampaignConfig) -> Campaign:
+        root = Path(root)
+        if (root / cls.CONFIG).exists():
+            raise CampaignError(
+                f"{root} already holds a campaign", hint=f"resume it: scientist resume {root}"
+            )
+        root.mkdir(parents=True, exist_ok=True)
+        config = config.model_copy(update={"campaign_dir": root.resolve()})
+        atomic_write_text(root / cls.CONFIG, dump_config(config))
+        return cls(root, config)
+
+    @classmethod
+    def open(cls, root: Path) -> Campaign:
+        root = Path(root)
+        if not (root / cls.CONFIG).is_file():
+            raise CampaignError(
+                f"{root} is not a campaign directory (no {cls.CONFIG})",
+                hint="start one with: scientist run --template NAME",
+            )
+        return cls(root, load_config(root / cls.CONFIG))
+
+    @property
+    def name(self) -> str:
+        return self.config.name or self.root.name
+
+    # ------------------------------------------------------------------ paths
+    @property
+    def checkpoints(self) -> Path:
+        return self.root / "checkpoints.sqlite"
+
+    @property
+    def ledger_path(self) -> Path:
+        return self.root / "ledger.jsonl"
+
+    @property
+    def archive_path(self) -> Path:
+        return self.root / "archive.jsonl"
+
+    @property
+    def report_path(self) -> Path:
+        return self.root / "report.md"
+
+    @property
+    def stop_file(self) -> Path:
+        return self.root / "STOP"
+
+    def idea_dir(self, idea_id: str) -> Path:
+        return self.root / "ideas" / idea_id
+
+    def run_dir(self, idea_id: str, index: int) -> Path:
+        return self.idea_dir(idea_id) / "runs" / f"run_{index}"
+
+    def paper_dir(self, idea_id: str) -> Path:
+        return self.idea_dir(idea_id) / "paper"
+
+    def reviews_dir(self, idea_id: str) -> Path:
+        return self.idea_dir(idea_id) / "reviews"
+
+    # ------------------------------------------------------------------ ledger
+    def record_call(self, entry: LedgerEntry) -> None:
+        append_jsonl(self.ledger_path, entry)
+
+    def ledger(self) -> list[LedgerEntry]:
+        return [LedgerEntry.model_validate(row) for row in read_jsonl(self.ledger_path)]
+
+    def spent_usd(self) -> float:
+        return sum(entry.usage.cost_usd for entry in self.ledger())
+
+    # ------------------------------------------------------------------ archive
+    def record_idea(self, entry: ArchiveEntry) -> None:
+        """Append the idea's latest state; the last line for an id wins."""
+        append_jsonl(self.archive_path, entry)
+
+    def archive(self) -> list[ArchiveEntry]:
+        latest: dict[str, ArchiveEntry] = {}
+        for row in read_jsonl(self.archive_path):
+            entry = ArchiveEntry.model_validate(row)
+            latest[entry.id] = entry
+        return list(latest.values())

@@ -1,0 +1,67 @@
+"""The `scientist` command line."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+
+from scientist import __version__
+from scientist.config import dump_config, load_config
+from scientist.errors import ScientistError
+
+app = typer.Typer(
+    name="scientist",
+    help="Automated research campaigns: ideas, sandboxed experiments, papers, reviews.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+config_app = typer.Typer(help="Show and check campaign configuration.", no_args_is_help=True)
+app.add_typer(config_app, name="config")
+
+err_console = Console(stderr=True, soft_wrap=True)
+
+
+def _version(value: bool) -> None:
+    if value:
+        typer.echo(f"scientist {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def root(
+    version: Annotated[
+        bool, typer.Option("--version", callback=_version, is_eager=True, help="Print version.")
+    ] = False,
+) -> None:
+    """scientist: automated research campaigns."""
+
+
+@config_app.command("show")
+def config_show(
+    file: Annotated[Path | None, typer.Argument(help="campaign TOML file")] = None,
+    template: Annotated[str | None, typer.Option(help="override: the experiment pack")] = None,
+) -> None:
+    """Print the resolved configuration (file + overrides) as TOML."""
+    overrides = {"template": template}
+    if file is None and template is None:
+        overrides["template"] = "merge"
+    typer.echo(dump_config(load_config(file, overrides)), nl=False)
+
+
+def main() -> None:
+    """Entry point: user errors become one clear line and exit code 2, never a traceback."""
+    try:
+        app()
+    except ScientistError as exc:
+        err_console.print(f"[bold red]error:[/] {exc.message}", highlight=False)
+        if exc.hint:
+            err_console.print(f"  hint: {exc.hint}", highlight=False)
+        sys.exit(exc.exit_code)
+    except KeyboardInterrupt:
+        err_console.print("interrupted")
+        sys.exit(130)

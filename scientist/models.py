@@ -1,0 +1,226 @@
+"""Domain records shared by every part of scientist (pydantic at the boundaries)."""
+
+from __future__ import annotations
+
+import re
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+RunStatus = Literal["ok", "error", "timeout", "oom", "infra"]
+IdeaStatus = Literal["proposed", "selected", "running", "done", "failed"]
+NoveltyStatus = Literal["novel", "not_novel", "unchecked"]
+Decision = Literal["accept", "reject"]
+Role = Literal["ideas", "code", "write", "review"]
+
+
+def utc_now() -> str:
+    return datetime.now(UTC).isoformat(timespec="seconds")
+
+
+class Record(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+# --------------------------------------------------------------------------- sandbox
+
+
+class RunSpec(Record):
+    """What to run in a sandbox. Limits are enforced outside the experiment code."""
+
+    workspace: Path
+    argv: list[str] = Field(min_length=1)
+    timeout_s: float = Field(default=600, gt=0)
+    cpus: float = Field(default=1.0, gt=0)
+    memory_mb: int = Field(default=4096, ge=64)
+    pids: int = Field(default=256, ge=8)
+    gpus: list[int] = Field(default_factory=list, description="device ids pinned to this run")
+    env: dict[str, str] = Field(default_factory=dict, description="explicit variables to set")
+    env_allowlist: list[str] = Field(default_factory=list, description="host variables to pass")
+    network: bool = False
+    output_subdir: str = Field(default="out", description="workspace-relative dir copied back")
+    labels: dict[str, str] = Field(default_factory=dict)
+
+
+class RunResult(Record):
+    """What came back from a sandbox run."""
+
+    exit_code: int | None
+    status: RunStatus
+    stdout_tail: str = ""
+    stderr_tail: str = ""
+    duration_s: float = 0.0
+    output_dir: Path | None = None
+    backend: str = ""
+    network_isolated: bool = True
+    message: str = ""
+
+    @property
+    def ok(self) -> bool:
+        return self.status == "ok"
+
+
+# --------------------------------------------------------------------------- experiments
+
+
+class MetricSummary(Record):
+    mean: float
+    std: float = 0.0
+    values: list[float] = Field(min_length=1)
+
+
+class FinalInfo(BaseModel):
+    """`final_info.json` written by a pack's experiment.py (extra keys are kept)."""
+
+    model_config = ConfigDict(extra="allow")
+
+    metrics: dict[str, MetricSummary] = Field(min_length=1)
+    config: dict[str, Any] = Field(default_factory=dict)
+    seeds: list[int] = Field(min_length=1)
+    runtime_s: float = Field(ge=0)
+
+
+class ExperimentRun(Record):
+    """One run of an idea's experiment (run_0 of a campaign is the pack baseline)."""
+
+    idea_id: str
+    index: int = Field(ge=0)
+    result: RunResult
+    final_info: FinalInfo | None = None
+    run_dir: Path
+    code_dir: Path | None = None
+    overrides: dict[str, Any] = Field(default_factory=dict)
+
+    def metric(self, name: str) -> float | None:
+        if self.final_info is None or name not in self.final_info.metrics:
+            return None
+        return self.final_info.metrics[name].mean
+
+
+# --------------------------------------------------------------------------- ideas
+
+_SLUG = re.compile(r"^[a-z0-9][a-z0-9_]{0,63}$")
+
+
+class Idea(Record):
+    """A research idea. `overrides` is the pack configuration it proposes (offline path)."""
+
+    name: str = Field(description="short snake_case identifier")
+    title: str
+    hypothesis: str
+    plan: str = Field(description="the experiment plan, in a few sentences")
+    interestingness: int = Field(default=5, ge=1, le=10)
+    feasibility: int = Field(default=5, ge=1, le=10)
+    novelty: int = Field(default=5, ge=1, le=10)
+    overrides: dict[str, Any] = Field(default_factory=dict)
+    parents: list[str] = Field(default_factory=list)
+    generation: int = Field(default=0, ge=0)
+    origin: Literal["seed", "llm", "offline"] = "offline"
+    novelty_status: NoveltyStatus = "unchecked"
+
+    @field_validator("name")
+    @classmethod
+    def _slug(cls, value: str) -> str:
+        value = re.sub(r"[^a-z0-9_]+", "_", value.strip().lower()).strip("_")
+        if not _SLUG.match(value):
+            raise ValueError("name must be a short snake_case identifier")
+        return value
+
+
+class ArchiveEntry(Record):
+    """An idea's line in `archive.jsonl`: status and scores (the evolutionary archive)."""
+
+    id: str
+    idea: Idea
+    status: IdeaStatus = "proposed"
+    metric: float | None = None
+    baseline_metric: float | None = None
+    improvement: float | None = Field(default=None, description="signed by the metric's goal")
+    review_score: float | None = None
+    decision: Decision | None = None
+    weaknesses: list[str] = Field(default_factory=list)
+    runs: int = 0
+    error: str = ""
+    updated: str = Field(default_factory=utc_now)
+
+    @property
+    def fitness(self) -> tuple[float, float]:
+        """Review score first (once reviewed), metric improvement breaks ties."""
+        review = self.review_score if self.review_score is not None else float("-inf")
+        improvement = self.improvement if self.improvement is not None else float("-inf")
+        return (review, improvement)
+
+
+# --------------------------------------------------------------------------- papers & reviews
+
+
+class Paper(Record):
+    idea_id: str
+    tex_path: Path
+    pdf_path: Path | None = None
+    compiled: bool = False
+    pages: int | None = None
+    unsourced_numbers: list[str] = Field(default_factory=list)
+    skipped_citations: list[str] = Field(default_factory=list)
+    compile_rounds: int = 0
+    errors: list[str] = Field(default_factory=list)
+
+
+class Review(Record):
+    """One reviewer's filled form (reviews/form.toml)."""
+
+    summary: str
+    strengths: list[str]
+    weaknesses: list[str]
+    questions: list[str] = Field(default_factory=list)
+    limitations: list[str] = Field(default_factory=list)
+    ethical_concerns: bool = False
+    originality: int = Field(ge=1, le=4)
+    quality: int = Field(ge=1, le=4)
+    clarity: int = Field(ge=1, le=4)
+    significance: int = Field(ge=1, le=4)
+    soundness: int = Field(ge=1, le=4)
+    presentation: int = Field(ge=1, le=4)
+    contribution: int = Field(ge=1, le=4)
+    overall: int = Field(ge=1, le=10)
+    confidence: int = Field(ge=1, le=5)
+    decision: Decision
+
+
+class MetaReview(Record):
+    """The area chair's aggregate; `decision` is calibrated on the ensemble's mean overall."""
+
+    summary: str
+    strengths: list[str]
+    weaknesses: list[str]
+    overall: float = Field(ge=1, le=10)
+    overall_std: float = 0.0
+    decision: Decision
+    threshold: float
+    n_reviews: int = Field(ge=1)
+    reviewer: str = Field(description="'rubric' or the models that reviewed")
+
+
+# --------------------------------------------------------------------------- costs
+
+
+class Usage(Record):
+    input_tokens: int = 0
+    output_tokens: int = 0
+    cost_usd: float = 0.0
+    priced: bool = Field(default=True, description="False when the model has no known price")
+
+
+class LedgerEntry(Record):
+    """One model call, as appended to `ledger.jsonl`."""
+
+    call_id: str
+    role: str
+    model: str
+    usage: Usage
+    latency_s: float
+    ok: bool = True
+    error: str = ""
+    time: str = Field(default_factory=utc_now)
