@@ -121,6 +121,11 @@ class Campaign:
     def stop_file(self) -> Path:
         return self.root / "STOP"
 
+    @property
+    def baseline_dir(self) -> Path:
+        """run_0: the pack's baseline, run once per campaign."""
+        return self.root / "baseline" / "run_0"
+
     def idea_dir(self, idea_id: str) -> Path:
         return self.root / "ideas" / idea_id
 

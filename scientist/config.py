@@ -39,9 +39,7 @@ class ModelsConfig(Section):
 
     @property
     def offline(self) -> bool:
-        return all(
-            self.for_role(role) == ["none"] for role in ("ideas", "code", "write", "review")
-        )
+        return all(self.for_role(role) == ["none"] for role in ("ideas", "code", "write", "review"))
 
 
 class SandboxConfig(Section):
@@ -118,7 +116,9 @@ def set_dotted(data: dict[str, Any], dotted: str, value: Any) -> None:
     node[leaf] = value
 
 
-def load_config(path: Path | None = None, overrides: dict[str, Any] | None = None) -> CampaignConfig:
+def load_config(
+    path: Path | None = None, overrides: dict[str, Any] | None = None
+) -> CampaignConfig:
     """Read `path` (TOML), apply dotted-key `overrides` (None values are ignored), validate."""
     data: dict[str, Any] = {}
     source = "config"

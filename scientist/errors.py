@@ -69,5 +69,9 @@ class BudgetExceeded(ScientistError):
     """A call would pass the campaign's `budget_usd`; raised before the call is made."""
 
 
+class LiteratureUnavailable(ScientistError):
+    """The literature service cannot be reached and nothing is cached for the query."""
+
+
 class LatexError(ScientistError):
     """A paper could not be compiled."""

@@ -41,6 +41,7 @@ class RunSpec(Record):
     env_allowlist: list[str] = Field(default_factory=list, description="host variables to pass")
     network: bool = False
     output_subdir: str = Field(default="out", description="workspace-relative dir copied back")
+    output_dir: Path | None = Field(default=None, description="host dir the outputs land in")
     labels: dict[str, str] = Field(default_factory=dict)
 
 
