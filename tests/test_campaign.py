@@ -1,0 +1,81 @@
+import json
+from pathlib import Path
+
+import pytest
+
+from scientist.campaign import Campaign, append_jsonl, atomic_write_json, read_jsonl
+from scientist.config import CampaignConfig
+from scientist.errors import CampaignError
+from scientist.models import ArchiveEntry, Idea, LedgerEntry, Usage
+
+
+def idea(name: str) -> Idea:
+    return Idea(name=name, title=name.title(), hypothesis="h", plan="p")
+
+
+def test_create_then_open(tmp_path: Path) -> None:
+    root = tmp_path / "c1"
+    created = Campaign.create(root, CampaignConfig(template="merge", max_ideas=4))
+    opened = Campaign.open(root)
+    assert opened.config.max_ideas == 4
+    assert opened.config.campaign_dir == root.resolve()
+    assert created.run_dir("a", 2) == root / "ideas" / "a" / "runs" / "run_2"
+    with pytest.raises(CampaignError, match="already holds a campaign"):
+        Campaign.create(root, CampaignConfig(template="merge"))
+
+
+def test_open_missing_is_a_clear_error(tmp_path: Path) -> None:
+    with pytest.raises(CampaignError, match="not a campaign directory"):
+        Campaign.open(tmp_path)
+
+
+def test_atomic_write_leaves_no_temp_files(tmp_path: Path) -> None:
+    target = tmp_path / "deep" / "x.json"
+    atomic_write_json(target, {"a": 1})
+    atomic_write_json(target, idea("first"))
+    assert json.loads(target.read_text())["name"] == "first"
+    assert [p.name for p in target.parent.iterdir()] == ["x.json"]
+
+
+def test_read_jsonl_skips_a_torn_last_line(tmp_path: Path) -> None:
+    path = tmp_path / "log.jsonl"
+    append_jsonl(path, {"n": 1})
+    with path.open("a") as handle:
+        handle.write('{"n": 2, "trunc')
+    assert list(read_jsonl(path)) == [{"n": 1}]
+
+
+def test_archive_keeps_the_latest_state_per_idea(tmp_path: Path) -> None:
+    campaign = Campaign.create(tmp_path / "c", CampaignConfig(template="merge"))
+    campaign.record_idea(ArchiveEntry(id="0_a", idea=idea("a")))
+    campaign.record_idea(ArchiveEntry(id="0_b", idea=idea("b")))
+    campaign.record_idea(ArchiveEntry(id="0_a", idea=idea("a"), status="done", metric=0.5))
+    archive = {entry.id: entry for entry in campaign.archive()}
+    assert set(archive) == {"0_a", "0_b"}
+    assert archive["0_a"].status == "done"
+    assert archive["0_a"].metric == 0.5
+
+
+def test_ledger_sums_cost(tmp_path: Path) -> None:
+    campaign = Campaign.create(tmp_path / "c", CampaignConfig(template="merge"))
+    for cost in (0.25, 0.5):
+        usage = Usage(input_tokens=10, output_tokens=5, cost_usd=cost)
+        campaign.record_call(
+            LedgerEntry(call_id="x", role="ideas", model="m", usage=usage, latency_s=0.1)
+        )
+    assert campaign.spent_usd() == pytest.approx(0.75)
+    assert len(campaign.ledger()) == 2
+
+
+def test_fitness_orders_reviewed_ideas_first() -> None:
+    reviewed = ArchiveEntry(id="r", idea=idea("r"), review_score=5.0, improvement=0.01)
+    unreviewed = ArchiveEntry(id="u", idea=idea("u"), improvement=0.5)
+    better_metric = ArchiveEntry(id="m", idea=idea("m"), review_score=5.0, improvement=0.2)
+    ranked = sorted([reviewed, unreviewed, better_metric], key=lambda e: e.fitness, reverse=True)
+    assert [e.id for e in ranked] == ["m", "r", "u"]
+
+
+def test_idea_names_are_normalised() -> None:
+    assert idea("Wider Population!").name == "wider_population"
+    with pytest.raises(ValueError):
+        idea("!!!")

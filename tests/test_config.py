@@ -1,0 +1,65 @@
+from pathlib import Path
+
+import pytest
+
+from scientist.config import CampaignConfig, dump_config, load_config, set_dotted
+from scientist.errors import ConfigError
+
+
+def write(tmp_path: Path, text: str) -> Path:
+    path = tmp_path / "campaign.toml"
+    path.write_text(text)
+    return path
+
+
+def test_file_then_overrides(tmp_path: Path) -> None:
+    path = write(tmp_path, 'template = "merge"\nmax_ideas = 5\n[models]\ndefault = "openai:x"\n')
+    config = load_config(path, {"max_ideas": 2, "models.review": "anthropic:y", "smoke": None})
+    assert config.template == "merge"
+    assert config.max_ideas == 2
+    assert config.models.for_role("review") == ["anthropic:y"]
+    assert config.models.for_role("ideas") == ["openai:x"]
+    assert config.smoke is False
+
+
+def test_model_pool_and_offline() -> None:
+    config = CampaignConfig(template="merge")
+    assert config.models.offline
+    config.models.code = ["openai:a", "anthropic:b"]
+    assert config.models.for_role("code") == ["openai:a", "anthropic:b"]
+    assert not config.models.offline
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ('template = "merge"\nmax_ideas = 0\n', "field 'max_ideas'"),
+        ('template = "merge"\nmax_idea = 3\n', "unknown field 'max_idea'"),
+        ("max_ideas = 3\n", "field 'template' is required"),
+        ('template = "merge"\n[sandbox]\nkind = "vm"\n', "field 'sandbox.kind'"),
+        ('template = "merge"\nseeds = [1, 1]\n', "seeds must be distinct"),
+        ("template = \n", "is not valid TOML"),
+    ],
+)
+def test_bad_files_name_the_field(tmp_path: Path, text: str, expected: str) -> None:
+    with pytest.raises(ConfigError) as caught:
+        load_config(write(tmp_path, text))
+    assert expected in str(caught.value)
+    assert "\n" not in str(caught.value)
+
+
+def test_missing_file(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match="does not exist"):
+        load_config(tmp_path / "nope.toml")
+
+
+def test_dump_round_trips(tmp_path: Path) -> None:
+    config = CampaignConfig(template="namm", budget_usd=1.5, seeds=[3, 4])
+    again = load_config(write(tmp_path, dump_config(config)))
+    assert again == config
+
+
+def test_set_dotted_refuses_to_descend_into_a_value() -> None:
+    data = {"models": "openai:x"}
+    with pytest.raises(ConfigError, match="not a table"):
+        set_dotted(data, "models.default", "y")
