@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hashlib
+import json
 import tomllib
 from pathlib import Path
 from typing import Any, Literal
@@ -9,6 +11,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from scientist.errors import TemplateError
+from scientist.models import FinalInfo, Idea
 
 TEMPLATES_ROOT = Path(__file__).resolve().parent.parent / "templates"
 
@@ -79,6 +82,68 @@ class Template(BaseModel):
     def name(self) -> str:
         return self.manifest.name
 
+    @property
+    def metric(self) -> Metric:
+        return self.manifest.metric
+
+    def seed_ideas(self) -> list[Idea]:
+        """The pack's `seed_ideas.json`, validated; an absent file means no seeds."""
+        path = self.root / "seed_ideas.json"
+        if not path.is_file():
+            return []
+        try:
+            rows = json.loads(path.read_text(encoding="utf-8"))
+        except json.JSONDecodeError as exc:
+            raise TemplateError(f"{path} is not valid JSON: {exc}") from None
+        if not isinstance(rows, list):
+            raise TemplateError(f"{path}: expected a list of ideas")
+        ideas = []
+        for index, row in enumerate(rows):
+            try:
+                idea = Idea.model_validate({"origin": "seed", **row})
+            except ValidationError as exc:
+                raise TemplateError(f"{path}: idea {index}: {_first_error(exc)}") from None
+            ideas.append(idea)
+        return ideas
+
+    def content_hash(self) -> str:
+        """A digest of every file in the pack: equal hashes mean an identical pack."""
+        digest = hashlib.sha256()
+        for path in sorted(self.root.rglob("*")):
+            if path.is_file() and "__pycache__" not in path.parts:
+                digest.update(str(path.relative_to(self.root)).encode())
+                digest.update(path.read_bytes())
+        return digest.hexdigest()[:16]
+
+    def read_final_info(self, path: Path) -> FinalInfo:
+        """Validate a run's `final_info.json`: FinalInfo, with the pack's metric present."""
+        if not path.is_file():
+            raise TemplateError(f"{path} was not written by {self.manifest.entrypoint}")
+        try:
+            info = FinalInfo.model_validate_json(path.read_text(encoding="utf-8"))
+        except ValidationError as exc:
+            raise TemplateError(f"{path}: {_first_error(exc)}") from None
+        if self.metric.name not in info.metrics:
+            raise TemplateError(
+                f"{path}: metric '{self.metric.name}' (from template.toml) is missing",
+                hint=f"metrics present: {', '.join(sorted(info.metrics))}",
+            )
+        return info
+
+
+def _first_error(exc: ValidationError) -> str:
+    first = exc.errors()[0]
+    field = ".".join(str(p) for p in first["loc"]) or "(root)"
+    return f"field '{field}': {first['msg']}"
+
+
+def list_templates(root: Path = TEMPLATES_ROOT) -> list[Template]:
+    """Every pack under `root` that loads; a broken pack raises with its file and field."""
+    if not root.is_dir():
+        return []
+    packs = [p for p in sorted(root.iterdir()) if (p / "template.toml").is_file()]
+    return [load_template(str(p)) for p in packs]
+
 
 def resolve_template_dir(name_or_path: str) -> Path:
     candidate = Path(name_or_path)
@@ -102,9 +167,7 @@ def load_template(name_or_path: str) -> Template:
     except tomllib.TOMLDecodeError as exc:
         raise TemplateError(f"{manifest_path} is not valid TOML: {exc}") from None
     except ValidationError as exc:
-        first = exc.errors()[0]
-        field = ".".join(str(p) for p in first["loc"])
-        raise TemplateError(f"{manifest_path}: field '{field}': {first['msg']}") from None
+        raise TemplateError(f"{manifest_path}: {_first_error(exc)}") from None
     for script in (manifest.entrypoint, manifest.plot):
         if not (root / script).is_file():
             raise TemplateError(f"{manifest_path}: '{script}' does not exist in {root}")
