@@ -1,0 +1,134 @@
+"""Adaptive-branching tree search (AB-MCTS, via treequest) over scored states.
+
+The search is generic: each *arm* is a function `draft(parent) -> (state, score)` with the
+score in [0, 1]. `draft(None)` goes wider (a fresh attempt from scratch); `draft(state)`
+goes deeper (improves or repairs that state). With several arms, typically one per model,
+AB-MCTS also learns which arm to ask: Thompson sampling over each arm's observed scores.
+`search_code.py` builds the arms for experiment code from the research loop's functions.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import Counter
+from collections.abc import Callable, Iterator, Mapping
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from typing import Generic, Literal, TypeVar
+
+import numpy as np
+
+from scientist.errors import ConfigError
+
+S = TypeVar("S")
+Draft = Callable[[S | None], tuple[S, float]]
+Algorithm = Literal["abmcts-a", "abmcts-m"]
+
+
+@dataclass(frozen=True)
+class SearchNode(Generic[S]):
+    """One expansion: the state an arm produced, its score, and where it hangs in the tree."""
+
+    index: int
+    state: S
+    score: float
+    arm: str
+    parent: int | None = None
+
+
+@dataclass
+class SearchOutcome(Generic[S]):
+    """Every node in expansion order; `best` is the highest-scoring one (earliest on ties)."""
+
+    nodes: list[SearchNode[S]] = field(default_factory=list)
+
+    @property
+    def best(self) -> SearchNode[S]:
+        if not self.nodes:
+            raise ValueError("the search expanded no nodes")
+        return max(self.nodes, key=lambda node: (node.score, -node.index))
+
+    def expansions_by_arm(self) -> dict[str, int]:
+        return dict(Counter(node.arm for node in self.nodes))
+
+    def depth_of(self, node: SearchNode[S]) -> int:
+        """1 for a fresh draft, 2 for its refinement, ..."""
+        depth = 1
+        while node.parent is not None:
+            node = self.nodes[node.parent]
+            depth += 1
+        return depth
+
+
+def _make_algorithm(algorithm: Algorithm):
+    import treequest
+
+    if algorithm == "abmcts-a":
+        return treequest.ABMCTSA()
+    if algorithm == "abmcts-m":
+        try:
+            return treequest.ABMCTSM()
+        except ImportError:
+            raise ConfigError(
+                "the abmcts-m search needs jax, numpyro and pymc",
+                hint="pip install 'treequest[abmcts-m]==0.3.3', or use abmcts-a",
+            ) from None
+    raise ConfigError(f"unknown search algorithm '{algorithm}': use abmcts-a or abmcts-m")
+
+
+@contextmanager
+def _seeded_numpy(seed: int) -> Iterator[None]:
+    """treequest samples from numpy's global generator: seed it, then restore the caller's."""
+    saved = np.random.get_state()
+    np.random.seed(seed)
+    try:
+        yield
+    finally:
+        np.random.set_state(saved)
+
+
+def _checked(score: float, arm: str) -> float:
+    if not (math.isfinite(score) and 0.0 <= score <= 1.0):
+        raise ValueError(f"arm '{arm}' returned score {score!r}; scores must lie in [0, 1]")
+    return float(score)
+
+
+def tree_search(
+    arms: Mapping[str, Draft[S]],
+    budget: int,
+    *,
+    parallel: int = 1,
+    algorithm: Algorithm = "abmcts-a",
+    seed: int = 0,
+) -> SearchOutcome[S]:
+    """Expand `budget` nodes with AB-MCTS and return them all.
+
+    With `parallel > 1`, up to that many expansions are chosen at once (treequest's
+    `ask_batch`) and their drafts run in threads, so the arms must be thread-safe.
+    Exceptions raised by an arm propagate (after the running batch finishes).
+    """
+    if not arms:
+        raise ConfigError("tree search needs at least one arm (a model in the 'code' role)")
+    if budget < 1 or parallel < 1:
+        raise ConfigError("tree search needs budget >= 1 and parallel >= 1")
+    searcher = _make_algorithm(algorithm)
+    actions = list(arms)
+    outcome: SearchOutcome[S] = SearchOutcome()
+    with _seeded_numpy(seed), ThreadPoolExecutor(max_workers=parallel) as pool:
+        tree = searcher.init_tree()
+        while len(outcome.nodes) < budget:
+            batch = min(parallel, budget - len(outcome.nodes))
+            tree, trials = searcher.ask_batch(tree, batch, actions)
+            futures = [pool.submit(arms[trial.action], trial.parent_state) for trial in trials]
+            results = [future.result() for future in futures]
+            for trial, (state, score) in zip(trials, results, strict=True):
+                score = _checked(score, trial.action)
+                tree = searcher.tell(tree, trial.trial_id, (state, score))
+                # Every tell adds one node, so our index equals treequest's expand_idx
+                # (the root is -1).
+                parent = trial.node_to_expand if trial.node_to_expand >= 0 else None
+                outcome.nodes.append(
+                    SearchNode(len(outcome.nodes), state, score, trial.action, parent)
+                )
+    return outcome
