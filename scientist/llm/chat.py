@@ -1,0 +1,117 @@
+"""`ProviderChatModel`: one provider made into a `ChatModel` with retries, repair and cost."""
+
+from __future__ import annotations
+
+import random
+import time
+import uuid
+from collections.abc import Iterable
+
+from pydantic import BaseModel
+
+from scientist.errors import LLMFormatError
+from scientist.llm.base import (
+    DEFAULT_MAX_TOKENS,
+    Completion,
+    Message,
+    MessageLike,
+    Provider,
+    Reply,
+    as_messages,
+)
+from scientist.llm.budget import CallMeter
+from scientist.llm.pricing import PriceTable
+from scientist.llm.retry import RetryPolicy, call_with_retries
+from scientist.llm.structured import parse_as, repair_messages
+
+
+def new_call_id() -> str:
+    return uuid.uuid4().hex[:16]
+
+
+class ProviderChatModel:
+    """Answers through `provider`: transient failures are retried with backoff, output
+    that fails the schema is sent back with the error up to `format_retries` times."""
+
+    def __init__(
+        self,
+        name: str,
+        provider: Provider,
+        *,
+        prices: PriceTable | None = None,
+        retry: RetryPolicy | None = None,
+        format_retries: int = 2,
+        rng: random.Random | None = None,
+    ) -> None:
+        self.name = name
+        self.provider = provider
+        self.prices = prices or PriceTable()
+        self.retry = retry or RetryPolicy()
+        self.format_retries = format_retries
+        self._rng = rng or random.Random()
+
+    def complete(
+        self,
+        messages: Iterable[MessageLike],
+        schema: type[BaseModel] | None = None,
+        *,
+        temperature: float | None = None,
+        max_tokens: int | None = None,
+        meter: CallMeter | None = None,
+        call_id: str | None = None,
+    ) -> Completion:
+        """Answer `messages`; `meter` (optional) collects usage and enforces a budget."""
+        meter = meter or CallMeter()
+        conversation = as_messages(messages)
+        limit = max_tokens or DEFAULT_MAX_TOKENS
+        started = time.perf_counter()
+        reply = self._request(conversation, schema, temperature, limit, meter)
+        parsed = None
+        if schema is not None:
+            for attempt in range(self.format_retries + 1):
+                try:
+                    parsed = parse_as(reply.text, schema)
+                    break
+                except ValueError as exc:
+                    if attempt == self.format_retries:
+                        raise LLMFormatError(
+                            f"{self.name} gave no valid {schema.__name__} after "
+                            f"{attempt + 1} attempts: {exc}",
+                            raw_text=reply.text,
+                        ) from None
+                    conversation = repair_messages(conversation, reply.text, str(exc))
+                    reply = self._request(conversation, schema, temperature, limit, meter)
+        return Completion(
+            text=reply.text,
+            parsed=parsed,
+            usage=meter.usage,
+            model=self.name,
+            latency_s=time.perf_counter() - started,
+            call_id=call_id or new_call_id(),
+        )
+
+    def _request(
+        self,
+        messages: list[Message],
+        schema: type[BaseModel] | None,
+        temperature: float | None,
+        max_tokens: int,
+        meter: CallMeter,
+    ) -> Reply:
+        prompt_chars = sum(len(message.content) for message in messages)
+        if schema is not None:
+            prompt_chars += len(str(schema.model_json_schema()))
+        estimate = self.prices.worst_case_usd(self.name, prompt_chars, max_tokens)
+
+        def attempt() -> Reply:
+            with meter.request(self.name, estimate) as record:
+                reply = self.provider.send(
+                    messages, schema, temperature=temperature, max_tokens=max_tokens
+                )
+                record(self.prices.usage(self.name, reply.input_tokens, reply.output_tokens))
+                return reply
+
+        return call_with_retries(attempt, self.retry, describe=self.name, rng=self._rng)
+
+    def close(self) -> None:
+        self.provider.close()

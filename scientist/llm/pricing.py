@@ -1,0 +1,75 @@
+"""Token prices (USD per 1M tokens) and the cost of a call.
+
+The table ships in `prices.toml`; `models.prices` in a campaign config overrides or
+extends it, keyed by the full spec (`openai:gpt-4o`) or the bare model name (`gpt-4o`).
+"""
+
+from __future__ import annotations
+
+import tomllib
+from functools import cache
+from pathlib import Path
+
+from scientist.models import Usage
+
+PRICES_FILE = Path(__file__).with_name("prices.toml")
+CHARS_PER_TOKEN = 3.0  # conservative: estimates err towards more tokens
+
+Price = tuple[float, float]
+
+
+@cache
+def shipped_prices() -> dict[str, Price]:
+    """The shipped table as `provider:model -> (input, output)`."""
+    table = tomllib.loads(PRICES_FILE.read_text(encoding="utf-8"))
+    return {
+        f"{provider}:{model}": (float(price[0]), float(price[1]))
+        for provider, models in table.items()
+        for model, price in models.items()
+    }
+
+
+def estimate_tokens(text_chars: int) -> int:
+    """A worst-case token count for `text_chars` characters of prompt."""
+    return int(text_chars / CHARS_PER_TOKEN) + 1
+
+
+class PriceTable:
+    """Looks up a model spec's price: exact name first, then the longest dated prefix."""
+
+    def __init__(self, overrides: dict[str, Price] | None = None) -> None:
+        self._prices = dict(shipped_prices())
+        for key, (input_price, output_price) in (overrides or {}).items():
+            self._prices[key] = (float(input_price), float(output_price))
+
+    def price(self, spec: str) -> Price | None:
+        _, _, bare = spec.partition(":")
+        for name in (spec, bare) if bare else (spec,):
+            if name in self._prices:
+                return self._prices[name]
+        candidates = [
+            key
+            for key in self._prices
+            if any(name.startswith(key + "-") for name in (spec, bare) if name)
+        ]
+        return self._prices[max(candidates, key=len)] if candidates else None
+
+    def usage(self, spec: str, input_tokens: int, output_tokens: int) -> Usage:
+        price = self.price(spec)
+        if price is None:
+            return Usage(input_tokens=input_tokens, output_tokens=output_tokens, priced=False)
+        cost = (input_tokens * price[0] + output_tokens * price[1]) / 1_000_000
+        return Usage(input_tokens=input_tokens, output_tokens=output_tokens, cost_usd=cost)
+
+    def worst_case_usd(self, spec: str, prompt_chars: int, max_tokens: int) -> float:
+        """The most a request can cost: estimated prompt tokens plus all of `max_tokens`."""
+        return self.usage(spec, estimate_tokens(prompt_chars), max_tokens).cost_usd
+
+
+def add_usage(total: Usage, more: Usage) -> Usage:
+    return Usage(
+        input_tokens=total.input_tokens + more.input_tokens,
+        output_tokens=total.output_tokens + more.output_tokens,
+        cost_usd=total.cost_usd + more.cost_usd,
+        priced=total.priced and more.priced,
+    )

@@ -1,0 +1,1 @@
+"""Backends behind `ChatModel`: each turns a conversation into one provider request."""

@@ -1,0 +1,81 @@
+"""`anthropic:<model>`: the official anthropic SDK, messages API.
+
+Structured output goes through a forced tool whose `input_schema` is the schema's JSON
+Schema; the tool call's input is the answer. System messages become the `system`
+parameter. `ANTHROPIC_BASE_URL` or config `models.base_url` point it at another server.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+
+import anthropic
+from pydantic import BaseModel
+
+from scientist.errors import ConfigError
+from scientist.llm.base import Message, Reply
+from scientist.llm.providers.errors import translate
+from scientist.llm.structured import json_schema, schema_name
+
+LOCAL_SERVER_KEY = "not-needed"
+
+
+class AnthropicProvider:
+    def __init__(self, model: str, *, base_url: str | None = None, timeout_s: float = 120) -> None:
+        base_url = base_url or os.environ.get("ANTHROPIC_BASE_URL") or None
+        api_key = os.environ.get("ANTHROPIC_API_KEY")
+        if not api_key:
+            if base_url is None:
+                raise ConfigError(
+                    f"anthropic:{model} needs an API key: ANTHROPIC_API_KEY is not set",
+                    hint="export ANTHROPIC_API_KEY=... (or use --llm none for the offline mode)",
+                )
+            api_key = LOCAL_SERVER_KEY
+        self.model = model
+        self.client = anthropic.Anthropic(
+            api_key=api_key, base_url=base_url, timeout=timeout_s, max_retries=0
+        )
+
+    def send(
+        self,
+        messages: list[Message],
+        schema: type[BaseModel] | None,
+        *,
+        temperature: float | None,
+        max_tokens: int,
+    ) -> Reply:
+        system = "\n\n".join(m.content for m in messages if m.role == "system")
+        turns = [{"role": m.role, "content": m.content} for m in messages if m.role != "system"]
+        options: dict = {}
+        if system:
+            options["system"] = system
+        if temperature is not None:
+            options["extra_body"] = {"temperature": temperature}
+        if schema is not None:
+            tool = schema_name(schema)
+            options["tools"] = [
+                {
+                    "name": tool,
+                    "description": f"Record the answer as a {schema.__name__} object.",
+                    "input_schema": json_schema(schema),
+                }
+            ]
+            options["tool_choice"] = {"type": "tool", "name": tool}
+        try:
+            response = self.client.messages.create(
+                model=self.model, max_tokens=max_tokens, messages=turns, **options
+            )
+        except anthropic.AnthropicError as exc:
+            raise translate(exc, anthropic, f"anthropic:{self.model}") from exc
+        tool_inputs = [block.input for block in response.content if block.type == "tool_use"]
+        texts = [block.text for block in response.content if block.type == "text"]
+        text = json.dumps(tool_inputs[0]) if tool_inputs else "".join(texts)
+        return Reply(
+            text=text,
+            input_tokens=response.usage.input_tokens,
+            output_tokens=response.usage.output_tokens,
+        )
+
+    def close(self) -> None:
+        self.client.close()

@@ -1,0 +1,89 @@
+"""`openai:<model>`: the official openai SDK, chat completions API.
+
+Works for OpenAI and any OpenAI-compatible server (vLLM, Ollama, llama.cpp) through
+`base_url` (config `models.base_url` or `OPENAI_BASE_URL`). Structured output uses the
+native `response_format`: a strict JSON schema when the schema allows it, else JSON mode
+with the schema in a system message; the caller validates either way.
+"""
+
+from __future__ import annotations
+
+import os
+
+import openai
+from pydantic import BaseModel
+
+from scientist.errors import ConfigError, LLMProviderError
+from scientist.llm.base import Message, Reply
+from scientist.llm.providers.errors import translate
+from scientist.llm.structured import schema_name, strict_json_schema, with_instructions
+
+LOCAL_SERVER_KEY = "not-needed"  # local OpenAI-compatible servers ignore the key
+
+
+class OpenAIProvider:
+    def __init__(
+        self,
+        model: str,
+        *,
+        base_url: str | None = None,
+        timeout_s: float = 120,
+        api_key: str | None = None,
+    ) -> None:
+        base_url = base_url or os.environ.get("OPENAI_BASE_URL") or None
+        api_key = api_key or os.environ.get("OPENAI_API_KEY")
+        if not api_key:
+            if base_url is None:
+                raise ConfigError(
+                    f"openai:{model} needs an API key: OPENAI_API_KEY is not set",
+                    hint="export OPENAI_API_KEY=... (or use --llm none for the offline mode)",
+                )
+            api_key = LOCAL_SERVER_KEY
+        self.model = model
+        self.client = openai.OpenAI(
+            api_key=api_key, base_url=base_url, timeout=timeout_s, max_retries=0
+        )
+
+    def send(
+        self,
+        messages: list[Message],
+        schema: type[BaseModel] | None,
+        *,
+        temperature: float | None,
+        max_tokens: int,
+    ) -> Reply:
+        options: dict = {"max_tokens": max_tokens}
+        if temperature is not None:
+            options["temperature"] = temperature
+        if schema is not None:
+            strict = strict_json_schema(schema)
+            if strict is None:
+                messages = with_instructions(messages, schema)
+                options["response_format"] = {"type": "json_object"}
+            else:
+                options["response_format"] = {
+                    "type": "json_schema",
+                    "json_schema": {"name": schema_name(schema), "schema": strict, "strict": True},
+                }
+        try:
+            response = self.client.chat.completions.create(
+                model=self.model,
+                messages=[message.model_dump() for message in messages],
+                **options,
+            )
+        except openai.OpenAIError as exc:
+            raise translate(exc, openai, f"openai:{self.model}") from exc
+        if not response.choices:
+            raise LLMProviderError(f"openai:{self.model} returned no choices")
+        message = response.choices[0].message
+        if getattr(message, "refusal", None):
+            raise LLMProviderError(f"openai:{self.model} refused: {message.refusal}")
+        usage = response.usage
+        return Reply(
+            text=message.content or "",
+            input_tokens=usage.prompt_tokens if usage else 0,
+            output_tokens=usage.completion_tokens if usage else 0,
+        )
+
+    def close(self) -> None:
+        self.client.close()

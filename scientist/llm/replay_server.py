@@ -1,0 +1,258 @@
+"""An in-process HTTP server that replays scripted answers over real provider wire formats.
+
+It speaks OpenAI chat completions (`POST .../chat/completions`) and Anthropic messages
+(`POST .../messages`), with usage fields, so the real `openai` and `anthropic` SDK
+clients run against it unchanged. The `scripted:` provider and the tests both use it.
+
+Script format: a JSON list of entries, each one answer.
+
+    [
+      {"json": {"name": "wider_net", "title": "..."}},          # content = the JSON text
+      {"text": "plain answer", "match": "Reflect"},             # picked by the user message
+      {"status": 429, "headers": {"retry-after": "1"}},         # an error response
+      {"text": "...", "usage": {"input_tokens": 10, "output_tokens": 3}}
+    ]
+
+- `text` or `json`: the answer. Anthropic requests that force a tool get a `tool_use`
+  block when the answer is a JSON object, else a text block.
+- `match` (optional): a substring, or a regular expression, searched in the last user
+  message; a request takes the first unused entry whose `match` fits, else the first
+  unused entry without `match`. Each entry answers once.
+- `status` + `headers` (optional): answer with that HTTP error instead; `error` sets its
+  message.
+- `usage` (optional): token counts; by default about 4 characters per token.
+
+A request that finds no entry gets HTTP 400 "replay script exhausted", which the client
+raises as `LLMProviderError`. `requests` records every request body (never headers, so
+never keys).
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import threading
+import uuid
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, model_validator
+
+
+class ScriptUsage(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    input_tokens: int = Field(ge=0)
+    output_tokens: int = Field(ge=0)
+
+
+class ScriptEntry(BaseModel):
+    """One scripted answer (see the module docstring)."""
+
+    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+
+    text: str | None = None
+    json_value: Any = Field(default=None, alias="json")
+    match: str | None = None
+    status: int | None = Field(default=None, ge=400, le=599)
+    headers: dict[str, str] = Field(default_factory=dict)
+    error: str = "scripted error"
+    usage: ScriptUsage | None = None
+
+    @model_validator(mode="after")
+    def _one_answer(self) -> ScriptEntry:
+        answers = (self.text is not None) + (self.json_value is not None)
+        if self.status is None and answers != 1:
+            raise ValueError("an entry needs exactly one of 'text' or 'json' (or a 'status')")
+        return self
+
+    @property
+    def content(self) -> str:
+        return self.text if self.text is not None else json.dumps(self.json_value)
+
+    def matches(self, text: str) -> bool:
+        if self.match is None:
+            return False
+        if self.match in text:
+            return True
+        try:
+            return re.search(self.match, text) is not None
+        except re.error:
+            return False
+
+
+ENTRIES = TypeAdapter(list[ScriptEntry])
+
+
+def load_script(path: Path) -> list[ScriptEntry]:
+    return ENTRIES.validate_json(Path(path).read_bytes())
+
+
+def _last_user_text(body: dict[str, Any]) -> str:
+    for message in reversed(body.get("messages", [])):
+        if message.get("role") == "user":
+            content = message.get("content", "")
+            if isinstance(content, list):
+                return " ".join(str(part.get("text", "")) for part in content)
+            return str(content)
+    return ""
+
+
+def _tokens(text: str) -> int:
+    return max(len(text) // 4, 1)
+
+
+class ReplayServer:
+    """Serves scripted entries on 127.0.0.1; use as a context manager or `start`/`close`."""
+
+    def __init__(self, entries: list[ScriptEntry | dict[str, Any]] | None = None) -> None:
+        self._entries: list[ScriptEntry] = []
+        self._used: list[bool] = []
+        self._lock = threading.Lock()
+        self.requests: list[dict[str, Any]] = []
+        self._httpd = ThreadingHTTPServer(("127.0.0.1", 0), _handler_for(self))
+        self._httpd.daemon_threads = True
+        self._thread = threading.Thread(target=self._httpd.serve_forever, daemon=True)
+        self.load(entries or [])
+
+    @property
+    def url(self) -> str:
+        """The server root; OpenAI clients want `url + "/v1"`, Anthropic clients `url`."""
+        host, port = self._httpd.server_address[:2]
+        return f"http://{host}:{port}"
+
+    def load(self, entries: list[ScriptEntry | dict[str, Any]]) -> None:
+        """Append entries to the script."""
+        with self._lock:
+            for entry in entries:
+                parsed = entry if isinstance(entry, ScriptEntry) else ScriptEntry(**entry)
+                self._entries.append(parsed)
+                self._used.append(False)
+
+    @property
+    def remaining(self) -> int:
+        return self._used.count(False)
+
+    def take(self, user_text: str) -> ScriptEntry | None:
+        with self._lock:
+            unused = [i for i, used in enumerate(self._used) if not used]
+            matched = [i for i in unused if self._entries[i].matches(user_text)]
+            plain = [i for i in unused if self._entries[i].match is None]
+            chosen = (matched or plain or [None])[0]
+            if chosen is None:
+                return None
+            self._used[chosen] = True
+            return self._entries[chosen]
+
+    def start(self) -> ReplayServer:
+        self._thread.start()
+        return self
+
+    def close(self) -> None:
+        self._httpd.shutdown()
+        self._httpd.server_close()
+
+    def __enter__(self) -> ReplayServer:
+        return self.start()
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
+
+def _handler_for(server: ReplayServer) -> type[BaseHTTPRequestHandler]:
+    class Handler(BaseHTTPRequestHandler):
+        def log_message(self, format: str, *args: Any) -> None:
+            """Silent: tests and the scripted provider have no use for access logs."""
+
+        def do_POST(self) -> None:
+            length = int(self.headers.get("content-length", 0))
+            body = json.loads(self.rfile.read(length) or b"{}")
+            anthropic_wire = self.path.rstrip("/").endswith("/messages")
+            if not anthropic_wire and not self.path.rstrip("/").endswith("/chat/completions"):
+                self._send(404, _error(anthropic_wire, f"no route {self.path}"))
+                return
+            server.requests.append({"path": self.path, "body": body})
+            user_text = _last_user_text(body)
+            entry = server.take(user_text)
+            if entry is None:
+                message = f"replay script exhausted: no unused entry for {user_text[:80]!r}"
+                self._send(400, _error(anthropic_wire, message))
+            elif entry.status is not None:
+                self._send(entry.status, _error(anthropic_wire, entry.error), entry.headers)
+            elif anthropic_wire:
+                self._send(200, _anthropic_reply(body, entry))
+            else:
+                self._send(200, _openai_reply(body, entry))
+
+        def _send(self, status: int, payload: dict, headers: dict[str, str] | None = None):
+            data = json.dumps(payload).encode()
+            self.send_response(status)
+            self.send_header("content-type", "application/json")
+            self.send_header("content-length", str(len(data)))
+            for key, value in (headers or {}).items():
+                self.send_header(key, value)
+            self.end_headers()
+            self.wfile.write(data)
+
+    return Handler
+
+
+def _usage(body: dict[str, Any], entry: ScriptEntry) -> tuple[int, int]:
+    if entry.usage is not None:
+        return entry.usage.input_tokens, entry.usage.output_tokens
+    return _tokens(json.dumps(body.get("messages", []))), _tokens(entry.content)
+
+
+def _error(anthropic_wire: bool, message: str) -> dict[str, Any]:
+    if anthropic_wire:
+        return {"type": "error", "error": {"type": "api_error", "message": message}}
+    return {"error": {"message": message, "type": "replay_error", "code": None}}
+
+
+def _openai_reply(body: dict[str, Any], entry: ScriptEntry) -> dict[str, Any]:
+    prompt, completion = _usage(body, entry)
+    return {
+        "id": f"chatcmpl-{uuid.uuid4().hex[:12]}",
+        "object": "chat.completion",
+        "created": 0,
+        "model": body.get("model", "scripted"),
+        "choices": [
+            {
+                "index": 0,
+                "message": {"role": "assistant", "content": entry.content},
+                "finish_reason": "stop",
+            }
+        ],
+        "usage": {
+            "prompt_tokens": prompt,
+            "completion_tokens": completion,
+            "total_tokens": prompt + completion,
+        },
+    }
+
+
+def _anthropic_reply(body: dict[str, Any], entry: ScriptEntry) -> dict[str, Any]:
+    prompt, completion = _usage(body, entry)
+    forced = (body.get("tool_choice") or {}).get("name")
+    answer = entry.json_value
+    if answer is None and entry.text is not None:
+        try:
+            answer = json.loads(entry.text)
+        except json.JSONDecodeError:
+            answer = None
+    if forced and isinstance(answer, dict):
+        block = {"type": "tool_use", "id": f"toolu_{uuid.uuid4().hex[:12]}", "name": forced}
+        content, stop = [{**block, "input": answer}], "tool_use"
+    else:
+        content, stop = [{"type": "text", "text": entry.content}], "end_turn"
+    return {
+        "id": f"msg_{uuid.uuid4().hex[:12]}",
+        "type": "message",
+        "role": "assistant",
+        "model": body.get("model", "scripted"),
+        "content": content,
+        "stop_reason": stop,
+        "stop_sequence": None,
+        "usage": {"input_tokens": prompt, "output_tokens": completion},
+    }

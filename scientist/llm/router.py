@@ -1,0 +1,152 @@
+"""`LLM`: the one object the rest of scientist calls (`open_llm`).
+
+It routes a role to its model (a pool when the role lists several), enforces the budget,
+writes every call to the campaign ledger, and learns from rewards.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterable
+
+from pydantic import BaseModel
+
+from scientist.campaign import Campaign
+from scientist.config import ModelsConfig
+from scientist.errors import ConfigError, LLMError
+from scientist.llm.base import Completion, MessageLike
+from scientist.llm.budget import Budget, CallMeter
+from scientist.llm.chat import ProviderChatModel, new_call_id
+from scientist.llm.factory import is_offline, open_chat_model
+from scientist.llm.pool import ModelPool, ModelStats
+from scientist.llm.retry import RetryPolicy
+from scientist.models import LedgerEntry
+
+ROLES = ("ideas", "code", "write", "review")
+
+
+class LLM:
+    def __init__(
+        self,
+        config: ModelsConfig,
+        *,
+        campaign: Campaign | None = None,
+        budget_usd: float | None = None,
+        seed: int | None = None,
+        retry: RetryPolicy | None = None,
+    ) -> None:
+        self.config = config
+        self.campaign = campaign
+        spent = campaign.spent_usd() if campaign is not None else 0.0
+        self.budget = Budget(budget_usd, spent)
+        self.pool = ModelPool(campaign.root / "pool.json" if campaign else None, seed=seed)
+        self._models: dict[str, ProviderChatModel] = {}
+        specs = {spec for role in ROLES for spec in config.for_role(role)}
+        for spec in sorted(specs - {"none"}):
+            self._models[spec] = open_chat_model(spec, config, retry=retry, seed=seed)
+
+    @property
+    def offline(self) -> bool:
+        return all(self.is_offline(role) for role in ROLES)
+
+    def is_offline(self, role: str) -> bool:
+        return is_offline(self._specs(role))
+
+    def _specs(self, role: str) -> list[str]:
+        """The role's models; a role outside ROLES (e.g. a CLI check) uses the default."""
+        return self.config.for_role(role if role in ROLES else "default")
+
+    def complete(
+        self,
+        role: str,
+        messages: Iterable[MessageLike],
+        schema: type[BaseModel] | None = None,
+        temperature: float | None = None,
+        max_tokens: int | None = None,
+    ) -> Completion:
+        """Ask `role`'s model; raises BudgetExceeded before a call that could pass the budget."""
+        specs = [spec for spec in self._specs(role) if not is_offline(spec)]
+        if not specs:
+            raise ConfigError(
+                f"role '{role}' has no model (it is 'none')",
+                hint="use the offline strategy when llm.is_offline(role)",
+            )
+        spec = self.pool.choose(role, specs)
+        model = self._models[spec]
+        call_id = new_call_id()
+        meter = CallMeter(self.budget)
+        started = time.perf_counter()
+        try:
+            completion = model.complete(
+                messages,
+                schema,
+                temperature=temperature,
+                max_tokens=max_tokens,
+                meter=meter,
+                call_id=call_id,
+            )
+        except Exception as exc:
+            if meter.requests:
+                self._record(call_id, role, spec, meter, started, error=exc)
+            if isinstance(exc, LLMError):
+                self.pool.record_failure(role, spec, meter.usage.cost_usd)
+            raise
+        self._record(call_id, role, spec, meter, started)
+        self.pool.record_call(call_id, role, spec, meter.usage.cost_usd)
+        return completion
+
+    def reward(self, call_id: str, success: bool) -> None:
+        """Credit (or debit) the model that made `call_id`; unknown ids are ignored."""
+        self.pool.reward(call_id, success)
+
+    def stats(self) -> list[ModelStats]:
+        return self.pool.stats()
+
+    @property
+    def spent_usd(self) -> float:
+        return self.budget.spent_usd
+
+    def close(self) -> None:
+        for model in self._models.values():
+            model.close()
+
+    def __enter__(self) -> LLM:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
+    def _record(
+        self,
+        call_id: str,
+        role: str,
+        spec: str,
+        meter: CallMeter,
+        started: float,
+        error: Exception | None = None,
+    ) -> None:
+        if self.campaign is None:
+            return
+        self.campaign.record_call(
+            LedgerEntry(
+                call_id=call_id,
+                role=role,
+                model=spec,
+                usage=meter.usage,
+                latency_s=time.perf_counter() - started,
+                ok=error is None,
+                error="" if error is None else f"{type(error).__name__}: {error}"[:500],
+            )
+        )
+
+
+def open_llm(
+    config: ModelsConfig,
+    *,
+    campaign: Campaign | None = None,
+    budget_usd: float | None = None,
+    seed: int | None = None,
+    retry: RetryPolicy | None = None,
+) -> LLM:
+    """The LLM facade for a campaign (or a standalone use when `campaign` is None)."""
+    return LLM(config, campaign=campaign, budget_usd=budget_usd, seed=seed, retry=retry)

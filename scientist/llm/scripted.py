@@ -1,0 +1,48 @@
+"""`scripted:<file>`: replay recorded answers through the real openai client.
+
+The provider starts a `ReplayServer` on 127.0.0.1 serving the file's entries (format in
+`scientist.llm.replay_server`) and drives an `OpenAIProvider` against it through
+`base_url`, so scripted campaigns exercise the same request, retry, repair and cost code
+as real ones. A script that runs out raises `LLMProviderError`.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic import BaseModel, ValidationError
+
+from scientist.errors import ConfigError
+from scientist.llm.base import Message, Reply
+from scientist.llm.providers.openai import OpenAIProvider
+from scientist.llm.replay_server import ReplayServer, load_script
+
+
+class ScriptedProvider:
+    def __init__(self, script: Path, *, timeout_s: float = 30) -> None:
+        script = Path(script)
+        try:
+            entries = load_script(script)
+        except FileNotFoundError:
+            raise ConfigError(f"scripted model: {script} does not exist") from None
+        except ValidationError as exc:
+            raise ConfigError(f"scripted model: {script} is not a valid script: {exc}") from None
+        self.model = f"scripted:{script}"
+        self.server = ReplayServer(entries).start()
+        self._client = OpenAIProvider(
+            "scripted", base_url=f"{self.server.url}/v1", timeout_s=timeout_s, api_key="scripted"
+        )
+
+    def send(
+        self,
+        messages: list[Message],
+        schema: type[BaseModel] | None,
+        *,
+        temperature: float | None,
+        max_tokens: int,
+    ) -> Reply:
+        return self._client.send(messages, schema, temperature=temperature, max_tokens=max_tokens)
+
+    def close(self) -> None:
+        self._client.close()
+        self.server.close()
