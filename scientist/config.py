@@ -51,6 +51,9 @@ class SandboxConfig(Section):
     gpus: list[int] = Field(default_factory=list, description="GPU ids runs may use")
     image: str | None = None
     ray_address: str | None = None
+    ray_node_backend: Literal["local", "docker"] = Field(
+        default="local", description="the backend each Ray task runs its spec with"
+    )
 
 
 class WriteupConfig(Section):
