@@ -1,0 +1,153 @@
+"""The LLM reviewer: one review with reflection rounds, and the area chair's prose.
+
+Prompts live in `scientist/prompts/review/`; the form, guidelines and few-shot examples come
+from `reviews/`. Scores are validated by `Review` (the LLM layer repairs malformed JSON).
+"""
+
+from __future__ import annotations
+
+import json
+import statistics
+from collections.abc import Sequence
+from functools import cache
+from pathlib import Path
+from string import Template
+from typing import Any, Protocol
+
+from pydantic import BaseModel
+
+from scientist.llm.base import Completion, Message
+from scientist.models import Review
+from scientist.review.form import load_examples, load_form, load_guidelines
+from scientist.review.meta import TOP_POINTS, AreaChairNotes, ReviewRecord, calibrated_decision
+from scientist.review.pdf import PdfText
+
+PROMPTS = Path(__file__).resolve().parents[1] / "prompts" / "review"
+ROLE = "review"
+
+
+class ReviewLLM(Protocol):
+    """The part of the LLM layer (`scientist.llm.open_llm`) the reviewers use."""
+
+    def complete(
+        self,
+        role: str,
+        messages: Sequence[Message],
+        schema: type[BaseModel] | None = None,
+        *,
+        temperature: float | None = None,
+        max_tokens: int | None = None,
+    ) -> Completion: ...
+
+    def reward(self, call_id: str, success: bool) -> Any: ...
+
+    def is_offline(self, role: str) -> bool: ...
+
+
+@cache
+def _prompt(name: str) -> Template:
+    return Template((PROMPTS / f"{name}.md").read_text(encoding="utf-8"))
+
+
+@cache
+def reviewer_system_prompt() -> str:
+    """Guidelines, the form and the few-shot examples, from `reviews/`."""
+    examples = "\n\n".join(
+        f"### Example {i}: the paper\n\n{example.paper}\n\n### Example {i}: the review\n\n"
+        f"```json\n{example.review.model_dump_json(indent=2)}\n```"
+        for i, example in enumerate(load_examples(), start=1)
+    )
+    return _prompt("reviewer").substitute(
+        guidelines=load_guidelines(), form=load_form().render(), examples=examples
+    )
+
+
+def paper_prompt(pdf: PdfText) -> str:
+    truncated = " The text was cut at its end to fit the prompt." if pdf.truncated else ""
+    return _prompt("paper").substitute(pages=pdf.pages, truncated=truncated, text=pdf.text)
+
+
+def ensemble_temperatures(members: int, low: float = 0.5, high: float = 1.0) -> list[float]:
+    """Evenly spread sampling temperatures, so ensemble members disagree for real."""
+    if members == 1:
+        return [round((low + high) / 2, 3)]
+    return [round(low + (high - low) * k / (members - 1), 3) for k in range(members)]
+
+
+def llm_review(
+    llm: ReviewLLM, pdf: PdfText, *, temperature: float, reflections: int
+) -> ReviewRecord:
+    """One reviewer: a first review, then up to `reflections` rounds revisiting it.
+
+    Reflection stops early when a round returns the review unchanged.
+    """
+    messages = [
+        Message(role="system", content=reviewer_system_prompt()),
+        Message(role="user", content=paper_prompt(pdf)),
+    ]
+    completion = llm.complete(ROLE, messages, schema=Review, temperature=temperature)
+    llm.reward(completion.call_id, True)
+    review: Review = completion.parsed
+    models = [completion.model]
+    rounds = 0
+    for round_number in range(1, reflections + 1):
+        messages += [
+            Message(role="assistant", content=review.model_dump_json(indent=2)),
+            Message(
+                role="user",
+                content=_prompt("reflection").substitute(round=round_number, rounds=reflections),
+            ),
+        ]
+        completion = llm.complete(ROLE, messages, schema=Review, temperature=temperature)
+        llm.reward(completion.call_id, True)
+        models.append(completion.model)
+        rounds = round_number
+        if completion.parsed == review:
+            break
+        review = completion.parsed
+    return ReviewRecord(
+        reviewer="+".join(dict.fromkeys(models)),
+        score=review.overall,
+        temperature=temperature,
+        reflections=rounds,
+        review=review,
+    )
+
+
+def _review_block(k: int, record: ReviewRecord) -> str:
+    review = record.review
+    body = {
+        "overall": review.overall,
+        "confidence": review.confidence,
+        "summary": review.summary,
+        "strengths": review.strengths,
+        "weaknesses": review.weaknesses,
+    }
+    return f"### Review {k} ({record.reviewer})\n\n```json\n{json.dumps(body, indent=2)}\n```"
+
+
+def area_chair_notes(
+    llm: ReviewLLM, records: list[ReviewRecord], *, threshold: float
+) -> AreaChairNotes:
+    """The meta-review prose, written knowing the computed outcome."""
+    scores = [record.score for record in records]
+    mean = statistics.fmean(scores)
+    std = statistics.stdev(scores) if len(scores) > 1 else 0.0
+    prompt = _prompt("area_chair").substitute(
+        mean=f"{mean:.2f}",
+        std=f"{std:.2f}",
+        threshold=f"{threshold:g}",
+        decision=calibrated_decision(mean, threshold),
+        reviews="\n\n".join(_review_block(k, r) for k, r in enumerate(records, start=1)),
+        top=TOP_POINTS,
+    )
+    completion = llm.complete(
+        ROLE, [Message(role="user", content=prompt)], schema=AreaChairNotes, temperature=0.2
+    )
+    llm.reward(completion.call_id, True)
+    notes: AreaChairNotes = completion.parsed
+    return AreaChairNotes(
+        summary=notes.summary,
+        strengths=notes.strengths[:TOP_POINTS],
+        weaknesses=notes.weaknesses[:TOP_POINTS],
+    )

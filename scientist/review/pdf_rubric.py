@@ -1,0 +1,90 @@
+"""The rubric reviewer for a bare PDF: only what the text shows (no runs, no results files).
+
+Weaker evidence than `rubric.review_evidence`, so the review says so and its confidence is 1.
+"""
+
+from __future__ import annotations
+
+import re
+
+from pydantic import BaseModel, ConfigDict
+
+from scientist.models import Review
+from scientist.review.pdf import PdfText
+from scientist.review.rubric import RubricReview
+
+PDF_ONLY_NOTE = (
+    "Reviewed from PDF-level evidence only (text, pages, captions, references): "
+    "no runs or results files were available, so effect sizes could not be checked."
+)
+_SEEDS = re.compile(r"\b(\d+|three|five|ten)\s+(?:random\s+)?seeds\b", re.IGNORECASE)
+_WORDS = {"three": 3, "five": 5, "ten": 10}
+
+
+class PdfSignals(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    pages: int
+    chars: int
+    figures: int
+    tables: int
+    references: bool
+    spread: bool
+    seeds: int
+    baseline: bool
+
+
+def pdf_signals(pdf: PdfText) -> PdfSignals:
+    text = pdf.text
+    seeds = [int(_WORDS.get(m.lower(), m)) for m in _SEEDS.findall(text)]
+    return PdfSignals(
+        pages=pdf.pages,
+        chars=len(text),
+        figures=len(set(re.findall(r"\bFig(?:ure|\.)\s*(\d+)\s*[:.]", text))),
+        tables=len(set(re.findall(r"\bTable\s*(\d+)\s*[:.]", text))),
+        references=bool(re.search(r"^\s*(References|Bibliography)\s*$", text, re.MULTILINE)),
+        spread=bool(re.search(r"±|\\pm|\bstd\b|standard deviation|confidence interval", text)),
+        seeds=max(seeds, default=0),
+        baseline=bool(re.search(r"\bbaselines?\b", text, re.IGNORECASE)),
+    )
+
+
+def review_pdf_signals(signals: PdfSignals, *, page_limit: int, threshold: float) -> RubricReview:
+    """Score the form from what the PDF text shows; at most 7 points of 10."""
+    checks = [
+        (signals.chars >= 2000, 1.0, f"{signals.pages} pages of extractable text", "little text"),
+        (signals.baseline, 0.75, "compares against a baseline", "mentions no baseline"),
+        (signals.spread, 1.0, "reports a spread (± / std / CI)", "reports no spread over seeds"),
+        (signals.seeds >= 3, 1.0, f"states {signals.seeds} seeds", "does not state 3+ seeds"),
+        (signals.figures > 0, 0.5, f"{signals.figures} captioned figure(s)", "has no figures"),
+        (signals.tables > 0, 0.5, f"{signals.tables} captioned table(s)", "has no tables"),
+        (signals.references, 0.75, "has a references section", "has no references section"),
+        (
+            signals.pages <= page_limit,
+            0.5,
+            f"fits the {page_limit}-page limit",
+            f"has {signals.pages} pages, over the {page_limit}-page limit",
+        ),
+    ]
+    score = 1.0 + sum(points for met, points, _, _ in checks if met)
+    strengths = [f"The paper {good}." for met, _, good, _ in checks if met]
+    weaknesses = [f"The paper {bad}." for met, _, _, bad in checks if not met]
+    rigour = 1 + sum([signals.baseline, signals.spread, signals.seeds >= 3])
+    form = 1 + sum([signals.figures > 0 or signals.tables > 0, signals.references])
+    review = Review(
+        summary=PDF_ONLY_NOTE,
+        strengths=strengths,
+        weaknesses=weaknesses,
+        limitations=[PDF_ONLY_NOTE],
+        originality=2,
+        quality=rigour,
+        clarity=form,
+        significance=2,
+        soundness=rigour,
+        presentation=min(4, form + (signals.pages <= page_limit)),
+        contribution=2,
+        overall=int(score + 0.5),
+        confidence=1,
+        decision="accept" if score >= threshold else "reject",
+    )
+    return RubricReview(review=review, score=score)

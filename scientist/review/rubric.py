@@ -1,0 +1,215 @@
+"""The rubric reviewer: fills the review form from evidence alone, deterministically.
+
+Points add up to the overall score (1 + effect + rigour + presentation + novelty, at most
+9.5): a significant improvement over the baseline is worth most, and a paper that did not
+compile can never pass. Every strength and weakness names the numbers behind it.
+"""
+
+from __future__ import annotations
+
+from pydantic import BaseModel, ConfigDict
+
+from scientist.models import Review
+from scientist.review.evidence import Comparison, Evidence
+
+NOT_COMPILED_CAP = 2.0
+
+
+class RubricReview(BaseModel):
+    """The filled form and the unrounded overall score it was rounded from."""
+
+    model_config = ConfigDict(frozen=True)
+
+    review: Review
+    score: float
+
+
+def _fmt(value: float) -> str:
+    return f"{value:.4g}"
+
+
+def _magnitude(relative: float | None) -> float:
+    if relative is None:
+        return 0.0
+    return 1.5 if relative >= 0.10 else 1.0 if relative >= 0.03 else 0.5 if relative > 0 else 0.0
+
+
+def _effect_points(comparison: Comparison | None) -> float:
+    if comparison is None or comparison.effect <= 0:
+        return 0.0
+    if comparison.significant:
+        return 2.5 + _magnitude(comparison.relative)
+    return 1.0 + 0.5 * _magnitude(comparison.relative)
+
+
+def _rigour_points(evidence: Evidence) -> float:
+    seeds = 1.0 if evidence.seeds >= 3 else 0.5 if evidence.seeds == 2 else 0.0
+    ablations = 0.5 if evidence.configs >= 2 else 0.0
+    complete = 0.5 if evidence.runs_total and not evidence.failed_runs else 0.0
+    return seeds + ablations + complete
+
+
+def _presentation_points(evidence: Evidence) -> float:
+    if not evidence.compiled:
+        return 0.0
+    traceable = (
+        0.5 if not evidence.unsourced_numbers else -min(1.0, 0.25 * len(evidence.unsourced_numbers))
+    )
+    pages = 0.25 if evidence.within_page_limit else 0.0
+    citations = 0.25 if evidence.citations else 0.0
+    return 1.0 + traceable + pages + citations
+
+
+def rubric_score(evidence: Evidence) -> float:
+    """The overall score in [1, 10] before rounding."""
+    novelty = {"novel": 0.5, "unchecked": 0.0, "not_novel": -1.0}[evidence.novelty]
+    total = (
+        1.0
+        + _effect_points(evidence.comparison)
+        + _rigour_points(evidence)
+        + _presentation_points(evidence)
+        + novelty
+    )
+    if not evidence.compiled:
+        total = min(total, NOT_COMPILED_CAP)
+    return max(1.0, min(10.0, total))
+
+
+def _comparison_sentences(evidence: Evidence) -> tuple[list[str], list[str]]:
+    c = evidence.comparison
+    if c is None:
+        return [], [
+            f"No finished run reports '{evidence.metric}' next to a baseline, so the paper "
+            "has no measured effect; run the baseline and the idea under the same seeds."
+        ]
+    change = f" ({c.relative:+.1%} relative)" if c.relative is not None else ""
+    headline = (
+        f"run_{c.run_index} reaches {evidence.metric} {_fmt(c.mean)} ± {_fmt(c.std)} "
+        f"(n={c.n}) against the baseline's {_fmt(c.baseline_mean)} ± {_fmt(c.baseline_std)} "
+        f"(n={c.baseline_n}), an effect of {c.effect:+.4g}{change} "
+        f"in the {evidence.goal} direction"
+    )
+    if c.ci_low is None or c.ci_high is None:
+        return [], [
+            f"{headline.capitalize()}, but with fewer than 2 seeds on one side no confidence "
+            "interval exists; repeat with at least 3 seeds."
+        ]
+    interval = f"the 95 % Welch interval on the effect is [{c.ci_low:.3g}, {c.ci_high:.3g}]"
+    if c.significant:
+        return [f"{headline.capitalize()}; {interval}, which excludes zero."], []
+    if c.significantly_worse:
+        return [], [f"{headline.capitalize()}; {interval}: the idea is reliably worse."]
+    return [], [
+        f"{headline.capitalize()}; {interval}, which includes zero: the difference is not "
+        "distinguishable from seed noise; add seeds or a larger intervention."
+    ]
+
+
+def _rigour_sentences(evidence: Evidence) -> tuple[list[str], list[str]]:
+    strengths: list[str] = []
+    weaknesses: list[str] = []
+    if evidence.seeds >= 3:
+        strengths.append(f"Results are averaged over {evidence.seeds} seeds with their spread.")
+    elif evidence.comparison is not None:
+        weaknesses.append(f"Only {evidence.seeds} seed(s) per run; use at least 3.")
+    if evidence.configs >= 2:
+        strengths.append(f"{evidence.configs} distinct configurations were run (ablations).")
+    else:
+        weaknesses.append(
+            f"Only {evidence.configs} configuration finished: no ablation shows which part "
+            "of the change matters."
+        )
+    if evidence.failed_runs:
+        weaknesses.append(
+            f"{len(evidence.failed_runs)} of {evidence.runs_total} runs did not finish "
+            f"({', '.join(evidence.failed_runs)})."
+        )
+    elif evidence.runs_total:
+        strengths.append(f"All {evidence.runs_total} runs finished.")
+    return strengths, weaknesses
+
+
+def _paper_sentences(evidence: Evidence) -> tuple[list[str], list[str]]:
+    strengths: list[str] = []
+    weaknesses: list[str] = []
+    if not evidence.compiled:
+        errors = "; ".join(evidence.compile_errors[:2]) or "no error recorded"
+        weaknesses.append(f"The paper did not compile ({errors}), so it cannot be read.")
+        return strengths, weaknesses
+    if evidence.unsourced_numbers:
+        shown = ", ".join(evidence.unsourced_numbers[:5])
+        weaknesses.append(
+            f"{len(evidence.unsourced_numbers)} number(s) in the text have no source in the "
+            f"results: {shown}."
+        )
+    else:
+        strengths.append("Every number in the text traces to a results file.")
+    if evidence.pages is not None and not evidence.within_page_limit:
+        weaknesses.append(f"{evidence.pages} pages, over the {evidence.page_limit}-page limit.")
+    if evidence.citations:
+        strengths.append(f"The paper cites {evidence.citations} prior works.")
+    else:
+        weaknesses.append("The paper cites no prior work; position the result in the literature.")
+    return strengths, weaknesses
+
+
+def _scale(condition_points: list[bool]) -> int:
+    """1 plus one point per condition met, capped at 4."""
+    return min(4, 1 + sum(condition_points))
+
+
+def review_evidence(evidence: Evidence, *, threshold: float) -> RubricReview:
+    """Fill the review form from `evidence`; `decision` is `score >= threshold`."""
+    c = evidence.comparison
+    positive = c is not None and c.effect > 0
+    significant = c is not None and c.significant
+    large = c is not None and c.relative is not None and c.relative >= 0.03
+    clean = evidence.compiled and not evidence.unsourced_numbers
+    complete = evidence.runs_total > 0 and not evidence.failed_runs
+    quality = _scale([positive, significant, significant and evidence.seeds >= 3])
+    soundness = _scale(
+        [evidence.seeds >= 2, evidence.seeds >= 3 and complete, evidence.configs >= 2]
+    )
+    huge = c is not None and c.relative is not None and c.relative >= 0.10
+    significance = _scale([positive, significant and large, significant and huge])
+    originality = {"novel": 3, "unchecked": 2, "not_novel": 1}[evidence.novelty]
+    clarity = _scale([evidence.compiled, clean])
+    presentation = _scale(
+        [evidence.compiled, clean, evidence.within_page_limit and evidence.citations > 0]
+    )
+    contribution = round((quality + significance + originality) / 3)
+    score = rubric_score(evidence)
+    strengths, weaknesses = [], []
+    for part in (_comparison_sentences, _rigour_sentences, _paper_sentences):
+        more_strengths, more_weaknesses = part(evidence)
+        strengths += more_strengths
+        weaknesses += more_weaknesses
+    questions = []
+    if evidence.seeds < 5:
+        questions.append("Does the effect hold with 5 or more seeds?")
+    if evidence.configs < 2:
+        questions.append("Which component of the change drives the effect?")
+    outcome = "improves on" if significant else "does not reliably improve on"
+    review = Review(
+        summary=(
+            f"The paper's best run {outcome} the baseline on {evidence.metric} "
+            f"({evidence.goal}). This review scores measured evidence only: effect size and its "
+            "interval, seeds, ablations, completed runs, compilation, traceable numbers, page "
+            "limit and citations; it does not judge the prose or the idea's depth."
+        ),
+        strengths=strengths,
+        weaknesses=weaknesses,
+        questions=questions,
+        limitations=["A rubric cannot judge novelty beyond the recorded literature check."],
+        originality=originality,
+        quality=quality,
+        clarity=clarity,
+        significance=significance,
+        soundness=soundness,
+        presentation=presentation,
+        contribution=contribution,
+        overall=max(1, min(10, int(score + 0.5))),
+        confidence=2 if c is None else _scale([evidence.seeds >= 2, evidence.seeds >= 3, complete]),
+        decision="accept" if score >= threshold else "reject",
+    )
+    return RubricReview(review=review, score=score)

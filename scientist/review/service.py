@@ -1,0 +1,149 @@
+"""Entry points: review a campaign's paper (resumable, on disk) or a bare PDF.
+
+Strategy: with no model for the `review` role (`llm` is None or offline), the rubric reviewer
+scores the evidence; otherwise an ensemble of LLM reviewers reads the PDF, reflects, and an
+area chair writes the meta-review. Either way the decision is calibrated on the mean score.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+from pydantic import ValidationError
+
+from scientist.campaign import Campaign, atomic_write_json
+from scientist.config import ReviewConfig
+from scientist.models import ExperimentRun, MetaReview, NoveltyStatus, Paper
+from scientist.review.evidence import gather_evidence
+from scientist.review.llm_reviewer import (
+    ROLE,
+    ReviewLLM,
+    area_chair_notes,
+    ensemble_temperatures,
+    llm_review,
+)
+from scientist.review.meta import ReviewRecord, aggregate
+from scientist.review.pdf import read_pdf
+from scientist.review.pdf_rubric import pdf_signals, review_pdf_signals
+from scientist.review.rubric import review_evidence
+from scientist.templates import Template
+
+DEFAULT_PAGE_LIMIT = 8
+
+
+def _load_record(path: Path) -> ReviewRecord | None:
+    try:
+        return ReviewRecord.model_validate_json(path.read_text(encoding="utf-8"))
+    except (FileNotFoundError, ValidationError):
+        return None
+
+
+def _reviews_on_disk(
+    folder: Path, count: int, make: Callable[[int], ReviewRecord]
+) -> list[ReviewRecord]:
+    """`review_<k>.json` for k < count: read when present and valid, else made and written."""
+    records = []
+    for k in range(count):
+        path = folder / f"review_{k}.json"
+        record = _load_record(path)
+        if record is None:
+            record = make(k)
+            atomic_write_json(path, record)
+        records.append(record)
+    return records
+
+
+def _novelty(campaign: Campaign, idea_id: str) -> NoveltyStatus:
+    entry = next((e for e in campaign.archive() if e.id == idea_id), None)
+    return entry.idea.novelty_status if entry else "unchecked"
+
+
+def review_paper(
+    *,
+    campaign: Campaign,
+    idea_id: str,
+    paper: Paper,
+    template: Template,
+    baseline: ExperimentRun | None,
+    runs: list[ExperimentRun],
+    llm: ReviewLLM | None = None,
+    config: ReviewConfig,
+) -> MetaReview:
+    """Review `paper`; writes `reviews/review_<k>.json` and `reviews/meta.json`.
+
+    Reviews already on disk are reused (a resumed campaign pays for none twice); a paper
+    with no PDF is reviewed by the rubric, which caps a paper that did not compile at 2.
+    """
+    folder = campaign.reviews_dir(idea_id)
+    threshold = config.accept_threshold
+    pdf_path = paper.pdf_path if paper.pdf_path and paper.pdf_path.is_file() else None
+    if llm is None or llm.is_offline(ROLE) or pdf_path is None:
+        evidence = gather_evidence(
+            paper=paper,
+            runs=runs,
+            baseline=baseline,
+            metric=template.manifest.metric.name,
+            goal=template.manifest.metric.goal,
+            page_limit=campaign.config.writeup.page_limit,
+            novelty=_novelty(campaign, idea_id),
+        )
+
+        def rubric(_: int) -> ReviewRecord:
+            scored = review_evidence(evidence, threshold=threshold)
+            return ReviewRecord(reviewer="rubric", score=scored.score, review=scored.review)
+
+        meta = aggregate(_reviews_on_disk(folder, 1, rubric), threshold=threshold)
+    else:
+        meta = _ensemble_meta(llm, pdf_path, folder, config)
+    atomic_write_json(folder / "meta.json", meta)
+    return meta
+
+
+def _ensemble_meta(
+    llm: ReviewLLM, pdf_path: Path, folder: Path, config: ReviewConfig
+) -> MetaReview:
+    """The LLM ensemble's reviews and meta-review, each reused from `folder` when present."""
+    pdf = read_pdf(pdf_path)
+    temperatures = ensemble_temperatures(config.ensemble)
+    threshold = config.accept_threshold
+    records = _reviews_on_disk(
+        folder,
+        config.ensemble,
+        lambda k: llm_review(llm, pdf, temperature=temperatures[k], reflections=config.reflections),
+    )
+    cached = _cached_meta(folder / "meta.json", len(records), threshold)
+    if cached is not None:
+        return cached
+    notes = area_chair_notes(llm, records, threshold=threshold)
+    return aggregate(records, threshold=threshold, notes=notes)
+
+
+def _cached_meta(path: Path, n_reviews: int, threshold: float) -> MetaReview | None:
+    try:
+        meta = MetaReview.model_validate_json(path.read_text(encoding="utf-8"))
+    except (FileNotFoundError, ValidationError):
+        return None
+    return meta if (meta.n_reviews, meta.threshold) == (n_reviews, threshold) else None
+
+
+def review_pdf(
+    pdf_path: Path,
+    *,
+    llm: ReviewLLM | None = None,
+    config: ReviewConfig,
+    page_limit: int = DEFAULT_PAGE_LIMIT,
+) -> tuple[MetaReview, list[ReviewRecord]]:
+    """Review any PDF (nothing written). Offline, only PDF-level evidence is available."""
+    pdf = read_pdf(pdf_path)
+    threshold = config.accept_threshold
+    if llm is None or llm.is_offline(ROLE):
+        scored = review_pdf_signals(pdf_signals(pdf), page_limit=page_limit, threshold=threshold)
+        records = [ReviewRecord(reviewer="rubric-pdf", score=scored.score, review=scored.review)]
+        return aggregate(records, threshold=threshold), records
+    records = [
+        llm_review(llm, pdf, temperature=temperature, reflections=config.reflections)
+        for temperature in ensemble_temperatures(config.ensemble)
+    ]
+    notes = area_chair_notes(llm, records, threshold=threshold)
+    return aggregate(records, threshold=threshold, notes=notes), records
