@@ -1,0 +1,1 @@
+"""Experiments: running ideas in the sandbox, editing their code, checking packs."""

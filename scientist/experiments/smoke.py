@@ -1,0 +1,60 @@
+"""The pack check every campaign starts with: manifest valid, smoke run valid, before any spend.
+
+A passing check is remembered under the cache, keyed by the pack's content hash and the
+sandbox kind, so an unchanged pack is not smoke-run again.
+"""
+
+from __future__ import annotations
+
+import tempfile
+from pathlib import Path
+
+from scientist.campaign import atomic_write_text
+from scientist.config import CampaignConfig
+from scientist.errors import TemplateError
+from scientist.experiments.runs import cache_dir, execute_run, prepare_code_dir
+from scientist.models import FinalInfo
+from scientist.sandbox import Sandbox
+from scientist.templates import Template
+
+
+def check_pack(
+    template: Template, sandbox: Sandbox, config: CampaignConfig, *, use_cache: bool = True
+) -> FinalInfo:
+    """Smoke-run the pack's baseline in `sandbox` and validate its final_info.json."""
+    marker = (
+        cache_dir()
+        / "checks"
+        / f"{template.name}-{template.content_hash()}-{config.sandbox.kind}.json"
+    )
+    if use_cache and marker.is_file():
+        return FinalInfo.model_validate_json(marker.read_text(encoding="utf-8"))
+    smoke = config.model_copy(update={"smoke": True, "seeds": config.seeds[:1]})
+    with tempfile.TemporaryDirectory(prefix="scientist-check-") as scratch:
+        root = Path(scratch)
+        run = execute_run(
+            sandbox,
+            template,
+            smoke,
+            idea_id="check",
+            index=0,
+            code_dir=prepare_code_dir(template, root / "code"),
+            run_dir=root / "run",
+            overrides={**template.manifest.baseline, "seeds": smoke.seeds},
+        )
+        if not run.result.ok or run.final_info is None:
+            tail = run.result.stderr_tail.strip().splitlines()[-3:]
+            detail = " | ".join(tail) or run.result.message or run.result.status
+            raise TemplateError(
+                f"the smoke run of pack '{template.name}' failed ({run.result.status}): {detail}",
+                hint=f"try it by hand: cd {template.root} && python "
+                f"{template.manifest.entrypoint} --out-dir /tmp/out "
+                f"{' '.join(template.manifest.smoke_args)}",
+            )
+        info = run.final_info
+    try:
+        marker.parent.mkdir(parents=True, exist_ok=True)
+        atomic_write_text(marker, info.model_dump_json())
+    except OSError:
+        pass
+    return info

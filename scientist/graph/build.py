@@ -1,0 +1,67 @@
+"""The campaign graph: baseline -> ideate -> select -> experiment* -> archive -> (loop | end).
+
+`experiment` is fanned out with `Send`, one per selected idea, so up to `max_parallel` ideas
+run side by side. Every superstep is checkpointed to `checkpoints.sqlite`; resuming means
+invoking the same thread with no input.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Iterator
+from contextlib import contextmanager
+from functools import partial
+
+from langgraph.checkpoint.sqlite import SqliteSaver
+from langgraph.graph import END, START, StateGraph
+from langgraph.graph.state import CompiledStateGraph
+from langgraph.types import Send
+
+from scientist.graph import nodes
+from scientist.graph.context import Context
+from scientist.graph.state import CampaignState, ExperimentInput, state_serializer
+
+
+def _fan_out(state: CampaignState) -> list[Send] | str:
+    if state.get("stop_reason") or not state.get("batch"):
+        return "archive"
+    entries = state["entries"]
+    return [
+        Send(
+            "experiment",
+            ExperimentInput(task=task, entry=entries[task.idea_id], baseline=state["baseline"]),
+        )
+        for task in state["batch"]
+    ]
+
+
+def _after_ideate(state: CampaignState) -> str:
+    return "archive" if state.get("stop_reason") else "select"
+
+
+def build_graph(ctx: Context, checkpointer: SqliteSaver | None = None) -> CompiledStateGraph:
+    builder = StateGraph(CampaignState)
+    builder.add_node("baseline", partial(nodes.baseline, ctx))
+    builder.add_node("ideate", partial(nodes.ideate, ctx))
+    builder.add_node("select", partial(nodes.select, ctx))
+    builder.add_node("experiment", partial(nodes.experiment, ctx))
+    builder.add_node("archive", partial(nodes.archive, ctx))
+    builder.add_edge(START, "baseline")
+    builder.add_edge("baseline", "ideate")
+    builder.add_conditional_edges("ideate", _after_ideate, ["select", "archive"])
+    builder.add_conditional_edges("select", _fan_out, ["experiment", "archive"])
+    builder.add_edge("experiment", "archive")
+    builder.add_conditional_edges(
+        "archive", partial(nodes.should_continue, ctx), {"ideate": "ideate", "end": END}
+    )
+    return builder.compile(checkpointer=checkpointer)
+
+
+@contextmanager
+def open_checkpointer(ctx: Context) -> Iterator[SqliteSaver]:
+    """The campaign's SQLite checkpointer (one connection, closed on exit)."""
+    conn = sqlite3.connect(ctx.campaign.checkpoints, check_same_thread=False)
+    try:
+        yield SqliteSaver(conn, serde=state_serializer())
+    finally:
+        conn.close()

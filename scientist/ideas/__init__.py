@@ -1,0 +1,1 @@
+"""Ideas: proposing (LLM or offline), novelty checking, and choosing what runs next."""

@@ -1,0 +1,64 @@
+"""Propose a generation of ideas, exactly once per generation even across crashes.
+
+Generation 0 is the pack's seed ideas (topped up by breeding when there are too few); later
+generations come from the code model when one is configured, else from offline breeding.
+Idea ids are `<generation>_<k>_<name>`; a generation already in `archive.jsonl` (written
+before a crash) is reused, never proposed again.
+"""
+
+from __future__ import annotations
+
+from scientist.campaign import atomic_write_text
+from scientist.graph.context import Context
+from scientist.models import ArchiveEntry, ExperimentRun, Idea
+from scientist.strategies import breed_ideas
+
+
+def propose_ideas(
+    ctx: Context,
+    archive: list[ArchiveEntry],
+    baseline: ExperimentRun,
+    generation: int,
+    wanted: int,
+) -> list[ArchiveEntry]:
+    """New `proposed` entries for `generation` (recorded in the archive and idea.json)."""
+    recorded = [e for e in ctx.campaign.archive() if e.idea.generation == generation]
+    if recorded:
+        return [e for e in recorded if e.status == "proposed"]
+    count = max(1, min(wanted, ctx.config.max_parallel))
+    ideas = ctx.template.seed_ideas()[:wanted] if generation == 0 else []
+    if len(ideas) < count:
+        ideas += _fresh(ctx, archive, baseline, generation, count - len(ideas))
+    entries = []
+    for k, idea in enumerate(ideas):
+        idea = idea.model_copy(update={"generation": generation})
+        entry = ArchiveEntry(id=f"{generation}_{k}_{idea.name}", idea=idea)
+        idea_dir = ctx.campaign.idea_dir(entry.id)
+        idea_dir.mkdir(parents=True, exist_ok=True)
+        atomic_write_text(idea_dir / "idea.json", idea.model_dump_json(indent=2))
+        entries.append(entry)
+    for entry in entries:
+        ctx.campaign.record_idea(entry)
+    return entries
+
+
+def _fresh(
+    ctx: Context,
+    archive: list[ArchiveEntry],
+    baseline: ExperimentRun,
+    generation: int,
+    count: int,
+) -> list[Idea]:
+    if ctx.uses_llm("ideas"):
+        from scientist.ideas.generate import generate_ideas
+
+        return generate_ideas(ctx, archive, baseline, count)
+    defaults = baseline.final_info.config if baseline.final_info else {}
+    return breed_ideas(
+        ctx.template.manifest,
+        archive,
+        defaults=defaults,
+        generation=generation,
+        count=count,
+        seed=sum(ctx.config.seeds),
+    )
