@@ -10,6 +10,7 @@ import typer
 from rich.console import Console
 
 from scientist import __version__
+from scientist.commands import register as register_campaign_commands
 from scientist.config import dump_config, load_config
 from scientist.errors import ScientistError
 
@@ -22,6 +23,7 @@ app = typer.Typer(
 )
 config_app = typer.Typer(help="Show and check campaign configuration.", no_args_is_help=True)
 app.add_typer(config_app, name="config")
+register_campaign_commands(app)
 
 err_console = Console(stderr=True, soft_wrap=True)
 
