@@ -1,0 +1,165 @@
+"""The ray backend: each spec runs as a Ray task, on whichever node has its resources.
+
+The task requests `num_cpus=spec.cpus` and `num_gpus=len(spec.gpus)` (Ray picks the
+devices on the node it chooses and the run sees them as CUDA_VISIBLE_DEVICES). Nodes need
+not share a filesystem: the workspace travels to the task as a tar blob, the task runs the
+spec with the local or docker backend on its node (`sandbox.ray_node_backend`), and the
+outputs travel back as a blob that is unpacked into `spec.output_dir` on the driver.
+Allowlisted variables are read on the driver; credentials never leave it.
+
+Ray starts once per process: `ray.init()` on this machine (all its CPUs, no dashboard, no
+network needed), or `ray.init(address=sandbox.ray_address)` to join a cluster whose nodes
+have scientist installed.
+"""
+
+from __future__ import annotations
+
+import io
+import logging
+import os
+import socket
+import tarfile
+import tempfile
+import threading
+from pathlib import Path
+from typing import Any
+
+import ray
+
+from scientist.config import SandboxConfig
+from scientist.errors import SandboxUnavailable
+from scientist.models import RunResult, RunSpec
+from scientist.sandbox.base import Availability, open_sandbox, register_backend
+from scientist.sandbox.common import is_secret
+
+_START_LOCK = threading.Lock()
+
+
+def pack(folder: Path) -> bytes:
+    """The folder as an uncompressed tar blob (symlinks kept as links, never followed)."""
+    buffer = io.BytesIO()
+    with tarfile.open(fileobj=buffer, mode="w") as archive:
+        archive.add(folder, arcname=".")
+    return buffer.getvalue()
+
+
+def unpack(blob: bytes, target: Path) -> None:
+    """Extract a blob into `target`; the `data` filter refuses paths and links that escape."""
+    target.mkdir(parents=True, exist_ok=True)
+    with tarfile.open(fileobj=io.BytesIO(blob), mode="r") as archive:
+        archive.extractall(target, filter="data")
+
+
+def start_ray(address: str | None) -> None:
+    """Start (or join) Ray once per process; later calls reuse the running instance."""
+    with _START_LOCK:
+        if ray.is_initialized():
+            return
+        options: dict[str, Any] = {"log_to_driver": False, "logging_level": logging.WARNING}
+        try:
+            if address:
+                ray.init(address=address, **options)
+            else:
+                ray.init(num_cpus=os.cpu_count() or 1, include_dashboard=False, **options)
+        except (ConnectionError, RuntimeError, ValueError) as exc:
+            where = f"the cluster at {address}" if address else "a local Ray instance"
+            raise SandboxUnavailable(
+                f"could not start {where}: {exc}",
+                hint="check sandbox.ray_address (or leave it unset to run Ray on this machine)",
+            ) from None
+
+
+@ray.remote
+def _run_on_node(
+    blob: bytes, spec_json: str, node_config_json: str, campaign: str | None
+) -> tuple[str, bytes | None]:
+    """Runs in a Ray worker: unpack, run with the node's backend, pack the outputs."""
+    spec = RunSpec.model_validate_json(spec_json)
+    gpu_ids = [str(int(gpu)) for gpu in ray.get_gpu_ids()]
+    with tempfile.TemporaryDirectory(prefix="scientist-ray-") as scratch:
+        workspace, outputs = Path(scratch) / "workspace", Path(scratch) / "outputs"
+        unpack(blob, workspace)
+        env = {**spec.env, "CUDA_VISIBLE_DEVICES": ",".join(gpu_ids)} if gpu_ids else spec.env
+        local_spec = spec.model_copy(
+            update={
+                "workspace": workspace,
+                "output_dir": outputs if spec.output_dir is not None else None,
+                "gpus": [int(gpu) for gpu in gpu_ids],
+                "env": env,
+            }
+        )
+        node_config = SandboxConfig.model_validate_json(node_config_json)
+        result = open_sandbox(node_config, campaign=campaign).run(local_spec)
+        returned = pack(outputs) if outputs.is_dir() else None
+        node = f"ran on {socket.gethostname()} with the {node_config.kind} backend"
+        message = "; ".join(part for part in (result.message, node) if part)
+        return result.model_copy(update={"message": message}).model_dump_json(), returned
+
+
+class RaySandbox:
+    """Runs specs as Ray tasks; limits are enforced by the node backend inside each task."""
+
+    name = "ray"
+
+    def __init__(self, config: SandboxConfig, *, campaign: str | None = None) -> None:
+        self.config = config
+        self.campaign = campaign
+        self.node_config = config.model_copy(update={"kind": config.ray_node_backend})
+
+    def check(self) -> Availability:
+        try:
+            start_ray(self.config.ray_address)
+        except SandboxUnavailable as exc:
+            return Availability(ok=False, reason=exc.message, hint=exc.hint)
+        resources = ray.cluster_resources()
+        nodes = sum(1 for node in ray.nodes() if node.get("Alive"))
+        return Availability(
+            ok=True,
+            reason=f"ray {ray.__version__}: {nodes} node(s), {resources.get('CPU', 0):g} CPUs, "
+            f"{resources.get('GPU', 0):g} GPUs; tasks run the {self.node_config.kind} backend",
+        )
+
+    def run(self, spec: RunSpec) -> RunResult:
+        if not spec.workspace.is_dir():
+            return self._infra(f"workspace {spec.workspace} is not a folder")
+        start_ray(self.config.ray_address)
+        resources = ray.cluster_resources()
+        if spec.cpus > resources.get("CPU", 0) or len(spec.gpus) > resources.get("GPU", 0):
+            return self._infra(
+                f"the run needs {spec.cpus:g} CPUs and {len(spec.gpus)} GPUs; the Ray cluster "
+                f"has {resources.get('CPU', 0):g} and {resources.get('GPU', 0):g}"
+            )
+        task = _run_on_node.options(num_cpus=spec.cpus, num_gpus=len(spec.gpus))
+        shipped = self._driver_side_env(spec)
+        node_config = self.node_config.model_dump_json()
+        try:
+            result_json, outputs = ray.get(
+                task.remote(
+                    pack(spec.workspace), shipped.model_dump_json(), node_config, self.campaign
+                )
+            )
+        except ray.exceptions.RayError as exc:
+            return self._infra(f"the Ray task failed: {exc}")
+        result = RunResult.model_validate_json(result_json)
+        if spec.output_dir is not None:
+            if outputs is not None:
+                unpack(outputs, spec.output_dir)
+            spec.output_dir.mkdir(parents=True, exist_ok=True)
+        return result.model_copy(update={"backend": self.name, "output_dir": spec.output_dir})
+
+    @staticmethod
+    def _driver_side_env(spec: RunSpec) -> RunSpec:
+        """Resolve the allowlist on the driver, so a run sees the campaign's host variables
+        wherever it lands; names that look like credentials are dropped before shipping."""
+        env = {name: os.environ[name] for name in spec.env_allowlist if name in os.environ}
+        env.update(spec.env)
+        safe = {name: value for name, value in env.items() if not is_secret(name)}
+        return spec.model_copy(update={"env": safe, "env_allowlist": []})
+
+    def _infra(self, message: str) -> RunResult:
+        return RunResult(exit_code=None, status="infra", backend=self.name, message=message)
+
+
+@register_backend("ray")
+def _open_ray(config: SandboxConfig, campaign: str | None) -> RaySandbox:
+    return RaySandbox(config, campaign=campaign)
