@@ -1,0 +1,145 @@
+"""Compile a paper with latexmk in its own attempt directory; promote only good PDFs.
+
+Each attempt writes its sources into `paper/attempts/attempt_<n>/` and builds there, on the
+host or through the sandbox. A PDF replaces `paper/paper.pdf` atomically only when the
+attempt had no fatal error, so a failed compile never touches the last good PDF, and every
+attempt's log stays on disk.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import subprocess
+import time
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from pydantic import BaseModel, Field
+from pypdf import PdfReader
+from pypdf.errors import PdfReadError
+
+from scientist.config import WriteupConfig
+from scientist.errors import LatexError
+from scientist.models import RunSpec
+from scientist.writeup.latex_log import LatexIssue, chktex_warnings, parse_log
+
+if TYPE_CHECKING:
+    from scientist.sandbox import Sandbox
+
+LATEXMK = ["latexmk", "-pdf", "-interaction=nonstopmode", "-file-line-error", "-outdir=build"]
+MAIN = "paper.tex"
+
+
+class CompileAttempt(BaseModel):
+    number: int
+    directory: Path
+    ok: bool
+    issues: list[LatexIssue] = Field(default_factory=list)
+    chktex: list[str] = Field(default_factory=list)
+    pages: int | None = None
+    duration_s: float = 0.0
+    message: str = ""
+
+    @property
+    def log_path(self) -> Path:
+        return self.directory / "build" / "paper.log"
+
+
+def _run_host(directory: Path, timeout_s: float) -> str:
+    """Run latexmk in `directory`; kill its whole process group on timeout."""
+    if shutil.which("latexmk") is None:
+        raise LatexError("latexmk is not installed", hint="install TeX Live (latexmk, pdflatex)")
+    with subprocess.Popen(
+        [*LATEXMK, MAIN],
+        cwd=directory,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        stdin=subprocess.DEVNULL,
+        start_new_session=True,
+        text=True,
+    ) as process:
+        try:
+            output, _ = process.communicate(timeout=timeout_s)
+        except subprocess.TimeoutExpired:
+            os.killpg(process.pid, signal.SIGKILL)
+            process.communicate()
+            return f"latexmk passed its time limit of {timeout_s:.0f}s"
+    return output
+
+
+def _run_sandbox(directory: Path, timeout_s: float, sandbox: Sandbox) -> str:
+    spec = RunSpec(
+        workspace=directory,
+        argv=[*LATEXMK, MAIN],
+        timeout_s=timeout_s,
+        output_subdir="build",
+        output_dir=directory / "build",
+        labels={"scientist.step": "write"},
+    )
+    result = sandbox.run(spec)
+    return f"{result.status}: {result.message}\n{result.stdout_tail}\n{result.stderr_tail}"
+
+
+def count_pages(pdf: Path) -> int | None:
+    try:
+        return len(PdfReader(pdf).pages)
+    except (OSError, PdfReadError, ValueError):
+        return None
+
+
+def promote(pdf: Path, target: Path) -> None:
+    """Copy `pdf` next to `target`, then rename over it (readers never see half a file)."""
+    temporary = target.with_name(f".{target.name}.tmp")
+    shutil.copy2(pdf, temporary)
+    os.replace(temporary, target)
+
+
+def compile_attempt(
+    paper_dir: Path,
+    number: int,
+    sources: dict[str, str],
+    assets: dict[str, Path],
+    config: WriteupConfig,
+    sandbox: Sandbox | None = None,
+) -> CompileAttempt:
+    """Build `sources` (name -> text) plus `assets` (name -> file) in attempt `number`."""
+    directory = paper_dir / "attempts" / f"attempt_{number:02d}"
+    if directory.exists():
+        shutil.rmtree(directory)
+    directory.mkdir(parents=True)
+    for name, text in sources.items():
+        (directory / name).write_text(text, encoding="utf-8")
+    for name, source in assets.items():
+        (directory / name).parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy2(source, directory / name)
+    started = time.monotonic()
+    if config.compile_in == "sandbox" and sandbox is not None:
+        output = _run_sandbox(directory, config.compile_timeout_s, sandbox)
+    else:
+        output = _run_host(directory, config.compile_timeout_s)
+    duration = time.monotonic() - started
+    (directory / "latexmk.out").write_text(output, encoding="utf-8")
+    log = directory / "build" / "paper.log"
+    issues = parse_log(log.read_text(encoding="utf-8", errors="replace")) if log.exists() else []
+    pdf = directory / "build" / "paper.pdf"
+    pages = count_pages(pdf) if pdf.exists() else None
+    fatal = [issue for issue in issues if issue.fatal]
+    ok = bool(pages) and not fatal
+    tail = output.strip().splitlines() or ["no PDF produced"]
+    message = "" if ok else str(fatal[0]) if fatal else tail[-1]
+    attempt = CompileAttempt(
+        number=number,
+        directory=directory,
+        ok=ok,
+        issues=issues,
+        chktex=chktex_warnings(directory / MAIN),
+        pages=pages,
+        duration_s=round(duration, 3),
+        message=message,
+    )
+    (directory / "attempt.json").write_text(attempt.model_dump_json(indent=2), encoding="utf-8")
+    if ok:
+        promote(pdf, paper_dir / "paper.pdf")
+    return attempt

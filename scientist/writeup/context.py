@@ -1,0 +1,107 @@
+"""Everything a writer (model or rules) needs to know about one idea's paper."""
+
+from __future__ import annotations
+
+import difflib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from pylatex.utils import escape_latex
+
+from scientist.models import ExperimentRun, Idea
+from scientist.templates import Template
+from scientist.writeup.citations import Bibliography
+from scientist.writeup.evidence import Evidence
+
+SECTIONS: list[tuple[str, str, str]] = [
+    ("abstract", "Abstract", "One paragraph: the question, what was run, the headline result."),
+    ("introduction", "Introduction", "Motivation from the pack's topic, the hypothesis, findings."),
+    ("related", "Related Work", "Place the idea among the cited works; cite only given keys."),
+    ("method", "Method", "The baseline and the change this idea makes (subsections welcome)."),
+    ("setup", "Experimental Setup", "Pack, metric, seeds, runs, configuration, compute."),
+    ("results", "Results", "The results table and figures, each number by macro."),
+    ("limitations", "Limitations", "What the evidence cannot show: scale, seeds, noise."),
+    ("conclusion", "Conclusion", "What was learned, stated no stronger than the evidence."),
+]
+
+
+@dataclass
+class Figure:
+    label: str
+    path: str
+    caption: str
+
+
+@dataclass
+class PaperContext:
+    idea: Idea
+    template: Template
+    evidence: Evidence
+    bibliography: Bibliography
+    baseline: ExperimentRun | None
+    runs: list[ExperimentRun]
+    figures: list[Figure] = field(default_factory=list)
+    diff: str = ""
+
+    @property
+    def metric(self) -> str:
+        return self.template.manifest.metric.name
+
+    @property
+    def goal(self) -> str:
+        return self.template.manifest.metric.goal
+
+    def config_sources(self) -> list[Any]:
+        """Configuration the paper may quote: run configs, overrides, the search space."""
+        manifest = self.template.manifest
+        sources: list[Any] = [self.idea.overrides, manifest.baseline, manifest.description]
+        for run in [self.baseline, *self.runs]:
+            if run is None:
+                continue
+            sources.append(run.overrides)
+            if run.final_info is not None:
+                sources += [run.final_info.config, run.final_info.seeds]
+        sources.append(
+            {
+                k: v.model_dump() if hasattr(v, "model_dump") else v
+                for k, v in self.template.manifest.search_space.items()
+            }
+        )
+        return sources
+
+    def macro_listing(self) -> str:
+        return "\n".join(f"- `\\{name}` = {value}" for name, value in self.evidence.macros.items())
+
+    def figure_listing(self) -> str:
+        return "\n".join(f"- `{f.label}`: {f.caption}" for f in self.figures) or "(none)"
+
+    def citation_listing(self) -> str:
+        entries = self.bibliography.entries
+        return "\n".join(f"- `{e.key}`: {e.title} ({e.year})" for e in entries) or "(none)"
+
+    def pack_summary(self) -> str:
+        manifest = self.template.manifest
+        return (
+            f"{manifest.title}: {manifest.description} "
+            f"Metric: {manifest.metric.name} ({manifest.metric.goal})."
+        )
+
+
+def tex(text: str) -> str:
+    """Plain text made safe for LaTeX."""
+    return escape_latex(text)
+
+
+def code_diff(template_root: Path, code_dir: Path | None) -> str:
+    """Unified diff of the idea's Python files against the pack's ('' when unchanged)."""
+    if code_dir is None or not code_dir.is_dir():
+        return ""
+    chunks: list[str] = []
+    for edited in sorted(code_dir.rglob("*.py")):
+        relative = edited.relative_to(code_dir)
+        original = template_root / relative
+        before = original.read_text(encoding="utf-8").splitlines() if original.is_file() else []
+        after = edited.read_text(encoding="utf-8").splitlines()
+        chunks += difflib.unified_diff(before, after, f"a/{relative}", f"b/{relative}", lineterm="")
+    return "\n".join(chunks)

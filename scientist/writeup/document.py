@@ -1,0 +1,108 @@
+"""Assemble `paper.tex` with pylatex: layout, sections, the results table, figures, references."""
+
+from __future__ import annotations
+
+from pylatex import Command, Document, Figure, NoEscape, Package, Section, Table, Tabular
+from pylatex.base_classes import Environment
+
+from scientist.writeup.context import SECTIONS, PaperContext, tex
+from scientist.writeup.evidence import PREFIX, Evidence, macro_stem, run_label
+
+STYLE = "scientist"
+MAX_TABLE_METRICS = 4
+
+
+class Abstract(Environment):
+    _latex_name = "abstract"
+
+
+def _cell(evidence: Evidence, stem: str) -> NoEscape:
+    mean, std = f"{stem}Mean", f"{stem}Std"
+    if not evidence.has(mean):
+        return NoEscape("--")
+    return NoEscape(f"{evidence.ref(mean)}~$\\pm$~{evidence.ref(std)}")
+
+
+def results_table(evidence: Evidence) -> Table:
+    """Baseline and runs by metric (mean $\\pm$ std), delta of the primary metric, seeds."""
+    metrics = [evidence.metric] if evidence.metric in evidence.metric_names() else []
+    metrics += [m for m in evidence.metric_names() if m != evidence.metric]
+    metrics = metrics[:MAX_TABLE_METRICS]
+    table = Table(position="t")
+    table.append(NoEscape("\\centering\\small"))
+    tabular = Tabular("l" + "c" * (len(metrics) + 2), booktabs=True)
+    header = ["", *[NoEscape(f"\\texttt{{{tex(m)}}}") for m in metrics]]
+    tabular.add_row([*header, NoEscape(f"$\\Delta$ \\texttt{{{tex(evidence.metric)}}}"), "seeds"])
+    tabular.add_hline()
+    rows = [("Baseline", "Baseline")] if evidence.baseline is not None else []
+    rows += [
+        (f"Run~\\{PREFIX}{run_label(r.index)}Index{{}}", run_label(r.index)) for r in evidence.runs
+    ]
+    for title, label in rows:
+        cells = [_cell(evidence, f"{PREFIX}{label}{macro_stem(m)}") for m in metrics]
+        delta = f"{PREFIX}{label}{macro_stem(evidence.metric)}Delta"
+        seeds = f"{PREFIX}{label}NumSeeds"
+        tabular.add_row(
+            [
+                NoEscape(title),
+                *cells,
+                NoEscape(evidence.ref(delta) if evidence.has(delta) else "--"),
+                NoEscape(evidence.ref(seeds) if evidence.has(seeds) else "--"),
+            ]
+        )
+    table.append(tabular)
+    table.add_caption(
+        NoEscape(
+            "Mean $\\pm$ standard deviation across seeds; $\\Delta$ is the difference of the "
+            "primary metric from the baseline. Generated from the runs' "
+            "\\texttt{final\\_info.json}."
+        )
+    )
+    table.append(NoEscape("\\label{tab:results}"))
+    return table
+
+
+def _figure(path: str, caption: str, label: str, two_column: bool) -> Figure:
+    figure = Figure(position="t")
+    figure.append(NoEscape("\\centering"))
+    width = "\\linewidth" if two_column else "0.7\\linewidth"
+    figure.add_image(path, width=NoEscape(width))
+    figure.add_caption(NoEscape(tex(caption)))
+    figure.append(NoEscape(f"\\label{{{label}}}"))
+    return figure
+
+
+def build_document(ctx: PaperContext, sections: dict[str, str], *, two_column: bool = False) -> str:
+    """The full `paper.tex` source."""
+    options = ["10pt", "twocolumn"] if two_column else ["11pt"]
+    doc = Document(
+        documentclass="article",
+        document_options=options,
+        fontenc=None,
+        inputenc=None,
+        lmodern=False,
+        textcomp=False,
+        page_numbers=True,
+        microtype=False,
+    )
+    doc.preamble.append(Package(STYLE))
+    doc.preamble.append(NoEscape("\\input{results}"))
+    doc.preamble.append(Command("title", NoEscape(tex(ctx.idea.title))))
+    doc.preamble.append(Command("author", "scientist"))
+    doc.preamble.append(Command("date", NoEscape("\\today")))
+    doc.append(NoEscape("\\maketitle"))
+    abstract = Abstract()
+    abstract.append(NoEscape(sections["abstract"]))
+    doc.append(abstract)
+    for key, title, _ in SECTIONS[1:]:
+        section = Section(title, label=False)
+        section.append(NoEscape(f"\\label{{sec:{key}}}"))
+        section.append(NoEscape(sections[key]))
+        if key == "results":
+            section.append(results_table(ctx.evidence))
+            for figure in ctx.figures:
+                section.append(_figure(figure.path, figure.caption, figure.label, two_column))
+        doc.append(section)
+    if ctx.bibliography.entries:
+        doc.append(NoEscape("\\bibliographystyle{plainnat}\n\\bibliography{refs}"))
+    return doc.dumps() + "\n"

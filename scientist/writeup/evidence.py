@@ -1,0 +1,148 @@
+"""Evidence macros: every reported number becomes a `\\newcommand` generated from results.
+
+`results.tex` holds one macro per number (means, stds, deltas against the baseline, seed
+counts, runtimes); tables and prose use the macros, never literals, so each number in a
+paper traces back to a run's `final_info.json`.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from dataclasses import dataclass, field
+
+from scientist.models import ExperimentRun, FinalInfo
+
+_DIGIT_WORDS = ["Zero", "One", "Two", "Three", "Four", "Five", "Six", "Seven", "Eight", "Nine"]
+PREFIX = "res"
+
+
+def macro_stem(text: str) -> str:
+    """`top1_acc` -> `TopOneAcc`: letters only (digits spelled out), CamelCase."""
+    spelled = re.sub(r"\d", lambda m: f" {_DIGIT_WORDS[int(m.group())]} ", text)
+    words = re.split(r"[^A-Za-z]+", spelled)
+    return "".join(word[:1].upper() + word[1:] for word in words if word) or "X"
+
+
+def run_label(index: int) -> str:
+    """The macro infix of an idea's run (the baseline's is `Baseline`)."""
+    return f"Run{macro_stem(str(index))}"
+
+
+def format_number(value: float, *, signed: bool = False) -> str:
+    """Three significant decimals for small values, fewer for large ones."""
+    if not math.isfinite(value):
+        return "n/a"
+    magnitude = abs(value)
+    decimals = 3 if magnitude < 10 else 2 if magnitude < 1000 else 1
+    text = f"{value:+.{decimals}f}" if signed else f"{value:.{decimals}f}"
+    return text.replace("-", "$-$")
+
+
+@dataclass
+class Evidence:
+    """Macros (name without backslash -> LaTeX value) and per-run summaries."""
+
+    metric: str
+    goal: str
+    macros: dict[str, str] = field(default_factory=dict)
+    baseline: ExperimentRun | None = None
+    runs: list[ExperimentRun] = field(default_factory=list)
+    best: ExperimentRun | None = None
+    improved: bool | None = None
+
+    def ref(self, name: str) -> str:
+        """The LaTeX that prints macro `name` (which must exist)."""
+        if name not in self.macros:
+            raise KeyError(f"no evidence macro {name}")
+        return f"\\{name}{{}}"
+
+    def has(self, name: str) -> bool:
+        return name in self.macros
+
+    def metric_names(self) -> list[str]:
+        names: list[str] = []
+        for run in [self.baseline, *self.runs] if self.baseline else self.runs:
+            for key in run.final_info.metrics if run.final_info else {}:
+                if key not in names:
+                    names.append(key)
+        return names
+
+    def results_tex(self) -> str:
+        lines = ["% Generated from the runs' final_info.json files; do not edit by hand."]
+        lines += [f"\\newcommand{{\\{name}}}{{{value}}}" for name, value in self.macros.items()]
+        return "\n".join(lines) + "\n"
+
+    def values(self) -> list[float]:
+        """The numeric values behind the macros (for the verifier)."""
+        numbers: list[float] = []
+        for value in self.macros.values():
+            cleaned = value.replace("$-$", "-").replace("+", "")
+            try:
+                numbers.append(float(cleaned))
+            except ValueError:
+                continue
+        return numbers
+
+
+def _add_metric(macros: dict[str, str], label: str, name: str, info: FinalInfo) -> None:
+    summary = info.metrics[name]
+    stem = f"{PREFIX}{label}{macro_stem(name)}"
+    macros[f"{stem}Mean"] = format_number(summary.mean)
+    macros[f"{stem}Std"] = format_number(summary.std)
+
+
+def _signed_gain(goal: str, delta: float) -> float:
+    return delta if goal == "maximize" else -delta
+
+
+def build_evidence(
+    metric: str, goal: str, baseline: ExperimentRun | None, runs: list[ExperimentRun]
+) -> Evidence:
+    """Macros for the baseline and every run that produced a `final_info.json`."""
+    measured = [run for run in runs if run.final_info is not None]
+    base_info = baseline.final_info if baseline else None
+    evidence = Evidence(metric=metric, goal=goal, runs=measured)
+    evidence.baseline = baseline if base_info is not None else None
+    macros = evidence.macros
+    macros[f"{PREFIX}NumRuns"] = str(len(measured))
+    macros[f"{PREFIX}NumFailedRuns"] = str(len(runs) - len(measured))
+    if base_info is not None:
+        macros[f"{PREFIX}BaselineNumSeeds"] = str(len(base_info.seeds))
+        for name in base_info.metrics:
+            _add_metric(macros, "Baseline", name, base_info)
+    for run in measured:
+        info = run.final_info
+        assert info is not None
+        label = run_label(run.index)
+        macros[f"{PREFIX}{label}Index"] = str(run.index)
+        macros[f"{PREFIX}{label}NumSeeds"] = str(len(info.seeds))
+        macros[f"{PREFIX}{label}RuntimeMinutes"] = format_number(info.runtime_s / 60)
+        for name in info.metrics:
+            _add_metric(macros, label, name, info)
+            if base_info is None or name not in base_info.metrics:
+                continue
+            before = base_info.metrics[name].mean
+            delta = info.metrics[name].mean - before
+            stem = f"{PREFIX}{label}{macro_stem(name)}"
+            macros[f"{stem}Delta"] = format_number(delta, signed=True)
+            if before != 0:
+                macros[f"{stem}DeltaPct"] = format_number(100 * delta / abs(before), signed=True)
+    scored = [run for run in measured if metric in run.final_info.metrics]  # type: ignore[union-attr]
+    if scored:
+        sign = 1 if goal == "maximize" else -1
+        best = max(scored, key=lambda run: sign * (run.metric(metric) or 0.0))
+        evidence.best = best
+        stem = f"{PREFIX}{run_label(best.index)}{macro_stem(metric)}"
+        macros[f"{PREFIX}BestIndex"] = str(best.index)
+        macros[f"{PREFIX}BestMean"] = macros[f"{stem}Mean"]
+        macros[f"{PREFIX}BestStd"] = macros[f"{stem}Std"]
+        macros[f"{PREFIX}BestNumSeeds"] = macros[f"{PREFIX}{run_label(best.index)}NumSeeds"]
+        if f"{stem}Delta" in macros:
+            macros[f"{PREFIX}BestDelta"] = macros[f"{stem}Delta"]
+            base_mean = base_info.metrics[metric].mean  # type: ignore[union-attr]
+            gain = _signed_gain(goal, (best.metric(metric) or 0.0) - base_mean)
+            evidence.improved = gain > 0
+            if f"{stem}DeltaPct" in macros:
+                macros[f"{PREFIX}BestDeltaPct"] = macros[f"{stem}DeltaPct"]
+    return evidence

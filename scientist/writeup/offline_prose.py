@@ -1,0 +1,203 @@
+"""Deterministic prose (no model): what was run, what changed, what the numbers say.
+
+Every number is printed by an evidence macro or quoted from the configuration; the
+verdict wording ("improved", "within noise", "did not improve") is decided from the data.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from scientist.models import ExperimentRun, MetricSummary
+from scientist.writeup.context import PaperContext, tex
+from scientist.writeup.evidence import macro_stem, run_label
+
+
+def _m(ctx: PaperContext, name: str) -> str:
+    return ctx.evidence.ref(name)
+
+
+def _metric_macro(ctx: PaperContext, label: str, suffix: str) -> str | None:
+    name = f"res{label}{macro_stem(ctx.metric)}{suffix}"
+    return ctx.evidence.ref(name) if ctx.evidence.has(name) else None
+
+
+def _summary(run: ExperimentRun | None, metric: str) -> MetricSummary | None:
+    if run is None or run.final_info is None:
+        return None
+    return run.final_info.metrics.get(metric)
+
+
+def verdict(ctx: PaperContext) -> str:
+    """One sentence, decided from the data: improved, within noise, or not."""
+    evidence = ctx.evidence
+    best = _summary(evidence.best, ctx.metric)
+    if best is None:
+        return "None of the idea's runs produced a measurement of the metric."
+    base = _summary(evidence.baseline, ctx.metric)
+    if evidence.improved is None or base is None:
+        return "No baseline measurement was available, so no comparison is made."
+    if not evidence.improved:
+        return "The idea did not improve on the baseline."
+    if abs(best.mean - base.mean) <= max(best.std, base.std):
+        return (
+            "The idea's best run is ahead of the baseline, but by less than one standard "
+            "deviation across seeds, so the evidence is not conclusive."
+        )
+    return "The idea improved on the baseline by more than one standard deviation across seeds."
+
+
+def _headline(ctx: PaperContext) -> str:
+    if ctx.evidence.best is None:
+        return ""
+    text = (
+        f"The best of the idea's {_m(ctx, 'resNumRuns')} run(s) reached {tex(ctx.metric)} of "
+        f"{_m(ctx, 'resBestMean')}~$\\pm$~{_m(ctx, 'resBestStd')} over "
+        f"{_m(ctx, 'resBestNumSeeds')} seeds"
+    )
+    base = _metric_macro(ctx, "Baseline", "Mean")
+    if base and ctx.evidence.has("resBestDelta"):
+        text += (
+            f", against {base}~$\\pm$~{_metric_macro(ctx, 'Baseline', 'Std')} for the "
+            f"baseline (a difference of {_m(ctx, 'resBestDelta')})"
+        )
+    return text + ". "
+
+
+def abstract(ctx: PaperContext) -> str:
+    goal = "higher" if ctx.goal == "maximize" else "lower"
+    return (
+        f"We test one idea on the {tex(ctx.template.manifest.title)} experiment pack: "
+        f"{tex(ctx.idea.title)}. {tex(ctx.idea.hypothesis)} We compare it with the pack's "
+        f"baseline on {tex(ctx.metric)} ({goal} is better). {_headline(ctx)}{verdict(ctx)}"
+    )
+
+
+def introduction(ctx: PaperContext) -> str:
+    return (
+        f"{tex(ctx.template.manifest.description)}\n\n"
+        f"This paper studies one idea in that setting, \\emph{{{tex(ctx.idea.title)}}}.\n\n"
+        f"\\paragraph{{Hypothesis.}} {tex(ctx.idea.hypothesis)}\n\n"
+        f"\\paragraph{{Findings.}} {verdict(ctx)} Section~\\ref{{sec:results}} reports the "
+        "measurements and Section~\\ref{sec:limitations} states what they cannot show."
+    )
+
+
+def related(ctx: PaperContext) -> str:
+    entries = ctx.bibliography.entries
+    if not entries:
+        return "No bibliography was available for this paper, so no related work is cited."
+    cited = "; ".join(
+        f"\\citet{{{e.key}}} (\\emph{{{tex(re.sub(r'[{}]', '', e.title))}}})" for e in entries
+    )
+    return f"This study builds on the following work: {cited}."
+
+
+def _value(value: Any) -> str:
+    return "unset" if value is None else tex(str(value))
+
+
+def method(ctx: PaperContext) -> str:
+    base_config = ctx.baseline.final_info.config if ctx.baseline and ctx.baseline.final_info else {}
+    text = "\\subsection{Baseline}\nThe baseline is the pack's default configuration"
+    if ctx.template.manifest.baseline:
+        settings = ", ".join(
+            f"\\texttt{{{tex(k)}}}~$=$~{_value(v)}"
+            for k, v in ctx.template.manifest.baseline.items()
+        )
+        text += f" with {settings}"
+    text += ", run once per campaign with the same seeds as the idea.\n\n"
+    text += f"\\subsection{{This idea}}\n{tex(ctx.idea.plan)}\n"
+    if ctx.idea.overrides:
+        items = "\n".join(
+            f"  \\item \\texttt{{{tex(key)}}}: {_value(base_config.get(key))} "
+            f"$\\rightarrow$ {_value(value)}"
+            for key, value in ctx.idea.overrides.items()
+        )
+        text += (
+            "\nRelative to the baseline, the idea changes these settings "
+            f"(baseline $\\rightarrow$ idea):\n\\begin{{itemize}}\n{items}\n\\end{{itemize}}\n"
+        )
+    if ctx.diff.strip():
+        text += "\nThe idea also edits the experiment code; the diff is kept with the runs.\n"
+    return text
+
+
+def setup(ctx: PaperContext) -> str:
+    manifest = ctx.template.manifest
+    text = (
+        f"All runs use the \\texttt{{{tex(manifest.name)}}} pack: "
+        f"\\texttt{{{tex(manifest.entrypoint)}}} "
+        f"trains and evaluates, writing a summary of each metric over seeds, and "
+        f"\\texttt{{{tex(manifest.plot)}}} draws the figures. The primary metric is "
+        f"\\texttt{{{tex(ctx.metric)}}}, to {tex(ctx.goal)}. "
+    )
+    if ctx.evidence.has("resBaselineNumSeeds"):
+        text += f"The baseline was run with {_m(ctx, 'resBaselineNumSeeds')} seeds. "
+    for run in ctx.runs:
+        label = run_label(run.index)
+        if ctx.evidence.has(f"res{label}NumSeeds"):
+            text += (
+                f"Run~{_m(ctx, f'res{label}Index')} used {_m(ctx, f'res{label}NumSeeds')} "
+                f"seeds and took {_m(ctx, f'res{label}RuntimeMinutes')} minutes. "
+            )
+    failed = [run for run in ctx.runs if run.final_info is None]
+    if failed:
+        text += f"{_m(ctx, 'resNumFailedRuns')} run(s) produced no results and are not reported. "
+    return text + "Every experiment ran in an isolated sandbox with limits set outside the code."
+
+
+def results(ctx: PaperContext) -> str:
+    text = (
+        "Table~\\ref{tab:results} lists, for the baseline and every run of the idea, the mean "
+        "and standard deviation across seeds of each metric, and the difference of the "
+        f"primary metric from the baseline. {_headline(ctx)}{verdict(ctx)}\n\n"
+    )
+    for run in ctx.runs:
+        label = run_label(run.index)
+        mean, delta = _metric_macro(ctx, label, "Mean"), _metric_macro(ctx, label, "Delta")
+        if mean is None:
+            continue
+        text += f"Run~{_m(ctx, f'res{label}Index')} reached {mean}"
+        text += f" ({delta} against the baseline)" if delta else ""
+        pct = _metric_macro(ctx, label, "DeltaPct")
+        text += f", a relative change of {pct}\\%. " if pct else ". "
+    for figure in ctx.figures:
+        caption = figure.caption[:1].lower() + figure.caption[1:]
+        text += f"\n\nFigure~\\ref{{{figure.label}}} shows {caption}"
+    return text
+
+
+def limitations(ctx: PaperContext) -> str:
+    return (
+        "The evidence is small-scale: each configuration was run with few seeds (see "
+        "Section~\\ref{sec:setup}), and the spread we report is the standard deviation across "
+        "those seeds, not a confidence interval. The study covers one experiment pack and one "
+        "idea, so it says nothing about other models, data or scales. The prose of this paper "
+        "was generated by rules from the recorded results rather than by a model, so it "
+        "describes what was measured and does not interpret it further."
+    )
+
+
+def conclusion(ctx: PaperContext) -> str:
+    return (
+        f"We tested \\emph{{{tex(ctx.idea.title)}}} against the pack's baseline. "
+        f"{_headline(ctx)}{verdict(ctx)}"
+    )
+
+
+WRITERS = {
+    "abstract": abstract,
+    "introduction": introduction,
+    "related": related,
+    "method": method,
+    "setup": setup,
+    "results": results,
+    "limitations": limitations,
+    "conclusion": conclusion,
+}
+
+
+def write_sections(ctx: PaperContext) -> dict[str, str]:
+    return {name: writer(ctx) for name, writer in WRITERS.items()}

@@ -1,0 +1,152 @@
+"""`write_paper`: evidence, figures, citations, prose, assembly, compile + fix loop, verify."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from scientist.campaign import Campaign, atomic_write_json, atomic_write_text
+from scientist.config import WriteupConfig
+from scientist.errors import LatexError
+from scientist.literature import LiteratureClient
+from scientist.models import ExperimentRun, Idea, Paper
+from scientist.templates import Template
+from scientist.writeup import llm_prose, offline_prose
+from scientist.writeup.citations import gather_bibliography
+from scientist.writeup.compile import CompileAttempt, compile_attempt
+from scientist.writeup.context import PaperContext, code_diff
+from scientist.writeup.document import STYLE, build_document
+from scientist.writeup.evidence import build_evidence
+from scientist.writeup.figures import make_figures
+from scientist.writeup.fixes import apply_model, apply_rules
+from scientist.writeup.verify import find_unsourced
+
+if TYPE_CHECKING:
+    from scientist.sandbox import Sandbox
+
+STYLE_FILE = Path(__file__).resolve().parent / f"{STYLE}.sty"
+RETRY_KINDS = frozenset({"undefined_citation", "undefined_reference"})
+
+
+def _next_attempt(paper_dir: Path) -> int:
+    numbers = [int(p.name.split("_")[-1]) for p in paper_dir.glob("attempts/attempt_*")]
+    return max(numbers, default=0) + 1
+
+
+def _uses_model(llm: Any) -> bool:
+    return llm is not None and not llm.is_offline("write")
+
+
+def _compile_with_fixes(
+    paper_dir: Path,
+    tex: str,
+    sources: dict[str, str],
+    assets: dict[str, Path],
+    config: WriteupConfig,
+    sandbox: Sandbox,
+    llm: Any,
+) -> tuple[str, list[CompileAttempt], list[str]]:
+    """Compile, repair, recompile (bounded); the final source, the attempts, dropped keys."""
+    attempts: list[CompileAttempt] = []
+    dropped: list[str] = []
+    number = _next_attempt(paper_dir)
+    for round_index in range(config.fix_rounds + 1):
+        attempt = compile_attempt(
+            paper_dir, number + round_index, {**sources, "paper.tex": tex}, assets, config, sandbox
+        )
+        attempts.append(attempt)
+        to_fix = [i for i in attempt.issues if i.fatal or i.kind in RETRY_KINDS]
+        if (attempt.ok and not to_fix) or round_index == config.fix_rounds:
+            break
+        fix = apply_model(tex, to_fix, llm) if _uses_model(llm) else apply_rules(tex, to_fix)
+        if not fix.changed:
+            break
+        atomic_write_text(attempt.directory / "fixes.txt", "\n".join(fix.actions) + "\n")
+        tex = fix.text
+        dropped += fix.dropped_citations
+    return tex, attempts, dropped
+
+
+def write_paper(
+    *,
+    campaign: Campaign,
+    idea_id: str,
+    idea: Idea,
+    template: Template,
+    baseline: ExperimentRun | None,
+    runs: list[ExperimentRun],
+    sandbox: Sandbox,
+    llm: Any = None,
+    literature: LiteratureClient | None = None,
+    config: WriteupConfig,
+) -> Paper:
+    """Write, compile and check the paper for one idea into `campaign.paper_dir(idea_id)`."""
+    paper_dir = campaign.paper_dir(idea_id)
+    paper_dir.mkdir(parents=True, exist_ok=True)
+    errors: list[str] = []
+    manifest = template.manifest
+    evidence = build_evidence(manifest.metric.name, manifest.metric.goal, baseline, runs)
+    queries = [idea.title, manifest.title] if literature is not None else []
+    bibliography = gather_bibliography(template.root / "references.bib", queries, literature)
+    figures_dir = campaign.idea_dir(idea_id) / "figures"
+    figures, plot_error = make_figures(template, baseline, runs, sandbox, figures_dir)
+    if plot_error:
+        errors.append(plot_error)
+    code_dir = next((run.code_dir for run in runs if run.code_dir is not None), None)
+    ctx = PaperContext(
+        idea=idea,
+        template=template,
+        evidence=evidence,
+        bibliography=bibliography,
+        baseline=baseline,
+        runs=runs,
+        figures=figures,
+        diff=code_diff(template.root, code_dir),
+    )
+    if _uses_model(llm):
+        sections = llm_prose.fix_unsourced(ctx, llm, llm_prose.write_sections(ctx, llm))
+    else:
+        sections = offline_prose.write_sections(ctx)
+    tex = build_document(ctx, sections, two_column=config.two_column)
+    sources = {"results.tex": evidence.results_tex(), "refs.bib": bibliography.render()}
+    assets = {f"{STYLE}.sty": STYLE_FILE}
+    assets |= {figure.path: figures_dir / Path(figure.path).name for figure in figures}
+    for name, text in sources.items():
+        atomic_write_text(paper_dir / name, text)
+    for name, source in assets.items():
+        (paper_dir / name).parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy2(source, paper_dir / name)
+
+    attempts: list[CompileAttempt] = []
+    dropped: list[str] = []
+    try:
+        tex, attempts, dropped = _compile_with_fixes(
+            paper_dir, tex, sources, assets, config, sandbox, llm
+        )
+    except LatexError as exc:
+        errors.append(str(exc))
+    atomic_write_text(paper_dir / "paper.tex", tex)
+
+    last = attempts[-1] if attempts else None
+    if last is not None and not last.ok:
+        errors.append(f"compile failed after {len(attempts)} attempt(s): {last.message}")
+    good = [a for a in attempts if a.ok]
+    pages = good[-1].pages if good else None
+    if pages is not None and pages > config.page_limit:
+        errors.append(f"{pages} pages exceed the page limit of {config.page_limit}")
+    unsourced = find_unsourced(tex, sources=llm_prose.sources(ctx), years=bibliography.years())
+    pdf = paper_dir / "paper.pdf"
+    paper = Paper(
+        idea_id=idea_id,
+        tex_path=paper_dir / "paper.tex",
+        pdf_path=pdf if pdf.exists() else None,
+        compiled=bool(good),
+        pages=pages,
+        unsourced_numbers=[str(item) for item in unsourced],
+        skipped_citations=[*bibliography.skipped, *(f"{k}: undefined, removed" for k in dropped)],
+        compile_rounds=len(attempts),
+        errors=errors,
+    )
+    atomic_write_json(paper_dir / "paper.json", paper)
+    return paper
