@@ -62,6 +62,7 @@ class WriteupConfig(Section):
     compile_in: Literal["host", "sandbox"] = "host"
     fix_rounds: int = Field(default=3, ge=0, le=10)
     compile_timeout_s: float = Field(default=120, gt=0)
+    two_column: bool = False
 
 
 class ReviewConfig(Section):
