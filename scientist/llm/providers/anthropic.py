@@ -2,7 +2,8 @@
 
 Structured output goes through a forced tool whose `input_schema` is the schema's JSON
 Schema; the tool call's input is the answer. System messages become the `system`
-parameter. `ANTHROPIC_BASE_URL` or config `models.base_url` point it at another server.
+parameter. Config `models.base_url` or `ANTHROPIC_BASE_URL` point it at another server
+(a trailing `/v1` is dropped, so one OpenAI-style URL can serve a mixed pool).
 """
 
 from __future__ import annotations
@@ -24,6 +25,8 @@ LOCAL_SERVER_KEY = "not-needed"
 class AnthropicProvider:
     def __init__(self, model: str, *, base_url: str | None = None, timeout_s: float = 120) -> None:
         base_url = base_url or os.environ.get("ANTHROPIC_BASE_URL") or None
+        if base_url is not None:  # the SDK appends /v1 itself; one URL serves both kinds
+            base_url = base_url.rstrip("/").removesuffix("/v1")
         api_key = os.environ.get("ANTHROPIC_API_KEY")
         if not api_key:
             if base_url is None:
