@@ -84,23 +84,23 @@ def _comparison_sentences(evidence: Evidence) -> tuple[list[str], list[str]]:
         ]
     change = f" ({c.relative:+.1%} relative)" if c.relative is not None else ""
     headline = (
-        f"run_{c.run_index} reaches {evidence.metric} {_fmt(c.mean)} ± {_fmt(c.std)} "
-        f"(n={c.n}) against the baseline's {_fmt(c.baseline_mean)} ± {_fmt(c.baseline_std)} "
-        f"(n={c.baseline_n}), an effect of {c.effect:+.4g}{change} "
-        f"in the {evidence.goal} direction"
+        f"The best run (run_{c.run_index}) reaches {evidence.metric} "
+        f"{_fmt(c.mean)} ± {_fmt(c.std)} (n={c.n}) against the baseline's "
+        f"{_fmt(c.baseline_mean)} ± {_fmt(c.baseline_std)} (n={c.baseline_n}), "
+        f"an effect of {c.effect:+.4g}{change} in the {evidence.goal} direction"
     )
     if c.ci_low is None or c.ci_high is None:
         return [], [
-            f"{headline.capitalize()}, but with fewer than 2 seeds on one side no confidence "
+            f"{headline}, but with fewer than 2 seeds on one side no confidence "
             "interval exists; repeat with at least 3 seeds."
         ]
     interval = f"the 95 % Welch interval on the effect is [{c.ci_low:.3g}, {c.ci_high:.3g}]"
     if c.significant:
-        return [f"{headline.capitalize()}; {interval}, which excludes zero."], []
+        return [f"{headline}; {interval}, which excludes zero."], []
     if c.significantly_worse:
-        return [], [f"{headline.capitalize()}; {interval}: the idea is reliably worse."]
+        return [], [f"{headline}; {interval}: the idea is reliably worse."]
     return [], [
-        f"{headline.capitalize()}; {interval}, which includes zero: the difference is not "
+        f"{headline}; {interval}, which includes zero: the difference is not "
         "distinguishable from seed noise; add seeds or a larger intervention."
     ]
 
