@@ -1,0 +1,136 @@
+"""`scientist sandbox ...`: run a command in a sandbox, check backends, build the image."""
+
+from __future__ import annotations
+
+import tempfile
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from scientist.config import SandboxConfig
+from scientist.errors import ConfigError, SandboxUnavailable
+from scientist.models import RunResult, RunSpec
+from scientist.sandbox.base import BACKEND_MODULES, Availability, open_sandbox
+
+sandbox_app = typer.Typer(
+    help="Run commands in sandboxes, check backends, build the sandbox image.",
+    no_args_is_help=True,
+)
+console = Console(soft_wrap=True)
+
+
+@sandbox_app.command(
+    "exec", context_settings={"allow_extra_args": True, "ignore_unknown_options": True}
+)
+def exec_command(
+    command: Annotated[list[str], typer.Argument(help="the command, after --")],
+    backend: Annotated[str, typer.Option(help="local or docker")] = "local",
+    timeout: Annotated[float, typer.Option(help="time limit, seconds")] = 60.0,
+    memory_mb: Annotated[int, typer.Option(help="memory limit, MB")] = 2048,
+    cpus: Annotated[float, typer.Option(help="CPU limit")] = 1.0,
+    workspace: Annotated[
+        Path | None, typer.Option(help="folder copied in (default: an empty one)")
+    ] = None,
+    image: Annotated[str | None, typer.Option(help="docker image (default: offline build)")] = None,
+    json: Annotated[bool, typer.Option("--json", help="print the RunResult as JSON")] = False,
+) -> None:
+    """Run COMMAND in a sandbox and print its RunResult; exit 1 unless its status is ok."""
+    if backend not in BACKEND_MODULES:
+        raise ConfigError(f"unknown backend '{backend}': use one of {', '.join(BACKEND_MODULES)}")
+    sandbox = open_sandbox(SandboxConfig.model_validate({"kind": backend, "image": image}))
+    with tempfile.TemporaryDirectory(prefix="scientist-exec-") as empty:
+        spec = RunSpec(
+            workspace=workspace or Path(empty),
+            argv=command,
+            timeout_s=timeout,
+            memory_mb=memory_mb,
+            cpus=cpus,
+        )
+        result = sandbox.run(spec)
+    if json:
+        typer.echo(result.model_dump_json(indent=2))
+    else:
+        console.print(_result_table(result))
+    raise typer.Exit(0 if result.ok else 1)
+
+
+def _result_table(result: RunResult) -> Table:
+    colour = "green" if result.ok else "red"
+    table = Table(title=f"sandbox run ({result.backend})", show_header=False)
+    table.add_column("field", style="bold")
+    table.add_column("value", overflow="fold")
+    table.add_row("status", f"[{colour}]{result.status}[/]")
+    table.add_row("exit code", str(result.exit_code))
+    table.add_row("duration", f"{result.duration_s:.3f} s")
+    table.add_row("network isolated", str(result.network_isolated))
+    for name, value in (
+        ("message", result.message),
+        ("stdout (tail)", result.stdout_tail[-2000:]),
+        ("stderr (tail)", result.stderr_tail[-2000:]),
+    ):
+        if value:
+            table.add_row(name, value.rstrip())
+    return table
+
+
+def backend_availability(kind: str) -> Availability:
+    """Whether `kind` can run here, with the reason and fix when it cannot."""
+    try:
+        return open_sandbox(SandboxConfig.model_validate({"kind": kind})).check()
+    except SandboxUnavailable as exc:
+        return Availability(ok=False, reason=exc.message, hint=exc.hint)
+
+
+@sandbox_app.command("check")
+def check_command() -> None:
+    """Report which sandbox backends work on this machine, and why not."""
+    table = Table(title="sandbox backends")
+    for column in ("backend", "works", "why", "fix"):
+        table.add_column(column, overflow="fold")
+    for kind in BACKEND_MODULES:
+        availability = backend_availability(kind)
+        works = "[green]yes[/]" if availability.ok else "[red]no[/]"
+        table.add_row(kind, works, availability.reason, availability.hint or "")
+    console.print(table)
+
+
+@sandbox_app.command("build")
+def build_command(
+    offline: Annotated[
+        bool, typer.Option("--offline", help="debootstrap + host packages, no registry")
+    ] = False,
+    force: Annotated[bool, typer.Option("--force", help="rebuild even if the tag exists")] = False,
+) -> None:
+    """Build the docker sandbox image (skipped when the current tag already exists)."""
+    from scientist.sandbox.docker_backend import DockerSandbox
+    from scientist.sandbox.image import build_offline
+
+    if not offline:
+        raise ConfigError(
+            "only the offline build runs from here",
+            hint="use --offline, or `docker build -f sandbox/Dockerfile .` with a registry",
+        )
+    report = build_offline(DockerSandbox(image="unused").client, force=force)
+    if report.built:
+        typer.echo(
+            f"built {report.tag} in {report.seconds:.0f} s "
+            f"({report.packages} Python distributions, {report.size_mb:.0f} MB)"
+        )
+    else:
+        typer.echo(f"{report.tag} is up to date")
+
+
+@sandbox_app.command("cleanup")
+def cleanup_command(
+    every: Annotated[
+        bool, typer.Option("--all", help="remove every scientist container, not only orphans")
+    ] = False,
+) -> None:
+    """Remove sandbox containers left behind by processes that are gone."""
+    from scientist.sandbox.docker_backend import DockerSandbox, remove_orphans
+
+    removed = remove_orphans(DockerSandbox(image="unused").client, everything=every)
+    typer.echo(f"removed {len(removed)} container(s){': ' if removed else ''}{', '.join(removed)}")

@@ -1,0 +1,126 @@
+"""Local-backend specifics and the shared pieces behind every backend."""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+
+import pytest
+
+from scientist.config import SandboxConfig
+from scientist.errors import ConfigError, SandboxUnavailable
+from scientist.models import RunResult, RunSpec
+from scientist.sandbox import base, open_sandbox, register_backend
+from scientist.sandbox.base import backend_factory
+from scientist.sandbox.common import TailBuffer, copy_capped, is_secret
+from scientist.sandbox.docker_backend import DockerSandbox
+from scientist.sandbox.local import LocalSandbox
+
+root_only = pytest.mark.skipif(os.geteuid() != 0, reason="privilege drop happens only as root")
+
+
+@pytest.mark.parametrize(
+    ("name", "secret"),
+    [
+        ("OPENAI_API_KEY", True),
+        ("GITHUB_TOKEN", True),
+        ("aws_secret_access_key", True),
+        ("DB_PASSWORD", True),
+        ("HF_HOME", False),
+        ("CUDA_VISIBLE_DEVICES", False),
+    ],
+)
+def test_secret_names_are_recognised(name: str, secret: bool) -> None:
+    assert is_secret(name) is secret
+
+
+def test_tail_buffer_keeps_only_the_end() -> None:
+    tail = TailBuffer(cap=10)
+    for chunk in (b"0123456789", b"abcdef", b"XYZ"):
+        tail.feed(chunk)
+    assert tail.text().endswith("789abcdefXYZ"[-10:])
+    assert "9 earlier bytes dropped" in tail.text()
+
+
+def test_copy_capped_skips_links_and_stops_at_the_cap(tmp_path: Path) -> None:
+    source, target = tmp_path / "out", tmp_path / "back"
+    (source / "sub").mkdir(parents=True)
+    (source / "small.txt").write_text("a" * 10)
+    (source / "sub" / "big.bin").write_bytes(b"b" * 5000)
+    (source / "shadow").symlink_to("/etc/shadow")
+    note = copy_capped(source, target, cap_bytes=1000)
+    assert (target / "small.txt").read_text() == "a" * 10
+    assert not (target / "sub" / "big.bin").exists()
+    assert not (target / "shadow").exists()
+    assert "big.bin (output cap 1000 bytes)" in note
+    assert "shadow (not a regular file)" in note
+
+
+def _run(sandbox: LocalSandbox, workspace: Path, source: str, **fields: object) -> RunResult:
+    (workspace / "probe.py").write_text(source)
+    return sandbox.run(RunSpec(workspace=workspace, argv=["python", "probe.py"], **fields))
+
+
+def test_python_is_the_host_interpreter(workspace: Path) -> None:
+    result = _run(LocalSandbox(), workspace, "import sys; print(sys.executable)", timeout_s=30)
+    assert result.stdout_tail.strip() == sys.executable
+
+
+@root_only
+def test_as_root_the_run_is_nobody_and_root_home_is_hidden(workspace: Path) -> None:
+    source = "import os; print(os.getuid(), os.getgid(), sorted(os.listdir('/root')))"
+    result = _run(LocalSandbox(), workspace, source, timeout_s=30)
+    uid, gid, *listing = result.stdout_tail.split(maxsplit=2)
+    assert (uid, gid) == ("65534", "65534")
+    assert result.ok
+    assert ".bashrc" not in listing[0]
+
+
+def test_oversized_outputs_are_left_out_with_a_note(workspace: Path, tmp_path: Path) -> None:
+    source = (
+        "import os\nos.makedirs('out')\n"
+        "open('out/keep.txt', 'w').write('k')\nopen('out/huge.bin', 'wb').write(b'0' * 4096)\n"
+    )
+    sandbox = LocalSandbox(output_cap_bytes=1024)
+    result = _run(sandbox, workspace, source, timeout_s=30, output_dir=tmp_path / "back")
+    assert result.ok
+    assert (tmp_path / "back" / "keep.txt").read_text() == "k"
+    assert not (tmp_path / "back" / "huge.bin").exists()
+    assert "huge.bin" in result.message
+
+
+def test_a_missing_program_is_an_infra_failure(workspace: Path) -> None:
+    spec = RunSpec(workspace=workspace, argv=["no-such-program-xyz"], timeout_s=10)
+    result = LocalSandbox().run(spec)
+    assert result.status == "infra"
+    assert "no-such-program-xyz" in result.message
+
+
+def test_a_missing_workspace_is_an_infra_failure(tmp_path: Path) -> None:
+    result = LocalSandbox().run(RunSpec(workspace=tmp_path / "absent", argv=["true"]))
+    assert result.status == "infra"
+
+
+def test_open_sandbox_builds_registered_backends(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(base, "_FACTORIES", dict(base._FACTORIES))
+    assert open_sandbox(SandboxConfig(kind="local")).name == "local"
+
+    @register_backend("conformance-probe")
+    def _probe(config: SandboxConfig, campaign: str | None) -> LocalSandbox:
+        return LocalSandbox(campaign=campaign)
+
+    assert backend_factory("conformance-probe")(SandboxConfig(), "c1").campaign == "c1"
+    with pytest.raises(ConfigError, match="unknown sandbox kind"):
+        backend_factory("nonexistent")
+
+
+def test_docker_without_an_engine_is_unavailable_with_a_fix(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    monkeypatch.setenv("DOCKER_HOST", f"unix://{tmp_path}/no-engine.sock")
+    availability = DockerSandbox(image="any").check()
+    assert not availability.ok
+    assert "start" in (availability.hint or "")
+    with pytest.raises(SandboxUnavailable, match="cannot reach the Docker engine"):
+        open_sandbox(SandboxConfig(kind="docker"))
