@@ -1,0 +1,103 @@
+"""Offline campaigns end to end on the toy pack, in process and through the CLI."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+from scientist.campaign import Campaign
+from scientist.config import CampaignConfig
+from scientist.graph.runner import read_state, resume_campaign, start_campaign
+
+
+def _config(toy_pack: Path, root: Path, **changes) -> CampaignConfig:
+    return CampaignConfig(
+        template=str(toy_pack), smoke=True, campaign_dir=root, seeds=[0, 1], **changes
+    )
+
+
+def test_offline_campaign_runs_every_idea_once(tmp_path, toy_pack, run_log):
+    campaign = start_campaign(_config(toy_pack, tmp_path / "c", max_ideas=4), quiet=True)
+    entries = campaign.archive()
+    assert len(entries) == 4 and all(e.status == "done" for e in entries)
+    assert [e.id for e in entries][:2] == ["0_0_higher_lr", "0_1_wider"]
+    bred = [e for e in entries if e.idea.origin == "offline"]
+    assert bred and all(e.idea.parents for e in bred)
+    baseline = json.loads((campaign.baseline_dir / "final_info.json").read_text())
+    for entry in entries:
+        info = json.loads((campaign.run_dir(entry.id, 1) / "final_info.json").read_text())
+        assert entry.metric == info["metrics"]["score"]["mean"]
+        expected = info["metrics"]["score"]["mean"] - baseline["metrics"]["score"]["mean"]
+        assert abs(entry.improvement - expected) < 1e-12
+        assert info["config"]["seeds"] == [0, 1]
+    started = [run for event, run in run_log() if event == "start"]
+    assert sorted(started) == sorted(["baseline/run_0", *(f"{e.id}/run_1" for e in entries)])
+    report = campaign.report_path.read_text()
+    assert all(e.id in report for e in entries) and "Baseline" in report
+    assert read_state(campaign).get("stop_reason") is None
+
+
+def test_parallel_ideas_share_the_loop(tmp_path, toy_pack, run_log):
+    campaign = start_campaign(
+        _config(toy_pack, tmp_path / "c", max_ideas=4, max_parallel=2), quiet=True
+    )
+    entries = campaign.archive()
+    assert len(entries) == 4 and all(e.status == "done" for e in entries)
+    assert len({e.idea.generation for e in entries}) == 2
+    assert len([event for event, _ in run_log() if event == "done"]) == 5
+
+
+def test_stop_file_ends_cleanly_and_resume_continues(tmp_path, toy_pack):
+    root = tmp_path / "c"
+    config = _config(toy_pack, root, max_ideas=3)
+    root.mkdir()
+    (root / "STOP").write_text("")
+    campaign = start_campaign(config, quiet=True)
+    assert len(campaign.archive()) == 2
+    assert len([e for e in campaign.archive() if e.status == "done"]) == 1
+    assert read_state(campaign)["stop_reason"] == "stop file"
+    resumed = resume_campaign(root, quiet=True)
+    assert [e.status for e in resumed.archive()] == ["done"] * 3
+
+
+def test_cli_run_status_ideas(tmp_path, toy_pack):
+    root = tmp_path / "c"
+    scientist = [sys.executable, "-m", "scientist"]
+    run = subprocess.run(
+        [
+            *scientist,
+            "run",
+            "--template",
+            str(toy_pack),
+            "--llm",
+            "none",
+            "--ideas",
+            "3",
+            "--smoke",
+            "--campaign",
+            str(root),
+            "--quiet",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert run.returncode == 0, run.stderr
+    assert f"report: {root / 'report.md'}" in run.stdout
+    status = subprocess.run(
+        [*scientist, "status", str(root)], capture_output=True, text=True, timeout=60
+    )
+    assert status.returncode == 0
+    for entry in Campaign.open(root).archive():
+        assert entry.id in status.stdout
+    assert "baseline score" in status.stdout and "$0.0000" in status.stdout
+    ideas = subprocess.run([*scientist, "ideas", str(root)], capture_output=True, text=True)
+    assert "0_0_higher_lr" in ideas.stdout and "seed" in ideas.stdout
+    again = subprocess.run(
+        [*scientist, "run", "--template", str(toy_pack), "--campaign", str(root)],
+        capture_output=True,
+        text=True,
+    )
+    assert again.returncode == 2 and "already holds a campaign" in again.stderr
