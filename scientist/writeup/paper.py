@@ -38,13 +38,13 @@ def _uses_model(llm: Any) -> bool:
     return llm is not None and not llm.is_offline("write")
 
 
-def _compile_with_fixes(
+def compile_with_fixes(
     paper_dir: Path,
     tex: str,
     sources: dict[str, str],
     assets: dict[str, Path],
     config: WriteupConfig,
-    sandbox: Sandbox,
+    sandbox: Sandbox | None,
     llm: Any,
 ) -> tuple[str, list[CompileAttempt], list[str]]:
     """Compile, repair, recompile (bounded); the final source, the attempts, dropped keys."""
@@ -56,7 +56,9 @@ def _compile_with_fixes(
             paper_dir, number + round_index, {**sources, "paper.tex": tex}, assets, config, sandbox
         )
         attempts.append(attempt)
-        to_fix = [i for i in attempt.issues if i.fatal or i.kind in RETRY_KINDS]
+        # after a fatal error latexmk stops before BibTeX: citations only look undefined
+        fatal = [i for i in attempt.issues if i.fatal]
+        to_fix = fatal or [i for i in attempt.issues if i.kind in RETRY_KINDS]
         if (attempt.ok and not to_fix) or round_index == config.fix_rounds:
             break
         fix = apply_model(tex, to_fix, llm) if _uses_model(llm) else apply_rules(tex, to_fix)
@@ -121,7 +123,7 @@ def write_paper(
     attempts: list[CompileAttempt] = []
     dropped: list[str] = []
     try:
-        tex, attempts, dropped = _compile_with_fixes(
+        tex, attempts, dropped = compile_with_fixes(
             paper_dir, tex, sources, assets, config, sandbox, llm
         )
     except LatexError as exc:

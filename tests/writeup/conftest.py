@@ -69,7 +69,9 @@ def toy_campaign(tmp_path_factory: pytest.TempPathFactory) -> Campaign:
 @pytest.fixture(scope="module")
 def toy_runs(toy_campaign: Campaign) -> tuple[ExperimentRun, list[ExperimentRun]]:
     base_config = {"lr": 0.01, "width": 16, "depth": 2}
-    baseline = record_run(toy_campaign.baseline_dir, "baseline", 0, [0.512, 0.498, 0.527], base_config)
+    baseline = record_run(
+        toy_campaign.baseline_dir, "baseline", 0, [0.512, 0.498, 0.527], base_config
+    )
     runs = [
         record_run(
             toy_campaign.run_dir("higher_lr", 1),

@@ -1,0 +1,75 @@
+"""The model writer against the replay server through the real openai client."""
+
+from __future__ import annotations
+
+import pytest
+from pypdf import PdfReader
+
+from scientist.campaign import Campaign
+from scientist.config import ModelsConfig, WriteupConfig
+from scientist.llm import open_llm
+from scientist.llm.replay_server import ReplayServer
+from scientist.models import ExperimentRun
+from scientist.sandbox import Sandbox
+from scientist.templates import Template
+from scientist.writeup import write_paper
+from scientist.writeup.context import SECTIONS
+from tests.writeup.conftest import IDEA
+
+RESULTS_DRAFT = "Our change reached 0.93, against \\resBaselineScoreMean{} for the baseline."
+RESULTS_FIXED = (
+    "Our change reached \\resBestMean{}~$\\pm$~\\resBestStd{}, against "
+    "\\resBaselineScoreMean{} for the baseline (Table~\\ref{tab:results})."
+)
+
+
+def script() -> list[dict]:
+    entries: list[dict] = []
+    for key, title, _ in SECTIONS:
+        body = f"Model-written {key} text."
+        if key == "results":
+            body = RESULTS_DRAFT
+        entries.append({"json": {"latex": body}, "match": f"Write the **{title}** section"})
+        critiqued = RESULTS_DRAFT if key == "results" else f"Revised {key} text."
+        entries.append({"json": {"latex": critiqued}, "match": f"draft of the **{title}** section"})
+    entries.append(
+        {"json": {"latex": RESULTS_FIXED}, "match": "The **Results** section contains numbers"}
+    )
+    return entries
+
+
+@pytest.mark.latex
+def test_model_sections_are_critiqued_verified_and_compiled(
+    replay_server: ReplayServer,
+    monkeypatch: pytest.MonkeyPatch,
+    toy_campaign: Campaign,
+    toy_template: Template,
+    toy_runs: tuple[ExperimentRun, list[ExperimentRun]],
+    sandbox: Sandbox,
+) -> None:
+    monkeypatch.setenv("OPENAI_API_KEY", "test-key")
+    replay_server.load(script())
+    llm = open_llm(ModelsConfig(write="openai:gpt-4o", base_url=f"{replay_server.url}/v1"))
+    baseline, runs = toy_runs
+    paper = write_paper(
+        campaign=toy_campaign,
+        idea_id="llm_written",
+        idea=IDEA,
+        template=toy_template,
+        baseline=baseline,
+        runs=runs,
+        sandbox=sandbox,
+        llm=llm,
+        config=WriteupConfig(fix_rounds=1),
+    )
+    assert paper.compiled and paper.unsourced_numbers == []
+    tex = paper.tex_path.read_text()
+    assert "Revised introduction text." in tex and RESULTS_FIXED in tex and "0.93" not in tex
+    text = "\n".join(page.extract_text() for page in PdfReader(paper.pdf_path).pages)
+    assert "Revised conclusion text." in text and "0.730" in text
+
+    prompts = [r["body"]["messages"][-1]["content"] for r in replay_server.requests]
+    assert len(prompts) == 2 * len(SECTIONS) + 1
+    results_critique = next(p for p in prompts if "draft of the **Results**" in p)
+    assert "have no source: 0.93" in results_critique
+    assert "`\\resBestMean` = 0.730" in prompts[0]
