@@ -96,6 +96,16 @@ def _run_on_node(
         return result.model_copy(update={"message": message}).model_dump_json(), returned
 
 
+@ray.remote(num_cpus=0)
+def _check_on_node(node_config_json: str) -> str:
+    """Runs in a Ray worker: can this node open its backend?"""
+    try:
+        sandbox = open_sandbox(SandboxConfig.model_validate_json(node_config_json))
+    except SandboxUnavailable as exc:
+        return Availability(ok=False, reason=exc.message, hint=exc.hint).model_dump_json()
+    return sandbox.check().model_dump_json()
+
+
 class RaySandbox:
     """Runs specs as Ray tasks; limits are enforced by the node backend inside each task."""
 
@@ -111,12 +121,18 @@ class RaySandbox:
             start_ray(self.config.ray_address)
         except SandboxUnavailable as exc:
             return Availability(ok=False, reason=exc.message, hint=exc.hint)
+        on_node = Availability.model_validate_json(
+            ray.get(_check_on_node.remote(self.node_config.model_dump_json()))
+        )
+        kind = self.node_config.kind
+        if not on_node.ok:
+            return on_node.model_copy(update={"reason": f"{kind} on a Ray node: {on_node.reason}"})
         resources = ray.cluster_resources()
         nodes = sum(1 for node in ray.nodes() if node.get("Alive"))
         return Availability(
             ok=True,
             reason=f"ray {ray.__version__}: {nodes} node(s), {resources.get('CPU', 0):g} CPUs, "
-            f"{resources.get('GPU', 0):g} GPUs; tasks run the {self.node_config.kind} backend",
+            f"{resources.get('GPU', 0):g} GPUs; tasks run the {kind} backend ({on_node.reason})",
         )
 
     def run(self, spec: RunSpec) -> RunResult:

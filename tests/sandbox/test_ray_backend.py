@@ -102,3 +102,22 @@ def test_pack_keeps_symlinks_as_links_and_unpack_refuses_escapes(tmp_path: Path)
     with pytest.raises(tarfile.FilterError):
         unpack(buffer.getvalue(), tmp_path / "target")
     assert not (tmp_path / "escaped.txt").exists()
+
+
+@pytest.mark.docker
+def test_tasks_can_run_the_docker_backend_on_their_node(tmp_path: Path) -> None:
+    config = SandboxConfig(kind="ray", ray_node_backend="docker")
+    sandbox = open_sandbox(config, campaign="ray-docker")
+    availability = sandbox.check()
+    if not availability.ok:
+        pytest.skip(f"{availability.reason} ({availability.hint})")
+    workspace = tmp_path / "workspace"
+    workspace.mkdir()
+    source = "import os; os.makedirs('out'); open('out/where.txt', 'w').write(os.getcwd())"
+    spec = RunSpec(
+        workspace=workspace, argv=["python", "-c", source], timeout_s=60, output_dir=tmp_path / "o"
+    )
+    result = sandbox.run(spec)
+    assert result.status == "ok", result
+    assert result.backend == "ray" and "with the docker backend" in result.message
+    assert (tmp_path / "o" / "where.txt").read_text() == "/workspace"
