@@ -1,0 +1,1 @@
+"""Evolutionary model merging at small scale: world, model, merge operators, searches."""

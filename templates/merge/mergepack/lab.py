@@ -1,0 +1,190 @@
+"""One seed of the synthetic study: train sources, score hand-set merges, evolve a merge."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+
+from mergepack.evolve import DFSGenome, PSGenome, SearchResult, cma_search
+from mergepack.merging import Recipe, StateDict, merge_state_dicts, parameter_groups
+from mergepack.model import ModelConfig, TinyLM, forward_path, score
+from mergepack.train import TrainConfig, build_models
+from mergepack.world import Batch, World
+
+SKILLS = {"A": "add_l1", "B": "tr_12", "C": "add_l2"}
+HAND_SET = ("linear", "task_arithmetic", "ties", "dare_ties")
+SEARCHES = ("ps", "dfs", "ps_dfs")
+
+
+class Scorer:
+    """Scores state dicts and layer paths on fixed evaluation batches, in memory."""
+
+    def __init__(self, world: World, model_cfg: ModelConfig, cfg: dict[str, Any], seed: int):
+        self.model_cfg = model_cfg
+        self.model = TinyLM(model_cfg).eval()
+        self.soft_weight = cfg["soft_weight"]
+        self.dev = world.eval_batch(SKILLS["C"], "dev", cfg["dev_size"], 1000 + seed)
+        self.test = {
+            skill: world.eval_batch(task, "test", cfg["test_size"], 2000 + seed)
+            for skill, task in SKILLS.items()
+        }
+
+    @torch.no_grad()
+    def _logits(self, state: StateDict, batch: Batch) -> torch.Tensor:
+        self.model.load_state_dict(state)
+        return self.model(batch.tokens)
+
+    def fitness(self, state: StateDict) -> float:
+        exact, soft = score(self._logits(state, self.dev), self.dev)
+        return exact + self.soft_weight * soft
+
+    def report(self, state: StateDict) -> dict[str, float]:
+        return {k: score(self._logits(state, b), b)[0] for k, b in self.test.items()}
+
+    def modules(self, states: list[StateDict]) -> list[TinyLM]:
+        models = [TinyLM(self.model_cfg).eval() for _ in states]
+        for model, state in zip(models, states, strict=True):
+            model.load_state_dict(state)
+        return models
+
+    @torch.no_grad()
+    def path_scores(self, host: TinyLM, layers, scales, batches: dict[str, Batch]):
+        return {
+            k: score(forward_path(host, layers, scales, b.tokens), b) for k, b in batches.items()
+        }
+
+
+def _recipe(method: str, cfg: dict[str, Any]) -> Recipe:
+    weights = [cfg["hand_weight"]] * 2
+    return Recipe(method, weights, [cfg["hand_density"]] * 2)
+
+
+def _ps(scorer, states, cfg, seed, log) -> tuple[StateDict, SearchResult, dict[str, Any]]:
+    genome = PSGenome(
+        cfg["ps_operator"],
+        parameter_groups(list(states["A"])),
+        2,
+        (cfg["weight_low"], cfg["weight_high"]),
+        (cfg["density_low"], cfg["density_high"]),
+    )
+    sources = [states["A"], states["B"]]
+
+    def merged(x: np.ndarray) -> StateDict:
+        return merge_state_dicts(genome.decode(x), states["base"], sources, seed=seed)
+
+    x0 = genome.encode(cfg["hand_weight"], cfg["hand_density"])
+    result = cma_search(
+        lambda x: scorer.fitness(merged(x)),
+        x0,
+        cfg["population"],
+        cfg["generations"],
+        seed,
+        log=log,
+        name="ps",
+    )
+    recipe = genome.decode(result.best)
+    detail = {
+        "groups": list(genome.groups),
+        "weights": recipe.weights,
+        "densities": recipe.densities,
+        "operator": cfg["ps_operator"],
+    }
+    return merged(result.best), result, detail
+
+
+def _dfs(scorer, pool: list[StateDict], names: list[str], initial: int, cfg, seed, log):
+    """Search a layer path over the blocks of `pool`; the host pool[0] gives embedding + head."""
+    models = scorer.modules(pool)
+    n_layers = scorer.model_cfg.n_layers
+    layer_ids = [(m, i) for m in range(len(pool)) for i in range(n_layers)]
+    blocks = [models[m].blocks[i] for m, i in layer_ids]
+    genome = DFSGenome(layer_ids, cfg["dfs_repeats"])
+    start = [initial * n_layers + i for i in range(n_layers)]
+
+    def fitness(x: np.ndarray) -> float:
+        path, scales = genome.decode(x)
+        ((_, dev),) = scorer.path_scores(
+            models[0], [blocks[p] for p in path], scales, {"dev": scorer.dev}
+        ).items()
+        return dev[0] + scorer.soft_weight * dev[1]
+
+    result = cma_search(
+        fitness,
+        genome.encode(start),
+        cfg["population"],
+        cfg["dfs_generations"],
+        seed,
+        log=log,
+        name="dfs",
+    )
+    path, scales = genome.decode(result.best)
+    scores = scorer.path_scores(models[0], [blocks[p] for p in path], scales, scorer.test)
+    detail = {
+        "path": [f"{names[layer_ids[p][0]]}.{layer_ids[p][1]}" for p in path],
+        "scales": scales,
+    }
+    return {k: v[0] for k, v in scores.items()}, result, detail
+
+
+def run_seed(
+    cfg: dict[str, Any], seed: int, cache_dir: Path | None, log: Callable[[str], None]
+) -> dict[str, Any]:
+    started = time.time()
+    torch.manual_seed(seed)
+    world = World(cfg["digits"])
+    model_cfg = ModelConfig(cfg["d_model"], cfg["n_layers"], cfg["n_heads"], 4 * cfg["digits"] + 4)
+    train_cfg = TrainConfig(
+        cfg["pretrain_steps"],
+        cfg["finetune_steps"],
+        cfg["batch_size"],
+        cfg["lr"],
+        cfg["finetune_lr"],
+    )
+    states = build_models(world, model_cfg, train_cfg, seed, cache_dir, log)
+    scorer = Scorer(world, model_cfg, cfg, seed)
+    models = {name: scorer.report(states[name]) for name in ("base", "A", "B")}
+    sources = [states["A"], states["B"]]
+    for method in HAND_SET:
+        merged = merge_state_dicts(_recipe(method, cfg), states["base"], sources, seed=seed)
+        models[method] = scorer.report(merged)
+    best_hand = max(HAND_SET, key=lambda m: models[m]["C"])
+    log(
+        f"seed {seed}: sources and hand-set merges scored: "
+        + ", ".join(f"{k} C={v['C']:.3f}" for k, v in models.items())
+    )
+    out: dict[str, Any] = {"seed": seed, "best_hand": best_hand, "history": {}}
+    method = cfg["method"]
+    if method in ("ps", "ps_dfs"):
+        ps_state, result, out["recipe"] = _ps(scorer, states, cfg, seed, log)
+        out["history"]["ps"] = result.history
+        models["evolved_ps"] = scorer.report(ps_state)
+    if method == "dfs":
+        models["evolved"], result, out["path"] = _dfs(
+            scorer, [states["B"], states["A"]], ["B", "A"], 1, cfg, seed, log
+        )
+        out["history"]["dfs"] = result.history
+    elif method == "ps_dfs":
+        models["evolved"], result, out["path"] = _dfs(
+            scorer, [ps_state, states["A"], states["B"]], ["PS", "A", "B"], 0, cfg, seed, log
+        )
+        out["history"]["dfs"] = result.history
+    elif method == "ps":
+        models["evolved"] = models["evolved_ps"]
+    else:
+        merged = merge_state_dicts(_recipe(method, cfg), states["base"], sources, seed=seed)
+        models["evolved"] = scorer.report(merged)
+        result = SearchResult(best=np.zeros(0), best_fitness=scorer.fitness(merged))
+    out["dev_fitness"] = result.best_fitness
+    out["models"] = models
+    out["runtime_s"] = time.time() - started
+    log(
+        f"seed {seed}: evolved ({method}) A={models['evolved']['A']:.3f} "
+        f"B={models['evolved']['B']:.3f} C={models['evolved']['C']:.3f} "
+        f"in {out['runtime_s']:.1f}s"
+    )
+    return out

@@ -1,0 +1,184 @@
+"""Merge operators on state dicts of one architecture (TinyLM or any `transformers` model).
+
+Conventions follow mergekit so results can be checked against it: ``linear`` normalises by
+the weight sum; ``task_arithmetic`` adds the weighted task vectors to the base; ``ties`` trims
+each task vector to its top-``density`` magnitudes, elects a sign per entry from the weighted
+sum, and averages the agreeing entries by their weights; ``dare_*`` drops task-vector entries
+at random (seeded) and rescales the survivors by 1/density so the merge is unbiased in
+expectation; ``slerp`` interpolates two flattened tensors on the sphere and falls back to
+linear interpolation when they are nearly collinear.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+import torch
+
+StateDict = dict[str, torch.Tensor]
+METHODS = ("linear", "task_arithmetic", "ties", "dare_ties", "dare_linear", "slerp")
+_BLOCK = re.compile(r"(?:^|\.)(?:layers|blocks|h)\.(\d+)\.")
+
+
+def group_of(name: str) -> str:
+    """Parameter group of a tensor name: 'embed', 'block<i>' or 'head'."""
+    match = _BLOCK.search(name)
+    if match:
+        return f"block{int(match.group(1))}"
+    if "emb" in name or "wte" in name or "wpe" in name:
+        return "embed"
+    return "head"
+
+
+def parameter_groups(names: Sequence[str]) -> list[str]:
+    """Groups in network order: embed, block0, block1, ..., head."""
+    present = {group_of(n) for n in names}
+    blocks = sorted((g for g in present if g.startswith("block")), key=lambda g: int(g[5:]))
+    return [g for g in ("embed", *blocks, "head") if g in present]
+
+
+def magnitude_mask(delta: torch.Tensor, density: float) -> torch.Tensor:
+    """Keep the top `density` fraction of entries by magnitude (at least one if density > 0)."""
+    if density >= 1:
+        return torch.ones_like(delta, dtype=torch.bool)
+    if density <= 0 or delta.numel() == 0:
+        return torch.zeros_like(delta, dtype=torch.bool)
+    k = max(1, int(density * delta.numel()))
+    order = torch.argsort(delta.abs().reshape(-1).float(), descending=True)[:k]
+    mask = torch.zeros(delta.numel(), dtype=torch.bool, device=delta.device)
+    mask[order] = True
+    return mask.reshape(delta.shape)
+
+
+def dare(delta: torch.Tensor, density: float, generator: torch.Generator) -> torch.Tensor:
+    """Drop entries with probability 1 - density and rescale the survivors by 1/density."""
+    if density >= 1:
+        return delta
+    if density <= 0:
+        return torch.zeros_like(delta)
+    keep = torch.rand(delta.shape, generator=generator, device="cpu").to(delta.device) < density
+    return delta * keep / density
+
+
+def linear(tensors: Sequence[torch.Tensor], weights: Sequence[float]) -> torch.Tensor:
+    total = sum(weights)
+    if abs(total) < 1e-8:
+        total = 1.0
+    out = torch.zeros_like(tensors[0], dtype=torch.float32)
+    for tensor, weight in zip(tensors, weights, strict=True):
+        out += weight * tensor.float()
+    return (out / total).to(tensors[0].dtype)
+
+
+def ties_combine(deltas: torch.Tensor, weights: torch.Tensor) -> torch.Tensor:
+    """Sign election by the weighted sum, then the weight-normalised mean of agreeing entries."""
+    weighted = deltas * weights
+    elected = torch.where(weighted.sum(dim=0) >= 0, 1.0, -1.0)
+    agree = weighted.sign() == elected
+    divisor = (weights * agree).sum(dim=0)
+    divisor[divisor == 0] = 1
+    return (weighted * agree).sum(dim=0) / divisor
+
+
+def slerp(t: float, v0: torch.Tensor, v1: torch.Tensor, threshold: float = 0.9995) -> torch.Tensor:
+    a, b = v0.reshape(-1).float(), v1.reshape(-1).float()
+    na, nb = a.norm().clamp_min(1e-8), b.norm().clamp_min(1e-8)
+    dot = float(((a / na) * (b / nb)).sum().clamp(-1, 1))
+    if abs(dot) > threshold:
+        out = (1 - t) * a + t * b
+    else:
+        theta = math.acos(dot)
+        out = (math.sin((1 - t) * theta) * a + math.sin(t * theta) * b) / math.sin(theta)
+    return out.reshape(v0.shape).to(v0.dtype)
+
+
+def merge_tensor(
+    method: str,
+    base: torch.Tensor,
+    sources: Sequence[torch.Tensor],
+    weights: Sequence[float],
+    densities: Sequence[float],
+    generator: torch.Generator,
+) -> torch.Tensor:
+    if method == "linear":
+        return linear(sources, weights)
+    if method == "slerp":
+        if len(sources) != 2:
+            raise ValueError("slerp merges exactly two models")
+        return slerp(weights[1], sources[0], sources[1])
+    deltas = []
+    for source, density in zip(sources, densities, strict=True):
+        delta = source.float() - base.float()
+        if method == "ties":
+            delta = delta * magnitude_mask(delta, density)
+        elif method.startswith("dare"):
+            delta = dare(delta, density, generator)
+        deltas.append(delta)
+    stacked = torch.stack(deltas)
+    w = torch.tensor(weights, dtype=stacked.dtype, device=stacked.device)
+    w = w.reshape(-1, *([1] * base.dim()))
+    if method in ("ties", "dare_ties"):
+        mixed = ties_combine(stacked, w)
+    elif method in ("task_arithmetic", "dare_linear"):
+        mixed = (stacked * w).sum(dim=0)
+    else:
+        raise ValueError(f"unknown merge method '{method}' (known: {', '.join(METHODS)})")
+    return (base.float() + mixed).to(base.dtype)
+
+
+@dataclass
+class Recipe:
+    """A merge: method plus per-group, per-source weights and densities.
+
+    `weights[group][k]` / `densities[group][k]` apply to source k in that group; groups not
+    listed use `default_weights` / `default_densities`.
+    """
+
+    method: str
+    default_weights: list[float]
+    default_densities: list[float] | None = None
+    weights: dict[str, list[float]] = field(default_factory=dict)
+    densities: dict[str, list[float]] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        if self.method not in METHODS:
+            raise ValueError(f"unknown merge method '{self.method}' (known: {', '.join(METHODS)})")
+        if self.default_densities is None:
+            self.default_densities = [1.0] * len(self.default_weights)
+
+    def weights_for(self, group: str) -> list[float]:
+        return self.weights.get(group, self.default_weights)
+
+    def densities_for(self, group: str) -> list[float]:
+        return self.densities.get(group, self.default_densities or [])
+
+
+@torch.no_grad()
+def merge_state_dicts(
+    recipe: Recipe, base: StateDict | None, sources: Sequence[StateDict], seed: int = 0
+) -> StateDict:
+    """Merge `sources` (task vectors against `base` where the method needs one) in memory."""
+    needs_base = recipe.method not in ("linear", "slerp")
+    if needs_base and base is None:
+        raise ValueError(f"merge method '{recipe.method}' needs a base model")
+    generator = torch.Generator().manual_seed(seed)
+    merged: StateDict = {}
+    for name in sorted(sources[0]):
+        tensors = [s[name] for s in sources]
+        if not tensors[0].is_floating_point():
+            merged[name] = tensors[0].clone()
+            continue
+        group = group_of(name)
+        anchor = base[name] if base is not None else tensors[0]
+        merged[name] = merge_tensor(
+            recipe.method,
+            anchor,
+            tensors,
+            recipe.weights_for(group),
+            recipe.densities_for(group),
+            generator,
+        )
+    return merged
