@@ -1,0 +1,122 @@
+"""SIGKILL a running campaign at several points; `scientist resume` must finish it with every
+idea exactly once, no finished run repeated, and the same artifacts as an uninterrupted run."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections import Counter
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from scientist.campaign import Campaign
+
+pytestmark = pytest.mark.slow
+
+IDEAS = 4
+TOY_PACK = Path(__file__).resolve().parent.parent / "fixtures" / "toy"
+SCIENTIST = [sys.executable, "-m", "scientist"]
+
+
+def _start(toy_pack: Path, root: Path) -> subprocess.Popen:
+    return subprocess.Popen(
+        [
+            *SCIENTIST,
+            "run",
+            "--template",
+            str(toy_pack),
+            "--ideas",
+            str(IDEAS),
+            "--campaign",
+            str(root),
+            "--quiet",
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
+    )
+
+
+def _kill_when(process: subprocess.Popen, ready: Callable[[], bool], timeout: float = 90) -> None:
+    deadline = time.monotonic() + timeout
+    while not ready():
+        assert process.poll() is None, "the campaign ended before the kill point"
+        assert time.monotonic() < deadline, "the kill point never came"
+        time.sleep(0.02)
+    os.killpg(process.pid, signal.SIGKILL)
+    process.wait()
+
+
+def _artifacts(root: Path) -> Counter:
+    """File names per idea folder level, with idea ids and run contents normalised away."""
+    names = Counter()
+    for path in (root / "ideas").rglob("*"):
+        if path.is_file():
+            names[path.relative_to(root / "ideas").parts[1:][0]] += 1
+    return names
+
+
+def _finish(root: Path) -> None:
+    resumed = subprocess.run(
+        [*SCIENTIST, "resume", str(root), "--quiet"], capture_output=True, text=True, timeout=180
+    )
+    assert resumed.returncode == 0, resumed.stderr
+
+
+@pytest.fixture(scope="module")
+def reference(tmp_path_factory) -> Campaign:
+    """The same campaign, never interrupted."""
+    base = tmp_path_factory.mktemp("reference")
+    env = {**os.environ, "SCIENTIST_CACHE": str(base / "cache")}
+    process = _start(TOY_PACK, base / "c", env)
+    assert process.wait(timeout=180) == 0
+    return Campaign.open(base / "c")
+
+
+def _started(run_log) -> list[str]:
+    return [run for event, run in run_log() if event == "start"]
+
+
+def _done_entries(root: Path) -> int:
+    path = root / "archive.jsonl"
+    return path.read_text().count('"status":"done"') if path.exists() else 0
+
+
+KILL_POINTS = {
+    "after the baseline run": lambda root, log: (root / "baseline/run_0/result.json").exists(),
+    "during the second idea's run": lambda root, log: len(_started(log)) >= 3,
+    "between recording an idea and its checkpoint": lambda root, log: _done_entries(root) >= 2,
+}
+
+
+@pytest.mark.parametrize("point", list(KILL_POINTS))
+def test_resume_after_sigkill(point, tmp_path, toy_pack, run_log, reference):
+    root = tmp_path / "c"
+    _kill_when(_start(toy_pack, root), lambda: KILL_POINTS[point](root, run_log))
+    time.sleep(1.5)  # a sandboxed child outlives its killed parent by at most one run
+    _finish(root)
+
+    campaign = Campaign.open(root)
+    entries = campaign.archive()
+    assert sorted(e.id for e in entries) == sorted(e.id for e in reference.archive())
+    assert all(e.status == "done" and e.runs == 1 for e in entries)
+    assert [e.metric for e in sorted(entries, key=lambda e: e.id)] == [
+        e.metric for e in sorted(reference.archive(), key=lambda e: e.id)
+    ]
+    assert _artifacts(root) == _artifacts(reference.root)
+    for entry in entries:
+        assert sorted(p.name for p in campaign.idea_dir(entry.id).joinpath("runs").iterdir()) == [
+            "run_1"
+        ]
+    starts = Counter(_started(run_log))
+    assert set(starts) == {"baseline/run_0", *(f"{e.id}/run_1" for e in entries)}
+    repeated = [run for run, count in starts.items() if count > 1]
+    if point == "during the second idea's run":
+        assert len(repeated) == 1 and starts[repeated[0]] == 2
+    else:
+        assert repeated == []
