@@ -13,6 +13,7 @@ from scientist import __version__
 from scientist.commands import register as register_campaign_commands
 from scientist.config import dump_config, load_config
 from scientist.errors import ScientistError
+from scientist.llm.cli import llm_app
 from scientist.sandbox.cli import sandbox_app
 
 app = typer.Typer(
@@ -25,6 +26,7 @@ app = typer.Typer(
 config_app = typer.Typer(help="Show and check campaign configuration.", no_args_is_help=True)
 app.add_typer(config_app, name="config")
 app.add_typer(sandbox_app, name="sandbox")
+app.add_typer(llm_app, name="llm")
 register_campaign_commands(app)
 
 err_console = Console(stderr=True, soft_wrap=True)

@@ -31,8 +31,8 @@ class AnthropicProvider:
         if not api_key:
             if base_url is None:
                 raise ConfigError(
-                    f"anthropic:{model} needs an API key: ANTHROPIC_API_KEY is not set",
-                    hint="export ANTHROPIC_API_KEY=... (or use --llm none for the offline mode)",
+                    f"anthropic:{model} needs an API key: set ANTHROPIC_API_KEY in the environment "
+                    "(or choose the offline mode with --llm none)"
                 )
             api_key = LOCAL_SERVER_KEY
         self.model = model

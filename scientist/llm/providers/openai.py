@@ -35,8 +35,8 @@ class OpenAIProvider:
         if not api_key:
             if base_url is None:
                 raise ConfigError(
-                    f"openai:{model} needs an API key: OPENAI_API_KEY is not set",
-                    hint="export OPENAI_API_KEY=... (or use --llm none for the offline mode)",
+                    f"openai:{model} needs an API key: set OPENAI_API_KEY in the environment "
+                    "(or choose the offline mode with --llm none)"
                 )
             api_key = LOCAL_SERVER_KEY
         self.model = model

@@ -1,0 +1,43 @@
+"""`scientist llm ...`: check that a model answers, and what a round trip costs."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+
+from scientist.config import ModelsConfig
+from scientist.llm.base import Message
+from scientist.llm.router import open_llm
+from scientist.llm.structured import load_prompt
+
+llm_app = typer.Typer(no_args_is_help=True)
+
+
+@llm_app.callback()
+def llm() -> None:
+    """Check language-model providers."""
+
+
+@llm_app.command("check")
+def check(
+    model: Annotated[
+        str, typer.Argument(help="openai:<model>, anthropic:<model>, local:<path>, scripted:<file>")
+    ],
+    base_url: Annotated[
+        str | None, typer.Option("--base-url", help="an OpenAI-compatible server")
+    ] = None,
+    max_tokens: Annotated[int, typer.Option(help="answer length limit")] = 16,
+) -> None:
+    """One round trip: prints the answer, latency, tokens and cost."""
+    models = ModelsConfig(default=model, base_url=base_url, max_retries=1, format_retries=0)
+    with open_llm(models) as llm:
+        prompt = [Message(role="user", content=load_prompt("check").strip())]
+        completion = llm.complete("check", prompt, max_tokens=max_tokens)
+    usage = completion.usage
+    cost = f"${usage.cost_usd:.6f}" if usage.priced else "unpriced (add it to models.prices)"
+    typer.echo(f"model:   {completion.model}")
+    typer.echo(f"answer:  {completion.text.strip()[:200]}")
+    typer.echo(f"latency: {completion.latency_s:.3f} s")
+    typer.echo(f"tokens:  {usage.input_tokens} in, {usage.output_tokens} out")
+    typer.echo(f"cost:    {cost}")
