@@ -15,15 +15,18 @@ from collections.abc import Callable, Iterator, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from typing import Generic, Literal, TypeVar
+from typing import TYPE_CHECKING, Generic, Literal, TypeVar
 
 import numpy as np
 
 from scientist.errors import ConfigError
 
+if TYPE_CHECKING:
+    import treequest
+
 S = TypeVar("S")
 Draft = Callable[[S | None], tuple[S, float]]
-Algorithm = Literal["abmcts-a", "abmcts-m"]
+SearchAlgorithm = Literal["abmcts-a", "abmcts-m"]
 
 
 @dataclass(frozen=True)
@@ -61,8 +64,8 @@ class SearchOutcome(Generic[S]):
         return depth
 
 
-def _make_algorithm(algorithm: Algorithm):
-    import treequest
+def _make_algorithm(algorithm: SearchAlgorithm) -> treequest.Algorithm:
+    import treequest  # imported on first use: it takes seconds (scipy and friends)
 
     if algorithm == "abmcts-a":
         return treequest.ABMCTSA()
@@ -99,7 +102,7 @@ def tree_search(
     budget: int,
     *,
     parallel: int = 1,
-    algorithm: Algorithm = "abmcts-a",
+    algorithm: SearchAlgorithm = "abmcts-a",
     seed: int = 0,
 ) -> SearchOutcome[S]:
     """Expand `budget` nodes with AB-MCTS and return them all.

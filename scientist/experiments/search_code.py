@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
 
-from scientist.experiments.search import Algorithm, SearchOutcome, tree_search
+from scientist.experiments.search import SearchAlgorithm, SearchOutcome, tree_search
 from scientist.models import ExperimentRun
 from scientist.templates import Metric
 
@@ -131,7 +131,7 @@ def search_experiment(
     baseline: float,
     llm: RewardablePool | None = None,
     parallel: int = 1,
-    algorithm: Algorithm = "abmcts-a",
+    algorithm: SearchAlgorithm = "abmcts-a",
     seed: int = 0,
 ) -> SearchOutcome[CodeVersion]:
     """Implement and run one idea by AB-MCTS; `outcome.best.state.run` is its result."""

@@ -96,6 +96,11 @@ def _run_on_node(
         return result.model_copy(update={"message": message}).model_dump_json(), returned
 
 
+def _node_resources() -> list[dict[str, float]]:
+    """The total resources of each live node (a task must fit on one of them)."""
+    return [node["Resources"] for node in ray.nodes() if node.get("Alive")]
+
+
 @ray.remote(num_cpus=0)
 def _check_on_node(node_config_json: str) -> str:
     """Runs in a Ray worker: can this node open its backend?"""
@@ -139,11 +144,13 @@ class RaySandbox:
         if not spec.workspace.is_dir():
             return self._infra(f"workspace {spec.workspace} is not a folder")
         start_ray(self.config.ray_address)
-        resources = ray.cluster_resources()
-        if spec.cpus > resources.get("CPU", 0) or len(spec.gpus) > resources.get("GPU", 0):
+        if not any(
+            node.get("CPU", 0) >= spec.cpus and node.get("GPU", 0) >= len(spec.gpus)
+            for node in _node_resources()
+        ):
             return self._infra(
-                f"the run needs {spec.cpus:g} CPUs and {len(spec.gpus)} GPUs; the Ray cluster "
-                f"has {resources.get('CPU', 0):g} and {resources.get('GPU', 0):g}"
+                f"the run needs {spec.cpus:g} CPUs and {len(spec.gpus)} GPUs on one node; "
+                "no node of the Ray cluster has them"
             )
         task = _run_on_node.options(num_cpus=spec.cpus, num_gpus=len(spec.gpus))
         shipped = self._driver_side_env(spec)
