@@ -26,7 +26,7 @@ _OPTIONS = re.compile(r"\[[^\[\]]*(?:=|\\linewidth|\\textwidth|htbp|!)[^\[\]]*\]
 _MACRO = re.compile(r"\\[A-Za-z]+")
 _COMMENT = re.compile(r"(?<!\\)%.*$")
 _NUMBER = re.compile(r"(?<![A-Za-z0-9_.\\])(?<![A-Za-z]-)[-+]?\d+(?:[.,]\d+)*(?![A-Za-z0-9_])")
-_LENGTH = re.compile(r"[-+]?\d*\.?\d+\s*(?:pt|em|ex|cm|mm|in)\b")
+_LENGTH = re.compile(r"[-+]?\d*\.?\d+(?:pt|em|ex|cm|mm|in)\b")
 
 
 class UnsourcedNumber(BaseModel):

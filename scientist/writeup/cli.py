@@ -1,0 +1,78 @@
+"""`scientist write <campaign>/ideas/<id>`: re-run the writeup for one idea."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+
+from scientist.campaign import Campaign
+from scientist.errors import CampaignError, LatexError
+from scientist.experiments.runs import finished_run
+from scientist.literature import LiteratureClient
+from scientist.llm import open_llm
+from scientist.models import ExperimentRun, Idea
+from scientist.sandbox import open_sandbox
+from scientist.templates import Template, load_template
+from scientist.writeup.paper import write_paper
+
+console = Console(soft_wrap=True, highlight=False)
+
+
+def _runs(idea_dir: Path, template: Template, idea_id: str) -> list[ExperimentRun]:
+    runs = []
+    for run_dir in sorted((idea_dir / "runs").glob("run_*")):
+        index = int(run_dir.name.removeprefix("run_"))
+        run = finished_run(run_dir, template, idea_id, index)
+        if run is not None:
+            runs.append(run)
+    return sorted(runs, key=lambda run: run.index)
+
+
+def write_command(
+    idea_dir: Annotated[Path, typer.Argument(help="an idea directory: <campaign>/ideas/<id>")],
+    literature: Annotated[
+        bool, typer.Option(help="search Semantic Scholar for citations (else cache only)")
+    ] = False,
+) -> None:
+    """Re-write, compile and check the paper of one idea."""
+    idea_dir = idea_dir.resolve()
+    if not (idea_dir / "idea.json").is_file():
+        raise CampaignError(f"{idea_dir} has no idea.json", hint="pass <campaign>/ideas/<id>")
+    campaign = Campaign.open(idea_dir.parent.parent)
+    idea_id = idea_dir.name
+    idea = Idea.model_validate_json((idea_dir / "idea.json").read_text(encoding="utf-8"))
+    template = load_template(campaign.config.template)
+    runs = _runs(idea_dir, template, idea_id)
+    if not runs:
+        raise CampaignError(f"{idea_dir} has no finished runs to write about")
+    baseline = finished_run(campaign.baseline_dir, template, "baseline", 0)
+    llm = open_llm(campaign.config.models, campaign=campaign, budget_usd=campaign.config.budget_usd)
+    paper = write_paper(
+        campaign=campaign,
+        idea_id=idea_id,
+        idea=idea,
+        template=template,
+        baseline=baseline,
+        runs=runs,
+        sandbox=open_sandbox(campaign.config.sandbox, campaign=campaign.name),
+        llm=llm,
+        literature=LiteratureClient(campaign.root / "literature", offline=not literature),
+        config=campaign.config.writeup,
+    )
+    console.print(f"paper: {paper.pdf_path or paper.tex_path}")
+    console.print(
+        f"compiled: {paper.compiled}  pages: {paper.pages}  rounds: {paper.compile_rounds}  "
+        f"unsourced numbers: {len(paper.unsourced_numbers)}  "
+        f"skipped citations: {len(paper.skipped_citations)}"
+    )
+    for line in [*paper.unsourced_numbers, *paper.errors]:
+        console.print(f"  - {line}")
+    if not paper.compiled:
+        raise LatexError(f"the paper did not compile: {paper.errors[-1] if paper.errors else ''}")
+
+
+def register(app: typer.Typer) -> None:
+    app.command("write")(write_command)

@@ -1,0 +1,49 @@
+"""`scientist write <campaign>/ideas/<id>` on a campaign directory written to disk."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from scientist.campaign import Campaign
+from scientist.config import CampaignConfig
+from scientist.models import RunResult
+from tests.writeup.conftest import IDEA, TOY, record_run
+
+
+def finished(run_dir: Path, scores: list[float], config: dict) -> None:
+    record_run(run_dir, "x", 0, scores, config)
+    (run_dir / "result.json").write_text(
+        RunResult(exit_code=0, status="ok", output_dir=run_dir).model_dump_json()
+    )
+    (run_dir / "overrides.json").write_text(json.dumps({"lr": config["lr"]}))
+
+
+def scientist(*args: str) -> subprocess.CompletedProcess[str]:
+    command = [sys.executable, "-c", "from scientist.cli import main; main()", *args]
+    return subprocess.run(command, capture_output=True, text=True, timeout=300)
+
+
+@pytest.mark.latex
+def test_write_rewrites_the_paper_of_one_idea(tmp_path: Path) -> None:
+    campaign = Campaign.create(tmp_path / "camp", CampaignConfig(template=str(TOY)))
+    finished(campaign.baseline_dir, [0.50, 0.52], {"lr": 0.01, "width": 16})
+    idea_dir = campaign.idea_dir("higher_lr")
+    finished(campaign.run_dir("higher_lr", 1), [0.70, 0.74], {"lr": 0.1, "width": 16})
+    (idea_dir / "idea.json").write_text(IDEA.model_dump_json())
+
+    done = scientist("write", str(idea_dir))
+    assert done.returncode == 0, done.stderr
+    assert "compiled: True" in done.stdout and "unsourced numbers: 0" in done.stdout
+    paper = json.loads((campaign.paper_dir("higher_lr") / "paper.json").read_text())
+    assert paper["compiled"] and Path(paper["pdf_path"]).is_file()
+
+
+def test_write_without_an_idea_is_one_clear_error(tmp_path: Path) -> None:
+    done = scientist("write", str(tmp_path))
+    assert done.returncode == 2
+    assert "has no idea.json" in done.stderr and "Traceback" not in done.stderr
