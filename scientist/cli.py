@@ -14,7 +14,9 @@ from scientist.commands import register as register_campaign_commands
 from scientist.config import dump_config, load_config
 from scientist.errors import ScientistError
 from scientist.llm.cli import llm_app
+from scientist.review.cli import register as register_review_commands
 from scientist.sandbox.cli import sandbox_app
+from scientist.writeup.cli import register as register_write_command
 
 app = typer.Typer(
     name="scientist",
@@ -28,6 +30,8 @@ app.add_typer(config_app, name="config")
 app.add_typer(sandbox_app, name="sandbox")
 app.add_typer(llm_app, name="llm")
 register_campaign_commands(app)
+register_review_commands(app)
+register_write_command(app)
 
 err_console = Console(stderr=True, soft_wrap=True)
 
