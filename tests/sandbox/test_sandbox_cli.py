@@ -1,0 +1,53 @@
+"""`scientist sandbox ...` through the real typer app."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from scientist.cli import app
+from scientist.errors import ConfigError
+from scientist.sandbox.cli import backend_availability
+
+runner = CliRunner()
+
+
+def test_exec_reports_a_timeout_as_json_and_fails() -> None:
+    args = ["sandbox", "exec", "--timeout", "1", "--json", "--", "python", "-c", "while 1: pass"]
+    result = runner.invoke(app, args)
+    assert result.exit_code == 1
+    assert json.loads(result.stdout)["status"] == "timeout"
+
+
+def test_exec_runs_in_a_copy_of_the_workspace(tmp_path: Path) -> None:
+    (tmp_path / "hello.py").write_text("print('hello from', __file__)")
+    args = ["sandbox", "exec", "--workspace", str(tmp_path), "--", "python", "hello.py"]
+    result = runner.invoke(app, args)
+    assert result.exit_code == 0, result.output
+    assert "ok" in result.stdout
+    assert "hello from" in result.stdout
+
+
+def test_exec_rejects_an_unknown_backend() -> None:
+    result = runner.invoke(app, ["sandbox", "exec", "--backend", "vm", "--", "true"])
+    assert isinstance(result.exception, ConfigError)
+
+
+def test_build_needs_the_offline_flag() -> None:
+    result = runner.invoke(app, ["sandbox", "build"])
+    assert isinstance(result.exception, ConfigError)
+    assert "--offline" in (result.exception.hint or "")
+
+
+def test_check_explains_a_missing_docker_engine(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    monkeypatch.setenv("DOCKER_HOST", f"unix://{tmp_path}/no-engine.sock")
+    availability = backend_availability("docker")
+    assert not availability.ok
+    assert "cannot reach the Docker engine" in availability.reason
+    assert "dockerd" in (availability.hint or "")
+    assert backend_availability("local").ok
