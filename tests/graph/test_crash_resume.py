@@ -23,7 +23,7 @@ TOY_PACK = Path(__file__).resolve().parent.parent / "fixtures" / "toy"
 SCIENTIST = [sys.executable, "-m", "scientist"]
 
 
-def _start(toy_pack: Path, root: Path) -> subprocess.Popen:
+def _start(toy_pack: Path, root: Path, env: dict[str, str] | None = None) -> subprocess.Popen:
     return subprocess.Popen(
         [
             *SCIENTIST,
@@ -39,6 +39,7 @@ def _start(toy_pack: Path, root: Path) -> subprocess.Popen:
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
         start_new_session=True,
+        env=env,
     )
 
 
