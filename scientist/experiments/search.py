@@ -10,6 +10,7 @@ AB-MCTS also learns which arm to ask: Thompson sampling over each arm's observed
 from __future__ import annotations
 
 import math
+import threading
 from collections import Counter
 from collections.abc import Callable, Iterator, Mapping
 from concurrent.futures import ThreadPoolExecutor
@@ -80,15 +81,26 @@ def _make_algorithm(algorithm: SearchAlgorithm) -> treequest.Algorithm:
     raise ConfigError(f"unknown search algorithm '{algorithm}': use abmcts-a or abmcts-m")
 
 
-@contextmanager
-def _seeded_numpy(seed: int) -> Iterator[None]:
-    """treequest samples from numpy's global generator: seed it, then restore the caller's."""
-    saved = np.random.get_state()
-    np.random.seed(seed)
-    try:
-        yield
-    finally:
-        np.random.set_state(saved)
+class _NumpyStream:
+    """treequest samples from numpy's global generator. Each search gets its own seeded stream,
+    swapped in only while treequest chooses the next expansions, so concurrent searches (and
+    the experiments running meanwhile) neither disturb nor depend on each other's draws."""
+
+    _swap = threading.Lock()
+
+    def __init__(self, seed: int) -> None:
+        self._state = np.random.RandomState(seed).get_state()
+
+    @contextmanager
+    def active(self) -> Iterator[None]:
+        with self._swap:
+            saved = np.random.get_state()
+            np.random.set_state(self._state)
+            try:
+                yield
+            finally:
+                self._state = np.random.get_state()
+                np.random.set_state(saved)
 
 
 def _checked(score: float, arm: str) -> float:
@@ -118,11 +130,13 @@ def tree_search(
     searcher = _make_algorithm(algorithm)
     actions = list(arms)
     outcome: SearchOutcome[S] = SearchOutcome()
-    with _seeded_numpy(seed), ThreadPoolExecutor(max_workers=parallel) as pool:
+    stream = _NumpyStream(seed)
+    with ThreadPoolExecutor(max_workers=parallel) as pool:
         tree = searcher.init_tree()
         while len(outcome.nodes) < budget:
             batch = min(parallel, budget - len(outcome.nodes))
-            tree, trials = searcher.ask_batch(tree, batch, actions)
+            with stream.active():
+                tree, trials = searcher.ask_batch(tree, batch, actions)
             futures = [pool.submit(arms[trial.action], trial.parent_state) for trial in trials]
             results = [future.result() for future in futures]
             for trial, (state, score) in zip(trials, results, strict=True):

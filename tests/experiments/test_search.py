@@ -103,18 +103,31 @@ def test_nodes_record_arm_parent_and_the_state_each_arm_received() -> None:
     assert outcome.best.score == max(node.score for node in outcome.nodes)
 
 
-def test_same_seed_same_search_and_the_global_numpy_state_is_restored() -> None:
+def test_same_seed_same_search_whatever_the_arms_draw_from_numpy() -> None:
+    def run(seed: int) -> list[tuple[str, int | None, tuple[float, float]]]:
+        world = two_model_world(7)
+        noisy = {name: noisy_draft(draft) for name, draft in world.items()}
+        outcome = tree_search(noisy, 16, seed=seed)
+        return [(node.arm, node.parent, node.state) for node in outcome.nodes]
+
+    def noisy_draft(draft: Draft[Attempt]) -> Draft[Attempt]:
+        def wrapped(parent: Attempt | None) -> tuple[Attempt, float]:
+            np.random.random(int(np.random.randint(1, 5)))  # an experiment using numpy
+            return draft(parent)
+
+        return wrapped
+
     np.random.seed(123)
     expected_next = np.random.random()
     np.random.seed(123)
-
-    def run() -> list[tuple[str, int | None, tuple[float, float]]]:
-        outcome = tree_search(two_model_world(7), 16, seed=11)
-        return [(node.arm, node.parent, node.state) for node in outcome.nodes]
-
-    first = run()
-    assert np.random.random() == expected_next
-    assert run() == first
+    tree_search(two_model_world(7), 16, seed=11)
+    assert np.random.random() == expected_next  # the search's own draws leave numpy alone
+    first = run(seed=11)
+    assert run(seed=11) == first
+    assert run(seed=12) != first
+    np.random.seed(123)
+    run(seed=11)
+    assert np.random.random() != expected_next  # the arms' own draws still advance numpy
 
 
 def test_parallel_expansions_run_concurrently_and_respect_the_budget() -> None:
