@@ -8,7 +8,6 @@ from pathlib import Path
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict
-from scipy import stats
 
 from scientist.models import ExperimentRun, NoveltyStatus, Paper
 
@@ -83,6 +82,8 @@ def welch_interval(
     treated: list[float], control: list[float], level: float = 0.95
 ) -> tuple[float, float] | None:
     """Welch's t interval for mean(treated) - mean(control); None with fewer than 2 of either."""
+    from scipy.special import stdtrit  # imported here: scipy costs seconds at CLI start-up
+
     if len(treated) < 2 or len(control) < 2:
         return None
     (m1, s1), (m2, s2) = _mean_std(treated), _mean_std(control)
@@ -91,7 +92,7 @@ def welch_interval(
     if v1 + v2 == 0:
         return diff, diff
     df = (v1 + v2) ** 2 / (v1**2 / (len(treated) - 1) + v2**2 / (len(control) - 1))
-    half = float(stats.t.ppf(0.5 + level / 2, df)) * math.sqrt(v1 + v2)
+    half = float(stdtrit(df, 0.5 + level / 2)) * math.sqrt(v1 + v2)
     return diff - half, diff + half
 
 

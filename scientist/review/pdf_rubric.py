@@ -52,27 +52,65 @@ def pdf_signals(pdf: PdfText) -> PdfSignals:
 def review_pdf_signals(signals: PdfSignals, *, page_limit: int, threshold: float) -> RubricReview:
     """Score the form from what the PDF text shows; at most 7 points of 10."""
     checks = [
-        (signals.chars >= 2000, 1.0, f"{signals.pages} pages of extractable text", "little text"),
-        (signals.baseline, 0.75, "compares against a baseline", "mentions no baseline"),
-        (signals.spread, 1.0, "reports a spread (± / std / CI)", "reports no spread over seeds"),
-        (signals.seeds >= 3, 1.0, f"states {signals.seeds} seeds", "does not state 3+ seeds"),
-        (signals.figures > 0, 0.5, f"{signals.figures} captioned figure(s)", "has no figures"),
-        (signals.tables > 0, 0.5, f"{signals.tables} captioned table(s)", "has no tables"),
-        (signals.references, 0.75, "has a references section", "has no references section"),
+        (
+            signals.chars >= 2000,
+            1.0,
+            f"The paper has {signals.chars} characters of text.",
+            "The paper has little extractable text.",
+        ),
+        (
+            signals.baseline,
+            0.75,
+            "The paper compares against a baseline.",
+            "The paper mentions no baseline.",
+        ),
+        (
+            signals.spread,
+            1.0,
+            "The paper reports a spread (±, std or CI).",
+            "The paper reports no spread over seeds.",
+        ),
+        (
+            signals.seeds >= 3,
+            1.0,
+            f"The paper states {signals.seeds} seeds.",
+            "The paper does not state 3 or more seeds.",
+        ),
+        (
+            signals.figures > 0,
+            0.5,
+            f"The paper has {signals.figures} captioned figure(s).",
+            "The paper has no figures.",
+        ),
+        (
+            signals.tables > 0,
+            0.5,
+            f"The paper has {signals.tables} captioned table(s).",
+            "The paper has no tables.",
+        ),
+        (
+            signals.references,
+            0.75,
+            "The paper has a references section.",
+            "The paper has no references section.",
+        ),
         (
             signals.pages <= page_limit,
             0.5,
-            f"fits the {page_limit}-page limit",
-            f"has {signals.pages} pages, over the {page_limit}-page limit",
+            f"The paper fits the {page_limit}-page limit ({signals.pages} pages).",
+            f"The paper has {signals.pages} pages, over the {page_limit}-page limit.",
         ),
     ]
     score = 1.0 + sum(points for met, points, _, _ in checks if met)
-    strengths = [f"The paper {good}." for met, _, good, _ in checks if met]
-    weaknesses = [f"The paper {bad}." for met, _, _, bad in checks if not met]
+    strengths = [good for met, _, good, _ in checks if met]
+    weaknesses = [bad for met, _, _, bad in checks if not met]
     rigour = 1 + sum([signals.baseline, signals.spread, signals.seeds >= 3])
     form = 1 + sum([signals.figures > 0 or signals.tables > 0, signals.references])
     review = Review(
-        summary=PDF_ONLY_NOTE,
+        summary=(
+            f"A {signals.pages}-page paper with {signals.figures} captioned figure(s) and "
+            f"{signals.tables} table(s). {PDF_ONLY_NOTE}"
+        ),
         strengths=strengths,
         weaknesses=weaknesses,
         limitations=[PDF_ONLY_NOTE],

@@ -1,0 +1,127 @@
+"""`scientist review` and `scientist bench-reviewer` on real PDFs (pdflatex)."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from scientist.cli import app
+from scientist.errors import ConfigError, ScientistError
+from scientist.review.form import REVIEWS_ROOT
+
+pytestmark = pytest.mark.latex
+
+WEAK_TEX = r"""\documentclass{article}\begin{document}
+A short note. We tried a thing and it seemed to work.
+\end{document}"""
+
+runner = CliRunner()
+
+
+def invoke(*args: str):
+    return runner.invoke(app, [str(arg) for arg in args], catch_exceptions=True)
+
+
+@pytest.fixture(scope="module")
+def weak_pdf(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    folder = tmp_path_factory.mktemp("weak")
+    (folder / "weak.tex").write_text(WEAK_TEX, encoding="utf-8")
+    subprocess.run(
+        ["pdflatex", "-interaction=nonstopmode", "weak.tex"],
+        cwd=folder,
+        check=True,
+        capture_output=True,
+        timeout=120,
+    )
+    return folder / "weak.pdf"
+
+
+def test_review_offline_says_it_only_saw_the_pdf(paper_pdf) -> None:
+    result = invoke("review", paper_pdf)
+    assert result.exit_code == 0, result.output
+    assert "PDF-level evidence only" in result.output
+    assert "The paper states 3 seeds." in result.output
+
+    as_json = invoke("review", paper_pdf, "--json")
+    data = json.loads(as_json.output)
+    assert data["meta"]["reviewer"] == "rubric-pdf"
+    assert data["reviews"][0]["review"]["confidence"] == 1
+    assert "PDF-level evidence only" in data["note"]
+
+
+def test_review_offline_ranks_a_real_paper_above_a_note(paper_pdf, weak_pdf) -> None:
+    good = json.loads(invoke("review", paper_pdf, "--json").output)["meta"]
+    weak = json.loads(invoke("review", weak_pdf, "--json").output)["meta"]
+    assert good["overall"] > weak["overall"] + 2
+
+
+def test_review_with_a_scripted_ensemble(paper_pdf, tmp_path, monkeypatch) -> None:
+    monkeypatch.delenv("OPENAI_BASE_URL", raising=False)
+    example = json.loads((REVIEWS_ROOT / "examples" / "evolved_merge.json").read_text("utf-8"))
+    script = tmp_path / "script.json"
+    notes = {"summary": "Clean but small.", "strengths": ["split"], "weaknesses": ["seeds"]}
+    script.write_text(
+        json.dumps(
+            [
+                {"json": {**example, "overall": 7, "decision": "reject"}},
+                {"json": {**example, "overall": 6, "decision": "reject"}},
+                {"json": notes, "match": "area chair"},
+            ]
+        )
+    )
+    args = ("--llm", f"scripted:{script}", "--ensemble", "2", "--reflections", "0")
+    result = invoke("review", paper_pdf, *args, "--json")
+    assert result.exit_code == 0, result.output
+    meta = json.loads(result.output)["meta"]
+    assert (meta["overall"], meta["decision"], meta["n_reviews"]) == (6.5, "accept", 2)
+    assert meta["summary"] == "Clean but small."
+
+
+def test_bench_reviewer_against_human_decisions(paper_pdf, weak_pdf, tmp_path) -> None:
+    papers = tmp_path / "papers"
+    papers.mkdir()
+    shutil.copy(paper_pdf, papers / "good_a.pdf")
+    shutil.copy(paper_pdf, papers / "good_b.pdf")
+    shutil.copy(weak_pdf, papers / "weak.pdf")
+    data = tmp_path / "decisions.csv"
+    data.write_text("paper_id,decision\ngood_a,accept\nweak,reject\ngood_b,0\n")
+
+    result = invoke(
+        "bench-reviewer", "--data", data, "--papers", papers, "--threshold", "5", "--json"
+    )
+    assert result.exit_code == 0, result.output
+    report = json.loads(result.output)
+    assert [row["ours"] for row in report["rows"]] == ["accept", "reject", "accept"]
+    metrics = report["metrics"]
+    assert metrics["accuracy"] == pytest.approx(2 / 3)
+    assert (metrics["fpr"], metrics["fnr"]) == (0.5, 0.0)
+    assert metrics["auc"] == pytest.approx(0.75)
+
+    table = invoke("bench-reviewer", "--data", data, "--papers", papers, "--threshold", "5")
+    assert "balanced_accuracy" in table.output and "0.750" in table.output
+
+
+def test_bench_reviewer_rejects_bad_input_before_reviewing(tmp_path) -> None:
+    data = tmp_path / "decisions.csv"
+    data.write_text("paper_id,decision\nmissing_paper,accept\n")
+    result = invoke("bench-reviewer", "--data", data, "--papers", tmp_path)
+    assert isinstance(result.exception, ConfigError)
+    assert "missing_paper" in str(result.exception)
+
+    data.write_text("paper_id,decision\np1,maybe\n")
+    result = invoke("bench-reviewer", "--data", data, "--papers", tmp_path)
+    assert isinstance(result.exception, ConfigError)
+    assert ":2:" in str(result.exception)
+
+
+def test_unreadable_pdf_is_a_user_error(tmp_path) -> None:
+    broken = tmp_path / "broken.pdf"
+    broken.write_text("this is not a PDF")
+    result = invoke("review", broken)
+    assert isinstance(result.exception, ScientistError)
+    assert "not a readable PDF" in str(result.exception)
