@@ -1,0 +1,70 @@
+"""`local:<path>` with a tiny randomly initialised Llama and a tokenizer built here."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from scientist.config import ModelsConfig
+from scientist.errors import ConfigError
+from scientist.llm import open_llm
+from scientist.llm.base import Message
+from scientist.llm.providers.local import plain_prompt
+
+WORDS = ["<unk>", "<pad>", "<eos>", "system:", "user:", "assistant:", "hello", "world", "ok"]
+
+
+@pytest.fixture(scope="module")
+def tiny_llama(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    torch = pytest.importorskip("torch")
+    from tokenizers import Tokenizer, models, pre_tokenizers
+    from transformers import LlamaConfig, LlamaForCausalLM, PreTrainedTokenizerFast
+
+    torch.manual_seed(0)
+    torch.set_num_threads(1)
+    path = tmp_path_factory.mktemp("tiny-llama")
+    vocab = {word: index for index, word in enumerate(WORDS)}
+    backend = Tokenizer(models.WordLevel(vocab=vocab, unk_token="<unk>"))
+    backend.pre_tokenizer = pre_tokenizers.WhitespaceSplit()
+    tokenizer = PreTrainedTokenizerFast(
+        tokenizer_object=backend, unk_token="<unk>", pad_token="<pad>", eos_token="<eos>"
+    )
+    config = LlamaConfig(
+        vocab_size=len(WORDS),
+        hidden_size=16,
+        intermediate_size=32,
+        num_hidden_layers=1,
+        num_attention_heads=2,
+        num_key_value_heads=2,
+        max_position_embeddings=64,
+        pad_token_id=1,
+        eos_token_id=2,
+        bos_token_id=None,
+    )
+    LlamaForCausalLM(config).save_pretrained(path)
+    tokenizer.save_pretrained(path)
+    return path
+
+
+def test_local_model_answers_with_token_counts(tiny_llama: Path, campaign):
+    models = ModelsConfig(default=f"local:{tiny_llama}")
+    with open_llm(models, campaign=campaign) as llm:
+        ask = [{"role": "user", "content": "hello world"}]
+        completion = llm.complete("write", ask, max_tokens=5)
+    assert completion.usage.input_tokens == 4  # "user: hello world\nassistant:"
+    assert 1 <= completion.usage.output_tokens <= 5
+    assert set(completion.text.split()) <= set(WORDS)
+    assert completion.usage.priced is False and completion.usage.cost_usd == 0
+    [entry] = campaign.ledger()
+    assert entry.model == f"local:{tiny_llama}" and entry.ok
+
+
+def test_plain_prompt_without_chat_template():
+    messages = [Message(role="system", content="be brief"), Message(role="user", content="hi")]
+    assert plain_prompt(messages) == "system: be brief\nuser: hi\nassistant:"
+
+
+def test_missing_weights_directory_is_a_config_error(tmp_path: Path):
+    with pytest.raises(ConfigError, match="not a directory"):
+        open_llm(ModelsConfig(default=f"local:{tmp_path / 'absent'}"))
