@@ -70,7 +70,11 @@ def conclude(
         }
     else:
         last = runs[-1].result if runs else None
-        reason = "no run" if last is None else (last.message or last.status)
+        reason = (
+            "no run (the edits never applied, or the model answered DONE)"
+            if last is None
+            else (last.message or last.status)
+        )
         tail = last.stderr_tail.strip().splitlines()[-1:] if last else []
         update |= {"status": "failed", "error": "; ".join([reason, *tail])}
     return entry.model_copy(update=update)

@@ -1,0 +1,132 @@
+"""LLM ideation: propose ideas from the pack and the archive, reflect, check novelty.
+
+The prompt carries the pack's description, code and search space, its seed ideas, and the
+archive with each idea's metric, review score and the reviewers' weaknesses, so reviews
+steer what is proposed next. Novelty is checked against the literature client; when the
+literature service is unreachable the idea stays `unchecked` and the campaign goes on.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from string import Template
+
+from pydantic import BaseModel, Field
+
+from scientist.errors import LiteratureUnavailable
+from scientist.experiments.runs import cache_dir
+from scientist.graph.context import Context
+from scientist.llm import Message
+from scientist.models import ArchiveEntry, ExperimentRun, Idea
+from scientist.report import leaderboard
+
+REFLECTIONS = 1
+CODE_CHARS = 12000
+PROMPTS = Path(__file__).resolve().parent.parent / "prompts" / "ideas"
+
+
+class IdeaProposal(BaseModel):
+    name: str
+    title: str
+    hypothesis: str
+    plan: str
+    interestingness: int = Field(ge=1, le=10)
+    feasibility: int = Field(ge=1, le=10)
+    novelty: int = Field(ge=1, le=10)
+    overrides: dict[str, str | int | float | bool | list[int]] = Field(default_factory=dict)
+
+
+class IdeaBatch(BaseModel):
+    ideas: list[IdeaProposal] = Field(min_length=1)
+
+
+class NoveltyVerdict(BaseModel):
+    novel: bool
+    reason: str
+
+
+def prompt(name: str, **values: object) -> str:
+    text = (PROMPTS / f"{name}.md").read_text(encoding="utf-8")
+    return Template(text).safe_substitute({k: str(v) for k, v in values.items()})
+
+
+def generate_ideas(
+    ctx: Context, archive: list[ArchiveEntry], baseline: ExperimentRun, count: int
+) -> list[Idea]:
+    """`count` ideas from the ideas model, after `REFLECTIONS` rounds of self-critique."""
+    template = ctx.template
+    manifest = template.manifest
+    code = (template.root / manifest.entrypoint).read_text(encoding="utf-8")[:CODE_CHARS]
+    request = prompt(
+        "propose",
+        title=manifest.title,
+        description=manifest.description,
+        metric=manifest.metric.name,
+        goal=manifest.metric.goal,
+        baseline_metric=baseline.metric(manifest.metric.name),
+        search_space=_space(ctx),
+        code=code,
+        seeds="\n".join(f"- {i.name}: {i.title}" for i in template.seed_ideas()) or "None.",
+        archive=_archive(archive) or "None yet.",
+        count=count,
+    )
+    messages = [
+        Message(role="system", content=prompt("system")),
+        Message(role="user", content=request),
+    ]
+    batch = ctx.llm.complete("ideas", messages, schema=IdeaBatch).parsed
+    for round_ in range(1, REFLECTIONS + 1):
+        messages += [
+            Message(role="assistant", content=batch.model_dump_json()),
+            Message(
+                role="user",
+                content=prompt("reflect", round=round_, count=count, ideas=batch.model_dump_json()),
+            ),
+        ]
+        batch = ctx.llm.complete("ideas", messages, schema=IdeaBatch).parsed
+    ideas = [Idea(**p.model_dump(), origin="llm") for p in batch.ideas[:count]]
+    return [_check_novelty(ctx, idea) for idea in ideas]
+
+
+def _check_novelty(ctx: Context, idea: Idea) -> Idea:
+    from scientist.literature import LiteratureClient
+
+    query = idea.title
+    try:
+        papers = LiteratureClient(cache_dir() / "literature").search(query, limit=5)
+    except LiteratureUnavailable:
+        return idea.model_copy(update={"novelty_status": "unchecked"})
+    if not papers:
+        return idea.model_copy(update={"novelty_status": "novel"})
+    listing = "\n".join(
+        f"- {p.title} ({p.year or 'n.d.'}): {(p.abstract or '')[:400]}" for p in papers
+    )
+    request = prompt(
+        "novelty", title=idea.title, hypothesis=idea.hypothesis, query=query, papers=listing
+    )
+    verdict = ctx.llm.complete(
+        "ideas", [Message(role="user", content=request)], schema=NoveltyVerdict
+    ).parsed
+    return idea.model_copy(update={"novelty_status": "novel" if verdict.novel else "not_novel"})
+
+
+def _space(ctx: Context) -> str:
+    lines = []
+    for knob, spec in ctx.template.manifest.search_space.items():
+        shown = spec if isinstance(spec, list) else spec.model_dump()
+        lines.append(f"- {knob}: {json.dumps(shown)}")
+    return "\n".join(lines)
+
+
+def _archive(archive: list[ArchiveEntry]) -> str:
+    lines = []
+    for entry in leaderboard([e for e in archive if e.status != "proposed"]):
+        review = "" if entry.review_score is None else f", review {entry.review_score:.1f}"
+        result = "failed" if entry.status == "failed" else f"metric {entry.metric}"
+        lines.append(
+            f"- {entry.idea.name} ({entry.idea.title}; overrides {entry.idea.overrides}): "
+            f"{result}, improvement {entry.improvement}{review}"
+        )
+        lines += [f"    weakness: {w}" for w in entry.weaknesses[:3]]
+    return "\n".join(lines)
