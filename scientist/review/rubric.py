@@ -1,8 +1,9 @@
 """The rubric reviewer: fills the review form from evidence alone, deterministically.
 
-Points add up to the overall score (1 + effect + rigour + presentation + novelty, at most
-9.5): a significant improvement over the baseline is worth most, and a paper that did not
-compile can never pass. Every strength and weakness names the numbers behind it.
+Points add up to the overall score: 1 + effect (up to 4.5) + rigour (1.5) + presentation
+(1.5) + novelty (-1 to 0.5), at most 9. A flawless protocol with no measured gain scores 4;
+passing the default threshold of 6 takes a significant gain of about 3 % or more. A paper
+that did not compile is capped at 2. Every strength and weakness names its numbers.
 """
 
 from __future__ import annotations
@@ -28,36 +29,36 @@ def _fmt(value: float) -> str:
     return f"{value:.4g}"
 
 
-def _magnitude(relative: float | None) -> float:
-    if relative is None:
-        return 0.0
-    return 1.5 if relative >= 0.10 else 1.0 if relative >= 0.03 else 0.5 if relative > 0 else 0.0
-
-
 def _effect_points(comparison: Comparison | None) -> float:
+    """Up to 4.5: a significant effect, more for a larger one; 0.5 for an unconfirmed gain."""
     if comparison is None or comparison.effect <= 0:
         return 0.0
-    if comparison.significant:
-        return 2.5 + _magnitude(comparison.relative)
-    return 1.0 + 0.5 * _magnitude(comparison.relative)
+    if not comparison.significant:
+        return 0.5
+    relative = comparison.relative
+    if relative is None:  # a zero baseline: the size cannot be judged, only the sign
+        return 2.5
+    size = 3.5 if relative >= 0.10 else 2.0 if relative >= 0.03 else 0.5 if relative >= 0.01 else 0
+    return 1.0 + size
 
 
 def _rigour_points(evidence: Evidence) -> float:
-    seeds = 1.0 if evidence.seeds >= 3 else 0.5 if evidence.seeds == 2 else 0.0
-    ablations = 0.5 if evidence.configs >= 2 else 0.0
+    """Up to 1.5: seeds, ablations, every run finished."""
+    seeds = 0.75 if evidence.seeds >= 3 else 0.25 if evidence.seeds == 2 else 0.0
+    ablations = 0.25 if evidence.configs >= 2 else 0.0
     complete = 0.5 if evidence.runs_total and not evidence.failed_runs else 0.0
     return seeds + ablations + complete
 
 
 def _presentation_points(evidence: Evidence) -> float:
+    """Up to 1.5: compiled, traceable numbers (each unsourced one costs), pages, citations."""
     if not evidence.compiled:
         return 0.0
-    traceable = (
-        0.5 if not evidence.unsourced_numbers else -min(1.0, 0.25 * len(evidence.unsourced_numbers))
-    )
+    unsourced = len(evidence.unsourced_numbers)
+    traceable = 0.5 if not unsourced else -min(1.0, 0.25 * unsourced)
     pages = 0.25 if evidence.within_page_limit else 0.0
     citations = 0.25 if evidence.citations else 0.0
-    return 1.0 + traceable + pages + citations
+    return 0.5 + traceable + pages + citations
 
 
 def rubric_score(evidence: Evidence) -> float:
