@@ -1,0 +1,117 @@
+"""NAMM pack: learned KV-cache eviction vs H2O, L2 and recency on a synthetic recall world.
+
+    python experiment.py --out-dir DIR [--config overrides.json] [--smoke]
+
+Writes DIR/final_info.json (metrics as mean/std/values over seeds), DIR/results.json
+(per-seed tables, CMA-ES histories, a kept-token example) and DIR/seed_<k>.json.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import statistics
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import torch
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from nammlib.settings import SettingsError, resolve
+from nammlib.study import SeedStudy
+
+
+def cache_dir(out_dir: Path) -> Path:
+    if os.environ.get("SCIENTIST_CACHE"):
+        return Path(os.environ["SCIENTIST_CACHE"]) / "namm"
+    return out_dir.resolve().parent / ".cache" / "namm"
+
+
+def summary(values: list[float]) -> dict[str, Any]:
+    std = statistics.stdev(values) if len(values) > 1 else 0.0
+    return {"mean": statistics.fmean(values), "std": std, "values": values}
+
+
+def collect_metrics(config: dict[str, Any], per_seed: list[dict[str, Any]]) -> dict[str, Any]:
+    """Flat metric names: <policy>_accuracy (main budget), <policy>_accuracy_b<pct>, ..."""
+    series: dict[str, list[float]] = {}
+
+    def add(name: str, value: float) -> None:
+        series.setdefault(name, []).append(value)
+
+    main = f"{config['main_budget']:g}"
+    for seed in per_seed:
+        for fraction, rows in seed["budgets"].items():
+            pct = round(float(fraction) * 100)
+            for policy, row in rows.items():
+                add(f"{policy}_accuracy_b{pct}", row["accuracy"])
+                add(f"{policy}_retained_b{pct}", row["retained"])
+                if fraction == main:
+                    add(f"{policy}_accuracy", row["accuracy"])
+                    add(f"{policy}_retained", row["retained"])
+                    add(f"{policy}_us_per_token", row["us_per_token"])
+        add("namm_adaptive_accuracy", seed["namm_adaptive"]["accuracy"])
+        add("namm_adaptive_retained", seed["namm_adaptive"]["retained"])
+        for policy, row in seed["transfer"].items():
+            add(f"{policy}_transfer_accuracy", row["accuracy"])
+        rows = seed["budgets"][main]
+        baseline = rows["full"]["us_per_token"]
+        add("eviction_overhead_us_per_token", rows["namm"]["us_per_token"] - baseline)
+        add("h2o_overhead_us_per_token", rows["h2o"]["us_per_token"] - baseline)
+    return {name: summary(values) for name, values in series.items()}
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--out-dir", type=Path, required=True)
+    parser.add_argument("--config", type=Path, help="JSON object of knob -> value overrides")
+    parser.add_argument("--smoke", action="store_true", help="tiny sizes: runs in seconds")
+    args = parser.parse_args(argv)
+    try:
+        overrides = json.loads(args.config.read_text()) if args.config else {}
+        if not isinstance(overrides, dict):
+            raise SettingsError("--config must hold a JSON object of knob -> value")
+        config = resolve(overrides, args.smoke)
+    except (OSError, json.JSONDecodeError, SettingsError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    torch.set_num_threads(1)
+    began = time.perf_counter()
+    args.out_dir.mkdir(parents=True, exist_ok=True)
+    print(f"namm: config {json.dumps(config)}", flush=True)
+    per_seed = []
+    for seed in config["seeds"]:
+        result = SeedStudy(config, seed, cache_dir(args.out_dir)).run()
+        (args.out_dir / f"seed_{seed}.json").write_text(json.dumps(result))
+        per_seed.append(result)
+    metrics = collect_metrics(config, per_seed)
+    final_info = {
+        "metrics": metrics,
+        "config": config,
+        "seeds": config["seeds"],
+        "runtime_s": round(time.perf_counter() - began, 2),
+        "namm_parameters": per_seed[0]["n_params"],
+        "main_budget_tokens": round(config["main_budget"] * config["context"]),
+        "machine": {"torch_threads": torch.get_num_threads(), "cpus": os.cpu_count()},
+    }
+    (args.out_dir / "results.json").write_text(json.dumps({"config": config, "seeds": per_seed}))
+    tmp = args.out_dir / "final_info.json.tmp"
+    tmp.write_text(json.dumps(final_info, indent=2))
+    tmp.replace(args.out_dir / "final_info.json")
+    m = metrics
+    print(
+        f"namm: accuracy at budget {config['main_budget']:g}: namm {m['namm_accuracy']['mean']:.3f}"
+        f" h2o {m['h2o_accuracy']['mean']:.3f} l2 {m['l2_accuracy']['mean']:.3f}"
+        f" recency {m['recency_accuracy']['mean']:.3f} full {m['full_accuracy']['mean']:.3f};"
+        f" runtime {final_info['runtime_s']:.0f}s",
+        flush=True,
+    )
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,1 @@
+"""Learned KV-cache eviction (Neural Attention Memory Models) on a synthetic recall world."""
