@@ -1,0 +1,85 @@
+"""An LLM campaign with `scripted:<file>` models, served through the real openai client:
+proposals with reflection, SEARCH/REPLACE edits (one mismatching, reported back), a failed
+run debugged from its stderr, ledger costs in the report."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from scientist.config import CampaignConfig
+from scientist.graph.runner import start_campaign
+
+BLOCK = "experiment.py\n<<<<<<< SEARCH\n{old}\n=======\n{new}\n>>>>>>> REPLACE\n"
+
+LLM_IDEA = {
+    "name": "depth_one",
+    "title": "One layer is enough",
+    "hypothesis": "A single layer scores higher than two.",
+    "plan": "Run with depth 1.",
+    "interestingness": 6,
+    "feasibility": 9,
+    "novelty": 4,
+    "overrides": {"depth": 1},
+}
+
+SCRIPT = [
+    {
+        "match": "Idea: A tenfold learning rate",
+        "text": "Adding a bonus.\n" + BLOCK.format(old="BONUS = 9.9", new="BONUS = 0.05"),
+    },
+    {"match": "could not be applied", "text": BLOCK.format(old="BONUS = 0.0", new="BONUS = 0.05")},
+    {
+        "match": "Idea: Wider layers",
+        "text": BLOCK.format(old="BONUS = 0.0", new="BONUS = undefined_name"),
+    },
+    {
+        "match": "failed \\(error\\)",
+        "text": BLOCK.format(old="BONUS = undefined_name", new="BONUS = 0.0"),
+    },
+    {"match": "Propose 1 new research ideas", "json": {"ideas": [dict(LLM_IDEA, novelty=3)]}},
+    {"match": "Reflection round 1", "json": {"ideas": [LLM_IDEA]}},
+    {"match": "Idea: One layer is enough", "text": "No code change is needed.\n"},
+]
+
+
+def test_scripted_campaign_edits_code_and_debugs(tmp_path: Path, toy_pack: Path, run_log):
+    script = tmp_path / "script.json"
+    script.write_text(json.dumps(SCRIPT))
+    config = CampaignConfig(
+        template=str(toy_pack),
+        smoke=True,
+        seeds=[0, 1],
+        max_ideas=3,
+        max_runs_per_idea=1,
+        debug_attempts=1,
+        campaign_dir=tmp_path / "c",
+        models={"default": f"scripted:{script}"},
+    )
+    campaign = start_campaign(config, quiet=True)
+    entries = {e.id: e for e in campaign.archive()}
+    assert list(entries) == ["0_0_higher_lr", "0_1_wider", "1_0_depth_one"]
+    assert all(e.status == "done" for e in entries.values())
+
+    bonus = entries["0_0_higher_lr"]
+    diff = (campaign.run_dir(bonus.id, 1) / "code.diff").read_text()
+    assert "+BONUS = 0.05" in diff
+    assert "BONUS = 0.05" in (campaign.idea_dir(bonus.id) / "code" / "experiment.py").read_text()
+    assert bonus.runs == 1 and bonus.improvement > 0.1
+
+    wider = entries["0_1_wider"]
+    first = json.loads((campaign.run_dir(wider.id, 1) / "result.json").read_text())
+    assert first["status"] == "error" and "undefined_name" in first["stderr_tail"]
+    assert wider.runs == 2 and wider.metric is not None
+    assert (campaign.run_dir(wider.id, 2) / "final_info.json").exists()
+
+    proposed = entries["1_0_depth_one"].idea
+    assert proposed.origin == "llm" and proposed.overrides == {"depth": 1}
+    assert proposed.novelty == 4  # the reflected idea, not the first draft
+    assert proposed.novelty_status == "unchecked"
+
+    calls = campaign.ledger()
+    assert [c.role for c in calls].count("code") == 5
+    assert [c.role for c in calls].count("ideas") == 2
+    assert all(c.model == f"scripted:{script}" and c.ok for c in calls)
+    assert "| code | scripted:" in campaign.report_path.read_text()
