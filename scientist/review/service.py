@@ -14,6 +14,7 @@ from pydantic import ValidationError
 
 from scientist.campaign import Campaign, atomic_write_json
 from scientist.config import ReviewConfig
+from scientist.errors import LLMFormatError
 from scientist.models import ExperimentRun, MetaReview, NoveltyStatus, Paper
 from scientist.review.evidence import gather_evidence
 from scientist.review.llm_reviewer import (
@@ -39,18 +40,28 @@ def _load_record(path: Path) -> ReviewRecord | None:
         return None
 
 
-def _reviews_on_disk(
-    folder: Path, count: int, make: Callable[[int], ReviewRecord]
+def _gather_reviews(
+    folder: Path | None, count: int, make: Callable[[int], ReviewRecord]
 ) -> list[ReviewRecord]:
-    """`review_<k>.json` for k < count: read when present and valid, else made and written."""
-    records = []
+    """Reviews 0..count-1: `folder/review_<k>.json` when present and valid, else made (and
+    written when `folder` is set). A member whose output never validates is left out; the
+    ensemble fails only when every member does."""
+    records: list[ReviewRecord] = []
+    failures: list[LLMFormatError] = []
     for k in range(count):
-        path = folder / f"review_{k}.json"
-        record = _load_record(path)
+        path = folder / f"review_{k}.json" if folder is not None else None
+        record = _load_record(path) if path is not None else None
         if record is None:
-            record = make(k)
-            atomic_write_json(path, record)
+            try:
+                record = make(k)
+            except LLMFormatError as exc:
+                failures.append(exc)
+                continue
+            if path is not None:
+                atomic_write_json(path, record)
         records.append(record)
+    if not records:
+        raise failures[0]
     return records
 
 
@@ -93,7 +104,7 @@ def review_paper(
             scored = review_evidence(evidence, threshold=threshold)
             return ReviewRecord(reviewer="rubric", score=scored.score, review=scored.review)
 
-        meta = aggregate(_reviews_on_disk(folder, 1, rubric), threshold=threshold)
+        meta = aggregate(_gather_reviews(folder, 1, rubric), threshold=threshold)
     else:
         meta = _ensemble_meta(llm, pdf_path, folder, config)
     atomic_write_json(folder / "meta.json", meta)
@@ -107,7 +118,7 @@ def _ensemble_meta(
     pdf = read_pdf(pdf_path)
     temperatures = ensemble_temperatures(config.ensemble)
     threshold = config.accept_threshold
-    records = _reviews_on_disk(
+    records = _gather_reviews(
         folder,
         config.ensemble,
         lambda k: llm_review(llm, pdf, temperature=temperatures[k], reflections=config.reflections),
@@ -141,9 +152,11 @@ def review_pdf(
         scored = review_pdf_signals(pdf_signals(pdf), page_limit=page_limit, threshold=threshold)
         records = [ReviewRecord(reviewer="rubric-pdf", score=scored.score, review=scored.review)]
         return aggregate(records, threshold=threshold), records
-    records = [
-        llm_review(llm, pdf, temperature=temperature, reflections=config.reflections)
-        for temperature in ensemble_temperatures(config.ensemble)
-    ]
+    temperatures = ensemble_temperatures(config.ensemble)
+    records = _gather_reviews(
+        None,
+        config.ensemble,
+        lambda k: llm_review(llm, pdf, temperature=temperatures[k], reflections=config.reflections),
+    )
     notes = area_chair_notes(llm, records, threshold=threshold)
     return aggregate(records, threshold=threshold, notes=notes), records

@@ -7,6 +7,7 @@ import json
 import pytest
 
 from scientist.config import ModelsConfig, ReviewConfig
+from scientist.errors import LLMFormatError
 from scientist.llm import RetryPolicy, open_llm
 from scientist.review import review_paper
 from scientist.review.form import REVIEWS_ROOT
@@ -155,3 +156,44 @@ def test_prompt_carries_form_guidelines_and_examples() -> None:
 def test_ensemble_temperatures_spread() -> None:
     assert ensemble_temperatures(1) == [0.75]
     assert ensemble_temperatures(3) == [0.5, 0.75, 1.0]
+
+
+def test_member_that_never_validates_is_left_out(
+    replay_server, campaign, make_paper, make_run, baseline, template, paper_pdf
+) -> None:
+    broken = {"text": '{"summary": "cut off'}
+    replay_server.load(
+        [
+            broken,
+            broken,
+            broken,
+            {"json": review_json(7, "accept")},
+            {"json": NOTES, "match": "area chair"},
+        ]
+    )
+    paper = make_paper(pdf_path=paper_pdf)
+    with llm_for(replay_server, campaign) as llm:
+        meta = review(
+            campaign,
+            llm,
+            paper,
+            template,
+            [make_run(1, [0.8])],
+            baseline,
+            ensemble=2,
+            reflections=0,
+        )
+    assert (meta.n_reviews, meta.overall) == (1, 7.0)
+    folder = campaign.reviews_dir("idea_a")
+    assert not (folder / "review_0.json").exists()
+    assert (folder / "review_1.json").exists()
+
+
+def test_ensemble_fails_when_every_member_fails(
+    replay_server, campaign, make_paper, make_run, baseline, template, paper_pdf
+) -> None:
+    replay_server.load([{"text": "no json here"}] * 3)
+    paper = make_paper(pdf_path=paper_pdf)
+    with llm_for(replay_server, campaign) as llm, pytest.raises(LLMFormatError):
+        review(campaign, llm, paper, template, [], baseline, ensemble=1, reflections=0)
+    assert not (campaign.reviews_dir("idea_a") / "meta.json").exists()
