@@ -14,6 +14,7 @@ from scientist.models import Review
 from scientist.review.evidence import Comparison, Evidence
 
 NOT_COMPILED_CAP = 2.0
+SMALL, LARGE, HUGE = 0.01, 0.03, 0.10  # relative effect sizes
 
 
 class RubricReview(BaseModel):
@@ -38,7 +39,9 @@ def _effect_points(comparison: Comparison | None) -> float:
     relative = comparison.relative
     if relative is None:  # a zero baseline: the size cannot be judged, only the sign
         return 2.5
-    size = 3.5 if relative >= 0.10 else 2.0 if relative >= 0.03 else 0.5 if relative >= 0.01 else 0
+    size = (
+        3.5 if relative >= HUGE else 2.0 if relative >= LARGE else 0.5 if relative >= SMALL else 0
+    )
     return 1.0 + size
 
 
@@ -159,26 +162,36 @@ def _scale(condition_points: list[bool]) -> int:
     return min(4, 1 + sum(condition_points))
 
 
-def review_evidence(evidence: Evidence, *, threshold: float) -> RubricReview:
-    """Fill the review form from `evidence`; `decision` is `score >= threshold`."""
+def _form_scores(evidence: Evidence) -> dict[str, int]:
+    """The form's 1-4 scales and confidence, each a count of the conditions it rests on."""
     c = evidence.comparison
     positive = c is not None and c.effect > 0
     significant = c is not None and c.significant
-    large = c is not None and c.relative is not None and c.relative >= 0.03
+    relative = c.relative if c is not None and c.relative is not None else 0.0
     clean = evidence.compiled and not evidence.unsourced_numbers
     complete = evidence.runs_total > 0 and not evidence.failed_runs
-    quality = _scale([positive, significant, significant and evidence.seeds >= 3])
-    soundness = _scale(
-        [evidence.seeds >= 2, evidence.seeds >= 3 and complete, evidence.configs >= 2]
+    seeds = evidence.seeds
+    scores = {
+        "originality": {"novel": 3, "unchecked": 2, "not_novel": 1}[evidence.novelty],
+        "quality": _scale([positive, significant, significant and seeds >= 3]),
+        "clarity": _scale([evidence.compiled, clean]),
+        "significance": _scale(
+            [positive, significant and relative >= LARGE, significant and relative >= HUGE]
+        ),
+        "soundness": _scale([seeds >= 2, seeds >= 3 and complete, evidence.configs >= 2]),
+        "presentation": _scale(
+            [evidence.compiled, clean, evidence.within_page_limit and evidence.citations > 0]
+        ),
+        "confidence": 2 if c is None else _scale([seeds >= 2, seeds >= 3, complete]),
+    }
+    scores["contribution"] = round(
+        (scores["quality"] + scores["significance"] + scores["originality"]) / 3
     )
-    huge = c is not None and c.relative is not None and c.relative >= 0.10
-    significance = _scale([positive, significant and large, significant and huge])
-    originality = {"novel": 3, "unchecked": 2, "not_novel": 1}[evidence.novelty]
-    clarity = _scale([evidence.compiled, clean])
-    presentation = _scale(
-        [evidence.compiled, clean, evidence.within_page_limit and evidence.citations > 0]
-    )
-    contribution = round((quality + significance + originality) / 3)
+    return scores
+
+
+def review_evidence(evidence: Evidence, *, threshold: float) -> RubricReview:
+    """Fill the review form from `evidence`; `decision` is `score >= threshold`."""
     score = rubric_score(evidence)
     strengths, weaknesses = [], []
     for part in (_comparison_sentences, _rigour_sentences, _paper_sentences):
@@ -190,6 +203,7 @@ def review_evidence(evidence: Evidence, *, threshold: float) -> RubricReview:
         questions.append("Does the effect hold with 5 or more seeds?")
     if evidence.configs < 2:
         questions.append("Which component of the change drives the effect?")
+    significant = evidence.comparison is not None and evidence.comparison.significant
     outcome = "improves on" if significant else "does not reliably improve on"
     review = Review(
         summary=(
@@ -202,15 +216,8 @@ def review_evidence(evidence: Evidence, *, threshold: float) -> RubricReview:
         weaknesses=weaknesses,
         questions=questions,
         limitations=["A rubric cannot judge novelty beyond the recorded literature check."],
-        originality=originality,
-        quality=quality,
-        clarity=clarity,
-        significance=significance,
-        soundness=soundness,
-        presentation=presentation,
-        contribution=contribution,
         overall=max(1, min(10, int(score + 0.5))),
-        confidence=2 if c is None else _scale([evidence.seeds >= 2, evidence.seeds >= 3, complete]),
         decision="accept" if score >= threshold else "reject",
+        **_form_scores(evidence),
     )
     return RubricReview(review=review, score=score)
