@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import math
 import re
 from pathlib import Path
@@ -155,8 +156,8 @@ def gather_evidence(
     novelty: NoveltyStatus = "unchecked",
 ) -> Evidence:
     failed = [f"run_{run.index}: {run.result.status}" for run in runs if not run.result.ok]
-    configs = {
-        repr(sorted(run.overrides.items()))
+    configs = {  # the effective configuration a run reports, else the overrides it was given
+        json.dumps(run.final_info.config or run.overrides, sort_keys=True, default=str)
         for run in runs
         if run.result.ok and run.final_info is not None
     }

@@ -73,3 +73,18 @@ def test_gather_evidence_counts_configs_and_failures(make_run, baseline, make_pa
     assert evidence.citations == 2
     assert evidence.seeds == 3
     assert not evidence.within_page_limit
+
+
+def test_configs_are_the_effective_configurations_reported(make_run, baseline, make_paper) -> None:
+    first, second = make_run(1, [0.8, 0.8]), make_run(2, [0.7, 0.7])
+    first.final_info.config = {"lr": 0.1, "width": 16}
+    second.final_info.config = {"lr": 0.1, "width": 32}
+    evidence = gather_evidence(
+        paper=make_paper(),
+        runs=[first, second],
+        baseline=baseline,
+        metric=METRIC,
+        goal="maximize",
+        page_limit=8,
+    )
+    assert evidence.configs == 2
