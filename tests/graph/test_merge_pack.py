@@ -1,0 +1,28 @@
+"""The shipped merge pack through the whole offline loop (smoke size)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from scientist.config import CampaignConfig
+from scientist.graph.runner import start_campaign
+from scientist.templates import load_template
+
+pytestmark = pytest.mark.slow
+
+
+def test_merge_pack_smoke_campaign(tmp_path: Path, run_cache: Path):
+    config = CampaignConfig(
+        template="merge", smoke=True, seeds=[0], max_ideas=1, campaign_dir=tmp_path / "c"
+    )
+    campaign = start_campaign(config, quiet=True)
+    metric = load_template("merge").metric.name
+    [entry] = campaign.archive()
+    assert entry.status == "done", entry.error
+    info = json.loads((campaign.run_dir(entry.id, 1) / "final_info.json").read_text())
+    assert entry.metric == info["metrics"][metric]["mean"]
+    assert entry.baseline_metric is not None
+    assert entry.id in campaign.report_path.read_text()
