@@ -24,7 +24,8 @@ LlmOption = Annotated[
     str,
     typer.Option(
         "--llm",
-        help="reviewer model (openai:<m>, anthropic:<m>, scripted:<file>, ...); 'none' = rubric",
+        help="reviewer model (openai:<m>, anthropic:<m>, scripted:<file>, ...), a comma-"
+        "separated list for a pool chosen per call, or 'none' for the rubric",
     ),
 ]
 EnsembleOption = Annotated[int, typer.Option(min=1, max=10, help="reviewers in the ensemble")]
@@ -35,8 +36,9 @@ ThresholdOption = Annotated[
 JsonOption = Annotated[bool, typer.Option("--json", help="print JSON instead of text")]
 
 
-def _open(model: str) -> LLM:
-    return open_llm(ModelsConfig(review=model))
+def _open(spec: str) -> LLM:
+    models = [model.strip() for model in spec.split(",") if model.strip()] or ["none"]
+    return open_llm(ModelsConfig(review=models if len(models) > 1 else models[0]))
 
 
 def _print_review(meta: MetaReview, records: list[ReviewRecord]) -> None:

@@ -125,3 +125,23 @@ def test_unreadable_pdf_is_a_user_error(tmp_path) -> None:
     result = invoke("review", broken)
     assert isinstance(result.exception, ScientistError)
     assert "not a readable PDF" in str(result.exception)
+
+
+def test_review_with_a_pool_of_models(paper_pdf, tmp_path) -> None:
+    example = json.loads((REVIEWS_ROOT / "examples" / "evolved_merge.json").read_text("utf-8"))
+    notes = {"summary": "s", "strengths": [], "weaknesses": []}
+    scripts = []
+    for name, overall in (("a", 4), ("b", 8)):
+        script = tmp_path / f"{name}.json"
+        entries = [{"json": {**example, "overall": overall}, "match": "Review the paper"}] * 2
+        script.write_text(json.dumps([*entries, {"json": notes, "match": "area chair"}]))
+        scripts.append(f"scripted:{script}")
+    args = ("--llm", ",".join(scripts), "--ensemble", "2", "--reflections", "0", "--json")
+    result = invoke("review", paper_pdf, *args)
+    assert result.exit_code == 0, result.output
+    data = json.loads(result.output)
+    by_model = {str(tmp_path / "a.json"): 4, str(tmp_path / "b.json"): 8}
+    for record in data["reviews"]:
+        assert record["score"] == by_model[record["reviewer"].removeprefix("scripted:")]
+    scores = [record["score"] for record in data["reviews"]]
+    assert data["meta"]["overall"] == pytest.approx(sum(scores) / 2)
