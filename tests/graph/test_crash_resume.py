@@ -121,3 +121,35 @@ def test_resume_after_sigkill(point, tmp_path, toy_pack, run_log, reference):
         assert len(repeated) == 1 and starts[repeated[0]] == 2
     else:
         assert repeated == []
+
+
+def test_ctrl_c_keeps_the_checkpoint_and_resume_finishes(tmp_path, toy_pack, run_log, reference):
+    root = tmp_path / "c"
+    process = subprocess.Popen(
+        [
+            *SCIENTIST,
+            "run",
+            "--template",
+            str(toy_pack),
+            "--ideas",
+            str(IDEAS),
+            "--campaign",
+            str(root),
+            "--quiet",
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        text=True,
+    )
+    deadline = time.monotonic() + 90
+    while len(_started(run_log)) < 2:
+        assert time.monotonic() < deadline and process.poll() is None
+        time.sleep(0.02)
+    process.send_signal(signal.SIGINT)
+    out, _ = process.communicate(timeout=60)
+    assert process.returncode == 130
+    assert f"scientist resume {root}" in out
+    _finish(root)
+    entries = Campaign.open(root).archive()
+    assert sorted(e.id for e in entries) == sorted(e.id for e in reference.archive())
+    assert all(e.status == "done" for e in entries)

@@ -8,7 +8,7 @@ import json
 from pathlib import Path
 
 from scientist.config import CampaignConfig
-from scientist.graph.runner import start_campaign
+from scientist.graph.runner import read_state, start_campaign
 
 BLOCK = "experiment.py\n<<<<<<< SEARCH\n{old}\n=======\n{new}\n>>>>>>> REPLACE\n"
 
@@ -83,3 +83,26 @@ def test_scripted_campaign_edits_code_and_debugs(tmp_path: Path, toy_pack: Path,
     assert [c.role for c in calls].count("ideas") == 2
     assert all(c.model == f"scripted:{script}" and c.ok for c in calls)
     assert "| code | scripted:" in campaign.report_path.read_text()
+
+
+def test_budget_ends_the_campaign_cleanly(tmp_path: Path, toy_pack: Path):
+    script = tmp_path / "script.json"
+    script.write_text(json.dumps(SCRIPT))
+    spec = f"scripted:{script}"
+    config = CampaignConfig(
+        template=str(toy_pack),
+        smoke=True,
+        seeds=[0],
+        max_ideas=3,
+        campaign_dir=tmp_path / "c",
+        budget_usd=0.5,
+        models={"default": spec, "prices": {spec: (1000.0, 1000.0)}},
+    )
+    campaign = start_campaign(config, quiet=True)
+    entries = {e.id: e for e in campaign.archive()}
+    assert entries["0_0_higher_lr"].status == "failed"
+    assert entries["0_0_higher_lr"].error == "budget exhausted"
+    assert entries["0_1_wider"].status == "proposed"
+    assert (campaign.baseline_dir / "final_info.json").exists()
+    assert read_state(campaign)["stop_reason"] == "budget"
+    assert "budget exhausted" in campaign.report_path.read_text()
