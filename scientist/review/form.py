@@ -4,10 +4,9 @@ from __future__ import annotations
 
 import json
 import tomllib
-import types
 from functools import cache
 from pathlib import Path
-from typing import Literal, Union, get_args, get_origin
+from typing import Literal, get_args, get_origin
 
 from annotated_types import Ge, Le
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
@@ -76,17 +75,17 @@ class Example(BaseModel):
     review: Review
 
 
-def _kind_of(annotation: object) -> FieldKind:
-    """The form kind a `Review` field's annotation corresponds to."""
+_KINDS: dict[object, FieldKind] = {str: "text", bool: "flag", int: "score"}
+
+
+def _kind_of(annotation: object) -> FieldKind | None:
+    """The form kind a `Review` field's annotation corresponds to (None: no form kind)."""
     origin = get_origin(annotation)
-    if origin in (Union, types.UnionType):
-        annotation = next(arg for arg in get_args(annotation) if arg is not type(None))
-        origin = get_origin(annotation)
     if origin is Literal:
         return "choice"
     if origin is list:
         return "list"
-    return {str: "text", bool: "flag", int: "score"}.get(annotation, "text")  # type: ignore[arg-type]
+    return _KINDS.get(annotation)
 
 
 def form_mismatches(form: ReviewForm, model: type[BaseModel] = Review) -> list[str]:
