@@ -8,6 +8,7 @@ from typing import Any
 
 from scientist.campaign import Campaign
 from scientist.config import CampaignConfig
+from scientist.errors import CampaignError
 from scientist.experiments.smoke import check_pack
 from scientist.graph.build import build_graph, open_checkpointer
 from scientist.graph.context import Context
@@ -37,8 +38,10 @@ def default_campaign_dir(config: CampaignConfig) -> Path:
 def start_campaign(config: CampaignConfig, *, quiet: bool = False) -> Campaign:
     """Check the pack (smoke run, before any model spend), create the campaign, run it."""
     template = load_template(config.template)
-    check_pack(template, open_sandbox(config.sandbox), config)
     root = config.campaign_dir or default_campaign_dir(config)
+    if (root / Campaign.CONFIG).exists():
+        raise CampaignError(f"{root} already holds a campaign", hint=f"scientist resume {root}")
+    check_pack(template, open_sandbox(config.sandbox), config)
     campaign = Campaign.create(root, config.model_copy(update={"template": str(template.root)}))
     drive(open_context(campaign), {"generation": 0, "entries": {}, "runs": []}, quiet=quiet)
     return campaign
@@ -55,14 +58,18 @@ def resume_campaign(root: Path, *, quiet: bool = False) -> Campaign:
 def drive(ctx: Context, graph_input: dict[str, Any] | None, *, quiet: bool) -> CampaignState:
     """Stream the graph to its end (or a stop), showing progress; returns the final state."""
     config = _thread(ctx)
-    with open_checkpointer(ctx) as saver:
-        graph = build_graph(ctx, saver)
-        if graph_input is None:
-            _reopen_if_stopped(ctx, graph, config)
-        with CampaignProgress(ctx.campaign, quiet=quiet) as progress:
-            for event in graph.stream(graph_input, config, stream_mode="tasks"):
-                progress.handle(event)
-        return graph.get_state(config).values
+    try:
+        with open_checkpointer(ctx) as saver:
+            graph = build_graph(ctx, saver)
+            if graph_input is None:
+                _reopen_if_stopped(ctx, graph, config)
+            with CampaignProgress(ctx.campaign, quiet=quiet) as progress:
+                for event in graph.stream(graph_input, config, stream_mode="tasks"):
+                    progress.handle(event)
+            return graph.get_state(config).values
+    finally:
+        if ctx.llm is not None:
+            ctx.llm.close()
 
 
 def read_state(campaign: Campaign) -> CampaignState:
