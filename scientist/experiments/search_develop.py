@@ -1,6 +1,6 @@
 """`search = "abmcts"`: develop an idea by multi-LLM AB-MCTS instead of one edit-run-debug chain.
 
-A drop-in for `develop.develop_idea` when the code role has a model. Every node of the tree
+A drop-in for `coder.develop_with_model` when the code role has a model. Every node of the tree
 is a code version in its own folder, `ideas/<id>/search/node_<k>/`, edited by one model and
 run once as `ideas/<id>/runs/run_<k>` (the usual idempotent run, with its `code.diff`). A
 fresh draft starts from the pack's code, a deeper node from its parent's folder. After
@@ -15,23 +15,96 @@ import itertools
 import shutil
 import threading
 import zlib
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from pathlib import Path
+from typing import NamedTuple
 
 from scientist.errors import ConfigError, LLMError, TemplateError
 from scientist.experiments.develop import Outcome, conclude, run_overrides
+from scientist.experiments.editing import apply_blocks, parse_blocks, prompt, render_files
 from scientist.experiments.runs import execute_run
 from scientist.experiments.search_code import CodeVersion, search_experiment
 from scientist.graph.context import Context
+from scientist.llm import Message
 from scientist.models import ArchiveEntry, ExperimentRun
 
-CodeEdit = Callable[[Path, ExperimentRun | None, str], Sequence[str]]
+
+class ModelEdit(NamedTuple):
+    applied: bool
+    call_ids: tuple[str, ...]
+
+
+CodeEdit = Callable[[Path, ExperimentRun | None, str], ModelEdit]
 """`edit(code_dir, parent_run, model)`: ask `model` (pinned, not drawn from the pool) to edit
 the code in `code_dir` in place: implement the idea when `parent_run` is None, else improve
-the code given that run, or fix it when that run failed. Returns the call ids it made; raises
-an `LLMError` when no usable edit came back."""
+the code given that run, or fix it when that run failed. `applied` is False when the model
+gave no edit that applies (or answered DONE); an `LLMError` may propagate."""
 
 SEARCH_FOLDER = "search"
+MISMATCH_ROUNDS = 2
+STDERR_CHARS = 3000
+
+
+def model_editor(ctx: Context, entry: ArchiveEntry, baseline: ExperimentRun) -> CodeEdit:
+    """The code role's edit step for one tree node, with the code prompts of the linear path:
+    `implement` with the parent's result as history, plus `debug` when the parent failed."""
+    metric, manifest = ctx.template.metric, ctx.template.manifest
+    files = [manifest.entrypoint]
+
+    def edit(code_dir: Path, parent_run: ExperimentRun | None, model: str) -> ModelEdit:
+        history = "No runs yet."
+        if parent_run is not None:
+            value = parent_run.metric(metric.name)
+            shown = (
+                f"{metric.name} = {value:.4g}" if value is not None else parent_run.result.status
+            )
+            history = f"- run_{parent_run.index} (the code below): {shown}"
+        request = prompt(
+            "implement",
+            title=entry.idea.title,
+            hypothesis=entry.idea.hypothesis,
+            plan=entry.idea.plan,
+            overrides=run_overrides(ctx, entry),
+            metric=metric.name,
+            goal=metric.goal,
+            baseline_metric=baseline.metric(metric.name),
+            run=1,
+            max_runs=1,
+            files=render_files(code_dir, files),
+            history=history,
+        )
+        if parent_run is not None and not parent_run.result.ok:
+            stderr = parent_run.result.stderr_tail[-STDERR_CHARS:]
+            run, status = parent_run.index, parent_run.result.status
+            request += "\n\n" + prompt(
+                "debug", run=run, status=status, stderr=stderr, attempts_left=1
+            )
+        messages = [
+            Message(role="system", content=prompt("system")),
+            Message(role="user", content=request),
+        ]
+        call_ids: list[str] = []
+        for _ in range(MISMATCH_ROUNDS + 1):
+            completion = ctx.llm.complete("code", messages, model=model)
+            call_ids.append(completion.call_id)
+            if completion.text.strip().upper().startswith("DONE"):
+                break
+            report = apply_blocks(code_dir, parse_blocks(completion.text))
+            if report.ok and report.blocks:
+                return ModelEdit(True, tuple(call_ids))
+            failures = "\n".join(f"- {failure}" for failure in report.failures) or "- no blocks"
+            messages += [
+                Message(role="assistant", content=completion.text),
+                Message(
+                    role="user",
+                    content=prompt(
+                        "mismatch", failures=failures, files=render_files(code_dir, files)
+                    ),
+                ),
+            ]
+        return ModelEdit(False, tuple(call_ids))
+
+    return edit
 
 
 def next_run_index(ctx: Context, idea_id: str) -> int:
@@ -46,7 +119,7 @@ def develop_by_search(
     entry: ArchiveEntry,
     baseline: ExperimentRun,
     gpus: list[int],
-    edit: CodeEdit,
+    edit: CodeEdit | None = None,
 ) -> Outcome:
     """Take a selected idea to `done` or `failed` by AB-MCTS over code versions; each model
     in the `code` role is one arm, rewarded in the model pool by its runs' outcomes."""
@@ -55,6 +128,7 @@ def develop_by_search(
             "search = 'abmcts' needs a model in the 'code' role",
             hint="set models.code (several models make a multi-LLM search), or search = 'linear'",
         )
+    edit = edit or model_editor(ctx, entry, baseline)
     metric = ctx.template.metric
     reference = baseline.metric(metric.name)
     if reference is None:
@@ -71,9 +145,11 @@ def develop_by_search(
         source = ctx.template.root if parent is None else parent.code_dir
         shutil.copytree(source, code_dir, ignore=shutil.ignore_patterns("__pycache__"))
         try:
-            call_ids = tuple(edit(code_dir, None if parent is None else parent.run, model))
-        except LLMError as exc:
+            applied, call_ids = edit(code_dir, None if parent is None else parent.run, model)
+        except LLMError as exc:  # the model pool has already counted it as a loss
             return CodeVersion(code_dir, None, model, note=f"no usable edit: {exc}")
+        if not applied:
+            return CodeVersion(code_dir, None, model, call_ids, note="no edit applied")
         run = execute_run(
             ctx.sandbox,
             ctx.template,

@@ -11,7 +11,7 @@ import pytest
 from scientist.campaign import Campaign
 from scientist.config import CampaignConfig
 from scientist.errors import ConfigError, LLMFormatError
-from scientist.experiments.search_develop import develop_by_search
+from scientist.experiments.search_develop import CodeEdit, ModelEdit, develop_by_search
 from scientist.graph.context import Context
 from scientist.graph.nodes import baseline
 from scientist.models import ArchiveEntry, ExperimentRun, Idea
@@ -35,26 +35,29 @@ class PoolLog:
         self.rewards[call_id] = success
 
 
-def bonus_editor(seed: int):
+def bonus_editor(seed: int) -> CodeEdit:
     """Edits the toy pack's `BONUS` line like two code models would: `careful` repairs a
     broken file and adds 0.05 (0.02 when it implements the idea afresh); `sloppy` breaks the
-    file 70 % of the time, else half the time returns nothing usable."""
+    file 60 % of the time, else fails to answer usefully or gives an edit that applies nowhere."""
     rng = random.Random(seed)
     calls = iter(range(10_000))
 
-    def edit(code_dir: Path, parent_run: ExperimentRun | None, model: str) -> list[str]:
+    def edit(code_dir: Path, parent_run: ExperimentRun | None, model: str) -> ModelEdit:
         path = code_dir / "experiment.py"
         source = path.read_text()
-        bonus = float(BONUS.search(source).group(1))
+        call_id = f"{model}-{next(calls)}"
         if model == "careful":
-            bonus += 0.02 if parent_run is None else 0.05
+            bonus = float(BONUS.search(source).group(1)) + (0.02 if parent_run is None else 0.05)
             source = source.replace("def main(:", "def main()")
             path.write_text(BONUS.sub(f"BONUS = {bonus:.2f}", source))
-        elif rng.random() < 0.7:
+            return ModelEdit(True, (call_id,))
+        draw = rng.random()
+        if draw < 0.6:
             path.write_text(source.replace("def main()", "def main(:"))
-        elif rng.random() < 0.5:
+            return ModelEdit(True, (call_id,))
+        if draw < 0.8:
             raise LLMFormatError("no SEARCH/REPLACE block", raw_text="sure!")
-        return [f"{model}-{next(calls)}"]
+        return ModelEdit(False, (call_id,))
 
     return edit
 
