@@ -105,7 +105,7 @@ def build_command(
     force: Annotated[bool, typer.Option("--force", help="rebuild even if the tag exists")] = False,
 ) -> None:
     """Build the docker sandbox image (skipped when the current tag already exists)."""
-    from scientist.sandbox.docker_backend import DockerSandbox
+    from scientist.sandbox.docker_backend import docker_client
     from scientist.sandbox.image import build_offline
 
     if not offline:
@@ -113,7 +113,7 @@ def build_command(
             "only the offline build runs from here",
             hint="use --offline, or `docker build -f sandbox/Dockerfile .` with a registry",
         )
-    report = build_offline(DockerSandbox(image="unused").client, force=force)
+    report = build_offline(docker_client(timeout_s=1800), force=force)
     if report.built:
         typer.echo(
             f"built {report.tag} in {report.seconds:.0f} s "
@@ -130,7 +130,7 @@ def cleanup_command(
     ] = False,
 ) -> None:
     """Remove sandbox containers left behind by processes that are gone."""
-    from scientist.sandbox.docker_backend import DockerSandbox, remove_orphans
+    from scientist.sandbox.docker_backend import docker_client, remove_orphans
 
-    removed = remove_orphans(DockerSandbox(image="unused").client, everything=every)
+    removed = remove_orphans(docker_client(), everything=every)
     typer.echo(f"removed {len(removed)} container(s){': ' if removed else ''}{', '.join(removed)}")

@@ -30,6 +30,21 @@ HOST_GRACE_S = 15
 LABEL_RUN, LABEL_CAMPAIGN, LABEL_OWNER = "scientist.run", "scientist.campaign", "scientist.owner"
 
 
+def docker_client(timeout_s: float = 120) -> Any:
+    """A docker SDK client for the local engine, or SandboxUnavailable with the fix."""
+    import docker
+
+    try:
+        client = docker.from_env(timeout=int(timeout_s))
+        client.ping()
+    except Exception as exc:
+        raise SandboxUnavailable(
+            f"cannot reach the Docker engine ({type(exc).__name__})",
+            hint="start it with `sudo dockerd &` (or install docker.io)",
+        ) from None
+    return client
+
+
 def owner_label() -> str:
     """host:pid of this process; `cleanup` removes containers whose owner is gone."""
     return f"{socket.gethostname()}:{os.getpid()}"
@@ -55,17 +70,7 @@ class DockerSandbox:
     @property
     def client(self) -> Any:
         if self._client is None:
-            import docker
-
-            try:
-                client = docker.from_env(timeout=30)
-                client.ping()
-            except Exception as exc:
-                raise SandboxUnavailable(
-                    f"cannot reach the Docker engine ({type(exc).__name__})",
-                    hint="start it with `sudo dockerd &` (or install docker.io)",
-                ) from None
-            self._client = client
+            self._client = docker_client()
         return self._client
 
     def check(self) -> Availability:

@@ -1,15 +1,17 @@
-"""The offline sandbox image: built with no registry at all.
+"""The offline sandbox image: built with no registry at all, in two cached stages.
 
-`debootstrap` installs a minimal Debian of the host's suite (python3 from the host's apt
-mirror) into a folder; the Python packages the packs need are copied, with their
-dependency closure, from the host's site-packages (the host Python and Debian's python3 must
-share major.minor, so compiled wheels fit); the folder is `docker import`ed as one layer.
-The tag carries a hash of the builder, the requirements and their host versions, so a
-rebuild happens only when one of those changes.
+1. base: `debootstrap` installs a minimal Debian of the host's suite (python3 from the host's
+   apt mirror) into a folder, which is `docker import`ed. Built once per suite and Python.
+2. packages: the Python packages the packs need are copied with their dependency closure
+   from the host's site-packages (the host Python and Debian's python3 share major.minor, so
+   compiled wheels fit) into a container of the base, which is committed as the image.
+
+Each tag carries a hash of what went into it, so a rebuild happens only on a change.
 """
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import re
 import shutil
@@ -18,24 +20,29 @@ import sys
 import tarfile
 import tempfile
 import time
+import tomllib
 from functools import cache
 from importlib import metadata
 from pathlib import Path
+from typing import IO, Any
 
 from packaging.requirements import Requirement
 from pydantic import BaseModel
 
-from scientist.errors import SandboxError, SandboxUnavailable, TemplateError
+from scientist.errors import SandboxError, SandboxUnavailable
+from scientist.sandbox.archive import SANDBOX_UID
 
 IMAGE_REPOSITORY = "scientist-sandbox"
+BASE_REPOSITORY = "scientist-sandbox-base"
 REQUIREMENTS_FILE = Path(__file__).resolve().parents[2] / "sandbox" / "requirements.txt"
 BASE_REQUIREMENTS = ("torch", "numpy", "cma", "matplotlib")
+BASE_PACKAGES = ("python3",)
 PYTHON_VERSION = f"{sys.version_info.major}.{sys.version_info.minor}"
 IMAGE_SITE_PACKAGES = f"usr/local/lib/python{PYTHON_VERSION}/dist-packages"
 IMAGE_CHANGES = [
     "ENV PATH=/usr/local/bin:/usr/bin:/bin LANG=C.UTF-8 PYTHONDONTWRITEBYTECODE=1",
     "WORKDIR /workspace",
-    "USER 65534:65534",
+    f"USER {SANDBOX_UID}:{SANDBOX_UID}",
     'CMD ["python3"]',
 ]
 
@@ -49,18 +56,17 @@ class BuildReport(BaseModel):
 
 
 def requirements() -> list[str]:
-    """sandbox/requirements.txt (or the built-in list) plus every pack's requirements."""
-    from scientist.templates import list_templates
+    """sandbox/requirements.txt (or the built-in list) plus every pack's `requirements`
+    (read from template.toml directly, so one pack under edit does not change the image)."""
+    from scientist.templates import TEMPLATES_ROOT
 
     names = list(BASE_REQUIREMENTS)
     if REQUIREMENTS_FILE.is_file():
         lines = REQUIREMENTS_FILE.read_text().splitlines()
         names = [line.strip() for line in lines if line.strip() and not line.startswith("#")]
-    try:
-        for template in list_templates():
-            names.extend(template.manifest.requirements)
-    except TemplateError:
-        pass
+    for manifest in sorted(TEMPLATES_ROOT.glob("*/template.toml")):
+        with contextlib.suppress(tomllib.TOMLDecodeError):
+            names.extend(tomllib.loads(manifest.read_text()).get("requirements", []))
     return sorted({Requirement(name).name.lower() for name in names})
 
 
@@ -87,13 +93,21 @@ def closure(names: list[str]) -> list[metadata.Distribution]:
     return sorted(found.values(), key=lambda dist: dist.metadata["Name"].lower())
 
 
+def _digest(*parts: str) -> str:
+    return hashlib.sha256("\n".join(parts).encode()).hexdigest()[:12]
+
+
+def base_image_tag() -> str:
+    suite, mirror = host_suite()
+    return f"{BASE_REPOSITORY}:{suite}-py{PYTHON_VERSION}-{_digest(mirror, *BASE_PACKAGES)}"
+
+
 @cache
 def default_image_tag() -> str:
-    """`scientist-sandbox:offline-<hash>` for the current builder and requirements."""
-    digest = hashlib.sha256(Path(__file__).read_bytes())
-    for dist in closure(requirements()):
-        digest.update(f"{dist.metadata['Name']}=={dist.version}\n".encode())
-    return f"{IMAGE_REPOSITORY}:offline-{digest.hexdigest()[:12]}"
+    """`scientist-sandbox:offline-<hash>` of the base, the packages and the image settings."""
+    pins = [f"{dist.metadata['Name']}=={dist.version}" for dist in closure(requirements())]
+    digest = _digest(base_image_tag(), IMAGE_SITE_PACKAGES, *IMAGE_CHANGES, *pins)
+    return f"{IMAGE_REPOSITORY}:offline-{digest}"
 
 
 def host_suite() -> tuple[str, str]:
@@ -113,37 +127,39 @@ def host_suite() -> tuple[str, str]:
     return match.group(1), mirror
 
 
-def _copy_distribution(dist: metadata.Distribution, site_packages: Path) -> None:
-    root = Path(dist.locate_file("")).resolve()
-    for file in dist.files or []:
-        source = Path(dist.locate_file(file)).resolve()
-        if not source.is_relative_to(root) or not source.is_file():
-            continue
-        target = site_packages / source.relative_to(root)
-        target.parent.mkdir(parents=True, exist_ok=True)
-        shutil.copy2(source, target)
-
-
-def build_offline(client: object, *, force: bool = False) -> BuildReport:
-    """Build (or find) the offline image with the docker SDK `client`."""
+def _exists(client: Any, tag: str) -> bool:
     import docker.errors
 
-    tag = default_image_tag()
-    started = time.monotonic()
-    if not force:
-        try:
-            client.images.get(tag)  # type: ignore[attr-defined]
-            return BuildReport(tag=tag, built=False, seconds=0.0, packages=0, size_mb=0.0)
-        except docker.errors.ImageNotFound:
-            pass
+    try:
+        client.images.get(tag)
+    except docker.errors.ImageNotFound:
+        return False
+    return True
+
+
+def _unmount_under(folder: Path) -> None:
+    """Detach what an interrupted debootstrap left mounted (/proc, /sys) before cleanup."""
+    mounts = [line.split()[1] for line in Path("/proc/mounts").read_text().splitlines()]
+    for mount_point in sorted((m for m in mounts if m.startswith(f"{folder}/")), reverse=True):
+        subprocess.run(["umount", "--lazy", mount_point], check=False)
+
+
+def build_base(client: Any) -> str:
+    """debootstrap the host's suite and import it (skipped when the base tag exists)."""
+    tag = base_image_tag()
+    if _exists(client, tag):
+        return tag
     if shutil.which("debootstrap") is None:
         raise SandboxUnavailable("debootstrap is not installed", hint="apt-get install debootstrap")
-    distributions = closure(requirements())
     suite, mirror = host_suite()
     with tempfile.TemporaryDirectory(prefix="scientist-image-", dir="/var/tmp") as scratch:
         rootfs = Path(scratch) / "rootfs"
-        command = ["debootstrap", "--variant=minbase", "--include=python3", suite, str(rootfs)]
-        done = subprocess.run([*command, mirror], capture_output=True, text=True)
+        include = f"--include={','.join(BASE_PACKAGES)}"
+        command = ["debootstrap", "--variant=minbase", include, suite, str(rootfs), mirror]
+        try:
+            done = subprocess.run(command, capture_output=True, text=True)
+        finally:
+            _unmount_under(rootfs)
         if done.returncode != 0:
             raise SandboxError(f"debootstrap failed: {done.stdout[-800:]}{done.stderr[-800:]}")
         if not (rootfs / f"usr/bin/python{PYTHON_VERSION}").exists():
@@ -151,21 +167,52 @@ def build_offline(client: object, *, force: bool = False) -> BuildReport:
                 f"{suite}'s python3 is not {PYTHON_VERSION}, so host packages do not fit",
                 hint="build from sandbox/Dockerfile instead",
             )
-        site_packages = rootfs / IMAGE_SITE_PACKAGES
-        for dist in distributions:
-            _copy_distribution(dist, site_packages)
-        (rootfs / "workspace").mkdir(mode=0o755)
-        shutil.chown(rootfs / "workspace", 65534, 65534)
         for cache_dir in ("var/cache/apt/archives", "var/lib/apt/lists"):
             shutil.rmtree(rootfs / cache_dir, ignore_errors=True)
         archive = Path(scratch) / "rootfs.tar"
         with tarfile.open(archive, "w") as tar:
             tar.add(rootfs, arcname=".")
-        size_mb = archive.stat().st_size / 2**20
         repository, _, version = tag.partition(":")
-        client.api.import_image(  # type: ignore[attr-defined]
-            src=str(archive), repository=repository, tag=version, changes=IMAGE_CHANGES
-        )
+        client.api.import_image(src=str(archive), repository=repository, tag=version)
+    return tag
+
+
+def packages_tar(distributions: list[metadata.Distribution], into: IO[bytes]) -> None:
+    """A tar, rooted at /, of the distributions' installed files and the /workspace folder."""
+    with tarfile.open(fileobj=into, mode="w") as tar:
+        workspace = tarfile.TarInfo("workspace")
+        workspace.type, workspace.mode = tarfile.DIRTYPE, 0o755
+        workspace.uid = workspace.gid = SANDBOX_UID
+        tar.addfile(workspace)
+        for dist in distributions:
+            root = Path(dist.locate_file("")).resolve()
+            for file in dist.files or []:
+                source = Path(dist.locate_file(file)).resolve()
+                if source.is_relative_to(root) and source.is_file():
+                    arcname = f"{IMAGE_SITE_PACKAGES}/{source.relative_to(root)}"
+                    tar.add(source, arcname=arcname, recursive=False)
+    into.seek(0)
+
+
+def build_offline(client: Any, *, force: bool = False) -> BuildReport:
+    """Build (or find) the offline image with the docker SDK `client`."""
+    tag = default_image_tag()
+    started = time.monotonic()
+    if not force and _exists(client, tag):
+        return BuildReport(tag=tag, built=False, seconds=0.0, packages=0, size_mb=0.0)
+    base = build_base(client)
+    distributions = closure(requirements())
+    repository, _, version = tag.partition(":")
+    with tempfile.TemporaryFile(dir="/var/tmp") as archive:
+        packages_tar(distributions, archive)
+        size_mb = archive.seek(0, 2) / 2**20
+        archive.seek(0)
+        container = client.containers.create(base, ["true"])
+        try:
+            container.put_archive("/", archive)
+            container.commit(repository=repository, tag=version, changes=IMAGE_CHANGES)
+        finally:
+            container.remove(force=True)
     return BuildReport(
         tag=tag,
         built=True,

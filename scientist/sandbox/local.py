@@ -95,6 +95,8 @@ class LocalSandbox:
         argv = [sys.executable, *spec.argv[1:]] if spec.argv[0] == "python" else list(spec.argv)
         path = f"{Path(sys.executable).parent}:{SANDBOX_PATH}"
         env = sandbox_env(spec, home=str(workspace), tmpdir=str(tmp), path=path)
+        if spec.gpus:
+            env["CUDA_VISIBLE_DEVICES"] = ",".join(str(gpu) for gpu in spec.gpus)
         started = time.monotonic()
         try:
             process = subprocess.Popen(

@@ -124,3 +124,9 @@ def test_docker_without_an_engine_is_unavailable_with_a_fix(
     assert "start" in (availability.hint or "")
     with pytest.raises(SandboxUnavailable, match="cannot reach the Docker engine"):
         open_sandbox(SandboxConfig(kind="docker"))
+
+
+def test_pinned_gpus_are_the_only_visible_devices(workspace: Path) -> None:
+    source = "import os; print(os.environ.get('CUDA_VISIBLE_DEVICES'))"
+    result = _run(LocalSandbox(), workspace, source, timeout_s=30, gpus=[2, 3])
+    assert result.stdout_tail.strip() == "2,3"
