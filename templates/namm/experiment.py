@@ -14,6 +14,8 @@ import os
 import statistics
 import sys
 import time
+from concurrent.futures import ProcessPoolExecutor
+from multiprocessing import get_context
 from pathlib import Path
 from typing import Any
 
@@ -65,6 +67,21 @@ def collect_metrics(config: dict[str, Any], per_seed: list[dict[str, Any]]) -> d
     return {name: summary(values) for name, values in series.items()}
 
 
+def run_seed(config: dict[str, Any], seed: int, cache: Path) -> dict[str, Any]:
+    torch.set_num_threads(1)
+    return SeedStudy(config, seed, cache).run()
+
+
+def run_seeds(config: dict[str, Any], cache: Path) -> list[dict[str, Any]]:
+    """Seeds one after another, or in `workers` processes of one thread each."""
+    workers = min(config["workers"], len(config["seeds"]))
+    if workers == 1:
+        return [run_seed(config, seed, cache) for seed in config["seeds"]]
+    with ProcessPoolExecutor(workers, mp_context=get_context("fork")) as pool:
+        futures = [pool.submit(run_seed, config, seed, cache) for seed in config["seeds"]]
+        return [future.result() for future in futures]
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--out-dir", type=Path, required=True)
@@ -83,11 +100,9 @@ def main(argv: list[str] | None = None) -> int:
     began = time.perf_counter()
     args.out_dir.mkdir(parents=True, exist_ok=True)
     print(f"namm: config {json.dumps(config)}", flush=True)
-    per_seed = []
-    for seed in config["seeds"]:
-        result = SeedStudy(config, seed, cache_dir(args.out_dir)).run()
-        (args.out_dir / f"seed_{seed}.json").write_text(json.dumps(result))
-        per_seed.append(result)
+    per_seed = run_seeds(config, cache_dir(args.out_dir))
+    for result in per_seed:
+        (args.out_dir / f"seed_{result['seed']}.json").write_text(json.dumps(result))
     metrics = collect_metrics(config, per_seed)
     final_info = {
         "metrics": metrics,

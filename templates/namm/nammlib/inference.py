@@ -24,6 +24,7 @@ from nammlib.world import SEP, Batch, RecallLM
 @dataclass
 class EpisodeResult:
     accuracy: torch.Tensor  # (B,) per-prompt recall accuracy
+    logits: torch.Tensor  # (B, n_queries, vocab) at the query positions
     retained: float  # mean live slots when the queries are answered / context length
     keep_mask: torch.Tensor  # (B, L, H, context) bool: the cache the queries saw
     seconds: float
@@ -84,6 +85,7 @@ def run_episode(
     accuracy = (logits.argmax(-1) == batch.answers).float().mean(dim=1)
     return EpisodeResult(
         accuracy=accuracy,
+        logits=logits,
         retained=keep_mask.float().sum(-1).mean().item() / context,
         keep_mask=keep_mask,
         seconds=time.perf_counter() - began,

@@ -6,6 +6,7 @@ from typing import Any
 
 DEFAULTS: dict[str, Any] = {
     "seeds": [0, 1, 2],
+    "workers": 2,
     # world and model
     "context": 128,
     "n_pairs": 8,
@@ -29,10 +30,10 @@ DEFAULTS: dict[str, Any] = {
     "counter_causal": True,
     # CMA-ES
     "population": 16,
-    "generations": 12,
+    "generations": 10,
     "sigma0": 0.5,
-    "train_prompts": 96,
-    "test_prompts": 512,
+    "train_prompts": 64,
+    "test_prompts": 256,
     "ablations": ["no_stft", "causal_mask"],
 }
 
@@ -72,6 +73,7 @@ def resolve(overrides: dict[str, Any], smoke: bool) -> dict[str, Any]:
         for key, cap in SMOKE_CAPS.items():
             config[key] = min(int(config[key]), cap)
         config["seeds"] = list(config["seeds"])[:1]
+        config["workers"] = 1
         config["ablations"] = []
         config["n_up"] = min(int(config["n_up"]), config["context"] // 4)
     return check(config)
@@ -99,7 +101,8 @@ def check(config: dict[str, Any]) -> dict[str, Any]:
     if float(config["sigma0"]) <= 0.0:
         raise SettingsError("'sigma0' must be positive")
     positive = ("context", "n_pairs", "d_model", "n_layers", "n_heads", "train_steps", "n_up")
-    for key in (*positive, "transfer_layers", "hidden", "population", "train_prompts"):
+    sized = ("transfer_layers", "hidden", "population", "train_prompts", "workers")
+    for key in (*positive, *sized):
         if config[key] < 1:
             raise SettingsError(f"'{key}' must be at least 1")
     if config["test_prompts"] < 1 or config["population"] < 2:

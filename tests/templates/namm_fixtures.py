@@ -1,0 +1,34 @@
+"""Helpers for the NAMM pack tests: import path and hand-made cache views."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import torch
+
+PACK = Path(__file__).resolve().parents[2] / "templates" / "namm"
+if str(PACK) not in sys.path:
+    sys.path.insert(0, str(PACK))
+
+from nammlib.policies import CacheView  # noqa: E402
+
+
+def view(
+    end: int,
+    attention: torch.Tensor | None = None,
+    keys: torch.Tensor | None = None,
+    alive: torch.Tensor | None = None,
+) -> CacheView:
+    """A one-prompt, one-layer, one-head view over `end` cached tokens."""
+    if attention is None:
+        attention = torch.full((1, 1, 1, 2, end), 1.0 / end)
+    if keys is None:
+        keys = torch.ones(1, 1, 1, end, 4)
+    if alive is None:
+        alive = torch.ones(1, 1, 1, end, dtype=torch.bool)
+    return CacheView(attention=attention, keys=keys, alive=alive, end=end)
+
+
+def kept(mask: torch.Tensor) -> set[int]:
+    return set(torch.nonzero(mask.reshape(-1)).reshape(-1).tolist())

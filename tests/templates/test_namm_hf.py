@@ -1,0 +1,100 @@
+"""The eviction policies as a real shrinking cache for a transformers Llama model (CPU)."""
+
+from __future__ import annotations
+
+import pytest
+import torch
+from namm_fixtures import PACK  # noqa: F401  (puts the pack on sys.path)
+from nammlib.hf_eviction import EvictingGenerator
+from nammlib.policies import Namm, Policy, make_policy
+from nammlib.scorer import ScorerSpec
+from transformers import LlamaConfig, LlamaForCausalLM
+
+PROMPT, NEW, BUDGET, N_UP = 40, 12, 16, 8
+
+
+@pytest.fixture(scope="module")
+def llama() -> LlamaForCausalLM:
+    torch.manual_seed(0)
+    config = LlamaConfig(
+        vocab_size=96,
+        hidden_size=32,
+        intermediate_size=64,
+        num_hidden_layers=2,
+        num_attention_heads=4,
+        num_key_value_heads=2,
+        max_position_embeddings=128,
+        attn_implementation="eager",
+    )
+    return LlamaForCausalLM(config).eval()
+
+
+@pytest.fixture(scope="module")
+def prompt() -> torch.Tensor:
+    return torch.randint(96, (2, PROMPT), generator=torch.Generator().manual_seed(0))
+
+
+def reference_greedy(model: LlamaForCausalLM, prompt: torch.Tensor) -> torch.Tensor:
+    tokens = prompt
+    with torch.no_grad():
+        for _ in range(NEW):
+            token = model(tokens).logits[:, -1].argmax(-1, keepdim=True)
+            tokens = torch.cat([tokens, token], dim=1)
+    return tokens[:, PROMPT:]
+
+
+def test_full_policy_reproduces_plain_greedy_decoding(llama, prompt) -> None:
+    runner = EvictingGenerator(llama, Policy, BUDGET, N_UP, capacity=PROMPT + NEW)
+    assert torch.equal(runner.generate(prompt, NEW), reference_greedy(llama, prompt))
+    assert runner.cache.get_seq_length() == PROMPT + NEW - 1  # the last token is not fed
+
+
+def test_eviction_with_a_budget_above_the_length_changes_nothing(llama, prompt) -> None:
+    runner = EvictingGenerator(
+        llama, lambda: make_policy("h2o", 64, 0), 64, N_UP, capacity=PROMPT + NEW
+    )
+    assert torch.equal(runner.generate(prompt, NEW), reference_greedy(llama, prompt))
+
+
+@pytest.mark.parametrize("name", ["recency", "h2o", "l2", "l2_inverted", "random", "namm"])
+def test_eviction_shrinks_the_cache_and_generation_runs(llama, prompt, name: str) -> None:
+    spec = ScorerSpec()
+    genome = torch.randn(spec.n_params, generator=torch.Generator().manual_seed(3))
+
+    def factory() -> Policy:
+        return Namm(spec, genome) if name == "namm" else make_policy(name, BUDGET, 0)
+
+    runner = EvictingGenerator(llama, factory, BUDGET, N_UP, capacity=PROMPT + NEW)
+    new = runner.generate(prompt, NEW)
+    assert new.shape == (2, NEW)
+    assert max(runner.cache_sizes) <= BUDGET
+    for layer in runner.cache.layers:
+        assert layer.keys.shape[-2] <= BUDGET + N_UP
+        assert layer.keys.shape == layer.values.shape
+    if name != "namm":
+        assert runner.cache_sizes[-1] == BUDGET
+
+
+def test_recency_keeps_the_newest_positions(llama, prompt) -> None:
+    runner = EvictingGenerator(
+        llama, lambda: make_policy("recency", BUDGET, 0, sinks=4), BUDGET, N_UP, PROMPT + NEW
+    )
+    runner.generate(prompt[:, :PROMPT], 1)
+    kept = runner.positions[0][0, 0].tolist()
+    assert kept == [0, 1, 2, 3, *range(PROMPT - BUDGET + 4, PROMPT)]
+
+
+def test_sdpa_model_is_refused(prompt) -> None:
+    model = LlamaForCausalLM(
+        LlamaConfig(
+            vocab_size=96,
+            hidden_size=32,
+            intermediate_size=64,
+            num_hidden_layers=1,
+            num_attention_heads=4,
+            num_key_value_heads=2,
+            attn_implementation="sdpa",
+        )
+    )
+    with pytest.raises(ValueError, match="eager"):
+        EvictingGenerator(model, Policy, BUDGET, N_UP, capacity=64)
