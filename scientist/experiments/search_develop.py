@@ -87,12 +87,13 @@ def model_editor(ctx: Context, entry: ArchiveEntry, baseline: ExperimentRun) -> 
         for _ in range(MISMATCH_ROUNDS + 1):
             completion = ctx.llm.complete("code", messages, model=model)
             call_ids.append(completion.call_id)
-            if completion.text.strip().upper().startswith("DONE"):
-                break
-            report = apply_blocks(code_dir, parse_blocks(completion.text))
-            if report.ok and report.blocks:
+            blocks = parse_blocks(completion.text)
+            if not blocks or completion.text.strip().upper().startswith("DONE"):
+                break  # nothing to change: this expansion adds no new version
+            report = apply_blocks(code_dir, blocks)
+            if report.ok:
                 return ModelEdit(True, tuple(call_ids))
-            failures = "\n".join(f"- {failure}" for failure in report.failures) or "- no blocks"
+            failures = "\n".join(f"- {failure}" for failure in report.failures)
             messages += [
                 Message(role="assistant", content=completion.text),
                 Message(
