@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from scientist.campaign import atomic_write_text
 from scientist.errors import BudgetExceeded, CampaignError
 from scientist.experiments.develop import develop_idea
 from scientist.experiments.runs import execute_run, finished_run, prepare_code_dir
@@ -86,9 +85,6 @@ def experiment(ctx: Context, job: ExperimentInput) -> CampaignState:
         ctx.campaign.record_idea(failed)
         return {"entries": {entry.id: failed}, "stop_reason": "budget"}
     ctx.campaign.record_idea(outcome.entry)
-    atomic_write_text(
-        ctx.campaign.idea_dir(entry.id) / "idea.json", outcome.entry.idea.model_dump_json(indent=2)
-    )
     update: CampaignState = {"entries": {entry.id: outcome.entry}, "runs": outcome.runs}
     if outcome.stop_reason:
         update["stop_reason"] = outcome.stop_reason

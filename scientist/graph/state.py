@@ -25,13 +25,18 @@ def merge_entries(
     return {**(current or {}), **(update or {})}
 
 
+def latest(current: str | None, update: str | None) -> str | None:
+    """Last write wins; unlike a plain channel, parallel ideas may all write in one step."""
+    return update
+
+
 class CampaignState(TypedDict, total=False):
     baseline: ExperimentRun | None
     generation: int
     entries: Annotated[dict[str, ArchiveEntry], merge_entries]
     batch: list[IdeaTask]
     runs: Annotated[list[ExperimentRun], operator.add]
-    stop_reason: str | None
+    stop_reason: Annotated[str | None, latest]
 
 
 class ExperimentInput(TypedDict):

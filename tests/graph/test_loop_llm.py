@@ -7,6 +7,8 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pytest
+
 from scientist.config import CampaignConfig
 from scientist.graph.runner import read_state, start_campaign
 
@@ -85,7 +87,8 @@ def test_scripted_campaign_edits_code_and_debugs(tmp_path: Path, toy_pack: Path,
     assert "| code | scripted:" in campaign.report_path.read_text()
 
 
-def test_budget_ends_the_campaign_cleanly(tmp_path: Path, toy_pack: Path):
+@pytest.mark.parametrize("parallel", [1, 2])
+def test_budget_ends_the_campaign_cleanly(tmp_path: Path, toy_pack: Path, parallel: int):
     script = tmp_path / "script.json"
     script.write_text(json.dumps(SCRIPT))
     spec = f"scripted:{script}"
@@ -94,15 +97,17 @@ def test_budget_ends_the_campaign_cleanly(tmp_path: Path, toy_pack: Path):
         smoke=True,
         seeds=[0],
         max_ideas=3,
+        max_parallel=parallel,
         campaign_dir=tmp_path / "c",
         budget_usd=0.5,
         models={"default": spec, "prices": {spec: (1000.0, 1000.0)}},
     )
     campaign = start_campaign(config, quiet=True)
     entries = {e.id: e for e in campaign.archive()}
-    assert entries["0_0_higher_lr"].status == "failed"
-    assert entries["0_0_higher_lr"].error == "budget exhausted"
-    assert entries["0_1_wider"].status == "proposed"
+    in_flight = ["0_0_higher_lr", "0_1_wider"][:parallel]
+    assert [e.id for e in entries.values() if e.status == "failed"] == in_flight
+    assert all(entries[i].error == "budget exhausted" for i in in_flight)
+    assert all(e.status == "proposed" for i, e in entries.items() if i not in in_flight)
     assert (campaign.baseline_dir / "final_info.json").exists()
     assert read_state(campaign)["stop_reason"] == "budget"
     assert "budget exhausted" in campaign.report_path.read_text()
