@@ -101,3 +101,16 @@ def test_cli_run_status_ideas(tmp_path, toy_pack):
         text=True,
     )
     assert again.returncode == 2 and "already holds a campaign" in again.stderr
+
+
+def test_cli_templates_list_and_check(toy_pack, run_cache):
+    scientist = [sys.executable, "-m", "scientist", "templates"]
+    listing = subprocess.run([*scientist, "list"], capture_output=True, text=True, timeout=60)
+    assert listing.returncode == 0 and "merge" in listing.stdout and "namm" in listing.stdout
+    check = subprocess.run(
+        [*scientist, "check", str(toy_pack)], capture_output=True, text=True, timeout=60
+    )
+    assert check.returncode == 0, check.stderr
+    assert "ok: toy: manifest, 2 seed ideas, smoke run score =" in check.stdout
+    missing = subprocess.run([*scientist, "check", "nope"], capture_output=True, text=True)
+    assert missing.returncode == 2 and "no experiment pack 'nope'" in missing.stderr
