@@ -32,30 +32,36 @@ def percentile(values: list[float], fraction: float) -> float:
     return ordered[min(len(ordered) - 1, round(fraction * (len(ordered) - 1)))]
 
 
-def bare_times(runs: int) -> list[float]:
-    times = []
-    for _ in range(runs):
-        started = time.perf_counter()
-        subprocess.run([sys.executable, "-c", "pass"], check=True)
-        times.append(time.perf_counter() - started)
-    return times
+def bare_run() -> float:
+    started = time.perf_counter()
+    subprocess.run([sys.executable, "-c", "pass"], check=True)
+    return time.perf_counter() - started
 
 
-def sandbox_times(kind: str, runs: int, workspace: Path) -> list[float] | str:
+def paired_times(kind: str, runs: int, workspace: Path) -> tuple[list[float], list[float]] | str:
+    """(sandbox times, bare times), alternating so load drift hits both alike."""
     try:
         sandbox = open_sandbox(SandboxConfig.model_validate({"kind": kind}))
     except SandboxUnavailable as exc:
         return str(exc)
     spec = RunSpec(workspace=workspace, argv=["python", "-c", "pass"], timeout_s=60)
     sandbox.run(spec)  # warm-up: first-use probes and imports
-    times = []
+    sandboxed, bare = [], []
     for _ in range(runs):
+        bare.append(bare_run())
         started = time.perf_counter()
         result = sandbox.run(spec)
-        times.append(time.perf_counter() - started)
+        sandboxed.append(time.perf_counter() - started)
         if not result.ok:
             return f"run failed: {result.status} {result.message}"
-    return times
+    return sandboxed, bare
+
+
+def cpu_model() -> str:
+    for line in Path("/proc/cpuinfo").read_text().splitlines():
+        if line.startswith("model name"):
+            return line.split(":", 1)[1].strip()
+    return platform.processor() or "unknown CPU"
 
 
 def main() -> None:
@@ -63,30 +69,30 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=20)
     parser.add_argument("--backends", nargs="+", default=["local", "docker"])
     args = parser.parse_args()
-    bare = bare_times(args.runs)
-    bare_median = statistics.median(bare)
     console = Console(width=160)
     console.print(
-        f"machine: {os.cpu_count()} CPUs, {platform.platform()}, {platform.processor() or '?'}, "
+        f"machine: {os.cpu_count()} CPUs ({cpu_model()}), {platform.platform()}, "
         f"Python {platform.python_version()}"
     )
     table = Table(title=f"sandbox overhead, {args.runs} runs of `python -c pass` per backend")
-    for column in ("backend", "median s", "p95 s", "median overhead ms", "p95 overhead ms"):
-        table.add_column(column, justify="right" if column != "backend" else "left")
-    table.add_row("bare", f"{bare_median:.4f}", f"{percentile(bare, 0.95):.4f}", "-", "-")
+    columns = ("backend", "bare median s", "median s", "p95 s", "overhead median ms", "p95 ms")
+    for column in columns:
+        table.add_column(column, justify="left" if column == "backend" else "right")
     with tempfile.TemporaryDirectory() as workspace:
         for kind in args.backends:
-            times = sandbox_times(kind, args.runs, Path(workspace))
-            if isinstance(times, str):
-                table.add_row(kind, "-", "-", f"unavailable: {times}", "-")
+            measured = paired_times(kind, args.runs, Path(workspace))
+            if isinstance(measured, str):
+                table.add_row(kind, "-", "-", "-", f"unavailable: {measured}", "-")
                 continue
-            median, p95 = statistics.median(times), percentile(times, 0.95)
+            sandboxed, bare = measured
+            overhead = [run - base for run, base in zip(sandboxed, bare, strict=True)]
             table.add_row(
                 kind,
-                f"{median:.4f}",
-                f"{p95:.4f}",
-                f"{(median - bare_median) * 1000:.1f}",
-                f"{(p95 - bare_median) * 1000:.1f}",
+                f"{statistics.median(bare):.4f}",
+                f"{statistics.median(sandboxed):.4f}",
+                f"{percentile(sandboxed, 0.95):.4f}",
+                f"{statistics.median(overhead) * 1000:.1f}",
+                f"{percentile(overhead, 0.95) * 1000:.1f}",
             )
     console.print(table)
 
