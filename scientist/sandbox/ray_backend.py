@@ -1,9 +1,8 @@
 """The ray backend: each spec runs as a Ray task, on whichever node has its resources.
 
-The task requests `num_cpus=spec.cpus` (rounded up above 1, as Ray requires) and
-`num_gpus=len(spec.gpus)`: Ray picks the devices on the node it chooses, and the run sees
-those as CUDA_VISIBLE_DEVICES (the ids in the spec name a count, not devices, here). Nodes need
-not share a filesystem: the workspace travels to the task as a tar blob, the task runs the
+The task requests `num_cpus=spec.cpus` and `num_gpus=len(spec.gpus)`: Ray picks the
+devices on the node it chooses, and the run sees those as CUDA_VISIBLE_DEVICES (the ids in
+the spec name a count, not devices, here). Nodes need not share a filesystem: the workspace travels to the task as a tar blob, the task runs the
 spec with the local or docker backend on its node (`sandbox.ray_node_backend`), and the
 outputs travel back as a blob that is unpacked into `spec.output_dir` on the driver.
 Allowlisted variables are read on the driver; credentials never leave it.
@@ -17,7 +16,6 @@ from __future__ import annotations
 
 import io
 import logging
-import math
 import os
 import socket
 import tarfile
@@ -146,16 +144,15 @@ class RaySandbox:
         if not spec.workspace.is_dir():
             return self._infra(f"workspace {spec.workspace} is not a folder")
         start_ray(self.config.ray_address)
-        cpus = spec.cpus if spec.cpus <= 1 else math.ceil(spec.cpus)  # Ray: fractions below 1
         if not any(
-            node.get("CPU", 0) >= cpus and node.get("GPU", 0) >= len(spec.gpus)
+            node.get("CPU", 0) >= spec.cpus and node.get("GPU", 0) >= len(spec.gpus)
             for node in _node_resources()
         ):
             return self._infra(
-                f"the run needs {cpus:g} CPUs and {len(spec.gpus)} GPUs on one node; "
+                f"the run needs {spec.cpus:g} CPUs and {len(spec.gpus)} GPUs on one node; "
                 "no node of the Ray cluster has them"
             )
-        task = _run_on_node.options(num_cpus=cpus, num_gpus=len(spec.gpus))
+        task = _run_on_node.options(num_cpus=spec.cpus, num_gpus=len(spec.gpus))
         shipped = self._driver_side_env(spec)
         node_config = self.node_config.model_dump_json()
         try:

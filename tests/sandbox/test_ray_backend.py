@@ -68,16 +68,6 @@ def test_runs_share_the_cluster_cpus_in_parallel(ray_sandbox: RaySandbox, tmp_pa
     assert elapsed < 5.5, f"two 3 s runs on 2 CPUs took {elapsed:.1f} s"
 
 
-def test_a_run_wanting_more_than_one_cpu_takes_whole_cpus(
-    ray_sandbox: RaySandbox, tmp_path: Path
-) -> None:
-    workspace = tmp_path / "workspace"
-    workspace.mkdir()
-    spec = RunSpec(workspace=workspace, argv=["python", "-c", "print('ok')"], cpus=1.5)
-    result = ray_sandbox.run(spec)
-    assert result.status == "ok" and result.stdout_tail.strip() == "ok"
-
-
 def test_a_run_larger_than_the_cluster_is_refused_at_once(
     ray_sandbox: RaySandbox, tmp_path: Path
 ) -> None:
