@@ -2,10 +2,11 @@
 
 The task requests `num_cpus=spec.cpus` and `num_gpus=len(spec.gpus)`: Ray picks the
 devices on the node it chooses, and the run sees those as CUDA_VISIBLE_DEVICES (the ids in
-the spec name a count, not devices, here). Nodes need not share a filesystem: the workspace travels to the task as a tar blob, the task runs the
-spec with the local or docker backend on its node (`sandbox.ray_node_backend`), and the
-outputs travel back as a blob that is unpacked into `spec.output_dir` on the driver.
-Allowlisted variables are read on the driver; credentials never leave it.
+the spec name a count, not devices, here). Nodes need not share a filesystem: the
+workspace travels to the task as a tar blob, the task runs the spec with the local or
+docker backend on its node (`sandbox.ray_node_backend`), and the outputs travel back as a
+blob that is unpacked into `spec.output_dir` on the driver. Allowlisted variables are read
+on the driver; credentials never leave it.
 
 Ray starts once per process: `ray.init()` on this machine (all its CPUs, no dashboard, no
 network needed), or `ray.init(address=sandbox.ray_address)` to join a cluster whose nodes
