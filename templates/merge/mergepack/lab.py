@@ -137,7 +137,7 @@ def run_seed(
     started = time.time()
     torch.manual_seed(seed)
     world = World(cfg["digits"])
-    model_cfg = ModelConfig(cfg["d_model"], cfg["n_layers"], cfg["n_heads"], 4 * cfg["digits"] + 4)
+    model_cfg = ModelConfig(cfg["d_model"], cfg["n_layers"], cfg["n_heads"], 4 * cfg["digits"] + 2)
     train_cfg = TrainConfig(
         cfg["pretrain_steps"],
         cfg["finetune_steps"],

@@ -24,9 +24,9 @@ StateDict = dict[str, torch.Tensor]
 
 @dataclass(frozen=True)
 class TrainConfig:
-    pretrain_steps: int = 1500
-    finetune_steps: int = 600
-    batch_size: int = 128
+    pretrain_steps: int = 800
+    finetune_steps: int = 150
+    batch_size: int = 64
     lr: float = 3e-3
     finetune_lr: float = 1e-3
 

@@ -5,7 +5,7 @@ with a language-1 token (the model's embedding and output row for it are the lan
 row plus one learned language vector): a stand-in for the subwords that English and
 Japanese text share. Tasks:
 
-- ``add_l1``: carry-free digit-wise addition written in language 1 ("English math", skill A)
+- ``add_l1``: addition without carries (digit sums <= 9) in language 1 ("English math", A)
 - ``tr_12``:  translation from language 1 to language 2 (language-2 competence, skill B)
 - ``add_l2``: the same addition written in language 2 ("Japanese math", the target C)
 - ``copy_l1``, ``copy_l2``, ``tr_21``: the pre-training mixture of the shared base model
@@ -27,6 +27,7 @@ N_CONCEPTS = 10
 N_LANGUAGES = 2
 VOCAB_SIZE = len(SPECIALS) + N_LANGUAGES * N_CONCEPTS
 IGNORE = -100
+DIGIT_PAIRS = tuple((x, y) for x in range(10) for y in range(10) if x + y <= 9)
 TASKS = ("add_l1", "add_l2", "tr_12", "tr_21", "copy_l1", "copy_l2")
 
 
@@ -75,30 +76,42 @@ def concat(batches: list[Batch]) -> Batch:
 
 
 class World:
-    """Problem generator for one digit count; problem ids index pairs (a, b)."""
+    """Problem generator for one digit count.
+
+    A problem is a pair of numbers whose digit-wise sums never exceed 9 (addition without any
+    carry); problem ids enumerate them, one base-55 digit per digit pair.
+    """
 
     def __init__(self, digits: int) -> None:
         if digits < 1:
             raise ValueError("digits must be >= 1")
         self.digits = digits
-        self.n_problems = 10 ** (2 * digits)
+        self.n_problems = len(DIGIT_PAIRS) ** digits
 
     def _operands(self, problem: int) -> tuple[list[int], list[int]]:
-        text = str(problem).zfill(2 * self.digits)
-        return [int(c) for c in text[: self.digits]], [int(c) for c in text[self.digits :]]
+        a, b = [], []
+        for _ in range(self.digits):
+            problem, index = divmod(problem, len(DIGIT_PAIRS))
+            x, y = DIGIT_PAIRS[index]
+            a.append(x)
+            b.append(y)
+        return a, b
 
     def addition(self, problems: list[int], language: int) -> Batch:
-        prompts, answers = [], []
-        for problem in problems:
+        """``+ a1 b1 = s1 a2 b2 = s2 ...``: each answer digit follows its own operand pair."""
+        tokens = torch.full((len(problems), 2 + 4 * self.digits), PAD, dtype=torch.long)
+        targets = torch.full_like(tokens, IGNORE)
+        tokens[:, 0], tokens[:, 1] = BOS, PLUS
+        for row, problem in enumerate(problems):
             a, b = self._operands(problem)
-            total = [(x + y) % 10 for x, y in zip(a, b, strict=True)]
-            prompts.append(
-                [BOS, *(token(x, language) for x in a), PLUS]
-                + [token(y, language) for y in b]
-                + [EQ]
-            )
-            answers.append([token(s, language) for s in total])
-        return _sequences(prompts, answers)
+            for i, (x, y) in enumerate(zip(a, b, strict=True)):
+                at = 2 + 4 * i
+                answer = token(x + y, language)
+                tokens[row, at : at + 4] = torch.tensor(
+                    [token(x, language), token(y, language), EQ, answer]
+                )
+                targets[row, at + 2] = answer
+        return Batch(tokens, targets)
 
     def transfer(self, words: list[list[int]], source: int, target: int) -> Batch:
         """Copy (source == target) or translate digit strings between languages."""

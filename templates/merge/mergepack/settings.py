@@ -1,0 +1,114 @@
+"""The pack's configuration: defaults, smoke sizes, JSON overrides and their validation."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+from mergepack.lab import SEARCHES
+from mergepack.merging import METHODS
+
+DEFAULTS: dict[str, Any] = {
+    "method": "ps",
+    "ps_operator": "task_arithmetic",
+    "population": 12,
+    "generations": 25,
+    "dfs_generations": 15,
+    "dfs_repeats": 2,
+    "weight_low": -0.5,
+    "weight_high": 2.0,
+    "density_low": 0.1,
+    "density_high": 1.0,
+    "hand_weight": 1.0,
+    "hand_density": 0.5,
+    "soft_weight": 0.5,
+    "seeds": [0, 1, 2],
+    "digits": 3,
+    "d_model": 64,
+    "n_layers": 2,
+    "n_heads": 4,
+    "pretrain_steps": 800,
+    "finetune_steps": 150,
+    "batch_size": 64,
+    "lr": 3e-3,
+    "finetune_lr": 1e-3,
+    "dev_size": 256,
+    "test_size": 512,
+}
+SMOKE = {
+    "seeds": [0],
+    "pretrain_steps": 150,
+    "finetune_steps": 30,
+    "population": 6,
+    "generations": 3,
+    "dfs_generations": 2,
+    "dev_size": 64,
+    "test_size": 128,
+}
+CHOICES = {
+    "method": (*SEARCHES, *METHODS),
+    "ps_operator": ("task_arithmetic", "ties", "dare_ties", "dare_linear"),
+}
+
+
+class UsageError(Exception):
+    """A bad command line or configuration: reported on one line, exit code 2."""
+
+
+def load_config(path: Path | None, smoke: bool) -> dict[str, Any]:
+    cfg = dict(DEFAULTS)
+    if smoke:
+        cfg.update(SMOKE)
+    if path is None:
+        return cfg
+    try:
+        overrides = json.loads(path.read_text())
+    except (OSError, json.JSONDecodeError) as exc:
+        raise UsageError(f"cannot read config {path}: {exc}") from None
+    if not isinstance(overrides, dict):
+        raise UsageError(f"config {path} must be a JSON object of knob -> value")
+    unknown = sorted(set(overrides) - set(DEFAULTS))
+    if unknown:
+        raise UsageError(f"unknown config keys {unknown}; known: {sorted(DEFAULTS)}")
+    for key, value in overrides.items():
+        default = DEFAULTS[key]
+        numeric = isinstance(default, float) and isinstance(value, int | float)
+        if not numeric and (isinstance(value, bool) or not isinstance(value, type(default))):
+            raise UsageError(f"config key '{key}' must be {type(default).__name__}, got {value!r}")
+        cfg[key] = value
+    return validate(cfg)
+
+
+def validate(cfg: dict[str, Any]) -> dict[str, Any]:
+    for key, allowed in CHOICES.items():
+        if cfg[key] not in allowed:
+            raise UsageError(f"'{key}' must be one of {list(allowed)}, got {cfg[key]!r}")
+    if cfg["method"] == "slerp":
+        raise UsageError("slerp is a two-model operator without a base; use it via mergepack")
+    if not cfg["seeds"] or not all(isinstance(s, int) for s in cfg["seeds"]):
+        raise UsageError("'seeds' must be a non-empty list of integers")
+    if not cfg["weight_low"] < cfg["weight_high"]:
+        raise UsageError("weight_low must be below weight_high")
+    if not 0 < cfg["density_low"] <= cfg["density_high"] <= 1:
+        raise UsageError("densities need 0 < density_low <= density_high <= 1")
+    for key in (
+        "population",
+        "generations",
+        "dfs_generations",
+        "dfs_repeats",
+        "digits",
+        "n_layers",
+        "pretrain_steps",
+        "finetune_steps",
+        "batch_size",
+        "dev_size",
+        "test_size",
+        "n_heads",
+        "d_model",
+    ):
+        if cfg[key] < 1:
+            raise UsageError(f"'{key}' must be >= 1")
+    if cfg["d_model"] % cfg["n_heads"]:
+        raise UsageError("d_model must be divisible by n_heads")
+    return cfg

@@ -1,0 +1,72 @@
+"""Helpers shared by the merge pack tests: import path, tiny Llama checkpoints, pack runs."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import torch
+
+PACK = Path(__file__).resolve().parents[2] / "templates" / "merge"
+if str(PACK) not in sys.path:
+    sys.path.insert(0, str(PACK))
+
+
+def tiny_llama_config():
+    from transformers import LlamaConfig
+
+    return LlamaConfig(
+        vocab_size=64,
+        hidden_size=32,
+        intermediate_size=64,
+        num_hidden_layers=2,
+        num_attention_heads=4,
+        num_key_value_heads=2,
+        max_position_embeddings=64,
+        tie_word_embeddings=False,
+    )
+
+
+def save_llama_family(root: Path, seed: int = 0) -> dict[str, Path]:
+    """Save a random tiny Llama base and two 'fine-tunes' (base + distinct perturbations)."""
+    from transformers import LlamaForCausalLM
+
+    torch.manual_seed(seed)
+    base = LlamaForCausalLM(tiny_llama_config())
+    paths = {"base": root / "base"}
+    base.save_pretrained(paths["base"])
+    for k, name in enumerate(("model_a", "model_b")):
+        generator = torch.Generator().manual_seed(seed * 10 + k + 1)
+        model = LlamaForCausalLM(tiny_llama_config())
+        model.load_state_dict(base.state_dict())
+        with torch.no_grad():
+            for param in model.parameters():
+                param.add_(0.02 * torch.randn(param.shape, generator=generator))
+        paths[name] = root / name
+        model.save_pretrained(paths[name])
+    return paths
+
+
+def copy_pack(destination: Path) -> Path:
+    """The pack as a sandbox sees it: only the pack directory, copied."""
+    target = destination / "merge"
+    shutil.copytree(PACK, target, ignore=shutil.ignore_patterns("__pycache__"))
+    return target
+
+
+def run_script(pack: Path, args: list[str], cache: Path | None = None, timeout: float = 300):
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
+    if cache is not None:
+        env["SCIENTIST_CACHE"] = str(cache)
+    return subprocess.run(
+        [sys.executable, *args],
+        cwd=pack,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        check=False,
+    )

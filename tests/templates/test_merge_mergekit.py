@@ -1,0 +1,109 @@
+"""Parity with mergekit (the reference implementation): our merges equal `mergekit-yaml` output.
+
+Needs the test-only extra `mergekit` (pip install -e .[mergekit]); runs the real CLI on CPU,
+offline, on three tiny random Llama checkpoints saved by the test.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+
+import pytest
+import torch
+from merge_fixtures import save_llama_family
+from mergepack.merging import Recipe, merge_state_dicts
+
+pytest.importorskip("mergekit", reason="needs the test-only extra: pip install -e .[mergekit]")
+safetensors_torch = pytest.importorskip("safetensors.torch")
+
+MERGEKIT = shutil.which("mergekit-yaml")
+pytestmark = [
+    pytest.mark.slow,
+    pytest.mark.skipif(MERGEKIT is None, reason="mergekit-yaml is not on PATH"),
+]
+
+CASES = {
+    "linear": (
+        "merge_method: linear\nmodels:\n"
+        "  - model: {a}\n    parameters: {{weight: 0.7}}\n"
+        "  - model: {b}\n    parameters: {{weight: 0.4}}\n",
+        Recipe("linear", [0.7, 0.4]),
+        False,
+    ),
+    "task_arithmetic": (
+        "merge_method: task_arithmetic\nbase_model: {base}\nmodels:\n"
+        "  - model: {a}\n    parameters: {{weight: 0.8}}\n"
+        "  - model: {b}\n    parameters: {{weight: -0.3}}\n",
+        Recipe("task_arithmetic", [0.8, -0.3]),
+        True,
+    ),
+    "ties": (
+        "merge_method: ties\nbase_model: {base}\nmodels:\n"
+        "  - model: {a}\n    parameters: {{weight: 0.6, density: 0.4}}\n"
+        "  - model: {b}\n    parameters: {{weight: 0.9, density: 0.7}}\n",
+        Recipe("ties", [0.6, 0.9], [0.4, 0.7]),
+        True,
+    ),
+    "slerp": (
+        "merge_method: slerp\nbase_model: {a}\nmodels:\n  - model: {a}\n  - model: {b}\n"
+        "parameters: {{t: 0.3}}\n",
+        Recipe("slerp", [0.7, 0.3]),
+        False,
+    ),
+}
+
+
+def load_merged(directory) -> dict[str, torch.Tensor]:
+    tensors: dict[str, torch.Tensor] = {}
+    for shard in sorted(directory.glob("*.safetensors")):
+        tensors.update(safetensors_torch.load_file(shard))
+    return tensors
+
+
+@pytest.fixture(scope="module")
+def family(tmp_path_factory):
+    root = tmp_path_factory.mktemp("llama_family")
+    paths = save_llama_family(root)
+    states = {name: load_merged(path) for name, path in paths.items()}
+    return paths, states
+
+
+@pytest.mark.parametrize("method", sorted(CASES))
+def test_merge_equals_mergekit(method, family, tmp_path):
+    paths, states = family
+    template, recipe, needs_base = CASES[method]
+    config = tmp_path / "merge.yml"
+    config.write_text(
+        template.format(base=paths["base"], a=paths["model_a"], b=paths["model_b"])
+        + "dtype: float32\n"
+    )
+    env = {**os.environ, "HF_HUB_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1"}
+    out = tmp_path / "merged"
+    completed = subprocess.run(
+        [
+            MERGEKIT,
+            str(config),
+            str(out),
+            "--no-cuda",
+            "--no-lazy-unpickle",
+            "--quiet",
+            "--no-copy-tokenizer",
+            "--no-write-model-card",
+        ],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=240,
+        check=False,
+    )
+    assert completed.returncode == 0, completed.stderr[-2000:]
+    reference = load_merged(out)
+    ours = merge_state_dicts(
+        recipe, states["base"] if needs_base else None, [states["model_a"], states["model_b"]]
+    )
+    assert set(reference) <= set(ours)
+    assert len(reference) >= 10
+    for name, expected in reference.items():
+        torch.testing.assert_close(ours[name], expected, atol=1e-5, rtol=0, msg=name)
