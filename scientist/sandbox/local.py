@@ -3,8 +3,10 @@
 Isolation (see `isolation.py`): new session and process group, killed as a whole at the
 timeout (TERM, a grace period, then KILL); rlimits for memory (address space), CPU seconds
 and processes; a network namespace with no route out; as root, the unprivileged uid 65534.
-Children that leave the process group (setsid) escape the group kill but still carry the
-CPU-seconds and process limits; use the docker backend where that matters.
+Every run's environment carries a unique SCIENTIST_SANDBOX_RUN marker; after the run, any
+process of the sandbox uid still holding it (e.g. a daemon that left the group with setsid)
+is killed. A child that execs with a wiped environment escapes that sweep, though it keeps
+the CPU-seconds and process limits; use the docker backend where that matters.
 """
 
 from __future__ import annotations
@@ -34,6 +36,7 @@ from scientist.sandbox.common import (
 from scientist.sandbox.isolation import NOBODY, Isolation, namespaces_available, rlimits
 
 KILL_GRACE_S = 2.0
+RUN_MARKER = "SCIENTIST_SANDBOX_RUN"
 
 
 def _chown_tree(root: Path, uid: int) -> None:
@@ -55,6 +58,25 @@ def _kill_group(process: subprocess.Popen[bytes]) -> None:
         process.wait(timeout=KILL_GRACE_S)
     _signal_group(process.pid, signal.SIGKILL)
     process.wait()
+
+
+def _kill_marked(uid: int, marker: bytes) -> int:
+    """SIGKILL every process of `uid` whose environment holds `marker`; returns how many."""
+    killed = 0
+    for entry in os.scandir("/proc"):
+        if not entry.name.isdigit():
+            continue
+        try:
+            if entry.stat().st_uid != uid:
+                continue
+            with open(f"/proc/{entry.name}/environ", "rb") as environ:
+                if marker not in environ.read().split(b"\0"):
+                    continue
+            os.kill(int(entry.name), signal.SIGKILL)
+            killed += 1
+        except (OSError, ValueError):
+            continue
+    return killed
 
 
 class LocalSandbox:
@@ -95,6 +117,7 @@ class LocalSandbox:
         argv = [sys.executable, *spec.argv[1:]] if spec.argv[0] == "python" else list(spec.argv)
         path = f"{Path(sys.executable).parent}:{SANDBOX_PATH}"
         env = sandbox_env(spec, home=str(workspace), tmpdir=str(tmp), path=path)
+        env[RUN_MARKER] = scratch.name
         if spec.gpus:
             env["CUDA_VISIBLE_DEVICES"] = ",".join(str(gpu) for gpu in spec.gpus)
         started = time.monotonic()
@@ -131,6 +154,8 @@ class LocalSandbox:
                 _kill_group(process)
             else:
                 _signal_group(process.pid, signal.SIGKILL)  # stragglers left in the group
+            run_uid = NOBODY if isolation.drops_privileges else os.geteuid()
+            _kill_marked(run_uid, f"{RUN_MARKER}={scratch.name}".encode())
         duration = time.monotonic() - started
         for reader in readers:
             reader.join(timeout=5)

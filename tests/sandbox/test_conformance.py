@@ -90,6 +90,27 @@ def test_fork_bomb_is_contained(sandbox: Sandbox, workspace: Path, script: Scrip
     assert _processes_with(f"MARK={mark}") == []
 
 
+def test_background_processes_do_not_outlive_the_run(
+    sandbox: Sandbox, workspace: Path, script: Script
+) -> None:
+    mark = f"daemon-{uuid.uuid4().hex}"
+    argv = script(
+        """
+        import os, time
+        if os.fork() == 0:
+            os.setsid()
+            if os.fork() == 0:
+                time.sleep(600)
+            os._exit(0)
+        print("parent leaves", flush=True)
+        """
+    )
+    result = sandbox.run(RunSpec(workspace=workspace, argv=argv, timeout_s=20, env={"MARK": mark}))
+    assert result.status == "ok", result
+    assert result.duration_s < 10
+    assert _processes_with(f"MARK={mark}") == []
+
+
 def test_network_is_unreachable(sandbox: Sandbox, workspace: Path, script: Script) -> None:
     argv = script(
         """
