@@ -19,12 +19,12 @@ from multiprocessing import get_context
 from pathlib import Path
 from typing import Any
 
-import torch
-
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from nammlib.settings import SettingsError, resolve
-from nammlib.study import SeedStudy
+
+# torch and the study are imported after the configuration is checked, so a bad --config
+# fails in a fraction of a second instead of after torch's import.
 
 
 def cache_dir(out_dir: Path) -> Path:
@@ -68,6 +68,9 @@ def collect_metrics(config: dict[str, Any], per_seed: list[dict[str, Any]]) -> d
 
 
 def run_seed(config: dict[str, Any], seed: int, cache: Path) -> dict[str, Any]:
+    import torch
+    from nammlib.study import SeedStudy
+
     torch.set_num_threads(1)
     return SeedStudy(config, seed, cache).run()
 
@@ -96,6 +99,8 @@ def main(argv: list[str] | None = None) -> int:
     except (OSError, json.JSONDecodeError, SettingsError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
+    import torch
+
     torch.set_num_threads(1)
     began = time.perf_counter()
     args.out_dir.mkdir(parents=True, exist_ok=True)

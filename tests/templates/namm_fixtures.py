@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 
+import pytest
 import torch
 
 PACK = Path(__file__).resolve().parents[2] / "templates" / "namm"
@@ -12,6 +14,15 @@ if str(PACK) not in sys.path:
     sys.path.insert(0, str(PACK))
 
 from nammlib.policies import CacheView  # noqa: E402
+
+
+@pytest.fixture(autouse=True)
+def single_thread() -> Iterator[None]:
+    """One torch thread, as the pack runs (tiny models are far slower on two)."""
+    previous = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(previous)
 
 
 def view(

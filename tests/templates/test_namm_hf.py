@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 import torch
-from namm_fixtures import PACK  # noqa: F401  (puts the pack on sys.path)
+from namm_fixtures import single_thread  # noqa: F401  (also puts the pack on sys.path)
 from nammlib.hf_eviction import EvictingGenerator
 from nammlib.policies import Namm, Policy, make_policy
 from nammlib.scorer import ScorerSpec

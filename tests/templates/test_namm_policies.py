@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 import torch
-from namm_fixtures import kept, view
+from namm_fixtures import kept, single_thread, view  # noqa: F401
 from nammlib.inference import run_episode
 from nammlib.policies import POLICIES, Namm, Policy, make_policy, select
 from nammlib.scorer import ScorerSpec

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 import torch
-from namm_fixtures import PACK  # noqa: F401  (puts the pack on sys.path)
+from namm_fixtures import single_thread  # noqa: F401  (also puts the pack on sys.path)
 from nammlib.scorer import (
     BackwardAttentionScorer,
     ScorerSpec,
