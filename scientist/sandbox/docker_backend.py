@@ -16,6 +16,11 @@ import time
 import uuid
 from typing import Any
 
+import docker
+import docker.errors
+import docker.types
+import requests
+
 from scientist.config import SandboxConfig
 from scientist.errors import SandboxUnavailable
 from scientist.models import RunResult, RunSpec, RunStatus
@@ -25,6 +30,7 @@ from scientist.sandbox.common import OUTPUT_CAP_BYTES, TAIL_BYTES, memory_messag
 from scientist.sandbox.image import default_image_tag
 
 WORKDIR = "/workspace"
+DEFAULT_SOCKET = "unix:///var/run/docker.sock"
 KILL_GRACE_S = 5
 HOST_GRACE_S = 15
 LABEL_RUN, LABEL_CAMPAIGN, LABEL_OWNER = "scientist.run", "scientist.campaign", "scientist.owner"
@@ -32,14 +38,13 @@ LABEL_RUN, LABEL_CAMPAIGN, LABEL_OWNER = "scientist.run", "scientist.campaign", 
 
 def docker_client(timeout_s: float = 120) -> Any:
     """A docker SDK client for the local engine, or SandboxUnavailable with the fix."""
-    import docker
-
     try:
         client = docker.from_env(timeout=int(timeout_s))
         client.ping()
-    except Exception as exc:
+    except (docker.errors.DockerException, requests.exceptions.RequestException) as exc:
         raise SandboxUnavailable(
-            f"cannot reach the Docker engine ({type(exc).__name__})",
+            f"cannot reach the Docker engine at {os.environ.get('DOCKER_HOST', DEFAULT_SOCKET)}"
+            f" ({type(exc).__name__})",
             hint="start it with `sudo dockerd &` (or install docker.io)",
         ) from None
     return client
@@ -74,8 +79,6 @@ class DockerSandbox:
         return self._client
 
     def check(self) -> Availability:
-        import docker.errors
-
         try:
             self.client.images.get(self.image)
         except SandboxUnavailable as exc:
@@ -89,8 +92,6 @@ class DockerSandbox:
         return Availability(ok=True, reason=f"engine reachable, image {self.image} present")
 
     def run(self, spec: RunSpec) -> RunResult:
-        import docker.errors
-
         started = time.monotonic()
         container = None
         try:
@@ -116,10 +117,8 @@ class DockerSandbox:
                     container.remove(force=True, v=True)
 
     def _create(self, spec: RunSpec) -> Any:
-        import docker.types
-
         argv = ["python3", *spec.argv[1:]] if spec.argv[0] == "python" else list(spec.argv)
-        command = ["timeout", "-k", str(KILL_GRACE_S), f"{spec.timeout_s:g}", *argv]
+        command = ["timeout", "-k", str(KILL_GRACE_S), f"{spec.timeout_s:.3f}", *argv]
         labels = {
             **spec.labels,
             LABEL_RUN: spec.labels.get(LABEL_RUN, uuid.uuid4().hex[:12]),
@@ -159,8 +158,6 @@ class DockerSandbox:
     @staticmethod
     def _wait(container: Any, spec: RunSpec) -> bool:
         """Wait for the container; kill it from the host if the inside timer failed."""
-        import requests
-
         try:
             container.wait(timeout=spec.timeout_s + KILL_GRACE_S + HOST_GRACE_S)
             return False
@@ -194,8 +191,6 @@ class DockerSandbox:
         )
 
     def _collect(self, container: Any, spec: RunSpec) -> str:
-        import docker.errors
-
         assert spec.output_dir is not None
         try:
             chunks, _ = container.get_archive(f"{WORKDIR}/{spec.output_subdir.strip('/')}")

@@ -60,9 +60,8 @@ def _kill_group(process: subprocess.Popen[bytes]) -> None:
     process.wait()
 
 
-def _kill_marked(uid: int, marker: bytes) -> int:
-    """SIGKILL every process of `uid` whose environment holds `marker`; returns how many."""
-    killed = 0
+def _kill_marked(uid: int, marker: bytes) -> None:
+    """SIGKILL every process of `uid` whose environment holds `marker`."""
     for entry in os.scandir("/proc"):
         if not entry.name.isdigit():
             continue
@@ -73,10 +72,8 @@ def _kill_marked(uid: int, marker: bytes) -> int:
                 if marker not in environ.read().split(b"\0"):
                     continue
             os.kill(int(entry.name), signal.SIGKILL)
-            killed += 1
         except (OSError, ValueError):
             continue
-    return killed
 
 
 class LocalSandbox:
