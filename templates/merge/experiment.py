@@ -47,6 +47,7 @@ def aggregate(runs: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
         "skill_b_accuracy": summary(pick("evolved", "B")),
         "target_accuracy_source_a": summary(pick("A", "C")),
         "target_accuracy_source_b": summary(pick("B", "C")),
+        "target_accuracy_base": summary(pick("base", "C")),
         "target_accuracy_best_hand": summary([r["models"][r["best_hand"]]["C"] for r in runs]),
         "dev_fitness": summary([r["dev_fitness"] for r in runs]),
     }

@@ -8,7 +8,7 @@ Japanese text share. Tasks:
 - ``add_l1``: addition without carries (digit sums <= 9) in language 1 ("English math", A)
 - ``tr_12``:  translation from language 1 to language 2 (language-2 competence, skill B)
 - ``add_l2``: the same addition written in language 2 ("Japanese math", the target C)
-- ``copy_l1``, ``copy_l2``, ``tr_21``: the pre-training mixture of the shared base model
+- ``add_l1``, ``copy_l1``, ``copy_l2``, ``tr_21``: the pre-training mixture of the base
 
 Arithmetic problems are numbered; numbers divisible by 4 are held out of every training
 set and split into a dev set (fitness for the searches) and a test set (reported only).
