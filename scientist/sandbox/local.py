@@ -87,7 +87,11 @@ class LocalSandbox:
 
     def check(self) -> Availability:
         isolated, reason = namespaces_available()
-        return Availability(ok=True, reason=reason if isolated else f"runs, but {reason}")
+        if Isolation(network=False, limits={}, namespaces=isolated).drops_privileges:
+            user = f"runs as uid {NOBODY}"
+        else:
+            user = "runs as the calling user (host files unprotected: start as root or use docker)"
+        return Availability(ok=True, reason=f"{user}; {reason}")
 
     def run(self, spec: RunSpec) -> RunResult:
         if not spec.workspace.is_dir():
