@@ -80,3 +80,15 @@ def test_smoke_run_writes_valid_final_info_and_figures(pack, cache, tmp_path, ov
     assert {"fitness.png", "fitness.pdf", "accuracy.png", "recipe.pdf"} <= names
     if overrides:
         assert "layer_path.png" in names
+
+
+def test_smoke_caps_the_budgets_of_overrides_and_keeps_their_choices(tmp_path):
+    from mergepack.settings import DEFAULTS, load_config
+
+    config = tmp_path / "overrides.json"
+    config.write_text(json.dumps({"generations": 60, "seeds": [3, 4], "method": "dfs"}))
+    smoke = load_config(config, smoke=True)
+    assert (smoke["generations"], smoke["seeds"], smoke["method"]) == (3, [3], "dfs")
+    full = load_config(config, smoke=False)
+    assert (full["generations"], full["seeds"]) == (60, [3, 4])
+    assert load_config(None, smoke=False) == DEFAULTS

@@ -57,11 +57,17 @@ class UsageError(Exception):
 
 
 def load_config(path: Path | None, smoke: bool) -> dict[str, Any]:
+    """Defaults, then the overrides file; --smoke caps every budget at its smoke size."""
     cfg = dict(DEFAULTS)
+    if path is not None:
+        cfg.update(read_overrides(path))
     if smoke:
-        cfg.update(SMOKE)
-    if path is None:
-        return cfg
+        for key, cap in SMOKE.items():
+            cfg[key] = cfg[key][:1] if key == "seeds" else min(cfg[key], cap)
+    return validate(cfg)
+
+
+def read_overrides(path: Path) -> dict[str, Any]:
     try:
         overrides = json.loads(path.read_text())
     except (OSError, json.JSONDecodeError) as exc:
@@ -76,8 +82,7 @@ def load_config(path: Path | None, smoke: bool) -> dict[str, Any]:
         numeric = isinstance(default, float) and isinstance(value, int | float)
         if not numeric and (isinstance(value, bool) or not isinstance(value, type(default))):
             raise UsageError(f"config key '{key}' must be {type(default).__name__}, got {value!r}")
-        cfg[key] = value
-    return validate(cfg)
+    return overrides
 
 
 def validate(cfg: dict[str, Any]) -> dict[str, Any]:
