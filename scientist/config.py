@@ -86,6 +86,10 @@ class CampaignConfig(Section):
     search: Literal["linear", "abmcts"] = "linear"
     search_budget: int = Field(default=6, ge=1, le=200, description="tree-search expansions")
     debug_attempts: int = Field(default=2, ge=0, le=10)
+    literature: Literal["semantic_scholar", "off"] = Field(
+        default="semantic_scholar",
+        description="'off' (or SCIENTIST_LITERATURE=off): citations and novelty from cache only",
+    )
     sandbox: SandboxConfig = Field(default_factory=SandboxConfig)
     writeup: WriteupConfig = Field(default_factory=WriteupConfig)
     review: ReviewConfig = Field(default_factory=ReviewConfig)

@@ -1,7 +1,8 @@
-"""The campaign graph: baseline -> ideate -> select -> experiment* -> archive -> (loop | end).
+"""The campaign graph: baseline -> ideate -> select -> idea* -> archive -> (loop | end).
 
-`experiment` is fanned out with `Send`, one per selected idea, so up to `max_parallel` ideas
-run side by side. Every superstep is checkpointed to `checkpoints.sqlite`; resuming means
+`idea` (experiment -> write -> review, `scientist.graph.idea`) is fanned out with `Send`, one
+per selected idea, so up to `max_parallel` ideas run side by side. Every superstep, the
+chains' inner steps included, is checkpointed to `checkpoints.sqlite`; resuming means
 invoking the same thread with no input.
 """
 
@@ -19,7 +20,8 @@ from langgraph.types import Send
 
 from scientist.graph import nodes
 from scientist.graph.context import Context
-from scientist.graph.state import CampaignState, ExperimentInput, state_serializer
+from scientist.graph.idea import build_idea_graph
+from scientist.graph.state import CampaignState, IdeaInput, state_serializer
 
 
 def _fan_out(state: CampaignState) -> list[Send] | str:
@@ -28,8 +30,8 @@ def _fan_out(state: CampaignState) -> list[Send] | str:
     entries = state["entries"]
     return [
         Send(
-            "experiment",
-            ExperimentInput(task=task, entry=entries[task.idea_id], baseline=state["baseline"]),
+            "idea",
+            IdeaInput(task=task, entry=entries[task.idea_id], baseline=state["baseline"]),
         )
         for task in state["batch"]
     ]
@@ -44,13 +46,13 @@ def build_graph(ctx: Context, checkpointer: SqliteSaver | None = None) -> Compil
     builder.add_node("baseline", partial(nodes.baseline, ctx))
     builder.add_node("ideate", partial(nodes.ideate, ctx))
     builder.add_node("select", partial(nodes.select, ctx))
-    builder.add_node("experiment", partial(nodes.experiment, ctx))
+    builder.add_node("idea", build_idea_graph(ctx))
     builder.add_node("archive", partial(nodes.archive, ctx))
     builder.add_edge(START, "baseline")
     builder.add_edge("baseline", "ideate")
     builder.add_conditional_edges("ideate", _after_ideate, ["select", "archive"])
-    builder.add_conditional_edges("select", _fan_out, ["experiment", "archive"])
-    builder.add_edge("experiment", "archive")
+    builder.add_conditional_edges("select", _fan_out, ["idea", "archive"])
+    builder.add_edge("idea", "archive")
     builder.add_conditional_edges(
         "archive", partial(nodes.should_continue, ctx), {"ideate": "ideate", "end": END}
     )

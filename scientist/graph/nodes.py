@@ -1,12 +1,14 @@
-"""The graph's nodes: thin calls into ideas/, strategies/ and experiments/ returning updates."""
+"""The campaign graph's nodes: thin calls into ideas/ and experiments/ returning updates.
+
+The per-idea steps (experiment, write, review) live in `scientist.graph.idea`.
+"""
 
 from __future__ import annotations
 
 from scientist.errors import BudgetExceeded, CampaignError
-from scientist.experiments.develop import develop_idea
 from scientist.experiments.runs import execute_run, finished_run, prepare_code_dir
 from scientist.graph.context import Context
-from scientist.graph.state import CampaignState, ExperimentInput, IdeaTask, finished_ids
+from scientist.graph.state import CampaignState, IdeaTask, finished_ids
 from scientist.ideas.proposals import propose_ideas
 from scientist.ideas.selection import rank_proposed
 from scientist.report import write_report
@@ -73,22 +75,6 @@ def select(ctx: Context, state: CampaignState) -> CampaignState:
         updates[entry.id] = selected
         batch.append(IdeaTask(idea_id=entry.id, gpus=[gpus[slot]] if gpus else []))
     return {"entries": updates, "batch": batch}
-
-
-def experiment(ctx: Context, job: ExperimentInput) -> CampaignState:
-    """Implement and run one idea (the `Send` target; several run side by side)."""
-    entry, task = job["entry"], job["task"]
-    try:
-        outcome = develop_idea(ctx, entry, job["baseline"], task.gpus)
-    except BudgetExceeded:
-        failed = entry.model_copy(update={"status": "failed", "error": "budget exhausted"})
-        ctx.campaign.record_idea(failed)
-        return {"entries": {entry.id: failed}, "stop_reason": "budget"}
-    ctx.campaign.record_idea(outcome.entry)
-    update: CampaignState = {"entries": {entry.id: outcome.entry}, "runs": outcome.runs}
-    if outcome.stop_reason:
-        update["stop_reason"] = outcome.stop_reason
-    return update
 
 
 def archive(ctx: Context, state: CampaignState) -> CampaignState:

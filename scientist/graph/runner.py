@@ -64,7 +64,8 @@ def drive(ctx: Context, graph_input: dict[str, Any] | None, *, quiet: bool) -> C
             if graph_input is None:
                 _reopen_if_stopped(ctx, graph, config)
             with CampaignProgress(ctx.campaign, quiet=quiet) as progress:
-                for event in graph.stream(graph_input, config, stream_mode="tasks"):
+                events = graph.stream(graph_input, config, stream_mode="tasks", subgraphs=True)
+                for _namespace, event in events:
                     progress.handle(event)
             return graph.get_state(config).values
     finally:

@@ -12,7 +12,7 @@ from scientist.models import ArchiveEntry, ExperimentRun
 
 
 class IdeaTask(BaseModel):
-    """One selected idea in flight: what the `experiment` node receives through `Send`."""
+    """One selected idea in flight: what the `idea` chain receives through `Send`."""
 
     idea_id: str
     gpus: list[int] = Field(default_factory=list)
@@ -39,8 +39,8 @@ class CampaignState(TypedDict, total=False):
     stop_reason: Annotated[str | None, latest]
 
 
-class ExperimentInput(TypedDict):
-    """What `select` sends to each parallel `experiment` node."""
+class IdeaInput(TypedDict):
+    """What `select` sends to each parallel `idea` chain (`scientist.graph.idea`)."""
 
     task: IdeaTask
     entry: ArchiveEntry
@@ -56,6 +56,7 @@ STATE_TYPES = [
         "RunResult",
         "FinalInfo",
         "MetricSummary",
+        "Paper",
     )
 ] + [("scientist.graph.state", "IdeaTask"), ("pathlib", "PosixPath")]
 

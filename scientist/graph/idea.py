@@ -1,0 +1,149 @@
+"""One idea's chain, experiment -> write -> review, as a compiled subgraph.
+
+Why a subgraph: `select` sends each chosen idea to the `idea` node with `Send`, and that node
+is this compiled graph. Parallel ideas then move through their chains independently (idea A
+writes its paper while idea B still runs), instead of in lockstep supersteps as separate
+top-level `experiment`/`write`/`review` nodes would. The subgraph inherits the campaign's
+SQLite checkpointer: every step inside it is checkpointed under the task's namespace, and
+LangGraph marks a subgraph as resuming when the campaign resumes, so a killed chain goes on
+from its last finished step. The steps are idempotent on disk as well (finished runs, a
+compiled `paper.json`, reviews in `reviews/`), so nothing is run or paid for twice.
+
+Only `entries`, `runs` and `stop_reason` flow back into the campaign state (`IdeaOutput`).
+A failed idea gets no paper; `writeup.enabled` / `review.enabled` switch the steps off.
+"""
+
+from __future__ import annotations
+
+from functools import partial
+from typing import TypedDict
+
+from langgraph.graph import END, START, StateGraph
+from langgraph.graph.state import CompiledStateGraph
+from pydantic import ValidationError
+
+from scientist.errors import BudgetExceeded
+from scientist.experiments.develop import develop_idea
+from scientist.graph.context import Context
+from scientist.graph.state import IdeaTask
+from scientist.models import ArchiveEntry, ExperimentRun, Paper
+from scientist.review import archive_fields, review_paper
+from scientist.writeup import write_paper
+
+
+class IdeaState(TypedDict, total=False):
+    task: IdeaTask
+    entry: ArchiveEntry
+    baseline: ExperimentRun
+    runs: list[ExperimentRun]
+    paper: Paper | None
+    entries: dict[str, ArchiveEntry]
+    stop_reason: str | None
+
+
+class IdeaOutput(TypedDict, total=False):
+    """What an idea's chain hands back to the campaign state."""
+
+    entries: dict[str, ArchiveEntry]
+    runs: list[ExperimentRun]
+    stop_reason: str | None
+
+
+def _recorded(ctx: Context, entry: ArchiveEntry) -> IdeaState:
+    ctx.campaign.record_idea(entry)
+    return {"entry": entry, "entries": {entry.id: entry}}
+
+
+def experiment(ctx: Context, state: IdeaState) -> IdeaState:
+    """Implement and run the idea (`develop_idea`)."""
+    entry = state["entry"]
+    try:
+        outcome = develop_idea(ctx, entry, state["baseline"], state["task"].gpus)
+    except BudgetExceeded:
+        failed = entry.model_copy(update={"status": "failed", "error": "budget exhausted"})
+        return {**_recorded(ctx, failed), "stop_reason": "budget"}
+    update: IdeaState = {**_recorded(ctx, outcome.entry), "runs": outcome.runs}
+    if outcome.stop_reason:
+        update["stop_reason"] = outcome.stop_reason
+    return update
+
+
+def finished_paper(ctx: Context, idea_id: str) -> Paper | None:
+    """The idea's paper from an earlier attempt, when that one compiled to a PDF."""
+    path = ctx.campaign.paper_dir(idea_id) / "paper.json"
+    try:
+        paper = Paper.model_validate_json(path.read_text(encoding="utf-8"))
+    except (FileNotFoundError, ValidationError):
+        return None
+    if paper.compiled and paper.pdf_path is not None and paper.pdf_path.is_file():
+        return paper
+    return None
+
+
+def write(ctx: Context, state: IdeaState) -> IdeaState:
+    """Write the idea's paper (`write_paper`), unless a compiled one is already on disk."""
+    entry = state["entry"]
+    paper = finished_paper(ctx, entry.id)
+    if paper is not None:
+        return {"paper": paper}
+    try:
+        paper = write_paper(
+            campaign=ctx.campaign,
+            idea_id=entry.id,
+            idea=entry.idea,
+            template=ctx.template,
+            baseline=state["baseline"],
+            runs=state.get("runs") or [],
+            sandbox=ctx.sandbox,
+            llm=ctx.llm,
+            literature=ctx.literature,
+            config=ctx.config.writeup,
+        )
+    except BudgetExceeded:
+        return {"paper": None, "stop_reason": "budget"}
+    return {"paper": paper}
+
+
+def review(ctx: Context, state: IdeaState) -> IdeaState:
+    """Review the paper (`review_paper`, reusing reviews on disk) and archive the scores."""
+    entry = state["entry"]
+    try:
+        meta = review_paper(
+            campaign=ctx.campaign,
+            idea_id=entry.id,
+            paper=state["paper"],
+            template=ctx.template,
+            baseline=state["baseline"],
+            runs=state.get("runs") or [],
+            llm=ctx.llm,
+            config=ctx.config.review,
+        )
+    except BudgetExceeded:
+        return {"stop_reason": "budget"}
+    return _recorded(ctx, entry.model_copy(update=archive_fields(meta)))
+
+
+def _after_experiment(ctx: Context, state: IdeaState) -> str:
+    done = state["entry"].status == "done" and state["entry"].metric is not None
+    if state.get("stop_reason") or not done or not ctx.config.writeup.enabled:
+        return END
+    return "write"
+
+
+def _after_write(ctx: Context, state: IdeaState) -> str:
+    if state.get("stop_reason") or state.get("paper") is None or not ctx.config.review.enabled:
+        return END
+    return "review"
+
+
+def build_idea_graph(ctx: Context) -> CompiledStateGraph:
+    """The per-idea chain; compiled without a checkpointer so it uses the campaign's."""
+    builder = StateGraph(IdeaState, output_schema=IdeaOutput)
+    builder.add_node("experiment", partial(experiment, ctx))
+    builder.add_node("write", partial(write, ctx))
+    builder.add_node("review", partial(review, ctx))
+    builder.add_edge(START, "experiment")
+    builder.add_conditional_edges("experiment", partial(_after_experiment, ctx), ["write", END])
+    builder.add_conditional_edges("write", partial(_after_write, ctx), ["review", END])
+    builder.add_edge("review", END)
+    return builder.compile()
