@@ -15,7 +15,6 @@ from string import Template
 from pydantic import BaseModel, Field
 
 from scientist.errors import LiteratureUnavailable
-from scientist.experiments.runs import cache_dir
 from scientist.graph.context import Context
 from scientist.llm import Message
 from scientist.models import ArchiveEntry, ExperimentRun, Idea
@@ -90,11 +89,9 @@ def generate_ideas(
 
 
 def _check_novelty(ctx: Context, idea: Idea) -> Idea:
-    from scientist.literature import LiteratureClient
-
     query = idea.title
     try:
-        papers = LiteratureClient(cache_dir() / "literature").search(query, limit=5)
+        papers = ctx.literature.search(query, limit=5)
     except LiteratureUnavailable:
         return idea.model_copy(update={"novelty_status": "unchecked"})
     if not papers:
