@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import statistics
 from collections import defaultdict
 from pathlib import Path
 
@@ -40,26 +41,64 @@ def render_report(
     lines += [
         "## Leaderboard",
         "",
-        f"| # | idea | status | {metric.name} | improvement | review | runs |",
-        "|---|---|---|---|---|---|---|",
+        "Ranked by review score (overall, 1-10), ties by improvement over the baseline.",
+        "",
+        f"| # | idea | status | {metric.name} | improvement | review | decision "
+        "| top weaknesses | paper | runs |",
+        "|---|---|---|---|---|---|---|---|---|---|",
     ]
     for rank, entry in enumerate(leaderboard(entries), start=1):
         runs = ", ".join(
             f"[run_{k}]({_link(campaign.root, campaign.run_dir(entry.id, k))})"
             for k in range(1, entry.runs + 1)
         )
+        weaknesses = " ".join(
+            f"({k}) {point.replace('|', '/')}" for k, point in enumerate(entry.weaknesses, 1)
+        )
         lines.append(
             f"| {rank} | **{entry.id}**: {entry.idea.title} | {entry.status} | "
             f"{_number(entry.metric)} | {_number(entry.improvement)} | "
-            f"{_number(entry.review_score)} | {runs or '—'} |"
+            f"{_number(entry.review_score)} | {entry.decision or '—'} | {weaknesses or '—'} | "
+            f"{_paper_links(campaign, entry.id)} | {runs or '—'} |"
         )
-    lines += ["", "## Costs", "", *_costs(campaign), ""]
+    lines += ["", "## Review feedback", "", *review_feedback(entries), ""]
+    lines += ["## Costs", "", *_costs(campaign), ""]
     failed = [e for e in entries if e.status == "failed"]
     if failed:
         lines += ["## Failures", ""]
         lines += [f"- **{e.id}**: {e.error or 'no detail'}" for e in failed]
         lines.append("")
     return "\n".join(lines)
+
+
+def _paper_links(campaign: Campaign, idea_id: str) -> str:
+    links = []
+    pdf = campaign.paper_dir(idea_id) / "paper.pdf"
+    if pdf.is_file():
+        links.append(f"[paper.pdf]({_link(campaign.root, pdf)})")
+    meta = campaign.reviews_dir(idea_id) / "meta.json"
+    if meta.is_file():
+        links.append(f"[reviews]({_link(campaign.root, meta.parent)})")
+    return ", ".join(links) or "—"
+
+
+def generation_scores(entries: list[ArchiveEntry]) -> tuple[list[float], list[float]]:
+    """Review scores of the first generation (seed ideas, generation 0) and of the ideas bred
+    from reviewed parents (generation >= 1)."""
+    reviewed = [e for e in entries if e.review_score is not None]
+    first = [e.review_score for e in reviewed if e.idea.generation == 0]
+    bred = [e.review_score for e in reviewed if e.idea.generation >= 1 and e.idea.parents]
+    return first, bred
+
+
+def review_feedback(entries: list[ArchiveEntry]) -> list[str]:
+    """Report lines on whether breeding from the best-reviewed ideas pays off."""
+    lines = []
+    labels = ("first generation (seed ideas)", "ideas bred from reviewed parents")
+    for label, scores in zip(labels, generation_scores(entries), strict=True):
+        mean = statistics.fmean(scores) if scores else None
+        lines.append(f"- mean review score, {label}: {_number(mean)} ({len(scores)} reviewed)")
+    return lines
 
 
 def _costs(campaign: Campaign) -> list[str]:
