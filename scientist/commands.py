@@ -14,6 +14,7 @@ from scientist.campaign import Campaign
 from scientist.config import load_config
 from scientist.experiments.smoke import check_pack
 from scientist.graph.runner import read_state, resume_campaign, start_campaign
+from scientist.llm.pool import STATS, ModelStats
 from scientist.report import leaderboard
 from scientist.sandbox import open_sandbox
 from scientist.templates import list_templates, load_template
@@ -70,7 +71,8 @@ def _interruptible(action: Callable[[], Campaign], directory: Path | None) -> No
 
 
 def status(directory: Annotated[Path, typer.Argument(help="campaign directory")]) -> None:
-    """Ideas, their status, best metric and improvement, and the cost so far."""
+    """Ideas with their best metric, improvement, review score and decision; the model pool's
+    win rates and costs; the cost so far."""
     campaign = Campaign.open(directory)
     template = load_template(campaign.config.template)
     state = read_state(campaign)
@@ -79,13 +81,23 @@ def status(directory: Annotated[Path, typer.Argument(help="campaign directory")]
     table = Table(
         title=f"{campaign.name} ({template.name}, {template.metric.name} {template.metric.goal})"
     )
-    for column in ("idea", "status", template.metric.name, "improvement", "runs"):
+    columns = ("idea", "status", template.metric.name, "improvement", "review", "decision", "runs")
+    for column in columns:
         table.add_column(column)
     for entry in leaderboard(campaign.archive()):
         table.add_row(
-            entry.id, entry.status, _fmt(entry.metric), _fmt(entry.improvement), str(entry.runs)
+            entry.id,
+            entry.status,
+            _fmt(entry.metric),
+            _fmt(entry.improvement),
+            _fmt(entry.review_score),
+            entry.decision or "—",
+            str(entry.runs),
         )
     console.print(table)
+    pool = campaign.root / "pool.json"
+    if pool.is_file():
+        console.print(_pool_table(STATS.validate_json(pool.read_bytes())))
     stopped = state.get("stop_reason")
     console.print(
         f"baseline {template.metric.name}: {_fmt(base)} | cost so far: "
@@ -139,6 +151,24 @@ def templates_check(
         f"ok: {template.name}: manifest, {len(seeds)} seed ideas, smoke run "
         f"{template.metric.name} = {value:.4g} in {info.runtime_s:.1f} s"
     )
+
+
+def _pool_table(arms: list[ModelStats]) -> Table:
+    """Per (role, model): calls, wins/losses, the posterior win rate and the cost."""
+    table = Table(title="model pool")
+    for column in ("role", "model", "calls", "wins", "losses", "win rate", "cost (USD)"):
+        table.add_column(column)
+    for arm in sorted(arms, key=lambda arm: (arm.role, arm.model)):
+        table.add_row(
+            arm.role,
+            arm.model,
+            str(arm.calls),
+            str(arm.wins),
+            str(arm.losses),
+            f"{arm.win_rate:.2f}",
+            f"{arm.cost_usd:.4f}",
+        )
+    return table
 
 
 def _fmt(value: float | None) -> str:
