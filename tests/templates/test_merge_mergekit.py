@@ -70,35 +70,48 @@ def family(tmp_path_factory):
     return paths, states
 
 
-@pytest.mark.parametrize("method", sorted(CASES))
-def test_merge_equals_mergekit(method, family, tmp_path):
-    paths, states = family
-    template, recipe, needs_base = CASES[method]
-    config = tmp_path / "merge.yml"
-    config.write_text(
-        template.format(base=paths["base"], a=paths["model_a"], b=paths["model_b"])
-        + "dtype: float32\n"
-    )
+@pytest.fixture(scope="module")
+def mergekit_outputs(family, tmp_path_factory):
+    """Run mergekit-yaml once per case, all at once (each run is mostly interpreter start-up)."""
+    paths, _ = family
     env = {**os.environ, "HF_HUB_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1"}
-    out = tmp_path / "merged"
-    completed = subprocess.run(
-        [
+    running = {}
+    for method, (template, _, _) in CASES.items():
+        work = tmp_path_factory.mktemp(method)
+        config = work / "merge.yml"
+        config.write_text(
+            template.format(base=paths["base"], a=paths["model_a"], b=paths["model_b"])
+            + "dtype: float32\n"
+        )
+        command = [
             MERGEKIT,
             str(config),
-            str(out),
+            str(work / "merged"),
             "--no-cuda",
-            "--no-lazy-unpickle",
             "--quiet",
+            "--no-lazy-unpickle",
             "--no-copy-tokenizer",
             "--no-write-model-card",
-        ],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=240,
-        check=False,
-    )
-    assert completed.returncode == 0, completed.stderr[-2000:]
+        ]
+        running[method] = (
+            subprocess.Popen(
+                command, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+            ),
+            work / "merged",
+        )
+    outputs = {}
+    for method, (process, out) in running.items():
+        _, stderr = process.communicate(timeout=300)
+        outputs[method] = (process.returncode, stderr, out)
+    return outputs
+
+
+@pytest.mark.parametrize("method", sorted(CASES))
+def test_merge_equals_mergekit(method, family, mergekit_outputs):
+    _, states = family
+    _, recipe, needs_base = CASES[method]
+    returncode, stderr, out = mergekit_outputs[method]
+    assert returncode == 0, stderr[-2000:]
     reference = load_merged(out)
     ours = merge_state_dicts(
         recipe, states["base"] if needs_base else None, [states["model_a"], states["model_b"]]
