@@ -18,7 +18,7 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt
 import numpy as np
 
-STYLE = {"full": "k--", "oracle": "k:", "namm": "C3o-", "h2o": "C0s-", "recency": "C1^-"}
+CEILINGS = {"full": "k--", "oracle": "k:"}
 
 
 def save(figure: plt.Figure, out_dir: Path, stem: str) -> None:
@@ -32,14 +32,16 @@ def accuracy_vs_budget(runs: list[dict], out_dir: Path, stem: str) -> None:
     figure, axis = plt.subplots(figsize=(5.5, 4))
     seeds = runs[0]["seeds"]
     fractions = sorted(seeds[0]["budgets"], key=float)
-    for policy in seeds[0]["budgets"][fractions[0]]:
+    learned_and_heuristic = [p for p in seeds[0]["budgets"][fractions[0]] if p not in CEILINGS]
+    for index, policy in enumerate([*CEILINGS, *learned_and_heuristic]):
+        style = CEILINGS.get(policy, f"C{index % 10}o-")
         values = np.array([[s["budgets"][f][policy]["accuracy"] for f in fractions] for s in seeds])
         x = [float(f) for f in fractions]
         axis.errorbar(
             x,
             values.mean(0),
             yerr=values.std(0),
-            fmt=STYLE.get(policy, "-"),
+            fmt=style,
             label=policy,
             capsize=3,
             markersize=4,
