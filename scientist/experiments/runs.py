@@ -26,9 +26,23 @@ OVERRIDES = "overrides.json"
 CODE_SUFFIXES = {".py", ".toml", ".json", ".txt", ".md", ".yaml", ".yml"}
 
 
+SHARED_CACHE = Path("/var/tmp/scientist-cache")
+
+
 def cache_dir() -> Path:
-    """Where packs may cache checkpoints between runs (a speedup, never required)."""
-    return Path(os.environ.get("SCIENTIST_CACHE", Path.home() / ".cache" / "scientist"))
+    """Where packs may cache checkpoints between runs (a speedup, never required).
+
+    `SCIENTIST_CACHE` if set; else a sticky, world-writable folder outside every home,
+    because as root the local sandbox runs experiments as an unprivileged user with the
+    admin's home hidden, and a cache there could not be written.
+    """
+    configured = os.environ.get("SCIENTIST_CACHE")
+    if configured:
+        return Path(configured)
+    SHARED_CACHE.mkdir(parents=True, exist_ok=True)
+    if SHARED_CACHE.stat().st_uid == os.getuid():
+        SHARED_CACHE.chmod(0o1777)
+    return SHARED_CACHE
 
 
 def prepare_code_dir(template: Template, code_dir: Path) -> Path:
