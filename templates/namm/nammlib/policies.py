@@ -26,7 +26,9 @@ class CacheView:
     end: int  # number of tokens processed so far (= T)
 
 
-def select(scores: torch.Tensor, alive: torch.Tensor, budget: int, threshold: float | None):
+def select(
+    scores: torch.Tensor, alive: torch.Tensor, budget: int, threshold: float | None
+) -> torch.Tensor:
     """Keep at most `budget` live tokens per row, the highest scores first."""
     scores = scores.masked_fill(~alive, float("-inf"))
     keep = alive.clone()

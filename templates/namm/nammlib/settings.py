@@ -40,7 +40,7 @@ DEFAULTS: dict[str, Any] = {
 SMOKE_CAPS: dict[str, int] = {
     "context": 64,
     "n_pairs": 4,
-    "train_steps": 160,
+    "train_steps": 100,
     "population": 6,
     "generations": 2,
     "train_prompts": 24,
