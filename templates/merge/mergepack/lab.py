@@ -9,6 +9,7 @@ from typing import Any
 
 import numpy as np
 import torch
+from torch import nn
 
 from mergepack.evolve import DFSGenome, PSGenome, SearchResult, cma_search
 from mergepack.merging import Recipe, StateDict, merge_state_dicts, parameter_groups
@@ -53,7 +54,9 @@ class Scorer:
         return models
 
     @torch.no_grad()
-    def path_scores(self, host: TinyLM, layers, scales, batches: dict[str, Batch]):
+    def path_scores(
+        self, host: TinyLM, layers: list[nn.Module], scales: list[float], batches: dict[str, Batch]
+    ) -> dict[str, tuple[float, float]]:
         return {
             k: score(forward_path(host, layers, scales, b.tokens), b) for k, b in batches.items()
         }
@@ -108,10 +111,9 @@ def _dfs(scorer, pool: list[StateDict], names: list[str], initial: int, cfg, see
 
     def fitness(x: np.ndarray) -> float:
         path, scales = genome.decode(x)
-        ((_, dev),) = scorer.path_scores(
-            models[0], [blocks[p] for p in path], scales, {"dev": scorer.dev}
-        ).items()
-        return dev[0] + scorer.soft_weight * dev[1]
+        layers = [blocks[p] for p in path]
+        exact, soft = scorer.path_scores(models[0], layers, scales, {"dev": scorer.dev})["dev"]
+        return exact + scorer.soft_weight * soft
 
     result = cma_search(
         fitness,
