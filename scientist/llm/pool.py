@@ -87,6 +87,12 @@ class ModelPool:
             self._save()
             return True
 
+    def reward_model(self, role: str, model: str, success: bool) -> None:
+        """Credit a (role, model) directly: for a call that is no longer pending."""
+        with self._lock:
+            self._record_outcome((role, model), success)
+            self._save()
+
     def record_failure(self, role: str, model: str, cost_usd: float) -> None:
         with self._lock:
             arm = self._arm(role, model)
@@ -96,7 +102,7 @@ class ModelPool:
             self._save()
 
     def _record_outcome(self, key: tuple[str, str], success: bool) -> None:
-        arm = self._arms[key]
+        arm = self._arm(*key)
         if success:
             arm.wins += 1
         else:

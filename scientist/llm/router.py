@@ -63,21 +63,30 @@ class LLM:
         schema: type[BaseModel] | None = None,
         temperature: float | None = None,
         max_tokens: int | None = None,
+        model: str | None = None,
     ) -> Completion:
-        """Ask `role`'s model; raises BudgetExceeded before a call that could pass the budget."""
+        """Ask `role`'s model; raises BudgetExceeded before a call that could pass the budget.
+
+        With a pool, the model is chosen by Thompson sampling unless `model` pins one of the
+        role's models (a tree search whose arms are models asks each arm's own).
+        """
         specs = [spec for spec in self._specs(role) if not is_offline(spec)]
         if not specs:
             raise ConfigError(
                 f"role '{role}' has no model (it is 'none')",
                 hint="use the offline strategy when llm.is_offline(role)",
             )
-        spec = self.pool.choose(role, specs)
-        model = self._models[spec]
+        if model is not None and model not in specs:
+            raise ConfigError(
+                f"model '{model}' is not one of role '{role}''s models: {', '.join(specs)}"
+            )
+        spec = model or self.pool.choose(role, specs)
+        chat_model = self._models[spec]
         call_id = new_call_id()
         meter = CallMeter(self.budget)
         started = time.perf_counter()
         try:
-            completion = model.complete(
+            completion = chat_model.complete(
                 messages,
                 schema,
                 temperature=temperature,
@@ -96,8 +105,17 @@ class LLM:
         return completion
 
     def reward(self, call_id: str, success: bool) -> None:
-        """Credit (or debit) the model that made `call_id`; unknown ids are ignored."""
-        self.pool.reward(call_id, success)
+        """Credit (or debit) the model that made `call_id`; unknown ids are ignored.
+
+        A call made before a resume is no longer pending in memory: its model is found in
+        the campaign's ledger instead, so rewards that arrive late still count.
+        """
+        if self.pool.reward(call_id, success) or self.campaign is None:
+            return
+        for entry in self.campaign.ledger():
+            if entry.call_id == call_id and entry.ok:
+                self.pool.reward_model(entry.role, entry.model, success)
+                return
 
     def stats(self) -> list[ModelStats]:
         return self.pool.stats()

@@ -5,8 +5,11 @@ from __future__ import annotations
 import random
 from collections import Counter
 
+import pytest
+
 from scientist.campaign import Campaign
 from scientist.config import ModelsConfig
+from scientist.errors import ConfigError
 from scientist.llm import open_llm
 from scientist.llm.pool import ModelPool
 from tests.llm.conftest import FAST_RETRY
@@ -65,3 +68,28 @@ def test_failed_calls_count_as_losses():
     pool.record_failure("code", "openai:flaky", 0.0)
     [arm] = pool.stats()
     assert (arm.calls, arm.losses) == (1, 1)
+
+
+def test_a_pinned_model_answers_and_a_foreign_one_is_refused(replay_server, campaign):
+    models = ModelsConfig(default="none", code=POOL, base_url=f"{replay_server.url}/v1")
+    replay_server.load([{"text": "answer"}] * 4)
+    with open_llm(models, campaign=campaign, seed=0, retry=FAST_RETRY) as llm:
+        answered = {
+            llm.complete("code", [{"role": "user", "content": "q"}], model="anthropic:bad").model
+            for _ in range(4)
+        }
+        with pytest.raises(ConfigError, match="not one of role 'code'"):
+            llm.complete("code", [{"role": "user", "content": "q"}], model="openai:other")
+    assert answered == {"anthropic:bad"}
+    assert {r["path"] for r in replay_server.requests} == {"/v1/messages"}
+
+
+def test_a_reward_after_a_resume_still_reaches_the_model(replay_server, campaign):
+    models = ModelsConfig(default="none", ideas=POOL, base_url=f"{replay_server.url}/v1")
+    replay_server.load([{"text": "answer"}])
+    with open_llm(models, campaign=campaign, seed=0, retry=FAST_RETRY) as llm:
+        completion = llm.complete("ideas", [{"role": "user", "content": "q"}])
+    with open_llm(models, campaign=Campaign.open(campaign.root), seed=0) as resumed:
+        resumed.reward(completion.call_id, success=True)
+        stats = {arm.model: arm for arm in resumed.stats()}
+    assert stats[completion.model].wins == 1
