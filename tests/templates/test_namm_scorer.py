@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 import torch
 from namm_fixtures import single_thread  # noqa: F401  (also puts the pack on sys.path)
+from nammlib.policies import CacheView, Namm
 from nammlib.scorer import (
     BackwardAttentionScorer,
     ScorerSpec,
@@ -109,3 +110,27 @@ def test_zero_genome_keeps_every_token() -> None:
 def test_genome_size_is_checked() -> None:
     with pytest.raises(ValueError, match="parameters"):
         BackwardAttentionScorer(ScorerSpec(), torch.zeros(3))
+
+
+def test_namm_policy_scores_packed_live_tokens_like_the_unpacked_scorer() -> None:
+    """Gathering live tokens to the front before scoring changes no score."""
+    spec = ScorerSpec()
+    genome = torch.randn(spec.n_params, generator=torch.Generator().manual_seed(4))
+    generator = torch.Generator().manual_seed(5)
+    attention = torch.rand(2, 1, 2, 4, 12, generator=generator)
+    alive = torch.rand(2, 1, 2, 12, generator=generator) > 0.4
+    alive[..., -1] = True
+    attention = attention * alive.unsqueeze(-2)
+    view = CacheView(attention, torch.zeros(2, 1, 2, 12, 4), alive, end=12)
+    policy = Namm(spec, genome)
+    policy.start((2, 1, 2), 12, torch.zeros(2, 1, 2, dtype=torch.long))
+    packed = policy.scores(view)
+
+    memory = SpectrogramMemory(spec, (2, 1, 2), 12)
+    features = memory.features(attention, (11 - torch.arange(12)).float())
+    direct = BackwardAttentionScorer(spec, genome)(
+        features.reshape(4, 12, -1), alive.reshape(4, 12)
+    )
+    direct = direct.view(2, 1, 2, 12)
+    torch.testing.assert_close(packed[..., :-1], direct[..., :-1])
+    assert torch.all(packed[..., -1] == float("inf"))
