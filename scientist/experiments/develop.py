@@ -32,6 +32,10 @@ def develop_idea(
 ) -> Outcome:
     """Take a selected idea to `done` (a successful run) or `failed` (none succeeded)."""
     code_dir = prepare_code_dir(ctx.template, ctx.campaign.idea_dir(entry.id) / "code")
+    if ctx.uses_llm("code") and ctx.config.search == "abmcts":
+        from scientist.experiments.search_develop import develop_by_search
+
+        return develop_by_search(ctx, entry, baseline, gpus)
     if ctx.uses_llm("code"):
         from scientist.experiments.coder import develop_with_model
 

@@ -3,7 +3,6 @@ the real model pool and ledger, the toy pack run in the local sandbox."""
 
 from __future__ import annotations
 
-import inspect
 import json
 from pathlib import Path
 
@@ -14,18 +13,13 @@ from scientist.config import CampaignConfig
 from scientist.experiments.search_develop import develop_by_search
 from scientist.graph.context import Context
 from scientist.graph.nodes import baseline
-from scientist.llm import LLM, open_llm
+from scientist.graph.runner import start_campaign
+from scientist.llm import open_llm
 from scientist.models import ArchiveEntry, Idea
 from scientist.sandbox import open_sandbox
 from scientist.templates import load_template
 
-pytestmark = [
-    pytest.mark.slow,
-    pytest.mark.skipif(
-        "model" not in inspect.signature(LLM.complete).parameters,
-        reason="LLM.complete cannot pin one of a role's models yet (the search's arms need it)",
-    ),
-]
+pytestmark = pytest.mark.slow
 
 
 def block(search: str, replace: str) -> str:
@@ -77,3 +71,28 @@ def test_two_scripted_models_search_and_the_pool_learns_which_writes_working_cod
     assert good_arm.wins > 0 and bad_arm.wins == 0
     assert good_arm.calls + bad_arm.calls == len(campaign.ledger())
     assert {entry.model for entry in campaign.ledger()} <= {f"scripted:{good}", f"scripted:{bad}"}
+
+
+def test_a_campaign_with_abmcts_search_develops_its_idea_through_the_tree(
+    tmp_path: Path, toy_pack: Path, run_cache: Path
+) -> None:
+    good, bad = write_scripts(tmp_path)
+    config = CampaignConfig(
+        template=str(toy_pack),
+        campaign_dir=tmp_path / "campaign",
+        smoke=True,
+        seeds=[0],
+        max_ideas=1,
+        search="abmcts",
+        search_budget=5,
+        models={"code": [f"scripted:{good}", f"scripted:{bad}"]},
+        writeup={"enabled": False},
+        review={"enabled": False},
+    )
+    campaign = start_campaign(config, quiet=True)
+
+    [entry] = campaign.archive()
+    assert entry.status == "done" and entry.improvement is not None
+    nodes = sorted((campaign.idea_dir(entry.id) / "search").glob("node_*"))
+    assert len(nodes) == len(campaign.ledger()) == 5
+    assert {row.role for row in campaign.ledger()} == {"code"}
