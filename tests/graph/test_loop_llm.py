@@ -5,12 +5,16 @@ run debugged from its stderr, ledger costs in the report."""
 from __future__ import annotations
 
 import json
+import os
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
 
 from scientist.config import CampaignConfig
 from scientist.graph.runner import read_state, start_campaign
+from scientist.review.form import REVIEWS_ROOT
 
 BLOCK = "experiment.py\n<<<<<<< SEARCH\n{old}\n=======\n{new}\n>>>>>>> REPLACE\n"
 
@@ -56,7 +60,8 @@ def test_scripted_campaign_edits_code_and_debugs(tmp_path: Path, toy_pack: Path,
         max_runs_per_idea=1,
         debug_attempts=1,
         campaign_dir=tmp_path / "c",
-        models={"default": f"scripted:{script}"},
+        models={"default": f"scripted:{script}", "write": "none", "review": "none"},
+        literature="off",
     )
     campaign = start_campaign(config, quiet=True)
     entries = {e.id: e for e in campaign.archive()}
@@ -100,7 +105,8 @@ def test_budget_ends_the_campaign_cleanly(tmp_path: Path, toy_pack: Path, parall
         max_parallel=parallel,
         campaign_dir=tmp_path / "c",
         budget_usd=0.5,
-        models={"default": spec, "prices": {spec: (1000.0, 1000.0)}},
+        models={"default": spec, "write": "none", "review": "none", "prices": {spec: (1e3, 1e3)}},
+        literature="off",
     )
     campaign = start_campaign(config, quiet=True)
     entries = {e.id: e for e in campaign.archive()}
@@ -111,3 +117,61 @@ def test_budget_ends_the_campaign_cleanly(tmp_path: Path, toy_pack: Path, parall
     assert (campaign.baseline_dir / "final_info.json").exists()
     assert read_state(campaign)["stop_reason"] == "budget"
     assert "budget exhausted" in campaign.report_path.read_text()
+
+
+REVIEW_FORM = json.loads((REVIEWS_ROOT / "examples" / "evolved_merge.json").read_text("utf-8"))
+AREA_CHAIR = {
+    "summary": "A clean single-knob study.",
+    "strengths": ["three seeds"],
+    "weaknesses": ["one configuration only"],
+}
+
+
+@pytest.mark.latex
+def test_an_llm_ensemble_reviews_every_paper_once_across_a_resume(tmp_path: Path, toy_pack):
+    """Only `review` has a model: two reviewers and an area chair per paper, scripted through
+    the real openai client; `scientist status` shows the decisions and the pool's calls."""
+    overall = {"0_0_higher_lr": 8, "0_1_wider": 4}
+    script = []
+    for idea, score in overall.items():
+        decision = "accept" if score >= 6 else "reject"
+        review = {**REVIEW_FORM, "overall": score, "decision": decision}
+        title = {"0_0_higher_lr": "tenfold", "0_1_wider": "Wider"}[idea]
+        script += [{"match": f"(?s)Review the paper.*{title}", "json": review}] * 2
+        script.append({"match": "(?s)area chair.*", "json": AREA_CHAIR})
+    path = tmp_path / "script.json"
+    path.write_text(json.dumps(script))
+    spec = f"scripted:{path}"
+    config = CampaignConfig(
+        template=str(toy_pack),
+        smoke=True,
+        seeds=[0, 1],
+        max_ideas=2,
+        campaign_dir=tmp_path / "c",
+        models={"review": spec},
+        review={"ensemble": 2, "reflections": 0},
+        literature="off",
+    )
+    campaign = start_campaign(config, quiet=True)
+    entries = {e.id: e for e in campaign.archive()}
+    for idea, score in overall.items():
+        reviews = sorted(p.name for p in campaign.reviews_dir(idea).iterdir())
+        assert reviews == ["meta.json", "review_0.json", "review_1.json"]
+        assert entries[idea].review_score == score
+        assert entries[idea].decision == ("accept" if score >= 6 else "reject")
+        assert entries[idea].weaknesses == ["one configuration only"]
+    calls = campaign.ledger()
+    assert [c.role for c in calls] == ["review"] * 6 and all(c.model == spec for c in calls)
+
+    status = subprocess.run(
+        [sys.executable, "-m", "scientist", "status", str(campaign.root)],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env={**os.environ, "COLUMNS": "250"},
+    )
+    assert status.returncode == 0, status.stderr
+    pool_rows = [line for line in status.stdout.splitlines() if "│ review" in line]
+    assert len(pool_rows) == 1
+    assert [cell.strip() for cell in pool_rows[0].strip("│").split("│")][2] == "6"
+    assert "accept" in status.stdout and "reject" in status.stdout
