@@ -14,12 +14,10 @@ import os
 import anthropic
 from pydantic import BaseModel
 
-from scientist.errors import ConfigError
 from scientist.llm.base import Message, Reply
 from scientist.llm.providers.errors import translate
+from scientist.llm.providers.keys import api_key as env_api_key
 from scientist.llm.structured import json_schema, schema_name
-
-LOCAL_SERVER_KEY = "not-needed"
 
 
 class AnthropicProvider:
@@ -27,14 +25,7 @@ class AnthropicProvider:
         base_url = base_url or os.environ.get("ANTHROPIC_BASE_URL") or None
         if base_url is not None:  # the SDK appends /v1 itself; one URL serves both kinds
             base_url = base_url.rstrip("/").removesuffix("/v1")
-        api_key = os.environ.get("ANTHROPIC_API_KEY")
-        if not api_key:
-            if base_url is None:
-                raise ConfigError(
-                    f"anthropic:{model} needs an API key: set ANTHROPIC_API_KEY in the environment "
-                    "(or choose the offline mode with --llm none)"
-                )
-            api_key = LOCAL_SERVER_KEY
+        api_key = env_api_key("anthropic", model, "ANTHROPIC_API_KEY", base_url=base_url)
         self.model = model
         self.client = anthropic.Anthropic(
             api_key=api_key, base_url=base_url, timeout=timeout_s, max_retries=0

@@ -13,12 +13,11 @@ import os
 import openai
 from pydantic import BaseModel
 
-from scientist.errors import ConfigError, LLMProviderError
+from scientist.errors import LLMProviderError
 from scientist.llm.base import Message, Reply
 from scientist.llm.providers.errors import translate
+from scientist.llm.providers.keys import api_key as env_api_key
 from scientist.llm.structured import schema_name, strict_json_schema, with_instructions
-
-LOCAL_SERVER_KEY = "not-needed"  # local OpenAI-compatible servers ignore the key
 
 
 class OpenAIProvider:
@@ -31,14 +30,7 @@ class OpenAIProvider:
         api_key: str | None = None,
     ) -> None:
         base_url = base_url or os.environ.get("OPENAI_BASE_URL") or None
-        api_key = api_key or os.environ.get("OPENAI_API_KEY")
-        if not api_key:
-            if base_url is None:
-                raise ConfigError(
-                    f"openai:{model} needs an API key: set OPENAI_API_KEY in the environment "
-                    "(or choose the offline mode with --llm none)"
-                )
-            api_key = LOCAL_SERVER_KEY
+        api_key = api_key or env_api_key("openai", model, "OPENAI_API_KEY", base_url=base_url)
         self.model = model
         self.client = openai.OpenAI(
             api_key=api_key, base_url=base_url, timeout=timeout_s, max_retries=0
