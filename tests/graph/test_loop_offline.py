@@ -7,6 +7,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from scientist.campaign import Campaign
 from scientist.config import CampaignConfig
 from scientist.graph.runner import read_state, resume_campaign, start_campaign
@@ -19,7 +21,8 @@ def _config(toy_pack: Path, root: Path, **changes) -> CampaignConfig:
 
 
 def test_offline_campaign_runs_every_idea_once(tmp_path, toy_pack, run_log):
-    campaign = start_campaign(_config(toy_pack, tmp_path / "c", max_ideas=4), quiet=True)
+    config = _config(toy_pack, tmp_path / "c", max_ideas=4, writeup={"enabled": False})
+    campaign = start_campaign(config, quiet=True)
     entries = campaign.archive()
     assert len(entries) == 4 and all(e.status == "done" for e in entries)
     assert [e.id for e in entries][:2] == ["0_0_higher_lr", "0_1_wider"]
@@ -39,6 +42,7 @@ def test_offline_campaign_runs_every_idea_once(tmp_path, toy_pack, run_log):
     assert read_state(campaign).get("stop_reason") is None
 
 
+@pytest.mark.latex
 def test_parallel_ideas_share_the_loop(tmp_path, toy_pack, run_log):
     campaign = start_campaign(
         _config(toy_pack, tmp_path / "c", max_ideas=4, max_parallel=2), quiet=True
@@ -47,11 +51,14 @@ def test_parallel_ideas_share_the_loop(tmp_path, toy_pack, run_log):
     assert len(entries) == 4 and all(e.status == "done" for e in entries)
     assert len({e.idea.generation for e in entries}) == 2
     assert len([event for event, _ in run_log() if event == "done"]) == 5
+    for entry in entries:  # each idea's chain wrote and reviewed its own paper
+        assert (campaign.paper_dir(entry.id) / "paper.pdf").is_file()
+        assert (campaign.reviews_dir(entry.id) / "meta.json").is_file()
 
 
 def test_stop_file_ends_cleanly_and_resume_continues(tmp_path, toy_pack):
     root = tmp_path / "c"
-    config = _config(toy_pack, root, max_ideas=3)
+    config = _config(toy_pack, root, max_ideas=3, writeup={"enabled": False})
     root.mkdir()
     (root / "STOP").write_text("")
     campaign = start_campaign(config, quiet=True)
