@@ -1,5 +1,6 @@
 """SIGKILL a running campaign at several points; `scientist resume` must finish it with every
-idea exactly once, no finished run repeated, and the same artifacts as an uninterrupted run."""
+idea exactly once, no finished run repeated, no compiled paper rebuilt, no review written
+twice, and the same artifacts as an uninterrupted run."""
 
 from __future__ import annotations
 
@@ -18,7 +19,7 @@ from scientist.campaign import Campaign
 
 pytestmark = pytest.mark.slow
 
-IDEAS = 4
+IDEAS = 3
 TOY_PACK = Path(__file__).resolve().parent.parent / "fixtures" / "toy"
 SCIENTIST = [sys.executable, "-m", "scientist"]
 
@@ -54,12 +55,31 @@ def _kill_when(process: subprocess.Popen, ready: Callable[[], bool], timeout: fl
 
 
 def _artifacts(root: Path) -> Counter:
-    """File names per idea folder level, with idea ids and run contents normalised away."""
+    """File counts per idea folder level, with idea ids normalised away; compile attempts
+    are left out (a compile killed half-way is attempted again)."""
     names = Counter()
     for path in (root / "ideas").rglob("*"):
-        if path.is_file():
-            names[path.relative_to(root / "ideas").parts[1:][0]] += 1
+        parts = path.relative_to(root / "ideas").parts[1:]
+        if path.is_file() and "attempts" not in parts:
+            names[parts[0]] += 1
     return names
+
+
+def _compiles(root: Path) -> dict[str, int]:
+    """Compile attempts per idea (`paper/attempts/attempt_<k>`)."""
+    return {
+        idea.name: len(list(idea.glob("paper/attempts/attempt_*")))
+        for idea in (root / "ideas").iterdir()
+    }
+
+
+def _papers(root: Path) -> int:
+    return len(list(root.glob("ideas/*/paper/paper.json")))
+
+
+def _compiling(root: Path) -> bool:
+    """A paper's first compile has started and no paper is finished yet."""
+    return bool(list(root.glob("ideas/*/paper/attempts/attempt_01"))) and _papers(root) == 0
 
 
 def _finish(root: Path) -> None:
@@ -92,6 +112,8 @@ KILL_POINTS = {
     "after the baseline run": lambda root, log: (root / "baseline/run_0/result.json").exists(),
     "during the second idea's run": lambda root, log: len(_started(log)) >= 3,
     "between recording an idea and its checkpoint": lambda root, log: _done_entries(root) >= 2,
+    "during the first paper's compile": lambda root, log: _compiling(root),
+    "right after the first paper is written": lambda root, log: _papers(root) >= 1,
 }
 
 
@@ -110,6 +132,16 @@ def test_resume_after_sigkill(point, tmp_path, toy_pack, run_log, reference):
         e.metric for e in sorted(reference.archive(), key=lambda e: e.id)
     ]
     assert _artifacts(root) == _artifacts(reference.root)
+    compiles = _compiles(root)
+    assert set(compiles) == {e.id for e in entries} and all(compiles.values())
+    recompiled = [idea for idea, count in compiles.items() if count > 1]
+    if point == "during the first paper's compile":
+        assert len(recompiled) <= 1 and all(compiles[idea] == 2 for idea in recompiled)
+    else:
+        assert recompiled == []
+    for entry in entries:
+        reviews = sorted(p.name for p in campaign.reviews_dir(entry.id).iterdir())
+        assert reviews == ["meta.json", "review_0.json"] and entry.review_score is not None
     for entry in entries:
         assert sorted(p.name for p in campaign.idea_dir(entry.id).joinpath("runs").iterdir()) == [
             "run_1"
