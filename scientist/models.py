@@ -120,6 +120,9 @@ class Idea(Record):
     generation: int = Field(default=0, ge=0)
     origin: Literal["seed", "llm", "offline"] = "offline"
     novelty_status: NoveltyStatus = "unchecked"
+    proposed_by: str | None = Field(
+        default=None, description="the model call that proposed it (rewarded by its review)"
+    )
 
     @field_validator("name")
     @classmethod

@@ -120,6 +120,8 @@ def review(ctx: Context, state: IdeaState) -> IdeaState:
         )
     except BudgetExceeded:
         return {"stop_reason": "budget"}
+    if entry.idea.proposed_by:  # the ideas model that proposed it earns the review's verdict
+        ctx.llm.reward(entry.idea.proposed_by, meta.decision == "accept")
     return _recorded(ctx, entry.model_copy(update=archive_fields(meta)))
 
 

@@ -74,7 +74,8 @@ def generate_ideas(
         Message(role="system", content=prompt("system")),
         Message(role="user", content=request),
     ]
-    batch = ctx.llm.complete("ideas", messages, schema=IdeaBatch).parsed
+    completion = ctx.llm.complete("ideas", messages, schema=IdeaBatch)
+    batch = completion.parsed
     for round_ in range(1, REFLECTIONS + 1):
         messages += [
             Message(role="assistant", content=batch.model_dump_json()),
@@ -83,8 +84,12 @@ def generate_ideas(
                 content=prompt("reflect", round=round_, count=count, ideas=batch.model_dump_json()),
             ),
         ]
-        batch = ctx.llm.complete("ideas", messages, schema=IdeaBatch).parsed
-    ideas = [Idea(**p.model_dump(), origin="llm") for p in batch.ideas[:count]]
+        completion = ctx.llm.complete("ideas", messages, schema=IdeaBatch)
+        batch = completion.parsed
+    ideas = [
+        Idea(**p.model_dump(), origin="llm", proposed_by=completion.call_id)
+        for p in batch.ideas[:count]
+    ]
     return [_check_novelty(ctx, idea) for idea in ideas]
 
 

@@ -175,3 +175,37 @@ def test_an_llm_ensemble_reviews_every_paper_once_across_a_resume(tmp_path: Path
     assert len(pool_rows) == 1
     assert [cell.strip() for cell in pool_rows[0].strip("│").split("│")][2] == "6"
     assert "accept" in status.stdout and "reject" in status.stdout
+
+
+@pytest.mark.latex
+def test_the_ideas_model_is_rewarded_by_the_review_of_its_idea(tmp_path: Path, toy_pack):
+    """The proposal call of an LLM idea is credited when its paper is accepted, so a pool of
+    ideas models learns which one proposes ideas that pass review."""
+    accept = {**REVIEW_FORM, "overall": 8, "decision": "accept"}
+    script = [
+        {"match": "Propose 1 new research ideas", "json": {"ideas": [LLM_IDEA]}},
+        {"match": "Reflection round 1", "json": {"ideas": [LLM_IDEA]}},
+        *[{"match": "(?s)Review the paper", "json": accept}] * 3,
+        *[{"match": "(?s)area chair", "json": AREA_CHAIR}] * 3,
+    ]
+    path = tmp_path / "script.json"
+    path.write_text(json.dumps(script))
+    spec = f"scripted:{path}"
+    config = CampaignConfig(
+        template=str(toy_pack),
+        smoke=True,
+        seeds=[0, 1],
+        max_ideas=3,
+        campaign_dir=tmp_path / "c",
+        models={"ideas": spec, "review": spec},
+        review={"ensemble": 1, "reflections": 0},
+        literature="off",
+    )
+    campaign = start_campaign(config, quiet=True)
+
+    proposed = {e.id: e for e in campaign.archive()}["1_0_depth_one"]
+    assert proposed.decision == "accept"
+    assert proposed.idea.proposed_by in {c.call_id for c in campaign.ledger() if c.role == "ideas"}
+    pool = json.loads((campaign.root / "pool.json").read_text())
+    [ideas_arm] = [arm for arm in pool if arm["role"] == "ideas"]
+    assert (ideas_arm["wins"], ideas_arm["losses"]) == (1, 0)
