@@ -50,7 +50,9 @@ def results_table(evidence: Evidence) -> Table:
                 NoEscape(evidence.ref(seeds) if evidence.has(seeds) else "--"),
             ]
         )
+    table.append(NoEscape("\\begin{adjustbox}{max width=\\linewidth}"))
     table.append(tabular)
+    table.append(NoEscape("\\end{adjustbox}"))
     table.add_caption(
         NoEscape(
             "Mean $\\pm$ standard deviation across seeds; $\\Delta$ is the difference of the "

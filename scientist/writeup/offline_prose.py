@@ -52,9 +52,9 @@ def _headline(ctx: PaperContext) -> str:
     if ctx.evidence.best is None:
         return ""
     text = (
-        f"The best of the idea's {_m(ctx, 'resNumRuns')} run(s) reached {tex(ctx.metric)} of "
-        f"{_m(ctx, 'resBestMean')}~$\\pm$~{_m(ctx, 'resBestStd')} over "
-        f"{_m(ctx, 'resBestNumSeeds')} seeds"
+        f"The best of the idea's runs (runs in all: {_m(ctx, 'resNumRuns')}) reached "
+        f"{tex(ctx.metric)} of {_m(ctx, 'resBestMean')}~$\\pm$~{_m(ctx, 'resBestStd')} "
+        f"(seeds: {_m(ctx, 'resBestNumSeeds')})"
     )
     base = _metric_macro(ctx, "Baseline", "Mean")
     if base and ctx.evidence.has("resBestDelta"):
@@ -109,11 +109,14 @@ def method(ctx: PaperContext) -> str:
         text += f" with {settings}"
     text += ", run once per campaign with the same seeds as the idea.\n\n"
     text += f"\\subsection{{This idea}}\n{tex(ctx.idea.plan)}\n"
-    if ctx.idea.overrides:
+    changed = {k: v for k, v in ctx.idea.overrides.items() if base_config.get(k) != v}
+    if ctx.idea.overrides and not changed:
+        text += "\nThe idea's settings are those of the baseline.\n"
+    if changed:
         items = "\n".join(
             f"  \\item \\texttt{{{tex(key)}}}: {_value(base_config.get(key))} "
             f"$\\rightarrow$ {_value(value)}"
-            for key, value in ctx.idea.overrides.items()
+            for key, value in changed.items()
         )
         text += (
             "\nRelative to the baseline, the idea changes these settings "
@@ -134,17 +137,17 @@ def setup(ctx: PaperContext) -> str:
         f"\\texttt{{{tex(ctx.metric)}}}, to {tex(ctx.goal)}. "
     )
     if ctx.evidence.has("resBaselineNumSeeds"):
-        text += f"The baseline was run with {_m(ctx, 'resBaselineNumSeeds')} seeds. "
+        text += f"Seeds of the baseline: {_m(ctx, 'resBaselineNumSeeds')}. "
     for run in ctx.runs:
         label = run_label(run.index)
         if ctx.evidence.has(f"res{label}NumSeeds"):
             text += (
-                f"Run~{_m(ctx, f'res{label}Index')} used {_m(ctx, f'res{label}NumSeeds')} "
-                f"seeds and took {_m(ctx, f'res{label}RuntimeMinutes')} minutes. "
+                f"Run~{_m(ctx, f'res{label}Index')}: seeds {_m(ctx, f'res{label}NumSeeds')}, "
+                f"runtime {_m(ctx, f'res{label}RuntimeMinutes')} minutes. "
             )
     failed = [run for run in ctx.runs if run.final_info is None]
     if failed:
-        text += f"{_m(ctx, 'resNumFailedRuns')} run(s) produced no results and are not reported. "
+        text += f"Runs without results, not reported: {_m(ctx, 'resNumFailedRuns')}. "
     return text + "Every experiment ran in an isolated sandbox with limits set outside the code."
 
 
