@@ -15,26 +15,14 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import platform
 import tempfile
 import time
 from pathlib import Path
 
+from machine import describe
+
 from scientist.config import CampaignConfig
 from scientist.graph.runner import start_campaign
-
-
-def machine() -> str:
-    cpu = platform.processor() or platform.machine()
-    cpuinfo = Path("/proc/cpuinfo")
-    if cpuinfo.exists():
-        names = [
-            line.split(":", 1)[1].strip()
-            for line in cpuinfo.read_text().splitlines()
-            if line.startswith("model name")
-        ]
-        cpu = names[0] if names else cpu
-    return f"{cpu}, {os.cpu_count()} cores, load {os.getloadavg()[0]:.2f}"
 
 
 def measure(pack: str, ideas: int, parallel: int, smoke: bool) -> dict[str, float]:
@@ -59,7 +47,7 @@ def main() -> None:
     parser.add_argument("--parallel", type=int, nargs="+", default=[1, 2])
     parser.add_argument("--no-smoke", action="store_true")
     args = parser.parse_args()
-    print(f"machine: {machine()}")
+    print(f"machine: {describe()}")
     print(f"pack: {args.pack}, ideas: {args.ideas}, smoke: {not args.no_smoke}")
     print(f"{'parallel':>8} {'runs':>5} {'wall s':>8} {'sandbox s':>10} {'loop s/idea':>12}")
     for parallel in args.parallel:

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import platform
 import shutil
 import statistics
 import subprocess
@@ -22,6 +21,7 @@ from pathlib import Path
 
 import torch
 import transformers
+from machine import describe
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "templates" / "merge"))
@@ -127,10 +127,7 @@ def main() -> None:
                     time_mergekit(paths, tokens, args.cli_repeats, True, work),
                 )
             )
-    print(
-        f"machine: {platform.processor() or platform.machine()}, {os.cpu_count()} cpus, "
-        f"torch {torch.__version__}, 1 thread; load average {os.getloadavg()[0]:.1f}"
-    )
+    print(f"machine: {describe()}; torch {torch.__version__}, 1 thread")
     print("model: tiny Llama (hidden 32, 2 layers, vocab 64), TIES of two fine-tunes + 1 eval")
     print(f"{'method':<28}{'n':>4}{'median s':>12}{'mean s':>10}{'x ours':>10}")
     ours = statistics.median(rows[0][1])

@@ -15,11 +15,12 @@ from __future__ import annotations
 
 import argparse
 import os
-import platform
 import tempfile
 import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
+
+from machine import describe
 
 from scientist.config import SandboxConfig
 from scientist.models import RunSpec
@@ -55,13 +56,6 @@ def campaign_wall_time(sandbox: Sandbox, specs: list[RunSpec], max_parallel: int
     if failed:
         raise SystemExit(f"{sandbox.name}: a run failed: {failed[0].status} {failed[0].message}")
     return elapsed
-
-
-def cpu_model() -> str:
-    for line in Path("/proc/cpuinfo").read_text().splitlines():
-        if line.startswith("model name"):
-            return line.split(":", 1)[1].strip()
-    return platform.processor() or "unknown CPU"
 
 
 def main() -> None:
@@ -100,7 +94,7 @@ def main() -> None:
             rows.append((backend, 2, parallel, serial / parallel))
     load_after = os.getloadavg()
 
-    print(f"machine: {cpu_model()}, {os.cpu_count()} cores, Python {platform.python_version()}")
+    print(f"machine: {describe()}")
     print(f"load average (1/5/15 min) before: {load_before}, after: {load_after}")
     print(f"{args.runs} runs of ~{args.seconds:g} s each ({iterations} loop iterations)")
     print(f"{'backend':<8} {'max_parallel':>12} {'wall_s':>8} {'speedup':>8}")

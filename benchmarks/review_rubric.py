@@ -11,12 +11,12 @@ in a campaign, with a clean compiled paper. Prints agreement metrics and the tim
 from __future__ import annotations
 
 import argparse
-import platform
 import tempfile
 import time
 from pathlib import Path
 
 import numpy as np
+from machine import describe
 
 from scientist.models import ExperimentRun, FinalInfo, MetricSummary, Paper, RunResult
 from scientist.review.evidence import gather_evidence
@@ -84,8 +84,7 @@ def main() -> None:
         paper = Paper(idea_id="sim", tex_path=tex, compiled=True, pages=5)
         rows = [simulate(seeds, args.ideas, args.noise, paper, root) for seeds in (1, 2, 3, 5, 10)]
     print(
-        f"machine: {platform.machine()} {platform.processor() or ''} python "
-        f"{platform.python_version()}; {args.ideas} ideas per row, per-seed noise "
+        f"machine: {describe()}; {args.ideas} ideas per row, per-seed noise "
         f"{args.noise}, accept iff true effect >= {MEANINGFUL}"
     )
     columns = ["seeds", "accuracy", "balanced_accuracy", "f1", "auc", "fpr", "fnr", "ms_per_review"]

@@ -9,8 +9,6 @@ start on the host, with the machine it ran on.
 from __future__ import annotations
 
 import argparse
-import os
-import platform
 import statistics
 import subprocess
 import sys
@@ -18,6 +16,7 @@ import tempfile
 import time
 from pathlib import Path
 
+from machine import describe
 from rich.console import Console
 from rich.table import Table
 
@@ -57,23 +56,13 @@ def paired_times(kind: str, runs: int, workspace: Path) -> tuple[list[float], li
     return sandboxed, bare
 
 
-def cpu_model() -> str:
-    for line in Path("/proc/cpuinfo").read_text().splitlines():
-        if line.startswith("model name"):
-            return line.split(":", 1)[1].strip()
-    return platform.processor() or "unknown CPU"
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=20)
     parser.add_argument("--backends", nargs="+", default=["local", "docker"])
     args = parser.parse_args()
     console = Console(width=160)
-    console.print(
-        f"machine: {os.cpu_count()} CPUs ({cpu_model()}), {platform.platform()}, "
-        f"Python {platform.python_version()}"
-    )
+    console.print(f"machine: {describe()}")
     table = Table(title=f"sandbox overhead, {args.runs} runs of `python -c pass` per backend")
     columns = ("backend", "bare median s", "median s", "p95 s", "overhead median ms", "p95 ms")
     for column in columns:
