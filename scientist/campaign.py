@@ -40,11 +40,19 @@ def atomic_write_json(path: Path, data: Any) -> None:
 
 
 def append_jsonl(path: Path, record: BaseModel | dict[str, Any]) -> None:
-    """Append one line; a single write of a full line, flushed, so lines never interleave."""
+    """Append one line; a single write of a full line, flushed, so lines never interleave.
+
+    After a torn last line (a crash mid-write) the new line starts on a line of its own, so
+    that only the torn fragment is lost, never the record appended after it.
+    """
     line = record.model_dump_json() if isinstance(record, BaseModel) else json.dumps(record)
     path.parent.mkdir(parents=True, exist_ok=True)
-    with path.open("a", encoding="utf-8") as handle:
-        handle.write(line + "\n")
+    with path.open("a+b") as handle:
+        if handle.tell() > 0:
+            handle.seek(-1, os.SEEK_END)
+            if handle.read(1) != b"\n":
+                line = "\n" + line
+        handle.write((line + "\n").encode("utf-8"))
         handle.flush()
         os.fsync(handle.fileno())
 

@@ -45,6 +45,15 @@ def test_read_jsonl_skips_a_torn_last_line(tmp_path: Path) -> None:
     assert list(read_jsonl(path)) == [{"n": 1}]
 
 
+def test_append_after_a_torn_line_keeps_the_new_record(tmp_path: Path) -> None:
+    path = tmp_path / "log.jsonl"
+    append_jsonl(path, {"n": 1})
+    with path.open("a") as handle:
+        handle.write('{"n": 2, "trunc')
+    append_jsonl(path, {"n": 3})
+    assert list(read_jsonl(path)) == [{"n": 1}, {"n": 3}]
+
+
 def test_archive_keeps_the_latest_state_per_idea(tmp_path: Path) -> None:
     campaign = Campaign.create(tmp_path / "c", CampaignConfig(template="merge"))
     campaign.record_idea(ArchiveEntry(id="0_a", idea=idea("a")))
