@@ -13,7 +13,6 @@ RunStatus = Literal["ok", "error", "timeout", "oom", "infra"]
 IdeaStatus = Literal["proposed", "selected", "running", "done", "failed"]
 NoveltyStatus = Literal["novel", "not_novel", "unchecked"]
 Decision = Literal["accept", "reject"]
-Role = Literal["ideas", "code", "write", "review"]
 
 
 def utc_now() -> str:

@@ -56,14 +56,6 @@ class SearchOutcome(Generic[S]):
     def expansions_by_arm(self) -> dict[str, int]:
         return dict(Counter(node.arm for node in self.nodes))
 
-    def depth_of(self, node: SearchNode[S]) -> int:
-        """1 for a fresh draft, 2 for its refinement, ..."""
-        depth = 1
-        while node.parent is not None:
-            node = self.nodes[node.parent]
-            depth += 1
-        return depth
-
 
 def _make_algorithm(algorithm: SearchAlgorithm) -> treequest.Algorithm:
     import treequest  # imported on first use: it takes seconds (scipy and friends)

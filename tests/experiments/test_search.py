@@ -99,7 +99,6 @@ def test_nodes_record_arm_parent_and_the_state_each_arm_received() -> None:
         else:
             assert node.parent < node.index
             assert parent_state == outcome.nodes[node.parent].state
-        assert outcome.depth_of(node) == len(node.state)
     assert outcome.best.score == max(node.score for node in outcome.nodes)
 
 
