@@ -40,7 +40,7 @@ def _common(ctx: PaperContext) -> dict[str, str]:
     }
 
 
-def write_section(ctx: PaperContext, llm: Any, key: str, title: str, guidance: str) -> str:
+def write_section(ctx: PaperContext, llm: Any, title: str, guidance: str) -> str:
     draft = ask(
         llm,
         "section",
@@ -69,7 +69,7 @@ def write_section(ctx: PaperContext, llm: Any, key: str, title: str, guidance: s
 
 
 def write_sections(ctx: PaperContext, llm: Any) -> dict[str, str]:
-    return {key: write_section(ctx, llm, key, title, guide) for key, title, guide in SECTIONS}
+    return {key: write_section(ctx, llm, title, guide) for key, title, guide in SECTIONS}
 
 
 def fix_unsourced(ctx: PaperContext, llm: Any, sections: dict[str, str]) -> dict[str, str]:
