@@ -43,9 +43,12 @@ class BenchReport(BaseModel):
 
 
 def read_decisions(path: Path) -> list[tuple[str, Decision]]:
-    """The CSV's `(paper_id, decision)` rows; any malformed row is a `ConfigError`."""
+    """The CSV's `(paper_id, decision)` rows; any malformed row is a `ConfigError`.
+
+    A leading byte-order mark (as spreadsheet exports write) is ignored.
+    """
     try:
-        with path.open(newline="", encoding="utf-8") as handle:
+        with path.open(newline="", encoding="utf-8-sig") as handle:
             reader = csv.DictReader(handle)
             if not {"paper_id", "decision"} <= set(reader.fieldnames or []):
                 raise ConfigError(f"{path} needs a header row 'paper_id,decision'")
@@ -60,6 +63,8 @@ def read_decisions(path: Path) -> list[tuple[str, Decision]]:
                 rows.append((paper_id, decision))
     except FileNotFoundError:
         raise ConfigError(f"decisions file {path} does not exist") from None
+    except UnicodeDecodeError as exc:
+        raise ConfigError(f"decisions file {path} is not UTF-8 text: {exc}") from None
     if not rows:
         raise ConfigError(f"{path} lists no papers")
     return rows

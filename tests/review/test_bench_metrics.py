@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 from sklearn.metrics import accuracy_score, balanced_accuracy_score, f1_score, roc_auc_score
 
+from scientist.errors import ConfigError
+from scientist.review.bench import read_decisions
 from scientist.review.metrics import decision_metrics, roc_auc
 
 TRUTH = [True, True, True, False, False, False, False, True]
@@ -44,3 +48,16 @@ def test_lengths_must_match() -> None:
         decision_metrics([True], [True, False], [1.0])
     with pytest.raises(ValueError):
         decision_metrics([], [], [])
+
+
+def test_decisions_csv_with_a_byte_order_mark_reads(tmp_path: Path) -> None:
+    path = tmp_path / "decisions.csv"
+    path.write_bytes("\ufeffpaper_id,decision\np1,accept\np2,0\n".encode())
+    assert read_decisions(path) == [("p1", "accept"), ("p2", "reject")]
+
+
+def test_decisions_csv_that_is_not_utf8_is_a_config_error(tmp_path: Path) -> None:
+    path = tmp_path / "decisions.csv"
+    path.write_bytes("paper_id,decision\npäper,accept\n".encode("latin-1"))
+    with pytest.raises(ConfigError, match="not UTF-8"):
+        read_decisions(path)
