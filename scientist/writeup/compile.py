@@ -58,7 +58,8 @@ def _run_host(directory: Path, timeout_s: float) -> str:
         stderr=subprocess.STDOUT,
         stdin=subprocess.DEVNULL,
         start_new_session=True,
-        text=True,
+        encoding="utf-8",
+        errors="replace",  # TeX writes raw bytes of the input; a bad one must not crash us
     ) as process:
         try:
             output, _ = process.communicate(timeout=timeout_s)
