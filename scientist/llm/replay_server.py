@@ -150,7 +150,8 @@ class ReplayServer:
         return self
 
     def close(self) -> None:
-        self._httpd.shutdown()
+        if self._thread.is_alive():  # shutdown() waits for serve_forever, which must be running
+            self._httpd.shutdown()
         self._httpd.server_close()
 
     def __enter__(self) -> ReplayServer:

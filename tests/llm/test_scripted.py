@@ -10,6 +10,7 @@ import pytest
 from scientist.config import ModelsConfig
 from scientist.errors import ConfigError, LLMProviderError
 from scientist.llm import open_llm
+from scientist.llm.replay_server import ReplayServer
 from tests.llm.conftest import FAST_RETRY, Verdict
 
 
@@ -60,3 +61,9 @@ def test_invalid_or_missing_script_is_a_config_error(tmp_path):
     bad = write_script(tmp_path / "bad.json", [{"text": "a", "json": {"b": 1}}])
     with pytest.raises(ConfigError, match="not a valid script"):
         open_llm(ModelsConfig(default=bad))
+
+
+def test_a_replay_server_that_never_started_closes_at_once() -> None:
+    server = ReplayServer([{"text": "unused"}])
+    server.close()
+    assert server._httpd.socket.fileno() == -1
