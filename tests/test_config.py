@@ -53,6 +53,15 @@ def test_missing_file(tmp_path: Path) -> None:
         load_config(tmp_path / "nope.toml")
 
 
+def test_directory_or_binary_file_is_a_config_error(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match="is a directory"):
+        load_config(tmp_path)
+    binary = tmp_path / "binary.toml"
+    binary.write_bytes(b"\xff\xfe\x00")
+    with pytest.raises(ConfigError, match="cannot read config file"):
+        load_config(binary)
+
+
 def test_dump_round_trips(tmp_path: Path) -> None:
     config = CampaignConfig(template="namm", budget_usd=1.5, seeds=[3, 4])
     again = load_config(write(tmp_path, dump_config(config)))
