@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
+from pydantic import ValidationError
 from rich.console import Console
 from rich.table import Table
 
@@ -32,7 +33,8 @@ def exec_command(
     memory_mb: Annotated[int, typer.Option(help="memory limit, MB")] = 2048,
     cpus: Annotated[float, typer.Option(help="CPU limit")] = 1.0,
     workspace: Annotated[
-        Path | None, typer.Option(help="folder copied in (default: an empty one)")
+        Path | None,
+        typer.Option(exists=True, file_okay=False, help="folder copied in (default: an empty one)"),
     ] = None,
     image: Annotated[str | None, typer.Option(help="docker image (default: offline build)")] = None,
     json: Annotated[bool, typer.Option("--json", help="print the RunResult as JSON")] = False,
@@ -42,19 +44,31 @@ def exec_command(
         raise ConfigError(f"unknown backend '{backend}': use one of {', '.join(BACKEND_MODULES)}")
     sandbox = open_sandbox(SandboxConfig.model_validate({"kind": backend, "image": image}))
     with tempfile.TemporaryDirectory(prefix="scientist-exec-") as empty:
-        spec = RunSpec(
-            workspace=workspace or Path(empty),
-            argv=command,
-            timeout_s=timeout,
-            memory_mb=memory_mb,
-            cpus=cpus,
-        )
+        spec = _spec(workspace or Path(empty), command, timeout, memory_mb, cpus)
         result = sandbox.run(spec)
     if json:
         typer.echo(result.model_dump_json(indent=2))
     else:
         console.print(_result_table(result))
     raise typer.Exit(0 if result.ok else 1)
+
+
+def _spec(
+    workspace: Path, command: list[str], timeout: float, memory_mb: int, cpus: float
+) -> RunSpec:
+    """The RunSpec of the flags; a limit out of range is a ConfigError naming its flag."""
+    try:
+        return RunSpec(
+            workspace=workspace, argv=command, timeout_s=timeout, memory_mb=memory_mb, cpus=cpus
+        )
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        field = str(first["loc"][0]) if first["loc"] else "spec"
+        flag = _FLAGS.get(field, field)
+        raise ConfigError(f"{flag} {first['input']}: {first['msg'].lower()}") from None
+
+
+_FLAGS = {"timeout_s": "--timeout", "memory_mb": "--memory-mb", "cpus": "--cpus"}
 
 
 def _result_table(result: RunResult) -> Table:

@@ -36,6 +36,23 @@ def test_exec_rejects_an_unknown_backend() -> None:
     assert isinstance(result.exception, ConfigError)
 
 
+@pytest.mark.parametrize(
+    ("flag", "value"), [("--timeout", "0"), ("--memory-mb", "-5"), ("--cpus", "0")]
+)
+def test_exec_rejects_a_limit_out_of_range(flag: str, value: str) -> None:
+    result = runner.invoke(app, ["sandbox", "exec", flag, value, "--", "true"])
+    assert isinstance(result.exception, ConfigError)
+    assert str(result.exception).startswith(f"{flag} {value}")
+    assert "\n" not in str(result.exception)
+
+
+def test_exec_rejects_a_missing_workspace(tmp_path: Path) -> None:
+    args = ["sandbox", "exec", "--workspace", str(tmp_path / "nope"), "--", "true"]
+    result = runner.invoke(app, args)
+    assert result.exit_code == 2
+    assert "--workspace" in result.output
+
+
 def test_build_needs_the_offline_flag() -> None:
     result = runner.invoke(app, ["sandbox", "build"])
     assert isinstance(result.exception, ConfigError)
