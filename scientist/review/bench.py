@@ -65,6 +65,10 @@ def read_decisions(path: Path) -> list[tuple[str, Decision]]:
         raise ConfigError(f"decisions file {path} does not exist") from None
     except UnicodeDecodeError as exc:
         raise ConfigError(f"decisions file {path} is not UTF-8 text: {exc}") from None
+    except IsADirectoryError:
+        raise ConfigError(f"decisions file {path} is a directory, not a CSV file") from None
+    except csv.Error as exc:
+        raise ConfigError(f"decisions file {path} is not a valid CSV: {exc}") from None
     if not rows:
         raise ConfigError(f"{path} lists no papers")
     return rows
@@ -78,6 +82,8 @@ def bench_reviewer(
     config: ReviewConfig,
 ) -> BenchReport:
     """Review every paper and score the decisions (and the ranking by score) against humans."""
+    if not papers.is_dir():
+        raise ConfigError(f"papers folder {papers} is not a directory")
     missing = [pid for pid, _ in decisions if not (papers / f"{pid}.pdf").is_file()]
     if missing:
         shown = ", ".join(missing[:5]) + (" ..." if len(missing) > 5 else "")

@@ -127,6 +127,28 @@ def test_unreadable_pdf_is_a_user_error(tmp_path) -> None:
     assert "not a readable PDF" in str(result.exception)
 
 
+def test_non_pdf_is_one_line_without_pypdf_warnings(tmp_path, caplog) -> None:
+    text = tmp_path / "notes.pdf"
+    text.write_text("hello")
+    for path, expected in ((text, "no %PDF- header"), (tmp_path, "is a directory")):
+        result = invoke("review", path)
+        assert isinstance(result.exception, ScientistError)
+        assert expected in str(result.exception)
+    assert not [record for record in caplog.records if record.name.startswith("pypdf")]
+
+
+def test_bench_reviewer_rejects_a_folder_as_csv_or_a_file_as_papers(tmp_path) -> None:
+    result = invoke("bench-reviewer", "--data", tmp_path, "--papers", tmp_path)
+    assert isinstance(result.exception, ConfigError)
+    assert "is a directory" in str(result.exception)
+
+    data = tmp_path / "decisions.csv"
+    data.write_text("paper_id,decision\np1,accept\n")
+    result = invoke("bench-reviewer", "--data", data, "--papers", data)
+    assert isinstance(result.exception, ConfigError)
+    assert "is not a directory" in str(result.exception)
+
+
 def test_review_with_a_pool_of_models(paper_pdf, tmp_path) -> None:
     example = json.loads((REVIEWS_ROOT / "examples" / "evolved_merge.json").read_text("utf-8"))
     notes = {"summary": "s", "strengths": [], "weaknesses": []}
