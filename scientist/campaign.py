@@ -89,7 +89,12 @@ class Campaign:
             raise CampaignError(
                 f"{root} already holds a campaign", hint=f"resume it: scientist resume {root}"
             )
-        root.mkdir(parents=True, exist_ok=True)
+        try:
+            root.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise CampaignError(
+                f"cannot create campaign directory {root}: {exc.strerror or exc}"
+            ) from None
         config = config.model_copy(update={"campaign_dir": root.resolve()})
         atomic_write_text(root / cls.CONFIG, dump_config(config))
         return cls(root, config)

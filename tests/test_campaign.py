@@ -29,6 +29,12 @@ def test_open_missing_is_a_clear_error(tmp_path: Path) -> None:
         Campaign.open(tmp_path)
 
 
+def test_create_where_no_directory_can_be_made_is_a_clear_error(tmp_path: Path) -> None:
+    (tmp_path / "file").write_text("")
+    with pytest.raises(CampaignError, match="cannot create campaign directory"):
+        Campaign.create(tmp_path / "file" / "c", CampaignConfig(template="merge"))
+
+
 def test_atomic_write_leaves_no_temp_files(tmp_path: Path) -> None:
     target = tmp_path / "deep" / "x.json"
     atomic_write_json(target, {"a": 1})

@@ -39,12 +39,34 @@ def start_campaign(config: CampaignConfig, *, quiet: bool = False) -> Campaign:
     """Check the pack (smoke run, before any model spend), create the campaign, run it."""
     template = load_template(config.template)
     root = config.campaign_dir or default_campaign_dir(config)
-    if (root / Campaign.CONFIG).exists():
-        raise CampaignError(f"{root} already holds a campaign", hint=f"scientist resume {root}")
+    _check_new_root(root)
+    _check_models(config)
     check_pack(template, open_sandbox(config.sandbox), config)
     campaign = Campaign.create(root, config.model_copy(update={"template": str(template.root)}))
     drive(open_context(campaign), {"generation": 0, "entries": {}, "runs": []}, quiet=quiet)
     return campaign
+
+
+def _check_new_root(root: Path) -> None:
+    """Refuse a directory that holds a campaign, or a path that cannot become one."""
+    if (root / Campaign.CONFIG).exists():
+        raise CampaignError(f"{root} already holds a campaign", hint=f"scientist resume {root}")
+    existing = next((p for p in (root, *root.parents) if p.exists()), None)
+    if existing is not None and not existing.is_dir():
+        raise CampaignError(
+            f"cannot create campaign directory {root}: {existing} is a file",
+            hint="pass --campaign a new or empty directory",
+        )
+
+
+def _check_models(config: CampaignConfig) -> None:
+    """Open (and close) every model the campaign names, so that a bad model string, a
+    missing key or script fails before the smoke run and before any directory is made."""
+    if config.models.offline:
+        return
+    from scientist.llm import open_llm
+
+    open_llm(config.models).close()
 
 
 def resume_campaign(root: Path, *, quiet: bool = False) -> Campaign:

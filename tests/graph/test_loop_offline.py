@@ -11,6 +11,7 @@ import pytest
 
 from scientist.campaign import Campaign
 from scientist.config import CampaignConfig
+from scientist.errors import CampaignError, ConfigError
 from scientist.graph.runner import read_state, resume_campaign, start_campaign
 
 
@@ -67,6 +68,23 @@ def test_stop_file_ends_cleanly_and_resume_continues(tmp_path, toy_pack):
     assert read_state(campaign)["stop_reason"] == "stop file"
     resumed = resume_campaign(root, quiet=True)
     assert [e.status for e in resumed.archive()] == ["done"] * 3
+
+
+@pytest.mark.parametrize(
+    ("llm", "expected"),
+    [("gpt-4o", "unknown model 'gpt-4o'"), ("scripted:/missing.json", "does not exist")],
+)
+def test_bad_model_fails_before_any_run_and_leaves_no_campaign(tmp_path, toy_pack, llm, expected):
+    root = tmp_path / "c"
+    with pytest.raises(ConfigError, match=expected):
+        start_campaign(_config(toy_pack, root, models={"default": llm}), quiet=True)
+    assert not root.exists()
+
+
+def test_campaign_path_under_a_file_is_refused(tmp_path, toy_pack):
+    (tmp_path / "file").write_text("")
+    with pytest.raises(CampaignError, match="is a file"):
+        start_campaign(_config(toy_pack, tmp_path / "file" / "c"), quiet=True)
 
 
 def test_cli_run_status_ideas(tmp_path, toy_pack):
