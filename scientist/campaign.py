@@ -7,13 +7,15 @@ import os
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
-from pydantic import BaseModel
+from pydantic import BaseModel, ValidationError
 
 from scientist.config import CampaignConfig, dump_config, load_config
 from scientist.errors import CampaignError
 from scientist.models import ArchiveEntry, LedgerEntry
+
+Record = TypeVar("Record", bound=BaseModel)
 
 
 def atomic_write_text(path: Path, text: str) -> None:
@@ -70,6 +72,17 @@ def read_jsonl(path: Path) -> Iterator[dict[str, Any]]:
                 yield json.loads(line)
             except json.JSONDecodeError:
                 continue
+
+
+def _record(kind: type[Record], row: dict[str, Any], path: Path) -> Record:
+    """One JSONL row as `kind`; a row that is not one is a CampaignError naming the file."""
+    try:
+        return kind.model_validate(row)
+    except ValidationError as exc:
+        raise CampaignError(
+            f"{path} holds a row that is not a valid {kind.__name__} ({exc.error_count()} error(s))",
+            hint="fix or remove that line",
+        ) from None
 
 
 class Campaign:
@@ -156,7 +169,7 @@ class Campaign:
         append_jsonl(self.ledger_path, entry)
 
     def ledger(self) -> list[LedgerEntry]:
-        return [LedgerEntry.model_validate(row) for row in read_jsonl(self.ledger_path)]
+        return [_record(LedgerEntry, row, self.ledger_path) for row in read_jsonl(self.ledger_path)]
 
     def spent_usd(self) -> float:
         return sum(entry.usage.cost_usd for entry in self.ledger())
@@ -169,6 +182,6 @@ class Campaign:
     def archive(self) -> list[ArchiveEntry]:
         latest: dict[str, ArchiveEntry] = {}
         for row in read_jsonl(self.archive_path):
-            entry = ArchiveEntry.model_validate(row)
+            entry = _record(ArchiveEntry, row, self.archive_path)
             latest[entry.id] = entry
         return list(latest.values())

@@ -71,6 +71,17 @@ def test_archive_keeps_the_latest_state_per_idea(tmp_path: Path) -> None:
     assert archive["0_a"].metric == 0.5
 
 
+def test_a_row_of_the_wrong_shape_is_a_campaign_error(tmp_path: Path) -> None:
+    campaign = Campaign.create(tmp_path / "c", CampaignConfig(template="merge"))
+    for path, read in (
+        (campaign.archive_path, campaign.archive),
+        (campaign.ledger_path, campaign.ledger),
+    ):
+        path.write_text('{"foo": 1}\n')
+        with pytest.raises(CampaignError, match=path.name):
+            read()
+
+
 def test_ledger_sums_cost(tmp_path: Path) -> None:
     campaign = Campaign.create(tmp_path / "c", CampaignConfig(template="merge"))
     for cost in (0.25, 0.5):
