@@ -7,10 +7,13 @@ from typing import Annotated
 import typer
 
 from scientist.config import ModelsConfig
+from scientist.errors import ConfigError
 from scientist.llm.base import Message
+from scientist.llm.factory import is_offline
 from scientist.llm.router import open_llm
 from scientist.llm.structured import load_prompt
 
+_EXAMPLE = "name one, e.g. openai:gpt-4o or anthropic:claude-sonnet-4-5"
 llm_app = typer.Typer(no_args_is_help=True)
 
 
@@ -30,6 +33,8 @@ def check(
     max_tokens: Annotated[int, typer.Option(help="answer length limit")] = 16,
 ) -> None:
     """One round trip: prints the answer, latency, tokens and cost."""
+    if is_offline(model):
+        raise ConfigError("'none' selects no model: there is nothing to check", hint=_EXAMPLE)
     models = ModelsConfig(default=model, base_url=base_url, max_retries=1, format_retries=0)
     with open_llm(models) as llm:
         prompt = [Message(role="user", content=load_prompt("check").strip())]

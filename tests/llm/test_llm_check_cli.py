@@ -59,3 +59,9 @@ def test_unknown_model_kind_is_a_config_error():
     result = check("gpt-4o")
     assert isinstance(result.exception, ConfigError)
     assert "unknown model 'gpt-4o'" in str(result.exception)
+
+
+def test_check_of_none_says_there_is_no_model():
+    result = CliRunner().invoke(llm_app, ["check", "none"])
+    assert isinstance(result.exception, ConfigError)
+    assert "nothing to check" in str(result.exception)
