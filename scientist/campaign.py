@@ -80,7 +80,8 @@ def _record(kind: type[Record], row: dict[str, Any], path: Path) -> Record:
         return kind.model_validate(row)
     except ValidationError as exc:
         raise CampaignError(
-            f"{path} holds a row that is not a valid {kind.__name__} ({exc.error_count()} error(s))",
+            f"{path} holds a row that is not a valid {kind.__name__}: "
+            f"{exc.errors()[0]['msg']} at {'.'.join(map(str, exc.errors()[0]['loc']))}",
             hint="fix or remove that line",
         ) from None
 
