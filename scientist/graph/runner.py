@@ -85,6 +85,12 @@ def drive(ctx: Context, graph_input: dict[str, Any] | None, *, quiet: bool) -> C
             graph = build_graph(ctx, saver)
             if graph_input is None:
                 _reopen_if_stopped(ctx, graph, config)
+                snapshot = graph.get_state(config)
+                if snapshot.values and not snapshot.next:
+                    done = len(finished_ids(snapshot.values))
+                    name = ctx.campaign.name
+                    print(f"{name}: already finished (ideas done: {done}); nothing to do")
+                    return snapshot.values
             with CampaignProgress(ctx.campaign, quiet=quiet) as progress:
                 events = graph.stream(graph_input, config, stream_mode="tasks", subgraphs=True)
                 for _namespace, event in events:

@@ -43,6 +43,16 @@ def test_offline_campaign_runs_every_idea_once(tmp_path, toy_pack, run_log):
     assert read_state(campaign).get("stop_reason") is None
 
 
+def test_resuming_a_finished_campaign_says_so_and_runs_nothing(tmp_path, toy_pack, run_log, capsys):
+    config = _config(toy_pack, tmp_path / "c", max_ideas=1, writeup={"enabled": False})
+    campaign = start_campaign(config, quiet=True)
+    runs_before = run_log()
+    capsys.readouterr()
+    resume_campaign(campaign.root, quiet=True)
+    assert "already finished (ideas done: 1); nothing to do" in capsys.readouterr().out
+    assert run_log() == runs_before
+
+
 @pytest.mark.latex
 def test_parallel_ideas_share_the_loop(tmp_path, toy_pack, run_log):
     campaign = start_campaign(
