@@ -26,7 +26,13 @@ class ScriptedProvider:
         except FileNotFoundError:
             raise ConfigError(f"scripted model: {script} does not exist") from None
         except ValidationError as exc:
-            raise ConfigError(f"scripted model: {script} is not a valid script: {exc}") from None
+            first = exc.errors()[0]
+            where = ".".join(str(part) for part in first["loc"])
+            at = f" (at entry {where})" if where else ""
+            raise ConfigError(
+                f"scripted model: {script} is not a valid script: {first['msg']}{at}",
+                hint="a JSON list of {'text': ...} or {'json': ...} entries",
+            ) from None
         self.model = f"scripted:{script}"
         self.server = ReplayServer(entries).start()
         self._client = OpenAIProvider(
