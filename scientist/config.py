@@ -33,6 +33,13 @@ class ModelsConfig(Section):
         default_factory=dict, description="model -> (USD per 1M input, per 1M output tokens)"
     )
 
+    @field_validator("base_url")
+    @classmethod
+    def _http(cls, url: str | None) -> str | None:
+        if url is not None and not url.startswith(("http://", "https://")):
+            raise ValueError("base_url must start with http:// or https://")
+        return url
+
     def for_role(self, role: str) -> list[str]:
         spec = getattr(self, role, None) or self.default
         return [spec] if isinstance(spec, str) else list(spec)

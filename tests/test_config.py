@@ -72,3 +72,8 @@ def test_set_dotted_refuses_to_descend_into_a_value() -> None:
     data = {"models": "openai:x"}
     with pytest.raises(ConfigError, match="not a table"):
         set_dotted(data, "models.default", "y")
+
+
+def test_base_url_must_be_http(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match=r"field 'models\.base_url'"):
+        load_config(write(tmp_path, 'template = "m"\n[models]\nbase_url = "localhost:8000"\n'))

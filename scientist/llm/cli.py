@@ -35,6 +35,10 @@ def check(
     """One round trip: prints the answer, latency, tokens and cost."""
     if is_offline(model):
         raise ConfigError("'none' selects no model: there is nothing to check", hint=_EXAMPLE)
+    if base_url is not None and not base_url.startswith(("http://", "https://")):
+        raise ConfigError(
+            f"--base-url {base_url!r} is not an http(s) URL", hint="e.g. http://127.0.0.1:8000/v1"
+        )
     models = ModelsConfig(default=model, base_url=base_url, max_retries=1, format_retries=0)
     with open_llm(models) as llm:
         prompt = [Message(role="user", content=load_prompt("check").strip())]
