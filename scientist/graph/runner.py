@@ -86,7 +86,7 @@ def drive(ctx: Context, graph_input: dict[str, Any] | None, *, quiet: bool) -> C
             if graph_input is None:
                 _reopen_if_stopped(ctx, graph, config)
                 snapshot = graph.get_state(config)
-                if snapshot.values and not snapshot.next:
+                if snapshot.values and not snapshot.tasks:  # Send tasks are not in .next
                     done = len(finished_ids(snapshot.values))
                     name = ctx.campaign.name
                     print(f"{name}: already finished (ideas done: {done}); nothing to do")
