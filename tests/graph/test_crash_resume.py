@@ -24,19 +24,15 @@ TOY_PACK = Path(__file__).resolve().parent.parent / "fixtures" / "toy"
 SCIENTIST = [sys.executable, "-m", "scientist"]
 
 
+def _run_argv(toy_pack: Path, root: Path) -> list[str]:
+    """`scientist run` of the toy campaign, quiet."""
+    options = ["--template", str(toy_pack), "--ideas", str(IDEAS), "--campaign", str(root)]
+    return [*SCIENTIST, "run", *options, "--quiet"]
+
+
 def _start(toy_pack: Path, root: Path, env: dict[str, str] | None = None) -> subprocess.Popen:
     return subprocess.Popen(
-        [
-            *SCIENTIST,
-            "run",
-            "--template",
-            str(toy_pack),
-            "--ideas",
-            str(IDEAS),
-            "--campaign",
-            str(root),
-            "--quiet",
-        ],
+        _run_argv(toy_pack, root),
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
         start_new_session=True,
@@ -158,17 +154,7 @@ def test_resume_after_sigkill(point, tmp_path, toy_pack, run_log, reference):
 def test_ctrl_c_keeps_the_checkpoint_and_resume_finishes(tmp_path, toy_pack, run_log, reference):
     root = tmp_path / "c"
     process = subprocess.Popen(
-        [
-            *SCIENTIST,
-            "run",
-            "--template",
-            str(toy_pack),
-            "--ideas",
-            str(IDEAS),
-            "--campaign",
-            str(root),
-            "--quiet",
-        ],
+        _run_argv(toy_pack, root),
         stdout=subprocess.PIPE,
         stderr=subprocess.DEVNULL,
         text=True,

@@ -119,6 +119,13 @@ def test_budget_ends_the_campaign_cleanly(tmp_path: Path, toy_pack: Path, parall
     assert "budget exhausted" in campaign.report_path.read_text()
 
 
+def scripted_model(folder: Path, entries: list[dict]) -> str:
+    """A `scripted:` model spec replaying `entries` (written to `folder/script.json`)."""
+    path = folder / "script.json"
+    path.write_text(json.dumps(entries))
+    return f"scripted:{path}"
+
+
 REVIEW_FORM = json.loads((REVIEWS_ROOT / "examples" / "evolved_merge.json").read_text("utf-8"))
 AREA_CHAIR = {
     "summary": "A clean single-knob study.",
@@ -139,9 +146,7 @@ def test_an_llm_ensemble_reviews_every_paper_once_across_a_resume(tmp_path: Path
         title = {"0_0_higher_lr": "tenfold", "0_1_wider": "Wider"}[idea]
         script += [{"match": f"(?s)Review the paper.*{title}", "json": review}] * 2
         script.append({"match": "(?s)area chair.*", "json": AREA_CHAIR})
-    path = tmp_path / "script.json"
-    path.write_text(json.dumps(script))
-    spec = f"scripted:{path}"
+    spec = scripted_model(tmp_path, script)
     config = CampaignConfig(
         template=str(toy_pack),
         smoke=True,
@@ -188,9 +193,7 @@ def test_the_ideas_model_is_rewarded_by_the_review_of_its_idea(tmp_path: Path, t
         *[{"match": "(?s)Review the paper", "json": accept}] * 3,
         *[{"match": "(?s)area chair", "json": AREA_CHAIR}] * 3,
     ]
-    path = tmp_path / "script.json"
-    path.write_text(json.dumps(script))
-    spec = f"scripted:{path}"
+    spec = scripted_model(tmp_path, script)
     config = CampaignConfig(
         template=str(toy_pack),
         smoke=True,
