@@ -18,10 +18,13 @@ from scientist.models import ArchiveEntry, LedgerEntry
 Record = TypeVar("Record", bound=BaseModel)
 
 
+PARTIAL_SUFFIX = ".partial-write"
+
+
 def atomic_write_text(path: Path, text: str) -> None:
     """Write `text` to `path` so that readers see the old file or the new one, never half."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=PARTIAL_SUFFIX)
     try:
         with os.fdopen(fd, "w", encoding="utf-8") as handle:
             handle.write(text)
@@ -87,7 +90,7 @@ def _record(kind: type[Record], row: dict[str, Any], path: Path) -> Record:
 
 
 class Campaign:
-    """A campaign directory (see DESIGN.md, "Campaign directory")."""
+    """A campaign directory (see docs/architecture.md, "The campaign directory")."""
 
     CONFIG = "campaign.toml"
 
@@ -147,6 +150,13 @@ class Campaign:
     @property
     def stop_file(self) -> Path:
         return self.root / "STOP"
+
+    def remove_partial_writes(self) -> list[Path]:
+        """Delete what atomic writes cut short by a kill left behind (never valid data)."""
+        partial = [p for p in self.root.rglob(f".*{PARTIAL_SUFFIX}") if p.is_file()]
+        for path in partial:
+            path.unlink(missing_ok=True)
+        return partial
 
     @property
     def baseline_dir(self) -> Path:

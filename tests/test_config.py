@@ -24,10 +24,10 @@ def test_file_then_overrides(tmp_path: Path) -> None:
 
 def test_model_pool_and_offline() -> None:
     config = CampaignConfig(template="merge")
-    assert config.models.offline
+    assert config.models.for_role("code") == ["none"]
     config.models.code = ["openai:a", "anthropic:b"]
     assert config.models.for_role("code") == ["openai:a", "anthropic:b"]
-    assert not config.models.offline
+    assert config.models.for_role("review") == ["none"]
 
 
 @pytest.mark.parametrize(

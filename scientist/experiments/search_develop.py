@@ -19,14 +19,15 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import NamedTuple
 
-from scientist.errors import ConfigError, LLMError, TemplateError
-from scientist.experiments.develop import Outcome, conclude, run_overrides
-from scientist.experiments.editing import apply_blocks, parse_blocks, prompt, render_files
+from scientist.context import Context
+from scientist.errors import LLMError, TemplateError
+from scientist.experiments.editing import apply_blocks, parse_blocks, render_files
+from scientist.experiments.outcome import Outcome, conclude, run_overrides
 from scientist.experiments.runs import execute_run
 from scientist.experiments.search_code import CodeVersion, search_experiment
-from scientist.graph.context import Context
-from scientist.llm import Message
+from scientist.llm import Message, RoleModel
 from scientist.models import ArchiveEntry, ExperimentRun
+from scientist.prompts import render_prompt
 
 
 class ModelEdit(NamedTuple):
@@ -45,7 +46,9 @@ MISMATCH_ROUNDS = 2
 STDERR_CHARS = 3000
 
 
-def model_editor(ctx: Context, entry: ArchiveEntry, baseline: ExperimentRun) -> CodeEdit:
+def model_editor(
+    ctx: Context, code_model: RoleModel, entry: ArchiveEntry, baseline: ExperimentRun
+) -> CodeEdit:
     """The code role's edit step for one tree node, with the code prompts of the linear path:
     `implement` with the parent's result as history, plus `debug` when the parent failed."""
     metric, manifest = ctx.template.metric, ctx.template.manifest
@@ -59,8 +62,8 @@ def model_editor(ctx: Context, entry: ArchiveEntry, baseline: ExperimentRun) -> 
                 f"{metric.name} = {value:.4g}" if value is not None else parent_run.result.status
             )
             history = f"- run_{parent_run.index} (the code below): {shown}"
-        request = prompt(
-            "implement",
+        request = render_prompt(
+            "code/implement",
             title=entry.idea.title,
             hypothesis=entry.idea.hypothesis,
             plan=entry.idea.plan,
@@ -76,16 +79,16 @@ def model_editor(ctx: Context, entry: ArchiveEntry, baseline: ExperimentRun) -> 
         if parent_run is not None and not parent_run.result.ok:
             stderr = parent_run.result.stderr_tail[-STDERR_CHARS:]
             run, status = parent_run.index, parent_run.result.status
-            request += "\n\n" + prompt(
-                "debug", run=run, status=status, stderr=stderr, attempts_left=1
+            request += "\n\n" + render_prompt(
+                "code/debug", run=run, status=status, stderr=stderr, attempts_left=1
             )
         messages = [
-            Message(role="system", content=prompt("system")),
+            Message(role="system", content=render_prompt("code/system")),
             Message(role="user", content=request),
         ]
         call_ids: list[str] = []
         for _ in range(MISMATCH_ROUNDS + 1):
-            completion = ctx.llm.complete("code", messages, model=model)
+            completion = code_model.complete(messages, model=model)
             call_ids.append(completion.call_id)
             blocks = parse_blocks(completion.text)
             if not blocks or completion.text.strip().upper().startswith("DONE"):
@@ -98,8 +101,8 @@ def model_editor(ctx: Context, entry: ArchiveEntry, baseline: ExperimentRun) -> 
                 Message(role="assistant", content=completion.text),
                 Message(
                     role="user",
-                    content=prompt(
-                        "mismatch", failures=failures, files=render_files(code_dir, files)
+                    content=render_prompt(
+                        "code/mismatch", failures=failures, files=render_files(code_dir, files)
                     ),
                 ),
             ]
@@ -117,6 +120,7 @@ def next_run_index(ctx: Context, idea_id: str) -> int:
 
 def develop_by_search(
     ctx: Context,
+    code_model: RoleModel,
     entry: ArchiveEntry,
     baseline: ExperimentRun,
     gpus: list[int],
@@ -124,12 +128,7 @@ def develop_by_search(
 ) -> Outcome:
     """Take a selected idea to `done` or `failed` by AB-MCTS over code versions; each model
     in the `code` role is one arm, rewarded in the model pool by its runs' outcomes."""
-    if not ctx.uses_llm("code"):
-        raise ConfigError(
-            "search = 'abmcts' needs a model in the 'code' role",
-            hint="set models.code (several models make a multi-LLM search), or search = 'linear'",
-        )
-    edit = edit or model_editor(ctx, entry, baseline)
+    edit = edit or model_editor(ctx, code_model, entry, baseline)
     metric = ctx.template.metric
     reference = baseline.metric(metric.name)
     if reference is None:
@@ -168,11 +167,11 @@ def develop_by_search(
 
     search_experiment(
         attempt,
-        models=[model for model in ctx.config.models.for_role("code") if model != "none"],
+        models=code_model.models,
         budget=ctx.config.search_budget,
         metric=metric,
         baseline=reference,
-        llm=ctx.llm,
+        llm=code_model,
         seed=zlib.crc32(entry.id.encode()),
     )
     runs.sort(key=lambda run: run.index)

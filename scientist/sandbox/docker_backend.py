@@ -14,18 +14,20 @@ import socket
 import tempfile
 import time
 import uuid
-from typing import Any
+from typing import Any, cast
 
 import docker
 import docker.errors
 import docker.types
 import requests
+from pydantic import BaseModel, ConfigDict, Field
 
+from scientist.backends import register_backend
 from scientist.config import SandboxConfig
 from scientist.errors import SandboxUnavailable
 from scientist.models import RunResult, RunSpec, RunStatus
 from scientist.sandbox.archive import SANDBOX_UID, extract_capped, workspace_tar
-from scientist.sandbox.base import Availability, register_backend
+from scientist.sandbox.base import Availability, backend_options
 from scientist.sandbox.common import OUTPUT_CAP_BYTES, TAIL_BYTES, memory_message, sandbox_env
 from scientist.sandbox.image import default_image_tag
 
@@ -240,9 +242,18 @@ def _process_alive(pid: int) -> bool:
     return True
 
 
-@register_backend("docker")
+class DockerOptions(BaseModel):
+    """`[sandbox.docker]`: the image runs start from."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    image: str | None = Field(default=None, description="default: the offline-built image")
+
+
+@register_backend("docker", options=DockerOptions)
 def _open_docker(config: SandboxConfig, campaign: str | None) -> DockerSandbox:
-    sandbox = DockerSandbox(image=config.image, campaign=campaign)
+    options = cast(DockerOptions, backend_options(config, "docker"))
+    sandbox = DockerSandbox(image=options.image, campaign=campaign)
     availability = sandbox.check()
     if not availability.ok:
         raise SandboxUnavailable(availability.reason, hint=availability.hint)

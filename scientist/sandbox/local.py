@@ -21,9 +21,10 @@ import tempfile
 import time
 from pathlib import Path
 
+from scientist.backends import register_backend
 from scientist.config import SandboxConfig
 from scientist.models import RunResult, RunSpec, RunStatus
-from scientist.sandbox.base import Availability, register_backend
+from scientist.sandbox.base import Availability
 from scientist.sandbox.common import (
     OUTPUT_CAP_BYTES,
     SANDBOX_PATH,

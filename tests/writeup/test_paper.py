@@ -17,6 +17,7 @@ from scientist.templates import Template
 from scientist.writeup import write_paper
 from scientist.writeup.compile import compile_attempt
 from scientist.writeup.paper import compile_with_fixes
+from tests.conftest import stage_context
 from tests.writeup.conftest import IDEA
 
 pytestmark = pytest.mark.latex
@@ -40,16 +41,10 @@ def offline_paper(
     sandbox: Sandbox,
 ) -> Paper:
     baseline, runs = toy_runs
-    return write_paper(
-        campaign=toy_campaign,
-        idea_id="higher_lr",
-        idea=IDEA,
-        template=pack_with_bib,
-        baseline=baseline,
-        runs=runs,
-        sandbox=sandbox,
-        config=WriteupConfig(fix_rounds=2),
+    ctx = stage_context(
+        toy_campaign, pack_with_bib, sandbox=sandbox, writeup=WriteupConfig(fix_rounds=2)
     )
+    return write_paper(ctx, idea_id="higher_lr", idea=IDEA, baseline=baseline, runs=runs)
 
 
 def pdf_text(path: Path) -> str:
@@ -98,7 +93,7 @@ def test_planted_errors_are_fixed_by_the_loop(
     assets = {"scientist.sty": source_dir / "scientist.sty"}
     assets |= {f"figures/{p.name}": p for p in (source_dir / "figures").iterdir()}
     fixed, attempts, dropped = compile_with_fixes(
-        tmp_path, broken, sources, assets, writeup_config, sandbox=None, llm=None
+        tmp_path, broken, sources, assets, writeup_config, sandbox=None, model=None
     )
     kinds = {issue.kind for issue in attempts[0].issues}
     assert not attempts[0].ok and "undefined_control_sequence" in kinds
