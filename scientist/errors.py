@@ -34,15 +34,8 @@ class CampaignError(ScientistError):
 
 
 class SandboxError(ScientistError):
-    """A sandbox could not run a spec (not: the experiment inside it failed)."""
-
-
-class SandboxTimeout(SandboxError):
-    """The run passed its time limit."""
-
-
-class SandboxOOM(SandboxError):
-    """The run passed its memory limit."""
+    """A sandbox could not run a spec (not: the experiment inside it failed, which is a
+    `RunResult` status such as `timeout` or `oom`)."""
 
 
 class SandboxUnavailable(SandboxError):
