@@ -66,11 +66,13 @@ class LLM:
 
     def for_role(self, role: str) -> RoleModel | None:
         """`role`'s model, or None when the role is `none` (its offline strategy runs)."""
-        return None if is_offline(self.specs(role)) else RoleModel(self, role)
+        return RoleModel(self, role) if self.models(role) else None
 
-    def specs(self, role: str) -> list[str]:
-        """The role's models; a role outside ROLES (e.g. a CLI check) uses the default."""
-        return self.config.for_role(role if role in ROLES else "default")
+    def models(self, role: str) -> list[str]:
+        """The role's model specs, `none` left out; a role outside ROLES (e.g. a CLI check)
+        uses the default."""
+        specs = self.config.for_role(role if role in ROLES else "default")
+        return [spec for spec in specs if not is_offline(spec)]
 
     def complete(
         self,
@@ -86,7 +88,7 @@ class LLM:
         With a pool, the model is chosen by Thompson sampling unless `model` pins one of the
         role's models (a tree search whose arms are models asks each arm's own).
         """
-        specs = [spec for spec in self.specs(role) if not is_offline(spec)]
+        specs = self.models(role)
         if not specs:
             raise ConfigError(
                 f"role '{role}' has no model (it is 'none')",
@@ -184,7 +186,7 @@ class RoleModel:
     @property
     def models(self) -> list[str]:
         """The role's model specs (several for a pool)."""
-        return [spec for spec in self.llm.specs(self.role) if not is_offline(spec)]
+        return self.llm.models(self.role)
 
     def complete(
         self,
