@@ -68,23 +68,23 @@ class CodeSession:
             if completion.truncated:
                 self._say("user", render_prompt("code/truncated"))
                 continue
-            outcome = self._handle(completion.text)
-            if isinstance(outcome, str):
-                self._say("user", outcome)
+            kind, follow_up = self._handle(completion.text)
+            if kind is None:
+                self._say("user", follow_up)
                 continue
-            return AgentAnswer(outcome, tuple(call_ids))
+            return AgentAnswer(kind, tuple(call_ids))
         return AgentAnswer("unusable", tuple(call_ids), f"no usable answer in {ANSWER_ROUNDS}")
 
-    def _handle(self, text: str) -> AnswerKind | str:
-        """The answer's kind, or the follow-up request when it is not usable yet."""
+    def _handle(self, text: str) -> tuple[AnswerKind | None, str]:
+        """The answer's kind, or (None, the follow-up request) when it is not usable yet."""
         parsed = parse_answer(text)
         if parsed.blocks or parsed.unreadable:
             report = apply_edits(self.view.code_dir, parsed.blocks, self.view.editable)
             failures = parsed.unreadable + report.failures
             if not failures:
-                return "edited"
+                return "edited", ""
             targets = sorted({f.path for f in failures} & set(self.view.readable))
-            return render_prompt(
+            return None, render_prompt(
                 "code/mismatch",
                 failures="\n".join(f"- {failure}" for failure in failures),
                 files=self.view.fenced(targets),
@@ -96,11 +96,11 @@ class CodeSession:
             shown = self.view.fenced([name for name in wanted if name in readable])
             if missing:
                 shown += f"\n\nNot readable files of this pack: {', '.join(missing)}."
-            return render_prompt("code/read", files=shown)
+            return None, render_prompt("code/read", files=shown)
         keyword = _KEYWORD.search(text)
         if keyword is not None:
-            return "unchanged" if keyword.group(1) == "NO CHANGE" else "done"
-        return render_prompt("code/no_edits")
+            return ("unchanged" if keyword.group(1) == "NO CHANGE" else "done"), ""
+        return None, render_prompt("code/no_edits")
 
     def _say(self, role: Literal["user", "assistant"], content: str) -> None:
         self.messages.append(Message(role=role, content=content))
@@ -136,7 +136,7 @@ def debug_request(run: ExperimentRun, which: str, attempts_left: int, view: Pack
     return render_prompt(
         "code/debug",
         which=which,
-        status=run.result.message or run.result.status,
+        status=run.result.status,
         stderr=run.result.stderr_tail[-STDERR_CHARS:],
         attempts_left=attempts_left,
         files=view.fenced(view.changed()),
@@ -190,7 +190,7 @@ def prepare_version(
             run = smoke(attempt + 1)
             if not run.result.ok:
                 left = attempts - attempt
-                request = debug_request(run, "smoke run", left, session.view)
+                request = debug_request(run, "The smoke run of this version", left, session.view)
                 continue
             accepted = accepted_knobs(run)
         if unknown_knobs(overrides, accepted):

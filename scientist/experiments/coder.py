@@ -90,7 +90,7 @@ def develop_with_model(
             break
         else:
             attempts_left -= 1
-            request = debug_request(run, f"run {run.index}", attempts_left, view)
+            request = debug_request(run, f"Run {run.index}", attempts_left, view)
     note = None if runs else version.note or version.kind
     return Outcome(entry=conclude(ctx, entry, runs, baseline, note=note), runs=runs)
 

@@ -130,6 +130,15 @@ class PackView:
             )
         return "\n\n".join(parts)
 
+    def overview(self) -> str:
+        """For ideation: the tree, the entrypoint in full and outlines of the other files."""
+        entrypoint = self.template.manifest.entrypoint
+        others = [name for name in self.readable if name != entrypoint and name.endswith(".py")]
+        outlines = "\n\n".join(f"{name}\n```\n{self.outline(name)}\n```" for name in others)
+        return "\n\n".join(
+            ["## Pack files\n\n" + self.tree(), self.fenced([entrypoint]), outlines or ""]
+        ).strip()
+
     def fenced(self, names: Iterable[str]) -> str:
         """The named files in full, each under its path in a fenced block."""
         blocks = []

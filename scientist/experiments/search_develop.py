@@ -61,7 +61,10 @@ def model_editor(
     def edit(code_dir: Path, parent_run: ExperimentRun | None, model: str) -> ModelEdit:
         view = PackView(ctx.template, code_dir)
         session = CodeSession(
-            code_model, view, pin=model, record=code_dir.parent / f"{code_dir.name}.md"
+            code_model,
+            view,
+            pin=model,
+            record=code_dir.parent.parent / "edits" / f"{code_dir.name}.md",
         )
         history = "No runs yet."
         if parent_run is not None:
@@ -72,7 +75,7 @@ def model_editor(
             )
         request = implement_request(ctx, entry, baseline, view, history, run=1, max_runs=1)
         if parent_run is not None and not parent_run.result.ok:
-            request += "\n\n" + debug_request(parent_run, f"run {parent_run.index}", 1, view)
+            request += "\n\n" + debug_request(parent_run, f"Run {parent_run.index}", 1, view)
         version = prepare_version(
             session,
             request,
