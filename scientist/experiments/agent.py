@@ -179,12 +179,12 @@ def prepare_version(
         if answer.kind in ("done", "unusable"):
             return Version(False, answer.kind, tuple(call_ids), answer.note)
         changed = session.view.changed()
-        if needs_code and not changed:
-            request = render_prompt("code/unchanged")
-            continue
         accepted = baseline_knobs if not changed else None
         if not changed and unknown_knobs(overrides, accepted):
             request = _knobs_request(overrides, accepted)
+            continue
+        if needs_code and not changed:
+            request = render_prompt("code/unchanged")
             continue
         if smoke is not None:
             run = smoke(attempt + 1)
