@@ -254,3 +254,18 @@ def test_a_smoke_failure_goes_back_with_its_stderr_before_any_full_run(
     assert (smoke / "run_1_2" / "final_info.json").exists()
     assert [run for _, run in run_log()].count("1_bonus/run_1") == 2  # the full run, once
     assert "+BONUS = 0.05" in run_diff(outcome.runs[0])
+
+
+def test_offline_an_unknown_knob_fails_the_idea_before_any_run(
+    tmp_path: Path, toy_pack: Path, run_cache, run_log
+):
+    config = CampaignConfig(template=str(toy_pack), smoke=True, seeds=[0])
+    campaign = Campaign.create(tmp_path / "campaign", config)
+    sandbox = open_sandbox(config.sandbox, campaign=campaign.name)
+    with open_llm(config.models, campaign=campaign) as llm:
+        ctx = open_context(campaign, sandbox=sandbox, llm=llm)
+        base = baseline(ctx, {})["baseline"]
+        idea = Idea(name="m", title="Momentum", hypothesis="h", plan="p", overrides={"momentum": 1})
+        outcome = develop_idea(ctx, ArchiveEntry(id="1_m", idea=idea), base, [])
+    assert outcome.entry.status == "failed" and "no knob momentum" in outcome.entry.error
+    assert outcome.runs == [] and [run for _, run in run_log()] == ["baseline/run_0"] * 2

@@ -11,6 +11,7 @@ from scientist.experiments.editing import apply_edits, parse_answer
 SOURCE = "BONUS = 0.0\n\n\ndef main():\n    value = 1\n    return value\n"
 OPS = "def scale(x):\n    return x\n"
 EDITABLE = {"experiment.py", "lib/ops.py"}
+BODY = "<<<<<<< SEARCH\n    return x\n=======\n    return 2 * x\n>>>>>>> REPLACE\n"
 
 
 @pytest.fixture
@@ -42,9 +43,11 @@ def test_search_replace_blocks_in_two_files(code: Path):
 @pytest.mark.parametrize(
     "answer",
     [
-        "```python\n`lib/ops.py`\n<<<<<<< SEARCH\n    return x\n=======\n    return 2 * x\n>>>>>>> REPLACE\n```\n",
-        "**lib/ops.py**\n```python\n<<<<<<<< SEARCH\n    return x\n========\n    return 2 * x\n>>>>>>>> REPLACE\n```\n",
-        "File: lib/ops.py\r\n<<<<<<< SEARCH\r\n    return x\r\n=======\r\n    return 2 * x\r\n>>>>>>> REPLACE\r\n",
+        "```python\n`lib/ops.py`\n" + BODY + "```\n",
+        "**lib/ops.py**\n```python\n"
+        + BODY.replace("<<<<<<<", "<<<<<<<<").replace(">>>>>>>", ">>>>>>>>")
+        + "```\n",
+        ("File: lib/ops.py\n" + BODY).replace("\n", "\r\n"),
     ],
     ids=["fenced-backticked-path", "bold-path-eight-markers", "crlf"],
 )
@@ -79,7 +82,10 @@ def test_a_short_snippet_of_an_existing_file_is_not_taken_for_the_whole_file(cod
 
 
 def test_a_search_without_its_indentation_matches_whole_lines_and_is_reindented(code: Path):
-    answer = "experiment.py\n<<<<<<< SEARCH\nvalue = 1\n=======\nvalue = 1\nvalue += 1\n>>>>>>> REPLACE\n"
+    answer = (
+        "experiment.py\n<<<<<<< SEARCH\nvalue = 1\n=======\nvalue = 1\nvalue += 1\n"
+        ">>>>>>> REPLACE\n"
+    )
     assert apply(code, answer).ok
     assert (
         "    value = 1\n    value += 1\n    return value\n" in (code / "experiment.py").read_text()
