@@ -16,6 +16,7 @@ from scientist.config import CampaignConfig, ModelsConfig
 from scientist.context import open_context
 from scientist.experiments.agent import CodeSession, prepare_version
 from scientist.experiments.develop import develop_idea
+from scientist.experiments.outcome import Outcome
 from scientist.experiments.pack_view import PackView
 from scientist.experiments.runs import execute_run, run_diff
 from scientist.experiments.search_develop import develop_by_search
@@ -187,33 +188,41 @@ def test_an_invented_knob_is_refused_before_any_run_and_added_by_an_edit(
     assert info["config"]["momentum"] == 0.9
 
 
+def develop(
+    tmp_path: Path, config: CampaignConfig, idea: Idea, *, search: bool = False
+) -> tuple[Campaign, Outcome]:
+    """Develop `idea` in a new campaign with `config`, after its baseline run."""
+    campaign = Campaign.create(tmp_path / "campaign", config)
+    sandbox = open_sandbox(config.sandbox, campaign=campaign.name)
+    with open_llm(config.models, campaign=campaign, seed=0) as llm:
+        ctx = open_context(campaign, sandbox=sandbox, llm=llm)
+        base = baseline(ctx, {})["baseline"]
+        entry = ArchiveEntry(id=f"1_{idea.name}", idea=idea, status="selected")
+        if search:
+            return campaign, develop_by_search(ctx, ctx.model("code"), entry, base, [])
+        return campaign, develop_idea(ctx, entry, base, [])
+
+
+def scripted(tmp_path: Path, entries: list[dict]) -> str:
+    script = tmp_path / "script.json"
+    script.write_text(json.dumps(entries))
+    return f"scripted:{script}"
+
+
 def test_a_settings_only_idea_runs_unchanged_in_the_tree_search(
     tmp_path: Path, toy_pack: Path, run_cache
 ):
-    script = tmp_path / "script.json"
-    script.write_text(json.dumps([{"text": "The overrides are the change.\n\nNO CHANGE"}] * 2))
+    model = scripted(tmp_path, [{"text": "The overrides are the change.\n\nNO CHANGE"}] * 2)
     config = CampaignConfig(
         template=str(toy_pack),
         smoke=True,
         seeds=[0],
         search="abmcts",
         search_budget=2,
-        models={"code": f"scripted:{script}"},
+        models={"code": model},
     )
-    campaign = Campaign.create(tmp_path / "campaign", config)
-    sandbox = open_sandbox(config.sandbox, campaign=campaign.name)
-    with open_llm(config.models, campaign=campaign, seed=0) as llm:
-        ctx = open_context(campaign, sandbox=sandbox, llm=llm)
-        base = baseline(ctx, {})["baseline"]
-        idea = Idea(
-            name="lr",
-            title="Higher lr",
-            hypothesis="0.1 is better.",
-            plan="lr 0.1",
-            overrides={"lr": 0.1},
-        )
-        entry = ArchiveEntry(id="1_lr", idea=idea, status="selected")
-        outcome = develop_by_search(ctx, ctx.model("code"), entry, base, [])
+    idea = Idea(name="lr", title="Higher lr", hypothesis="h", plan="p", overrides={"lr": 0.1})
+    _, outcome = develop(tmp_path, config, idea, search=True)
     assert outcome.entry.status == "done" and len(outcome.runs) == 2
     assert all(run.result.ok and run.overrides["lr"] == 0.1 for run in outcome.runs)
     assert outcome.entry.improvement > 0
@@ -224,32 +233,21 @@ def test_a_smoke_failure_goes_back_with_its_stderr_before_any_full_run(
 ):
     broken = block("experiment.py", "BONUS = 0.0", "BONUS = undefined_name")
     fixed = block("experiment.py", "BONUS = undefined_name", "BONUS = 0.05")
-    script = tmp_path / "script.json"
-    script.write_text(
-        json.dumps(
-            [
-                {"match": "Idea: A bonus", "text": broken},
-                {"match": "(?s)smoke run of this version failed.*undefined_name", "text": fixed},
-                {"match": "Runs so far", "text": "DONE"},
-            ]
-        )
+    model = scripted(
+        tmp_path,
+        [
+            {"match": "Idea: A bonus", "text": broken},
+            {"match": "(?s)smoke run of this version failed.*undefined_name", "text": fixed},
+            {"match": "Runs so far", "text": "DONE"},
+        ],
     )
     config = CampaignConfig(
-        template=str(toy_pack),
-        seeds=[0],
-        max_runs_per_idea=2,
-        models={"code": f"scripted:{script}"},
+        template=str(toy_pack), seeds=[0], max_runs_per_idea=2, models={"code": model}
     )
-    campaign = Campaign.create(tmp_path / "campaign", config)
-    sandbox = open_sandbox(config.sandbox, campaign=campaign.name)
-    with open_llm(config.models, campaign=campaign, seed=0) as llm:
-        ctx = open_context(campaign, sandbox=sandbox, llm=llm)
-        base = baseline(ctx, {})["baseline"]
-        idea = Idea(name="bonus", title="A bonus", hypothesis="It helps.", plan="Add 0.05.")
-        entry = ArchiveEntry(id="1_bonus", idea=idea, status="selected")
-        outcome = develop_idea(ctx, entry, base, [])
+    idea = Idea(name="bonus", title="A bonus", hypothesis="It helps.", plan="Add 0.05.")
+    campaign, outcome = develop(tmp_path, config, idea)
     assert outcome.entry.status == "done" and [run.index for run in outcome.runs] == [1]
-    smoke = campaign.idea_dir(entry.id) / "smoke"
+    smoke = campaign.idea_dir(outcome.entry.id) / "smoke"
     assert json.loads((smoke / "run_1_1" / "result.json").read_text())["status"] == "error"
     assert (smoke / "run_1_2" / "final_info.json").exists()
     assert [run for _, run in run_log()].count("1_bonus/run_1") == 2  # the full run, once
@@ -260,12 +258,7 @@ def test_offline_an_unknown_knob_fails_the_idea_before_any_run(
     tmp_path: Path, toy_pack: Path, run_cache, run_log
 ):
     config = CampaignConfig(template=str(toy_pack), smoke=True, seeds=[0])
-    campaign = Campaign.create(tmp_path / "campaign", config)
-    sandbox = open_sandbox(config.sandbox, campaign=campaign.name)
-    with open_llm(config.models, campaign=campaign) as llm:
-        ctx = open_context(campaign, sandbox=sandbox, llm=llm)
-        base = baseline(ctx, {})["baseline"]
-        idea = Idea(name="m", title="Momentum", hypothesis="h", plan="p", overrides={"momentum": 1})
-        outcome = develop_idea(ctx, ArchiveEntry(id="1_m", idea=idea), base, [])
+    idea = Idea(name="m", title="Momentum", hypothesis="h", plan="p", overrides={"momentum": 1})
+    _, outcome = develop(tmp_path, config, idea)
     assert outcome.entry.status == "failed" and "no knob momentum" in outcome.entry.error
     assert outcome.runs == [] and [run for _, run in run_log()] == ["baseline/run_0"] * 2
