@@ -173,6 +173,7 @@ def prepare_version(
     (`baseline_knobs`) are the ones checked, and an edited pack's run reports its own.
     """
     call_ids: list[str] = []
+    problem = ""
     for attempt in range(attempts + 1):
         answer = session.ask(request)
         call_ids += answer.call_ids
@@ -181,27 +182,35 @@ def prepare_version(
         changed = session.view.changed()
         accepted = baseline_knobs if not changed else None
         if not changed and unknown_knobs(overrides, accepted):
-            request = _knobs_request(overrides, accepted)
+            problem, request = _knobs_problem(overrides, accepted)
             continue
         if needs_code and not changed:
-            request = render_prompt("code/unchanged")
+            problem, request = (
+                "the code stayed identical to the pack's",
+                render_prompt("code/unchanged"),
+            )
             continue
         if smoke is not None:
             run = smoke(attempt + 1)
             if not run.result.ok:
+                tail = run.result.stderr_tail.strip().splitlines()[-1:]
+                problem = "; ".join([f"the smoke run failed ({run.result.status})", *tail])
                 left = attempts - attempt
                 request = debug_request(run, "The smoke run of this version", left, session.view)
                 continue
             accepted = accepted_knobs(run)
         if unknown_knobs(overrides, accepted):
-            request = _knobs_request(overrides, accepted)
+            problem, request = _knobs_problem(overrides, accepted)
             continue
         return Version(True, answer.kind, tuple(call_ids))
-    return Version(
-        False, "unusable", tuple(call_ids), f"no runnable version in {attempts + 1} tries"
-    )
+    note = f"no runnable version in {attempts + 1} tries; last: {problem}"
+    return Version(False, "unusable", tuple(call_ids), note)
 
 
-def _knobs_request(overrides: dict[str, Any], accepted: set[str] | None) -> str:
+def _knobs_problem(overrides: dict[str, Any], accepted: set[str] | None) -> tuple[str, str]:
+    """Why the version cannot run (the overrides name unknown knobs), and the request."""
     unknown = ", ".join(unknown_knobs(overrides, accepted))
-    return render_prompt("code/knobs", unknown=unknown, accepted=", ".join(sorted(accepted or [])))
+    listed = ", ".join(sorted(accepted or []))
+    return f"the pack has no knob {unknown}", render_prompt(
+        "code/knobs", unknown=unknown, accepted=listed
+    )

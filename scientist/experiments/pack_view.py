@@ -2,8 +2,8 @@
 a token budget, outlines of the rest, and the full text of files it asks to READ.
 
 The pack's manifest (`[agent]` in template.toml) says which files are readable and which
-editable. Files are ranked for an idea: the entrypoint, files the idea names, files that
-mention its knobs, then the smallest first; they are shown in full while the budget lasts.
+editable. The entrypoint and the files the idea names are always shown in full; then files
+that mention its knobs, then the others, smallest first, while the budget lasts.
 """
 
 from __future__ import annotations
@@ -86,37 +86,33 @@ class PackView:
             rows.append(f"- {name} ({lines} lines{mark})")
         return "\n".join(rows)
 
-    def ranked(self, hints: str, knobs: Iterable[str]) -> list[str]:
-        """Readable files, most relevant to an idea (its text `hints`, its `knobs`) first."""
+    def ranked(self, hints: str, knobs: Iterable[str]) -> list[tuple[int, str]]:
+        """Readable files with their tier for an idea (its text `hints`, its `knobs`), most
+        relevant first: 0 the entrypoint, 1 files the idea names, 2 files that mention its
+        knobs, 3 the others; smaller files first within a tier."""
         entrypoint = self.template.manifest.entrypoint
         words = set(re.findall(r"\w+", hints.lower()))
 
-        def rank(name: str) -> tuple[int, int]:
-            stem = Path(name).stem.lower()
-            body = self.text(name)
+        def tier(name: str) -> int:
             if name == entrypoint:
-                tier = 0
-            elif name.lower() in hints.lower() or stem in words:
-                tier = 1
-            elif any(f'"{knob}"' in body for knob in knobs):
-                tier = 2
-            else:
-                tier = 3
-            return tier, len(body)
+                return 0
+            if name.lower() in hints.lower() or Path(name).stem.lower() in words:
+                return 1
+            return 2 if any(f'"{knob}"' in self.text(name) for knob in knobs) else 3
 
-        return sorted(self.readable, key=rank)
+        tiers = {name: tier(name) for name in self.readable}
+        order = sorted(tiers, key=lambda name: (tiers[name], len(self.text(name))))
+        return [(tiers[name], name) for name in order]
 
     def render(self, *, hints: str, knobs: Iterable[str], wanted: Iterable[str] = ()) -> str:
-        """The tree, then files in full (`wanted` ones first) within the pack's budget, then
-        outlines of the others."""
+        """The tree; then in full the `wanted` files, the entrypoint and the files the idea
+        names, and others while the pack's budget lasts; outlines of the rest."""
         budget = self.template.manifest.agent.context_tokens
-        readable = set(self.readable)
-        order = [name for name in wanted if name in readable]
-        order += [name for name in self.ranked(hints, knobs) if name not in order]
+        wanted = set(wanted)
         full, outlined, used = [], [], 0
-        for name in order:
+        for tier, name in self.ranked(hints, knobs):
             cost = tokens(self.text(name))
-            if name in wanted or used + cost <= budget:
+            if name in wanted or tier <= 1 or used + cost <= budget:
                 full.append(name)
                 used += cost
             else:
