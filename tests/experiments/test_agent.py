@@ -86,6 +86,17 @@ def test_done_followed_by_blocks_is_an_edit_and_crlf_answers_apply(replay_server
     assert view.text("toylib/helpers.py").endswith("    return -value\n")
 
 
+def test_a_unified_diff_after_a_rate_limit_applies(replay_server, code_model, view):
+    diff = (
+        "```diff\n--- a/toylib/helpers.py\n+++ b/toylib/helpers.py\n@@ -4,2 +4,2 @@\n"
+        " def shift(value):\n-    return value\n+    return value * 2\n```\n"
+    )
+    replay_server.load([{"status": 429, "headers": {"retry-after": "0"}}, {"text": diff}])
+    assert CodeSession(code_model, view).ask("Implement it.").kind == "edited"
+    assert view.text("toylib/helpers.py").endswith("    return value * 2\n")
+    assert view.changed() == ["toylib/helpers.py"]
+
+
 def test_a_mismatch_in_a_module_shows_that_module(replay_server, code_model, view):
     replay_server.load(
         [
