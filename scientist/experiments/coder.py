@@ -50,7 +50,9 @@ def develop_with_model(
     overrides = run_overrides(ctx, entry)
     runs: list[ExperimentRun] = []
     successes, attempts_left, index = 0, config.debug_attempts, 1
-    request = implement_request(ctx, entry, baseline, view, _history(runs, ctx), run=1)
+    request = implement_request(
+        ctx, entry, baseline, view, run_history(runs, ctx.template.metric.name), run=1
+    )
     version = Version(False, "unusable", ())
     while successes < config.max_runs_per_idea:
         version = prepare_version(
@@ -84,7 +86,12 @@ def develop_with_model(
             successes += 1
             attempts_left = config.debug_attempts
             request = implement_request(
-                ctx, entry, baseline, view, _history(runs, ctx), run=successes + 1
+                ctx,
+                entry,
+                baseline,
+                view,
+                run_history(runs, ctx.template.metric.name),
+                run=successes + 1,
             )
         elif attempts_left == 0:
             break
@@ -163,10 +170,10 @@ def smoke_test(
     return run
 
 
-def _history(runs: list[ExperimentRun], ctx: Context) -> str:
+def run_history(runs: list[ExperimentRun], metric: str) -> str:
+    """The runs so far, one line each with its metric or its failure."""
     if not runs:
         return "No runs yet."
-    metric = ctx.template.metric.name
     lines = []
     for run in runs:
         value = run.metric(metric)

@@ -22,7 +22,7 @@ from typing import NamedTuple
 from scientist.context import Context
 from scientist.errors import LLMError, TemplateError
 from scientist.experiments.agent import CodeSession, accepted_knobs, debug_request, prepare_version
-from scientist.experiments.coder import implement_request, needs_code, smoke_test
+from scientist.experiments.coder import implement_request, needs_code, run_history, smoke_test
 from scientist.experiments.outcome import Outcome, conclude, run_overrides
 from scientist.experiments.pack_view import PackView
 from scientist.experiments.runs import execute_run
@@ -40,7 +40,7 @@ CodeEdit = Callable[[Path, ExperimentRun | None, str], ModelEdit]
 """`edit(code_dir, parent_run, model)`: ask `model` (pinned, not drawn from the pool) to edit
 the code in `code_dir` in place: implement the idea when `parent_run` is None, else improve
 the code given that run, or fix it when that run failed. `applied` is False when the model
-gave no edit that applies (or answered DONE); an `LLMError` may propagate."""
+gave no version worth a run (or answered DONE); an `LLMError` may propagate."""
 
 SEARCH_FOLDER = "search"
 
@@ -66,13 +66,8 @@ def model_editor(
             pin=model,
             record=code_dir.parent.parent / "edits" / f"{code_dir.name}.md",
         )
-        history = "No runs yet."
-        if parent_run is not None:
-            value = parent_run.metric(ctx.template.metric.name)
-            shown = f"= {value:.4g}" if value is not None else parent_run.result.status
-            history = (
-                f"- run_{parent_run.index} (the code below): {ctx.template.metric.name} {shown}"
-            )
+        parents = [] if parent_run is None else [parent_run]
+        history = run_history(parents, ctx.template.metric.name)
         request = implement_request(ctx, entry, baseline, view, history, run=1, max_runs=1)
         if parent_run is not None and not parent_run.result.ok:
             request += "\n\n" + debug_request(parent_run, f"Run {parent_run.index}", 1, view)
