@@ -63,6 +63,25 @@ class SandboxConfig(Section):
     timeout_s: float | None = Field(default=None, gt=0, description="default: the pack's")
     gpus: list[int] = Field(default_factory=list, description="GPU ids runs may use")
 
+    @model_validator(mode="before")
+    @classmethod
+    def _legacy_keys(cls, data: Any) -> Any:
+        """Campaigns written before backends had their own tables kept these options flat;
+        they move into the tables, and the old default (`ray_node_backend = "local"`) goes."""
+        if not isinstance(data, dict):
+            return data
+        data = dict(data)
+        moves = {
+            "image": ("docker", "image"),
+            "ray_address": ("ray", "address"),
+            "ray_node_backend": ("ray", "node_backend"),
+        }
+        for key, (kind, option) in moves.items():
+            value = data.pop(key, None)
+            if value is not None and (key, value) != ("ray_node_backend", "local"):
+                data[kind] = {**data.get(kind, {}), option: value}
+        return data
+
     @property
     def backend_tables(self) -> dict[str, dict[str, Any]]:
         """The backends' own tables (`[sandbox.<kind>]`), by kind."""
