@@ -144,6 +144,11 @@ class Campaign:
         return self.root / "archive.jsonl"
 
     @property
+    def pool_path(self) -> Path:
+        """The model pool's win counts and costs (`scientist.llm.pool`)."""
+        return self.root / "pool.json"
+
+    @property
     def report_path(self) -> Path:
         return self.root / "report.md"
 

@@ -68,3 +68,7 @@ class LiteratureUnavailable(ScientistError):
 
 class LatexError(ScientistError):
     """A paper could not be compiled."""
+
+
+class ViewError(ScientistError):
+    """The campaign view cannot be served or written (a port in use, a bad output folder)."""
