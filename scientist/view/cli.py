@@ -36,6 +36,8 @@ def view(
         typer.echo(f"wrote {written} files to {out}; open {out / 'index.html'}")
         return
     server = ViewServer(Site(campaign, live=True), host, port)
+    if host != LOOPBACK:
+        typer.echo(f"warning: bound to {host}: anyone who can reach it can read the campaign")
     typer.echo(f"viewing {campaign.name} at {server.url} (read-only; Ctrl-C to stop)")
     try:
         server.serve_forever()

@@ -14,7 +14,7 @@ from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import unquote, urlsplit
 
-from scientist.errors import ViewError
+from scientist.errors import ScientistError, ViewError
 from scientist.view.site import FILES, Page, PathRefused, Site
 
 VERSION_PATH = "api/version"
@@ -80,6 +80,9 @@ class ViewHandler(BaseHTTPRequestHandler):
                 page = site.page(path)
         except PathRefused:
             self._send(HTTPStatus.FORBIDDEN, _text("refused: outside the campaign"), send_body)
+            return
+        except ScientistError as exc:  # e.g. a torn or invalid record in the campaign
+            self._send(HTTPStatus.INTERNAL_SERVER_ERROR, _text(str(exc)), send_body)
             return
         if page is None:
             self._send(HTTPStatus.NOT_FOUND, _text("not found"), send_body)

@@ -13,6 +13,10 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
+from selenium import webdriver
+from selenium.webdriver.chrome.service import Service
+from selenium.webdriver.remote.webdriver import WebDriver
+from selenium.webdriver.support.ui import WebDriverWait
 from view_campaign import build_campaign
 
 from scientist.campaign import Campaign
@@ -49,14 +53,11 @@ def server(campaign: Campaign) -> Iterator[ViewServer]:
 
 
 @pytest.fixture(scope="session")
-def browser() -> Iterator[object]:
+def browser() -> Iterator[WebDriver]:
     if not (CHROMIUM.exists() and CHROMEDRIVER.exists()):
         if os.environ.get("CI"):
             pytest.fail("CI needs Debian's chromium and chromium-driver (see .ci/setup)")
         pytest.skip("needs Debian's chromium and chromium-driver")
-    from selenium import webdriver
-    from selenium.webdriver.chrome.service import Service
-
     options = webdriver.ChromeOptions()
     options.binary_location = str(CHROMIUM)
     for argument in (
@@ -74,3 +75,16 @@ def browser() -> Iterator[object]:
         yield driver
     finally:
         driver.quit()
+
+
+def open_page(browser: WebDriver, url: str) -> None:
+    browser.get_log("browser")  # drop what earlier pages logged
+    browser.get(url)
+    WebDriverWait(browser, 10).until(
+        lambda driver: driver.execute_script("return document.readyState") == "complete"
+    )
+
+
+def console_errors(browser: WebDriver) -> list[str]:
+    """What the page logged at level SEVERE: script errors, failed loads, CSP refusals."""
+    return [entry["message"] for entry in browser.get_log("browser") if entry["level"] == "SEVERE"]

@@ -11,7 +11,7 @@ import shutil
 from pathlib import Path
 
 import pytest
-from conftest import IDEAS, serve
+from conftest import IDEAS, console_errors, open_page, serve
 from selenium.webdriver.common.by import By
 from selenium.webdriver.remote.webdriver import WebDriver
 from selenium.webdriver.support.ui import WebDriverWait
@@ -21,19 +21,6 @@ from scientist.campaign import Campaign
 from scientist.view.server import ViewServer
 
 SCREENSHOT_ENV = "SCIENTIST_VIEW_SCREENSHOT"  # where to keep the README's screenshot
-
-
-def open_page(browser: WebDriver, url: str) -> None:
-    browser.get_log("browser")  # drop what earlier pages logged
-    browser.get(url)
-    WebDriverWait(browser, 10).until(
-        lambda driver: driver.execute_script("return document.readyState") == "complete"
-    )
-
-
-def console_errors(browser: WebDriver) -> list[str]:
-    """What the page logged at level SEVERE: script errors, failed loads, CSP refusals."""
-    return [entry["message"] for entry in browser.get_log("browser") if entry["level"] == "SEVERE"]
 
 
 def test_every_page_loads_without_console_errors(

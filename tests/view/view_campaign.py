@@ -166,7 +166,8 @@ def build_campaign(root: Path, ideas: int, *, seed: int = 0) -> Campaign:
         parents = rng.sample(previous, k=min(2, len(previous)))
         entries.append(add_idea(campaign, index, generation, parents, rng=rng, pdf=pdf, png=png))
     write_costs(campaign, calls=3 * ideas)
-    write_search(campaign, entries[SEARCHED].id)
+    if ideas > SEARCHED:
+        write_search(campaign, entries[SEARCHED].id)
     return campaign
 
 
