@@ -72,3 +72,7 @@ class LatexError(ScientistError):
 
 class ViewError(ScientistError):
     """The campaign view cannot be served or written (a port in use, a bad output folder)."""
+
+
+class PathRefused(ViewError):
+    """A request for a file outside the campaign directory (answered 403, never served)."""

@@ -18,7 +18,9 @@ LOOPBACK = "127.0.0.1"
 
 def view(
     directory: Annotated[Path, typer.Argument(help="campaign directory (finished or running)")],
-    port: Annotated[int, typer.Option(help="port to serve on (0: any free port)")] = 8000,
+    port: Annotated[
+        int, typer.Option(min=0, max=65535, help="port to serve on (0: any free port)")
+    ] = 8000,
     host: Annotated[
         str, typer.Option(help="address to bind; anything but 127.0.0.1 exposes the campaign")
     ] = LOOPBACK,

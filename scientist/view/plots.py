@@ -34,17 +34,18 @@ def _figure() -> Iterator[tuple[Figure, Axes]]:
 def scores_by_generation(entries: list[ArchiveEntry]) -> bytes:
     """Each reviewed idea's score at its generation, and the mean per generation."""
     with _figure() as (figure, axes):
-        by_generation: dict[int, list[float]] = defaultdict(list)
-        for entry in entries:
-            if entry.review_score is not None:
-                by_generation[entry.idea.generation].append(entry.review_score)
-        if by_generation:
-            for generation, scores in by_generation.items():
-                axes.scatter([generation] * len(scores), scores, color="#3b528b", alpha=0.6, s=18)
-            generations = sorted(by_generation)
-            means = [statistics.fmean(by_generation[g]) for g in generations]
-            axes.plot(generations, means, color="#e45756", marker="o", label="mean")
-            axes.set_xticks(generations)
+        reviewed = [e for e in entries if e.review_score is not None]
+        if reviewed:
+            generations = [entry.idea.generation for entry in reviewed]
+            scores = [entry.review_score for entry in reviewed]
+            axes.scatter(generations, scores, color="#3b528b", alpha=0.6, s=18, label="idea")
+            by_generation: dict[int, list[float]] = defaultdict(list)
+            for generation, score in zip(generations, scores, strict=True):
+                by_generation[generation].append(score)
+            ticks = sorted(by_generation)
+            means = [statistics.fmean(by_generation[g]) for g in ticks]
+            axes.plot(ticks, means, color="#e45756", marker="o", label="mean")
+            axes.xaxis.get_major_locator().set_params(integer=True)
             axes.legend(loc="best", frameon=False)
         else:
             _note(axes, "no idea has been reviewed yet")

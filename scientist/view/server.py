@@ -14,8 +14,8 @@ from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import unquote, urlsplit
 
-from scientist.errors import ScientistError, ViewError
-from scientist.view.site import FILES, Page, PathRefused, Site
+from scientist.errors import PathRefused, ScientistError, ViewError
+from scientist.view.site import FILES, Page, Site
 
 VERSION_PATH = "api/version"
 SECURITY_HEADERS = {

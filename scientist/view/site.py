@@ -29,7 +29,7 @@ from pygments.formatters import HtmlFormatter
 from pygments.lexers import DiffLexer
 
 from scientist.campaign import Campaign
-from scientist.errors import ViewError
+from scientist.errors import PathRefused
 from scientist.view import graphs, plots
 from scientist.view.snapshot import CampaignReader, IdeaDetail, Overview
 
@@ -42,10 +42,6 @@ PLOTS: dict[str, Callable[[Overview], bytes]] = {
     "plots/scores.svg": lambda overview: plots.scores_by_generation(overview.entries),
     "plots/cost.svg": lambda overview: plots.cost_over_time(overview.ledger),
 }
-
-
-class PathRefused(ViewError):
-    """A request for a file outside the campaign directory."""
 
 
 @dataclass(frozen=True)
