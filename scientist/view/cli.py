@@ -10,10 +10,8 @@ import typer
 from scientist.campaign import Campaign
 from scientist.view.export import export_site
 from scientist.view.graphs import require_dot
-from scientist.view.server import ViewServer
+from scientist.view.server import LOOPBACK, ViewServer
 from scientist.view.site import Site
-
-LOOPBACK = "127.0.0.1"
 
 
 def view(

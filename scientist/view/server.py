@@ -1,8 +1,10 @@
 """The live, read-only view: a threaded HTTP server over one campaign's `Site`.
 
 Only GET and HEAD are answered (any other method gets 405), so nothing can be written
-through it. It binds to 127.0.0.1 unless told otherwise. Files of the campaign are served
-under `files/` and confined to the campaign directory (a traversal gets 403).
+through it. It binds to 127.0.0.1 unless told otherwise, and then answers only requests
+addressed to 127.0.0.1 or localhost (a web page that rebinds its own name to 127.0.0.1 gets
+403, so it cannot read the campaign). Files of the campaign are served under `files/` and
+confined to the campaign directory (a traversal gets 403).
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ from urllib.parse import unquote, urlsplit
 from scientist.errors import PathRefused, ScientistError, ViewError
 from scientist.view.site import FILES, Page, Site
 
+LOOPBACK = "127.0.0.1"
 VERSION_PATH = "api/version"
 SECURITY_HEADERS = {
     "Content-Security-Policy": (
@@ -48,6 +51,13 @@ class ViewServer(ThreadingHTTPServer):
         host, port = self.server_address[:2]
         return f"http://{host}:{port}/"
 
+    def addressed_to_me(self, host_header: str | None) -> bool:
+        """Whether a request's Host names this server; any Host when bound beyond loopback."""
+        host, port = self.server_address[:2]
+        if host != LOOPBACK:
+            return True
+        return host_header in {f"{LOOPBACK}:{port}", f"localhost:{port}"}
+
 
 class ViewHandler(BaseHTTPRequestHandler):
     server: ViewServer
@@ -68,6 +78,9 @@ class ViewHandler(BaseHTTPRequestHandler):
         """Quiet: the terminal shows the URL, not every request."""
 
     def _answer(self, send_body: bool) -> None:
+        if not self.server.addressed_to_me(self.headers.get("Host")):
+            self._send(HTTPStatus.FORBIDDEN, _text("refused: unknown Host"), send_body)
+            return
         path = unquote(urlsplit(self.path).path).lstrip("/") or "index.html"
         site = self.server.site
         try:

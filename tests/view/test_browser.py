@@ -9,6 +9,8 @@ import os
 import random
 import shutil
 from pathlib import Path
+from urllib.parse import urlsplit
+from urllib.request import url2pathname
 
 import pytest
 from conftest import IDEAS, console_errors, open_page, serve
@@ -18,7 +20,9 @@ from selenium.webdriver.support.ui import WebDriverWait
 from view_campaign import add_idea, build_campaign, figure_bytes, idea_id
 
 from scientist.campaign import Campaign
+from scientist.view.export import export_site
 from scientist.view.server import ViewServer
+from scientist.view.site import Site
 
 SCREENSHOT_ENV = "SCIENTIST_VIEW_SCREENSHOT"  # where to keep the README's screenshot
 
@@ -150,6 +154,37 @@ def test_nothing_can_be_written(server: ViewServer, method: str) -> None:
     connection = http.client.HTTPConnection(*server.server_address[:2])
     connection.request(method, "/files/archive.jsonl", body=b"x")
     assert connection.getresponse().status == 405
+
+
+def test_head_answers_without_a_body(server: ViewServer) -> None:
+    connection = http.client.HTTPConnection(*server.server_address[:2])
+    connection.request("HEAD", "/index.html")
+    reply = connection.getresponse()
+    assert reply.status == 200 and int(reply.getheader("Content-Length")) > 0
+    assert reply.read() == b""
+
+
+def test_a_request_for_another_host_is_refused(server: ViewServer) -> None:
+    """A page on another site that rebinds its name to 127.0.0.1 cannot read the campaign."""
+    connection = http.client.HTTPConnection(*server.server_address[:2])
+    connection.request("GET", "/", headers={"Host": f"evil.example:{server.server_address[1]}"})
+    assert connection.getresponse().status == 403
+
+
+def test_the_static_site_opens_from_disk(
+    browser: WebDriver, campaign: Campaign, tmp_path: Path
+) -> None:
+    site = tmp_path / "site"
+    export_site(Site(campaign, live=False), site)
+    open_page(browser, (site / "index.html").as_uri())
+    nodes = browser.find_elements(By.CSS_SELECTOR, "#lineage svg g.node")
+    assert len(nodes) == IDEAS
+    assert console_errors(browser) == []
+    nodes[0].find_element(By.TAG_NAME, "a").click()
+    WebDriverWait(browser, 10).until(lambda driver: "/ideas/" in driver.current_url)
+    frame = browser.find_element(By.CSS_SELECTOR, "#paper iframe.pdf")
+    assert Path(url2pathname(urlsplit(frame.get_attribute("src")).path)).is_file()
+    assert console_errors(browser) == []
 
 
 def test_a_running_campaigns_new_idea_appears_after_a_refresh(
