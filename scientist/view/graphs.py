@@ -8,6 +8,7 @@ search node; idea nodes link to their pages.
 
 from __future__ import annotations
 
+import functools
 import shutil
 import subprocess
 
@@ -100,9 +101,15 @@ def _digraph(name: str) -> graphviz.Digraph:
 
 
 def _render(graph: graphviz.Digraph) -> str:
-    """The SVG element alone (no XML prolog), ready to inline in a page."""
+    return _layout(graph.name, graph.source)
+
+
+@functools.lru_cache(maxsize=256)
+def _layout(name: str, source: str) -> str:
+    """The SVG element alone (no XML prolog), ready to inline in a page; laid out once per
+    distinct graph, so a campaign change that leaves the graph as it was costs nothing."""
     try:
-        svg = graph.pipe(encoding="utf-8")
+        svg = graphviz.pipe("dot", "svg", source.encode(), quiet=True).decode()
     except (graphviz.ExecutableNotFound, subprocess.CalledProcessError) as exc:
-        raise ViewError(f"Graphviz could not lay out the {graph.name} graph: {exc}") from None
+        raise ViewError(f"Graphviz could not lay out the {name} graph: {exc}") from None
     return svg[svg.index("<svg") :]

@@ -1,10 +1,12 @@
 """The campaign's plots as SVG: review score over generations, model spend over time.
 
 Figures are made with matplotlib's object API (no pyplot state); one lock serialises the
-style context, which is process-wide, so the threaded server may draw from any thread."""
+style context, which is process-wide, so the threaded server may draw from any thread. Each
+plot is drawn once per distinct data (a cache keyed by the points it shows)."""
 
 from __future__ import annotations
 
+import functools
 import io
 import statistics
 import threading
@@ -33,11 +35,22 @@ def _figure() -> Iterator[tuple[Figure, Axes]]:
 
 def scores_by_generation(entries: list[ArchiveEntry]) -> bytes:
     """Each reviewed idea's score at its generation, and the mean per generation."""
+    points = ((e.idea.generation, e.review_score) for e in entries if e.review_score is not None)
+    return _scores_plot(tuple(sorted(points)))
+
+
+def cost_over_time(ledger: list[LedgerEntry]) -> bytes:
+    """Cumulative model spend (USD) against hours since the first call, in total and per
+    model."""
+    return _cost_plot(tuple((e.time, e.model, e.usage.cost_usd) for e in ledger))
+
+
+@functools.lru_cache(maxsize=32)
+def _scores_plot(points: tuple[tuple[int, float], ...]) -> bytes:
     with _figure() as (figure, axes):
-        reviewed = [e for e in entries if e.review_score is not None]
-        if reviewed:
-            generations = [entry.idea.generation for entry in reviewed]
-            scores = [entry.review_score for entry in reviewed]
+        if points:
+            generations = [generation for generation, _ in points]
+            scores = [score for _, score in points]
             axes.scatter(generations, scores, color="#3b528b", alpha=0.6, s=18, label="idea")
             by_generation: dict[int, list[float]] = defaultdict(list)
             for generation, score in zip(generations, scores, strict=True):
@@ -55,19 +68,18 @@ def scores_by_generation(entries: list[ArchiveEntry]) -> bytes:
         return _svg(figure)
 
 
-def cost_over_time(ledger: list[LedgerEntry]) -> bytes:
-    """Cumulative model spend (USD) against hours since the first call, in total and per
-    model."""
+@functools.lru_cache(maxsize=32)
+def _cost_plot(calls: tuple[tuple[str, str, float], ...]) -> bytes:
     with _figure() as (figure, axes):
-        if ledger:
-            calls = sorted(ledger, key=lambda entry: entry.time)
-            start = datetime.fromisoformat(calls[0].time)
+        if calls:
+            ordered = sorted(calls)
+            start = datetime.fromisoformat(ordered[0][0])
             series: dict[str, tuple[list[float], list[float]]] = defaultdict(lambda: ([], []))
             totals: dict[str, float] = defaultdict(float)
-            for entry in calls:
-                hours = (datetime.fromisoformat(entry.time) - start).total_seconds() / 3600
-                for line in ("total", entry.model):
-                    totals[line] += entry.usage.cost_usd
+            for time, model, cost in ordered:
+                hours = (datetime.fromisoformat(time) - start).total_seconds() / 3600
+                for line in ("total", model):
+                    totals[line] += cost
                     series[line][0].append(hours)
                     series[line][1].append(totals[line])
             for line, (hours, spent) in series.items():

@@ -64,12 +64,16 @@ class Site:
         )
         self._templates.filters["number"] = _number
         self._templates.filters["diff"] = _highlight_diff
+        self._static = _static_pages()
         self._cache: dict[str, tuple[str, Page]] = {}
+        self._overview: tuple[str, Overview] | None = None
         self._lock = threading.Lock()
 
     # ------------------------------------------------------------------ routing
     def page(self, path: str) -> Page | None:
-        """The generated page at `path`, or None when there is none."""
+        """The page at `path`, or None when there is none."""
+        if path in self._static:
+            return self._static[path]
         version = self.reader.version()
         with self._lock:
             cached = self._cache.get(path)
@@ -85,21 +89,24 @@ class Site:
         if path == "index.html":
             return self._index(version)
         if path in PLOTS:
-            return Page(PLOTS[path](self.reader.overview()), "image/svg+xml")
-        if path == DIFF_CSS:
-            return Page(DIFF_FORMAT.get_style_defs(".diff").encode(), "text/css")
-        name = path.removeprefix("static/")
-        if name in STATIC_FILES:
-            body = resources.files("scientist.view").joinpath("static", name).read_bytes()
-            return Page(body, STATIC_FILES[name])
+            return Page(PLOTS[path](self.overview(version)), "image/svg+xml")
         idea = IDEA_PAGE.fullmatch(path)
         return self._idea(idea.group(1), version) if idea else None
 
+    def overview(self, version: str) -> Overview:
+        """The campaign-level view, read once per version (the index and its plots share it)."""
+        with self._lock:
+            if self._overview is not None and self._overview[0] == version:
+                return self._overview[1]
+        overview = self.reader.overview()
+        with self._lock:
+            self._overview = (version, overview)
+        return overview
+
     def paths(self) -> list[str]:
-        """Every generated page, for the static export."""
-        static = [f"static/{name}" for name in STATIC_FILES]
+        """Every page, for the static export."""
         ideas = [f"ideas/{entry.id}.html" for entry in self.reader.campaign.archive()]
-        return ["index.html", *PLOTS, DIFF_CSS, *static, *ideas]
+        return ["index.html", *PLOTS, *self._static, *ideas]
 
     def campaign_file(self, relative: str) -> Path | None:
         """The campaign's file at `relative`, or None when there is none; a path that leads
@@ -115,7 +122,7 @@ class Site:
 
     # ------------------------------------------------------------------ pages
     def _index(self, version: str) -> Page:
-        overview = self.reader.overview()
+        overview = self.overview(version)
         lineage = graphs.lineage_svg(overview.entries, overview.kinds, "ideas/{}.html")
         return self._html(
             "index.html", version, root="", overview=overview, lineage=Markup(lineage)
@@ -126,12 +133,11 @@ class Site:
         if detail is None:
             return None
         search = graphs.search_svg(detail.search, detail.best_run) if detail.search else ""
-        overview = self.reader.overview()
         return self._html(
             "idea.html",
             version,
             root="../",
-            overview=overview,
+            overview=self.overview(version),
             idea=detail,
             search=Markup(search),
             overrides=json.dumps(detail.entry.idea.overrides, indent=2, sort_keys=True),
@@ -148,6 +154,17 @@ def linked_files(detail: IdeaDetail) -> list[str]:
     """The campaign files an idea's page links to (copied by the static export)."""
     logs = [log for run in detail.runs for log in run.logs]
     return [*([detail.pdf] if detail.pdf else []), *detail.figures, *logs]
+
+
+def _static_pages() -> dict[str, Page]:
+    """The stylesheets and script, the same for every campaign and version."""
+    folder = resources.files("scientist.view").joinpath("static")
+    pages = {
+        f"static/{name}": Page(folder.joinpath(name).read_bytes(), content_type)
+        for name, content_type in STATIC_FILES.items()
+    }
+    pages[DIFF_CSS] = Page(DIFF_FORMAT.get_style_defs(".diff").encode(), "text/css")
+    return pages
 
 
 def _number(value: float | None, digits: int = 4) -> str:

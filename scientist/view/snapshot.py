@@ -86,6 +86,7 @@ class CampaignReader:
         self.campaign = campaign
         self.root = campaign.root.resolve()
         self.template: Template = load_template(campaign.config.template)
+        self._ids: tuple[tuple[int, int], list[str]] | None = None
 
     # ------------------------------------------------------------------ change detection
     def version(self) -> str:
@@ -93,10 +94,10 @@ class CampaignReader:
         campaign = self.campaign
         paths = [campaign.archive_path, campaign.ledger_path, campaign.pool_path]
         paths.append(campaign.baseline_dir)
-        for entry in campaign.archive():
-            runs = campaign.run_dir(entry.id, 0).parent
-            paths += [runs, *_subfolders(runs), campaign.search_dir(entry.id)]
-            paths += [campaign.paper_dir(entry.id), campaign.reviews_dir(entry.id)]
+        for idea_id in self._idea_ids():
+            runs = campaign.run_dir(idea_id, 0).parent
+            paths += [runs, *_subfolders(runs), campaign.search_dir(idea_id)]
+            paths += [campaign.paper_dir(idea_id), campaign.reviews_dir(idea_id)]
         digest = hashlib.blake2b(digest_size=8)
         for path in paths:
             try:
@@ -105,6 +106,17 @@ class CampaignReader:
                 continue
             digest.update(f"{path}:{stat.st_mtime_ns}:{stat.st_size};".encode())
         return digest.hexdigest()
+
+    def _idea_ids(self) -> list[str]:
+        """The archive's idea ids, parsed again only when the archive file changed."""
+        try:
+            stat = self.campaign.archive_path.stat()
+        except FileNotFoundError:
+            return []
+        key = (stat.st_mtime_ns, stat.st_size)
+        if self._ids is None or self._ids[0] != key:
+            self._ids = (key, [entry.id for entry in self.campaign.archive()])
+        return self._ids[1]
 
     # ------------------------------------------------------------------ campaign level
     def overview(self) -> Overview:
