@@ -33,7 +33,7 @@ def export_site(site: Site, out: Path) -> int:
         target.parent.mkdir(parents=True, exist_ok=True)
         target.write_bytes(page.body)
         written += 1
-    for entry in site.reader.campaign.archive():
+    for entry in site.reader.archive():
         detail = site.reader.idea(entry.id)
         for relative in linked_files(detail) if detail else []:
             source = site.campaign_file(relative)

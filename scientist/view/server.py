@@ -4,7 +4,8 @@ Only GET and HEAD are answered (any other method gets 405), so nothing can be wr
 through it. It binds to 127.0.0.1 unless told otherwise, and then answers only requests
 addressed to 127.0.0.1 or localhost (a web page that rebinds its own name to 127.0.0.1 gets
 403, so it cannot read the campaign). Files of the campaign are served under `files/` and
-confined to the campaign directory (a traversal gets 403).
+confined to the campaign directory (a traversal gets 403). Live pages poll
+`api/version` (the campaign's) or `api/version?idea=ID` (one idea's) and reload on a change.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ import json
 import mimetypes
 from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from urllib.parse import unquote, urlsplit
+from urllib.parse import parse_qs, unquote, urlsplit
 
 from scientist.errors import PathRefused, ScientistError, ViewError
 from scientist.view.site import FILES, Page, Site
@@ -81,11 +82,13 @@ class ViewHandler(BaseHTTPRequestHandler):
         if not self.server.addressed_to_me(self.headers.get("Host")):
             self._send(HTTPStatus.FORBIDDEN, _text("refused: unknown Host"), send_body)
             return
-        path = unquote(urlsplit(self.path).path).lstrip("/") or "index.html"
+        url = urlsplit(self.path)
+        path = unquote(url.path).lstrip("/") or "index.html"
         site = self.server.site
         try:
             if path == VERSION_PATH:
-                version = json.dumps({"version": site.reader.version()})
+                idea = parse_qs(url.query).get("idea", [None])[0]
+                version = json.dumps({"version": site.reader.version(idea)})
                 page = Page(version.encode(), "application/json")
             elif path.startswith(FILES):
                 page = _file_page(site, path.removeprefix(FILES))

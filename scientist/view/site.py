@@ -74,7 +74,8 @@ class Site:
         """The page at `path`, or None when there is none."""
         if path in self._static:
             return self._static[path]
-        version = self.reader.version()
+        idea = IDEA_PAGE.fullmatch(path)
+        version = self.reader.version(idea.group(1) if idea else None)
         with self._lock:
             cached = self._cache.get(path)
         if cached is not None and cached[0] == version:
@@ -105,7 +106,7 @@ class Site:
 
     def paths(self) -> list[str]:
         """Every page, for the static export."""
-        ideas = [f"ideas/{entry.id}.html" for entry in self.reader.campaign.archive()]
+        ideas = [f"ideas/{entry.id}.html" for entry in self.reader.archive()]
         return ["index.html", *PLOTS, *self._static, *ideas]
 
     def campaign_file(self, relative: str) -> Path | None:
@@ -137,7 +138,7 @@ class Site:
             "idea.html",
             version,
             root="../",
-            overview=self.overview(version),
+            overview=self.overview(self.reader.version()),
             idea=detail,
             search=Markup(search),
             overrides=json.dumps(detail.entry.idea.overrides, indent=2, sort_keys=True),

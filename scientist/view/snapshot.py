@@ -86,19 +86,27 @@ class CampaignReader:
         self.campaign = campaign
         self.root = campaign.root.resolve()
         self.template: Template = load_template(campaign.config.template)
-        self._ids: tuple[tuple[int, int], list[str]] | None = None
+        self._archive: tuple[tuple[int, int], list[ArchiveEntry]] | None = None
 
     # ------------------------------------------------------------------ change detection
-    def version(self) -> str:
-        """A short hash of the sizes and times of every file and folder the pages read."""
+    def version(self, idea_id: str | None = None) -> str:
+        """A short hash that changes whenever what a page shows does: the whole campaign's
+        files and folders (sizes and times) for the index, or one idea's archive record and
+        folders for its page, so that its page does not reload for another idea's progress."""
         campaign = self.campaign
-        paths = [campaign.archive_path, campaign.ledger_path, campaign.pool_path]
-        paths.append(campaign.baseline_dir)
-        for idea_id in self._idea_ids():
-            runs = campaign.run_dir(idea_id, 0).parent
-            paths += [runs, *_subfolders(runs), campaign.search_dir(idea_id)]
-            paths += [campaign.paper_dir(idea_id), campaign.reviews_dir(idea_id)]
         digest = hashlib.blake2b(digest_size=8)
+        if idea_id is None:
+            paths = [campaign.archive_path, campaign.ledger_path, campaign.pool_path]
+            paths.append(campaign.baseline_dir)
+            ideas = [entry.id for entry in self.archive()]
+        else:
+            entry = next((e for e in self.archive() if e.id == idea_id), None)
+            digest.update(entry.model_dump_json().encode() if entry else b"none")
+            paths, ideas = [], [idea_id]
+        for idea in ideas:
+            runs = campaign.run_dir(idea, 0).parent
+            paths += [runs, *_subfolders(runs), campaign.search_dir(idea)]
+            paths += [campaign.paper_dir(idea), campaign.reviews_dir(idea)]
         for path in paths:
             try:
                 stat = path.stat()
@@ -107,20 +115,21 @@ class CampaignReader:
             digest.update(f"{path}:{stat.st_mtime_ns}:{stat.st_size};".encode())
         return digest.hexdigest()
 
-    def _idea_ids(self) -> list[str]:
-        """The archive's idea ids, parsed again only when the archive file changed."""
+    def archive(self) -> list[ArchiveEntry]:
+        """The campaign's archive, parsed again only when its file changed."""
         try:
             stat = self.campaign.archive_path.stat()
         except FileNotFoundError:
             return []
         key = (stat.st_mtime_ns, stat.st_size)
-        if self._ids is None or self._ids[0] != key:
-            self._ids = (key, [entry.id for entry in self.campaign.archive()])
-        return self._ids[1]
+        cached = self._archive
+        if cached is None or cached[0] != key:
+            cached = self._archive = (key, self.campaign.archive())
+        return cached[1]
 
     # ------------------------------------------------------------------ campaign level
     def overview(self) -> Overview:
-        entries = leaderboard(self.campaign.archive())
+        entries = leaderboard(self.archive())
         metric = self.template.metric
         baseline = finished_run(self.campaign.baseline_dir, self.template, BASELINE_ID, 0)
         pool_path = self.campaign.pool_path
@@ -147,7 +156,7 @@ class CampaignReader:
 
     # ------------------------------------------------------------------ one idea
     def idea(self, idea_id: str) -> IdeaDetail | None:
-        entries = self.campaign.archive()
+        entries = self.archive()
         entry = next((e for e in entries if e.id == idea_id), None)
         if entry is None:
             return None

@@ -8,6 +8,7 @@ import http.client
 import os
 import random
 import shutil
+import time
 from pathlib import Path
 from urllib.parse import urlsplit
 from urllib.request import url2pathname
@@ -17,7 +18,7 @@ from conftest import IDEAS, console_errors, open_page, serve
 from selenium.webdriver.common.by import By
 from selenium.webdriver.remote.webdriver import WebDriver
 from selenium.webdriver.support.ui import WebDriverWait
-from view_campaign import add_idea, build_campaign, figure_bytes, idea_id
+from view_campaign import add_idea, build_campaign, figure_bytes, idea_id, write_run
 
 from scientist.campaign import Campaign
 from scientist.view.export import export_site
@@ -25,6 +26,7 @@ from scientist.view.server import ViewServer
 from scientist.view.site import Site
 
 SCREENSHOT_ENV = "SCIENTIST_VIEW_SCREENSHOT"  # where to keep the README's screenshot
+POLL_S = 2  # how often a live page asks whether the campaign changed (static/view.js)
 
 
 def test_every_page_loads_without_console_errors(
@@ -202,6 +204,19 @@ def test_a_running_campaigns_new_idea_appears_after_a_refresh(
         )
         assert len(browser.find_elements(By.CSS_SELECTOR, "#lineage svg g.node")) == 5
         assert console_errors(browser) == []
+
+
+def test_an_idea_page_reloads_for_its_own_progress_only(browser: WebDriver, tmp_path: Path) -> None:
+    running = build_campaign(tmp_path / "running", 2)
+    with serve(running) as server:
+        open_page(browser, f"{server.url}ideas/{idea_id(0, 0)}.html")
+        browser.execute_script("window.unreloaded = true")
+        write_run(running, idea_id(1, 0), 2, 0.7, "")  # another idea's progress
+        time.sleep(2 * POLL_S + 0.5)
+        assert browser.execute_script("return window.unreloaded") is True
+        write_run(running, idea_id(0, 0), 2, 0.7, "")
+        WebDriverWait(browser, 15).until(lambda driver: driver.find_elements(By.ID, "run-2"))
+        assert browser.execute_script("return window.unreloaded") is None
 
 
 def test_screenshot_of_the_index(browser: WebDriver, server: ViewServer, tmp_path: Path) -> None:
