@@ -205,11 +205,14 @@ class CampaignReader:
         )
 
     def _paper(self, idea_id: str) -> Paper | None:
-        papers = _valid_files(Paper, [self.campaign.paper_dir(idea_id) / "paper.json"])
-        paper = next(iter(papers), None)
-        if paper and paper.pdf_path and not Path(paper.pdf_path).is_file():
-            paper = paper.model_copy(update={"pdf_path": None})
-        return paper
+        """The idea's paper record; its PDF looked up in the paper folder when the recorded
+        path is gone (a campaign moved or copied elsewhere), and None when it is not there."""
+        paper_dir = self.campaign.paper_dir(idea_id)
+        paper = next(iter(_valid_files(Paper, [paper_dir / "paper.json"])), None)
+        if paper is None or paper.pdf_path is None or paper.pdf_path.is_file():
+            return paper
+        moved = paper_dir / paper.pdf_path.name
+        return paper.model_copy(update={"pdf_path": moved if moved.is_file() else None})
 
     def _figures(self, idea_id: str) -> list[str]:
         folder = self.campaign.idea_dir(idea_id) / "figures"

@@ -9,6 +9,7 @@ from pathlib import Path
 from conftest import serve
 from view_campaign import build_campaign, idea_id, write_run
 
+from scientist.campaign import Campaign
 from scientist.view.snapshot import CampaignReader
 
 
@@ -38,6 +39,13 @@ def test_code_and_settings_ideas_are_told_apart(tmp_path: Path) -> None:
     reader = CampaignReader(campaign)
     assert reader.kind(idea_id(0, 0)) == "code"
     assert reader.kind(idea_id(1, 0)) == "settings"
+
+
+def test_a_moved_campaign_still_shows_its_papers(tmp_path: Path) -> None:
+    build_campaign(tmp_path / "c", 1)
+    moved = (tmp_path / "c").rename(tmp_path / "moved")
+    detail = CampaignReader(Campaign.open(moved)).idea(idea_id(0, 0))
+    assert detail is not None and detail.pdf == f"ideas/{idea_id(0, 0)}/paper/paper.pdf"
 
 
 def test_paths_outside_the_campaign_are_not_linked(tmp_path: Path) -> None:
