@@ -24,6 +24,13 @@ def export_site(site: Site, out: Path) -> int:
         )
     if out.exists() and not out.is_dir():
         raise ViewError(f"{out} exists and is not a folder", hint="pass a new or empty folder")
+    try:
+        return _write_site(site, out)
+    except OSError as exc:
+        raise ViewError(f"cannot write the site to {out}: {exc.strerror or exc}") from None
+
+
+def _write_site(site: Site, out: Path) -> int:
     written = 0
     for path in site.paths():
         page = site.page(path)

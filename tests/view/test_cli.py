@@ -70,3 +70,10 @@ def test_static_site(campaign: Campaign, tmp_path: Path) -> None:
 def test_static_site_is_never_written_into_the_campaign(campaign: Campaign) -> None:
     result = scientist("view", str(campaign.root), "--out", str(campaign.root / "site"))
     assert_one_line_error(result, "overlaps the campaign directory")
+
+
+def test_a_static_site_that_cannot_be_written(campaign: Campaign, tmp_path: Path) -> None:
+    blocker = tmp_path / "a-file"
+    blocker.write_text("")
+    result = scientist("view", str(campaign.root), "--out", str(blocker / "site"))
+    assert_one_line_error(result, f"cannot write the site to {blocker / 'site'}")
