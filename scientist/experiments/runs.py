@@ -23,6 +23,7 @@ from scientist.templates import Template
 
 RESULT = "result.json"
 OVERRIDES = "overrides.json"
+CODE_DIFF = "code.diff"
 CODE_SUFFIXES = {".py", ".toml", ".json", ".txt", ".md", ".yaml", ".yml"}
 
 
@@ -144,7 +145,7 @@ def _snapshot(pack: Path, code_dir: Path, run_dir: Path) -> None:
         before = original.read_text(errors="replace").splitlines(True) if original.is_file() else []
         after = path.read_text(errors="replace").splitlines(True)
         chunks.extend(difflib.unified_diff(before, after, f"a/{relative}", f"b/{relative}"))
-    atomic_write_text(run_dir / "code.diff", "".join(chunks))
+    atomic_write_text(run_dir / CODE_DIFF, "".join(chunks))
 
 
 def improvement(metric: float | None, baseline: float | None, goal: str) -> float | None:
