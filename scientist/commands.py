@@ -18,7 +18,7 @@ from scientist.graph.runner import resume_campaign, start_campaign
 from scientist.llm.pool import STATS, ModelStats
 from scientist.report import leaderboard
 from scientist.sandbox import open_sandbox
-from scientist.templates import list_templates, load_template
+from scientist.templates import TEMPLATES_ROOT, list_templates, load_template
 
 console = Console(soft_wrap=True)
 templates_app = typer.Typer(help="List and check experiment packs.", no_args_is_help=True)
@@ -26,7 +26,7 @@ templates_app = typer.Typer(help="List and check experiment packs.", no_args_is_
 
 def run(
     template: Annotated[
-        str | None, typer.Option(help="pack name under templates/ or a path")
+        str | None, typer.Option(help="pack name (shipped or in $SCIENTIST_PACKS) or a path")
     ] = None,
     llm: Annotated[str | None, typer.Option(help="model for every role, or 'none'")] = None,
     ideas: Annotated[int | None, typer.Option(help="how many ideas to run")] = None,
@@ -127,13 +127,16 @@ def ideas(directory: Annotated[Path, typer.Argument(help="campaign directory")])
 
 @templates_app.command("list")
 def templates_list() -> None:
-    """The packs shipped under templates/."""
+    """The packs found by name: those in $SCIENTIST_PACKS folders, then the shipped ones."""
+    shipped = TEMPLATES_ROOT.resolve()
     table = Table(title="experiment packs")
-    for column in ("name", "metric", "knobs", "title"):
+    for column in ("name", "metric", "knobs", "title", "from"):
         table.add_column(column)
     for pack in list_templates():
         metric = f"{pack.metric.name} ({pack.metric.goal})"
-        table.add_row(pack.name, metric, ", ".join(pack.manifest.search_space), pack.manifest.title)
+        source = "shipped" if pack.root.parent == shipped else str(pack.root.parent)
+        knobs = ", ".join(pack.manifest.search_space)
+        table.add_row(pack.name, metric, knobs, pack.manifest.title, source)
     console.print(table)
 
 

@@ -125,7 +125,7 @@ class ReviewConfig(Section):
 
 
 class CampaignConfig(Section):
-    template: str = Field(description="pack name under templates/ or a path to a pack")
+    template: str = Field(description="pack name (shipped or in $SCIENTIST_PACKS) or a path")
     name: str | None = Field(default=None, description="default: <template>-<timestamp>")
     campaign_dir: Path | None = Field(default=None, description="default: campaigns/<name>")
     models: ModelsConfig = Field(default_factory=ModelsConfig)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import tomllib
 from pathlib import Path
 from typing import Any, Literal
@@ -12,8 +13,10 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_valida
 
 from scientist.errors import TemplateError
 from scientist.models import FinalInfo, Idea
+from scientist.resources import package_folder
 
-TEMPLATES_ROOT = Path(__file__).resolve().parent.parent / "templates"
+TEMPLATES_ROOT = package_folder("packs")
+PACKS_ENV = "SCIENTIST_PACKS"
 
 Choice = str | int | float | bool
 
@@ -137,23 +140,53 @@ def _first_error(exc: ValidationError) -> str:
     return f"field '{field}': {first['msg']}"
 
 
-def list_templates(root: Path = TEMPLATES_ROOT) -> list[Template]:
-    """Every pack under `root` that loads; a broken pack raises with its file and field."""
-    if not root.is_dir():
-        return []
-    packs = [p for p in sorted(root.iterdir()) if (p / "template.toml").is_file()]
-    return [load_template(str(p)) for p in packs]
+def pack_folders() -> list[Path]:
+    """Where packs are found by name: each folder in $SCIENTIST_PACKS (separated by the OS
+    path separator), in order, then the packs shipped with scientist."""
+    configured = os.environ.get(PACKS_ENV, "")
+    folders = [Path(entry).expanduser() for entry in configured.split(os.pathsep) if entry]
+    for folder in folders:
+        if not folder.is_dir():
+            raise TemplateError(
+                f"{PACKS_ENV} names {folder}, which is not a directory",
+                hint=f"create it or remove it from {PACKS_ENV}",
+            )
+    if not TEMPLATES_ROOT.is_dir():
+        raise TemplateError(
+            f"the packs shipped with scientist are missing ({TEMPLATES_ROOT})",
+            hint="reinstall scientist: pip install --force-reinstall scientist",
+        )
+    return [*folders, TEMPLATES_ROOT]
+
+
+def _packs_in(folder: Path) -> list[Path]:
+    return [p for p in sorted(folder.iterdir()) if (p / "template.toml").is_file()]
+
+
+def list_templates() -> list[Template]:
+    """Every pack found by name (a user folder's pack hides a shipped one of the same name);
+    a broken pack raises with its file and field."""
+    found: dict[str, Path] = {}
+    for folder in pack_folders():
+        for pack in _packs_in(folder):
+            found.setdefault(pack.name, pack)
+    return [load_template(str(path)) for path in found.values()]
 
 
 def resolve_template_dir(name_or_path: str) -> Path:
-    candidate = Path(name_or_path)
+    """A pack directory from a path, else by name from `pack_folders()`."""
+    candidate = Path(name_or_path).expanduser()
     if candidate.is_dir():
         return candidate.resolve()
-    packaged = TEMPLATES_ROOT / name_or_path
-    if packaged.is_dir():
-        return packaged
-    known = ", ".join(sorted(p.name for p in TEMPLATES_ROOT.iterdir() if p.is_dir())) or "none"
-    raise TemplateError(f"no experiment pack '{name_or_path}'", hint=f"known packs: {known}")
+    folders = pack_folders()
+    for folder in folders:
+        if (folder / name_or_path).is_dir():
+            return (folder / name_or_path).resolve()
+    known = ", ".join(sorted({p.name for f in folders for p in _packs_in(f)})) or "none"
+    raise TemplateError(
+        f"no experiment pack '{name_or_path}'",
+        hint=f"known packs: {known}; or give a pack's path, or add its folder to {PACKS_ENV}",
+    )
 
 
 def load_template(name_or_path: str) -> Template:
