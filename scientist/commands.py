@@ -10,6 +10,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from scientist.authoring.scaffold import new_pack
 from scientist.campaign import Campaign
 from scientist.config import load_config
 from scientist.experiments.smoke import check_pack
@@ -21,7 +22,9 @@ from scientist.sandbox import open_sandbox
 from scientist.templates import TEMPLATES_ROOT, list_templates, load_template
 
 console = Console(soft_wrap=True)
-templates_app = typer.Typer(help="List and check experiment packs.", no_args_is_help=True)
+templates_app = typer.Typer(
+    help="List, check, create and import experiment packs.", no_args_is_help=True
+)
 
 
 def run(
@@ -155,6 +158,16 @@ def templates_check(
         f"ok: {template.name}: manifest, {len(seeds)} seed ideas, smoke run "
         f"{template.metric.name} = {value:.4g} in {info.runtime_s:.1f} s"
     )
+
+
+@templates_app.command("new")
+def templates_new(
+    name: Annotated[str, typer.Argument(help="the new pack's name (and folder name)")],
+    into: Annotated[Path, typer.Option(help="folder to create the pack in")] = Path("."),
+) -> None:
+    """Create a working pack to start from: it passes `templates check` as it is."""
+    pack = new_pack(name, into)
+    console.print(f"created {pack}; next: scientist templates check {pack}")
 
 
 def _pool_table(arms: list[ModelStats]) -> Table:
