@@ -2,17 +2,21 @@
 
 from __future__ import annotations
 
+import shlex
 from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated
 
 import typer
+from pydantic import ValidationError
 from rich.console import Console
 from rich.table import Table
 
+from scientist.authoring.importer import DEFAULT_SMOKE_TIMEOUT_S, ImportRequest, import_template
 from scientist.authoring.scaffold import new_pack
 from scientist.campaign import Campaign
 from scientist.config import load_config
+from scientist.errors import ConfigError
 from scientist.experiments.smoke import check_pack
 from scientist.graph.build import read_state
 from scientist.graph.runner import resume_campaign, start_campaign
@@ -38,6 +42,14 @@ def run(
     campaign: Annotated[Path | None, typer.Option(help="campaign directory")] = None,
     config: Annotated[Path | None, typer.Option(help="campaign TOML file")] = None,
     smoke: Annotated[bool, typer.Option("--smoke", help="run packs with their smoke args")] = False,
+    baseline_paper: Annotated[
+        bool,
+        typer.Option(
+            "--baseline-paper",
+            help="offline on a pack with no knobs: run its baseline, and write and review a "
+            "paper on it",
+        ),
+    ] = False,
     quiet: Annotated[bool, typer.Option("--quiet", help="plain log lines")] = False,
 ) -> None:
     """Start a campaign: check the pack, then ideas -> runs -> archive until done."""
@@ -49,6 +61,7 @@ def run(
         "sandbox.kind": sandbox,
         "campaign_dir": str(campaign) if campaign else None,
         "smoke": True if smoke else None,
+        "baseline_paper": True if baseline_paper else None,
     }
     resolved = load_config(config, overrides)
     _interruptible(lambda: start_campaign(resolved, quiet=quiet), resolved.campaign_dir)
@@ -153,11 +166,15 @@ def templates_check(
     seeds = template.seed_ideas()
     config = load_config(None, {"template": str(template.root), "sandbox.kind": sandbox})
     info = check_pack(template, open_sandbox(config.sandbox), config, use_cache=False)
-    value = info.metrics[template.metric.name].mean
-    console.print(
-        f"ok: {template.name}: manifest, {len(seeds)} seed ideas, smoke run "
-        f"{template.metric.name} = {value:.4g} in {info.runtime_s:.1f} s"
-    )
+    if info is None:
+        smoke = (
+            f"smoke run still going without an error at its "
+            f"{template.manifest.smoke_timeout_s:g} s limit (final_info.json not checked)"
+        )
+    else:
+        value = info.metrics[template.metric.name].mean
+        smoke = f"smoke run {template.metric.name} = {value:.4g} in {info.runtime_s:.1f} s"
+    console.print(f"ok: {template.name}: manifest, {len(seeds)} seed ideas, {smoke}")
 
 
 @templates_app.command("new")
@@ -168,6 +185,53 @@ def templates_new(
     """Create a working pack to start from: it passes `templates check` as it is."""
     pack = new_pack(name, into)
     console.print(f"created {pack}; next: scientist templates check {pack}")
+
+
+@templates_app.command("import")
+def templates_import(
+    source: Annotated[Path, typer.Argument(help="an AI Scientist (v1) template folder")],
+    metric: Annotated[str, typer.Option(help="a key of final_info.json's 'means'")],
+    goal: Annotated[str, typer.Option(help="maximize | minimize")] = "maximize",
+    dataset: Annotated[
+        str | None, typer.Option(help="the dataset (top-level key) whose metrics count")
+    ] = None,
+    aggregate: Annotated[
+        str | None, typer.Option(help="'mean': each metric averaged over every dataset")
+    ] = None,
+    name: Annotated[str | None, typer.Option(help="the pack's name; default: the folder's")] = None,
+    into: Annotated[Path, typer.Option(help="folder to create the pack in")] = Path("."),
+    smoke_args: Annotated[
+        str | None,
+        typer.Option(help="arguments for a smaller smoke run, e.g. '--num_seeds=1'"),
+    ] = None,
+    smoke_timeout: Annotated[
+        float | None,
+        typer.Option(
+            min=1,
+            help="a smoke run still going without an error after this many seconds passes "
+            f"(default without --smoke-args: {DEFAULT_SMOKE_TIMEOUT_S:g})",
+        ),
+    ] = None,
+) -> None:
+    """Make a pack of an AI Scientist (v1) template; the template's files stay as they are."""
+    try:
+        request = ImportRequest(
+            source=source,
+            metric=metric,
+            goal=goal,
+            dataset=dataset,
+            aggregate=aggregate,
+            name=name,
+            into=into,
+            smoke_args=shlex.split(smoke_args or ""),
+            smoke_timeout_s=smoke_timeout,
+        )
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        raise ConfigError(f"--{first['loc'][0]}: {first['msg']}") from None
+    pack = import_template(request)
+    knobs = "no knobs: its ideas are code changes, which need a model (--llm)"
+    console.print(f"created {pack.root} ({knobs}); next: scientist templates check {pack.root}")
 
 
 def _pool_table(arms: list[ModelStats]) -> Table:

@@ -11,6 +11,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
+from scientist.ai_scientist import OUT_DIR_FLAG, PLOT_ARGV, AIScientistFormat, seed_idea
 from scientist.errors import TemplateError
 from scientist.models import FinalInfo, Idea
 from scientist.resources import package_folder
@@ -65,11 +66,21 @@ class TemplateManifest(Manifest):
     plot: str = "plot.py"
     metric: Metric
     resources: Resources = Field(default_factory=Resources)
-    search_space: dict[str, Knob] = Field(min_length=1)
+    search_space: dict[str, Knob] = Field(
+        default_factory=dict, description="empty: ideas change the code, which needs a model"
+    )
     requirements: list[str] = Field(default_factory=list)
     smoke_args: list[str] = Field(default_factory=lambda: ["--smoke"])
+    smoke_timeout_s: float | None = Field(
+        default=None,
+        gt=0,
+        description="a smoke run still going at this limit passes `templates check` unchecked",
+    )
     baseline: dict[str, Any] = Field(
         default_factory=dict, description="overrides for run_0; empty = the pack's defaults"
+    )
+    ai_scientist: AIScientistFormat | None = Field(
+        default=None, description="set: an AI Scientist (v1) template run unchanged"
     )
 
 
@@ -103,7 +114,10 @@ class Template(BaseModel):
         ideas = []
         for index, row in enumerate(rows):
             try:
-                idea = Idea.model_validate({"origin": "seed", **row})
+                if self.manifest.ai_scientist is not None:
+                    idea = seed_idea(row)
+                else:
+                    idea = Idea.model_validate({"origin": "seed", **row})
             except ValidationError as exc:
                 raise TemplateError(f"{path}: idea {index}: {_first_error(exc)}") from None
             ideas.append(idea)
@@ -118,14 +132,42 @@ class Template(BaseModel):
                 digest.update(path.read_bytes())
         return digest.hexdigest()[:16]
 
-    def read_final_info(self, path: Path) -> FinalInfo:
-        """Validate a run's `final_info.json`: FinalInfo, with the pack's metric present."""
+    def run_argv(self, overrides_file: str, *, smoke: bool) -> list[str]:
+        """The command a run executes in its code directory, writing into `out/`."""
+        manifest = self.manifest
+        if manifest.ai_scientist is not None:
+            argv = ["python", manifest.entrypoint, f"{OUT_DIR_FLAG}=out"]
+        else:
+            argv = ["python", manifest.entrypoint, "--out-dir", "out", "--config", overrides_file]
+        return argv + (manifest.smoke_args if smoke else [])
+
+    @property
+    def plot_runs_folder(self) -> str:
+        """Where the figures step puts copies of the runs, relative to the pack's copy."""
+        return "." if self.manifest.ai_scientist is not None else "runs"
+
+    def plot_argv(self, run_dirs: list[str]) -> list[str]:
+        """The command drawing the figures of `run_dirs` into `out/`."""
+        if self.manifest.ai_scientist is not None:
+            return PLOT_ARGV
+        return ["python", self.manifest.plot, "--runs", *run_dirs, "--out-dir", "out"]
+
+    def read_final_info(self, path: Path, *, measured_s: float = 0.0) -> FinalInfo:
+        """Validate a run's `final_info.json`: FinalInfo, with the pack's metric present.
+
+        `measured_s` (the sandbox's wall time) stands in for a runtime the file lacks."""
         if not path.is_file():
             raise TemplateError(f"{path} was not written by {self.manifest.entrypoint}")
+        text = path.read_text(encoding="utf-8")
         try:
-            info = FinalInfo.model_validate_json(path.read_text(encoding="utf-8"))
+            if self.manifest.ai_scientist is not None:
+                info = self.manifest.ai_scientist.final_info(json.loads(text), measured_s)
+            else:
+                info = FinalInfo.model_validate_json(text)
         except ValidationError as exc:
             raise TemplateError(f"{path}: {_first_error(exc)}") from None
+        except ValueError as exc:
+            raise TemplateError(f"{path}: {exc}") from None
         if self.metric.name not in info.metrics:
             raise TemplateError(
                 f"{path}: metric '{self.metric.name}' (from template.toml) is missing",
