@@ -11,12 +11,12 @@ dataset's metrics count, or that each metric is averaged over every dataset.
 
 from __future__ import annotations
 
-import statistics
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from scientist.models import FinalInfo, Idea, MetricSummary
+from scientist.stats import agrees, mean_std
 
 OUT_DIR_FLAG = "--out_dir"
 # plot.py writes into its working directory; the figures step collects them from `out/`.
@@ -75,17 +75,14 @@ class _Dataset(BaseModel):
     final_info_dict: dict[str, Any] = Field(default_factory=dict)
 
     def summaries(self) -> dict[str, MetricSummary]:
-        """Each mean, with its per-seed values when the template recorded them."""
+        """Each metric over its per-seed values when the template recorded values whose mean
+        is the reported one, else the reported mean as the one value."""
         summaries = {}
         for key, mean in self.means.items():
             values = self.final_info_dict.get(key.removesuffix("_mean"))
-            if not _numbers(values) or abs(statistics.fmean(values) - mean) > 1e-6 * (
-                1 + abs(mean)
-            ):
+            if not _numbers(values) or not agrees(mean, mean_std(values)[0]):
                 values = [mean]
-            summaries[key] = MetricSummary(
-                mean=mean, std=statistics.pstdev(values), values=list(values)
-            )
+            summaries[key] = MetricSummary.model_validate({"values": values})
         return summaries
 
 
@@ -98,15 +95,14 @@ def _numbers(values: Any) -> bool:
 
 
 def _mean_over(datasets: dict[str, _Dataset]) -> dict[str, MetricSummary]:
-    """Metrics every dataset reports, averaged over datasets (values: the per-dataset means)."""
+    """Metrics every dataset reports, over the datasets (values: the per-dataset means)."""
     shared = set.intersection(*(set(d.means) for d in datasets.values()))
-    summaries = {}
-    for key in sorted(shared):
-        values = [datasets[name].means[key] for name in sorted(datasets)]
-        summaries[key] = MetricSummary(
-            mean=statistics.fmean(values), std=statistics.pstdev(values), values=values
+    return {
+        key: MetricSummary.model_validate(
+            {"values": [datasets[n].means[key] for n in sorted(datasets)]}
         )
-    return summaries
+        for key in sorted(shared)
+    }
 
 
 class _SeedIdea(BaseModel):
