@@ -2,8 +2,8 @@
 
 Contract with scientist (keep it when you replace the science):
   python experiment.py --out-dir DIR [--config overrides.json] [--smoke]
-writes DIR/final_info.json with `metrics` (name -> mean, std, values over seeds), the
-`config` it ran, the `seeds` and `runtime_s`. `--config` holds knob overrides from
+writes DIR/final_info.json with `metrics` (name -> its per-seed `values`; scientist computes
+the mean and the sample std), the `config` it ran, the `seeds` and `runtime_s`. `--config` holds knob overrides from
 template.toml's [search_space] plus "seeds"; `--smoke` must finish in seconds.
 """
 
@@ -59,10 +59,9 @@ def main() -> None:
     values = [test_r2(config, seed, steps) for seed in config["seeds"]]
     for seed, value in zip(config["seeds"], values, strict=True):
         print(f"seed {seed}: test_r2 {value:.4f}", flush=True)
-    mean = float(np.mean(values))
     args.out_dir.mkdir(parents=True, exist_ok=True)
     info = {
-        "metrics": {"test_r2": {"mean": mean, "std": float(np.std(values)), "values": values}},
+        "metrics": {"test_r2": {"values": values}},
         "config": config,
         "seeds": config["seeds"],
         "runtime_s": time.time() - started,

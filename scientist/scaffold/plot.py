@@ -20,18 +20,16 @@ def main() -> None:
     parser.add_argument("--out-dir", type=Path, required=True)
     args = parser.parse_args()
     args.out_dir.mkdir(parents=True, exist_ok=True)
-    names, means, stds = [], [], []
-    for run in args.runs:
-        metric = json.loads((run / "final_info.json").read_text())["metrics"]["test_r2"]
-        names.append(run.name)
-        means.append(metric["mean"])
-        stds.append(metric["std"])
     figure, axis = plt.subplots(figsize=(4, 3))
-    axis.bar(names, means, yerr=stds, capsize=4)
+    for position, run in enumerate(args.runs):
+        values = json.loads((run / "final_info.json").read_text())["metrics"]["test_r2"]["values"]
+        axis.bar(position, sum(values) / len(values), color="tab:blue", alpha=0.5)
+        axis.plot([position] * len(values), values, "k.")
+    axis.set_xticks(range(len(args.runs)), [run.name for run in args.runs])
     axis.set_ylabel("test R$^2$")
     figure.tight_layout()
     figure.savefig(args.out_dir / "test_r2.pdf")
-    captions = {"test_r2": "Held-out R$^2$ per run, mean and standard deviation over seeds."}
+    captions = {"test_r2": "Held-out R$^2$ per run: the mean (bar) and each seed (dots)."}
     (args.out_dir / "captions.json").write_text(json.dumps(captions))
 
 

@@ -11,6 +11,7 @@ import pytest
 
 from scientist.authoring.scaffold import new_pack
 from scientist.errors import TemplateError
+from scientist.models import FinalInfo
 from scientist.templates import load_template
 
 
@@ -49,9 +50,9 @@ def test_the_scaffold_experiment_honours_overrides_and_writes_final_info(tmp_pat
         check=True,
         capture_output=True,
     )
-    info = json.loads((tmp_path / "out" / "final_info.json").read_text())
-    assert info["config"]["l2"] == 1.0 and info["seeds"] == [3, 4]
-    assert len(info["metrics"]["test_r2"]["values"]) == 2
+    info = FinalInfo.model_validate_json((tmp_path / "out" / "final_info.json").read_text())
+    assert info.config["l2"] == 1.0 and info.seeds == [3, 4]
+    assert len(info.metrics["test_r2"].values) == 2 and info.metrics["test_r2"].std > 0
 
 
 @pytest.mark.parametrize("name", ["Bad Name", "1st", "../escape"])
