@@ -2,9 +2,10 @@
 
 Contract with scientist (keep it when you replace the science):
   python experiment.py --out-dir DIR [--config overrides.json] [--smoke]
-writes DIR/final_info.json with `metrics` (name -> its per-seed `values`; scientist computes
-the mean and the sample std), the `config` it ran, the `seeds` and `runtime_s`. `--config` holds knob overrides from
-template.toml's [search_space] plus "seeds"; `--smoke` must finish in seconds.
+writes DIR/final_info.json with `metrics` (name -> its per-seed `values`; scientist
+computes the mean and the sample std), the `config` it ran, the `seeds` and `runtime_s`.
+`--config` holds knob overrides from template.toml's [search_space] plus "seeds"; `--smoke`
+must finish in seconds.
 """
 
 import argparse
