@@ -132,13 +132,15 @@ class Template(BaseModel):
                 digest.update(path.read_bytes())
         return digest.hexdigest()[:16]
 
-    def run_argv(self, overrides_file: str, *, smoke: bool) -> list[str]:
-        """The command a run executes in its code directory, writing into `out/`."""
+    def run_argv(self, out_dir: str, overrides_file: str | None, *, smoke: bool) -> list[str]:
+        """The command a run executes in its code directory (an AI Scientist template takes
+        no overrides file)."""
         manifest = self.manifest
         if manifest.ai_scientist is not None:
-            argv = ["python", manifest.entrypoint, f"{OUT_DIR_FLAG}=out"]
+            argv = ["python", manifest.entrypoint, f"{OUT_DIR_FLAG}={out_dir}"]
         else:
-            argv = ["python", manifest.entrypoint, "--out-dir", "out", "--config", overrides_file]
+            argv = ["python", manifest.entrypoint, "--out-dir", out_dir]
+            argv += ["--config", overrides_file] if overrides_file else []
         return argv + (manifest.smoke_args if smoke else [])
 
     @property

@@ -103,7 +103,7 @@ def execute_run(
     atomic_write_text(run_dir / OVERRIDES, text)
     _snapshot(template.root, code_dir, run_dir)
     manifest = template.manifest
-    argv = template.run_argv(OVERRIDES, smoke=config.smoke)
+    argv = template.run_argv("out", OVERRIDES, smoke=config.smoke)
     timeout_s = config.sandbox.timeout_s or manifest.resources.timeout_s
     if config.smoke and manifest.smoke_timeout_s is not None:
         timeout_s = manifest.smoke_timeout_s

@@ -53,9 +53,8 @@ def check_pack(
             detail = " | ".join(tail) or run.result.message or run.result.status
             raise TemplateError(
                 f"the smoke run of pack '{template.name}' failed ({run.result.status}): {detail}",
-                hint=f"try it by hand: cd {template.root} && python "
-                f"{template.manifest.entrypoint} --out-dir /tmp/out "
-                f"{' '.join(template.manifest.smoke_args)}",
+                hint=f"try it by hand: cd {template.root} && "
+                f"{' '.join(template.run_argv('/tmp/out', None, smoke=True))}",
             )
         info = run.final_info
     try:

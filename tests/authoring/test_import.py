@@ -74,7 +74,7 @@ def test_the_manifest_carries_the_task_and_seed_ideas_become_code_changes(tmp_pa
     assert template.manifest.description == task
     assert template.manifest.search_space == {}
     assert template.manifest.smoke_timeout_s == 60  # no smaller setting declared
-    assert template.run_argv("overrides.json", smoke=False) == [
+    assert template.run_argv("out", "overrides.json", smoke=False) == [
         "python", "experiment.py", "--out_dir=out",
     ]  # fmt: skip
     seeds = template.seed_ideas()
