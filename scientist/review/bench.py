@@ -79,9 +79,10 @@ def _read_rows(path: Path) -> Iterator[tuple[str, Decision]]:
                 raise ConfigError(f"{path} needs {layout}")
             for line, row in enumerate(reader, start=2):
                 paper_id = (row["paper_id"] or "").strip()
-                decision = _decision(row["decision"] or "", ratings)
-                if decision == UNKNOWN:
+                value = (row["decision"] or "").strip().lower()
+                if ratings and value == UNKNOWN:
                     continue
+                decision = _decision(value, ratings)
                 if not paper_id or decision is None:
                     expected = "Accept (...)|Reject|Unknown" if ratings else "accept|reject"
                     raise ConfigError(
@@ -98,13 +99,10 @@ def _read_rows(path: Path) -> Iterator[tuple[str, Decision]]:
         raise ConfigError(f"decisions file {path} is not a valid CSV/TSV: {exc}") from None
 
 
-def _decision(value: str, ratings: bool) -> Decision | str | None:
-    """A human decision; in a ratings TSV any 'Accept (...)' accepts and 'Unknown' is left out."""
-    value = value.strip().lower()
+def _decision(value: str, ratings: bool) -> Decision | None:
+    """A lower-case human decision; in a ratings TSV any 'accept (...)' accepts."""
     if ratings and value.startswith("accept"):
         return "accept"
-    if ratings and value == UNKNOWN:
-        return UNKNOWN
     return _DECISIONS.get(value)
 
 
