@@ -113,7 +113,7 @@ def _print_bench(report: BenchReport) -> None:
 def _replay_model(stored: Path, papers: dict[str, Path], folder: Path) -> str:
     """A `scripted:` model answering each paper with its stored review."""
     texts = {paper_id: read_paper(path) for paper_id, path in papers.items()}
-    script = folder / "replay.json"
+    script = folder / f"{stored.stem}.json"
     script.write_text(json.dumps(replay_script(read_stored_reviews(stored), texts)), "utf-8")
     return f"scripted:{script}"
 
