@@ -13,7 +13,7 @@ from pydantic import BaseModel, ValidationError
 
 from scientist.config import CampaignConfig, dump_config, load_config
 from scientist.errors import CampaignError
-from scientist.models import ArchiveEntry, LedgerEntry
+from scientist.models import ArchiveEntry, LedgerEntry, SearchNodeRecord
 
 Record = TypeVar("Record", bound=BaseModel)
 
@@ -144,6 +144,11 @@ class Campaign:
         return self.root / "archive.jsonl"
 
     @property
+    def pool_path(self) -> Path:
+        """The model pool's win counts and costs (`scientist.llm.pool`)."""
+        return self.root / "pool.json"
+
+    @property
     def report_path(self) -> Path:
         return self.root / "report.md"
 
@@ -175,6 +180,10 @@ class Campaign:
     def reviews_dir(self, idea_id: str) -> Path:
         return self.idea_dir(idea_id) / "reviews"
 
+    def search_dir(self, idea_id: str) -> Path:
+        """The code tree search's node folders and `tree.jsonl`."""
+        return self.idea_dir(idea_id) / "search"
+
     # ------------------------------------------------------------------ ledger
     def record_call(self, entry: LedgerEntry) -> None:
         append_jsonl(self.ledger_path, entry)
@@ -184,6 +193,15 @@ class Campaign:
 
     def spent_usd(self) -> float:
         return sum(entry.usage.cost_usd for entry in self.ledger())
+
+    # ------------------------------------------------------------------ tree search
+    def record_search_node(self, idea_id: str, node: SearchNodeRecord) -> None:
+        append_jsonl(self.search_dir(idea_id) / "tree.jsonl", node)
+
+    def search_tree(self, idea_id: str) -> list[SearchNodeRecord]:
+        """The idea's search nodes in the order they were expanded (empty without a search)."""
+        path = self.search_dir(idea_id) / "tree.jsonl"
+        return [_record(SearchNodeRecord, row, path) for row in read_jsonl(path)]
 
     # ------------------------------------------------------------------ archive
     def record_idea(self, entry: ArchiveEntry) -> None:

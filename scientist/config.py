@@ -73,6 +73,25 @@ class SandboxConfig(Section):
     timeout_s: float | None = Field(default=None, gt=0, description="default: the pack's")
     gpus: list[int] = Field(default_factory=list, description="GPU ids runs may use")
 
+    @model_validator(mode="before")
+    @classmethod
+    def _legacy_keys(cls, data: Any) -> Any:
+        """Campaigns written before backends had their own tables kept these options flat;
+        they move into the tables, and the old default (`ray_node_backend = "local"`) goes."""
+        if not isinstance(data, dict):
+            return data
+        data = dict(data)
+        moves = {
+            "image": ("docker", "image"),
+            "ray_address": ("ray", "address"),
+            "ray_node_backend": ("ray", "node_backend"),
+        }
+        for key, (kind, option) in moves.items():
+            value = data.pop(key, None)
+            if value is not None and (key, value) != ("ray_node_backend", "local"):
+                data[kind] = {**data.get(kind, {}), option: value}
+        return data
+
     @property
     def backend_tables(self) -> dict[str, dict[str, Any]]:
         """The backends' own tables (`[sandbox.<kind>]`), by kind."""
@@ -116,7 +135,7 @@ class ReviewConfig(Section):
 
 
 class CampaignConfig(Section):
-    template: str = Field(description="pack name under templates/ or a path to a pack")
+    template: str = Field(description="pack name (shipped or in $SCIENTIST_PACKS) or a path")
     name: str | None = Field(default=None, description="default: <template>-<timestamp>")
     campaign_dir: Path | None = Field(default=None, description="default: campaigns/<name>")
     models: ModelsConfig = Field(default_factory=ModelsConfig)
@@ -126,6 +145,11 @@ class CampaignConfig(Section):
     max_parallel: int = Field(default=1, ge=1, le=64)
     seeds: list[int] = Field(default_factory=lambda: [0, 1, 2], min_length=1)
     smoke: bool = False
+    baseline_paper: bool = Field(
+        default=False,
+        description="offline, on a pack with no knobs: the one idea is the unchanged pack, "
+        "run again beside the baseline, written up and reviewed",
+    )
     search: Literal["linear", "abmcts"] = "linear"
     search_budget: int = Field(default=6, ge=1, le=200, description="tree-search expansions")
     debug_attempts: int = Field(default=2, ge=0, le=10)

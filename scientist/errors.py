@@ -68,3 +68,11 @@ class LiteratureUnavailable(ScientistError):
 
 class LatexError(ScientistError):
     """A paper could not be compiled."""
+
+
+class ViewError(ScientistError):
+    """The campaign view cannot be served or written (a port in use, a bad output folder)."""
+
+
+class PathRefused(ViewError):
+    """A request for a file outside the campaign directory (answered 403, never served)."""

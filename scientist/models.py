@@ -123,6 +123,21 @@ class ExperimentRun(Record):
         return self.final_info.metrics[name].mean
 
 
+class SearchNodeRecord(Record):
+    """One node of an idea's code tree search, as appended to `search/tree.jsonl`.
+
+    `node` numbers its folder `search/node_<k>` and, when it ran, its run `run_<k>`;
+    `parent` is the node it improved (None for a fresh draft from the pack's code).
+    """
+
+    node: int = Field(ge=1)
+    parent: int | None = None
+    model: str
+    score: float = Field(ge=0, le=1, description="what the search maximised")
+    ran: bool = True
+    note: str = ""
+
+
 # --------------------------------------------------------------------------- ideas
 
 _SLUG = re.compile(r"^[a-z0-9][a-z0-9_]{0,63}$")

@@ -25,7 +25,10 @@ def mean_std(values: Sequence[float]) -> tuple[float, float]:
 
 
 def agrees(reported: float, computed: float) -> bool:
-    """Whether a reported summary equals the computed one, up to float rounding."""
+    """Whether a reported summary equals the computed one, up to float rounding (a NaN
+    agrees with a NaN: non-finite values are the sanity bounds' business, not this rule's)."""
+    if math.isnan(reported) and math.isnan(computed):
+        return True
     return math.isclose(reported, computed, rel_tol=REL_TOLERANCE, abs_tol=ABS_TOLERANCE)
 
 

@@ -23,6 +23,7 @@ from scientist.templates import Template
 
 RESULT = "result.json"
 OVERRIDES = "overrides.json"
+CODE_DIFF = "code.diff"
 CODE_SUFFIXES = {".py", ".toml", ".json", ".txt", ".md", ".yaml", ".yml"}
 
 
@@ -67,7 +68,7 @@ def finished_run(
     overrides = json.loads(overrides_path.read_text()) if overrides_path.is_file() else {}
     info = None
     if result.ok:
-        info = template.read_final_info(run_dir / "final_info.json")
+        info = template.read_final_info(run_dir / "final_info.json", measured_s=result.duration_s)
     return ExperimentRun(
         idea_id=idea_id,
         index=index,
@@ -109,16 +110,17 @@ def execute_run(
     atomic_write_text(run_dir / OVERRIDES, text)
     _snapshot(template.root, code_dir, run_dir)
     manifest = template.manifest
-    argv = ["python", manifest.entrypoint, "--out-dir", "out", "--config", OVERRIDES]
-    if config.smoke:
-        argv += manifest.smoke_args
+    argv = template.run_argv("out", OVERRIDES, smoke=config.smoke)
+    timeout_s = config.sandbox.timeout_s or manifest.resources.timeout_s
+    if config.smoke and manifest.smoke_timeout_s is not None:
+        timeout_s = manifest.smoke_timeout_s
     env = {"SCIENTIST_RUN_ID": f"{idea_id}/run_{index}"}
     if config.sandbox.kind == "local":
         env["SCIENTIST_CACHE"] = str(cache_dir())
     spec = RunSpec(
         workspace=code_dir,
         argv=argv,
-        timeout_s=config.sandbox.timeout_s or manifest.resources.timeout_s,
+        timeout_s=timeout_s,
         cpus=max(config.sandbox.cpus, manifest.resources.cpus),
         memory_mb=max(config.sandbox.memory_mb, int(manifest.resources.memory_gb * 1024)),
         pids=config.sandbox.pids,
@@ -133,7 +135,7 @@ def execute_run(
     atomic_write_text(run_dir / "stderr.log", result.stderr_tail)
     if result.ok:
         try:
-            template.read_final_info(run_dir / "final_info.json")
+            template.read_final_info(run_dir / "final_info.json", measured_s=result.duration_s)
         except TemplateError as exc:
             result = result.model_copy(update={"status": "error", "message": exc.message})
     atomic_write_text(run_dir / RESULT, result.model_dump_json(indent=2))
@@ -151,7 +153,7 @@ def _snapshot(pack: Path, code_dir: Path, run_dir: Path) -> None:
         before = original.read_text(errors="replace").splitlines(True) if original.is_file() else []
         after = path.read_text(errors="replace").splitlines(True)
         chunks.extend(difflib.unified_diff(before, after, f"a/{relative}", f"b/{relative}"))
-    atomic_write_text(run_dir / "code.diff", "".join(chunks))
+    atomic_write_text(run_dir / CODE_DIFF, "".join(chunks))
 
 
 def improvement(metric: float | None, baseline: float | None, goal: str) -> float | None:

@@ -2,7 +2,8 @@
 
 A drop-in for `coder.develop_with_model` when the code role has a model. Every node of the tree
 is a code version in its own folder, `ideas/<id>/search/node_<k>/`, edited by one model and
-run once as `ideas/<id>/runs/run_<k>` (the usual idempotent run, with its `code.diff`). A
+run once as `ideas/<id>/runs/run_<k>` (the usual idempotent run, with its `code.diff`), and
+recorded in `search/tree.jsonl` with its parent, model and score as soon as it is scored. A
 fresh draft starts from the pack's code, a deeper node from its parent's folder. After
 `search_budget` expansions the idea concludes on its runs like the linear path does: the best
 successful run is the idea's result. Run numbers continue after any runs already on disk, so
@@ -26,9 +27,9 @@ from scientist.experiments.coder import implement_request, needs_code, run_histo
 from scientist.experiments.outcome import Outcome, conclude, run_overrides
 from scientist.experiments.pack_view import PackView
 from scientist.experiments.runs import execute_run
-from scientist.experiments.search_code import CodeVersion, search_experiment
+from scientist.experiments.search_code import CodeVersion, normalised_score, search_experiment
 from scientist.llm import RoleModel
-from scientist.models import ArchiveEntry, ExperimentRun
+from scientist.models import ArchiveEntry, ExperimentRun, SearchNodeRecord
 
 
 class ModelEdit(NamedTuple):
@@ -41,8 +42,6 @@ CodeEdit = Callable[[Path, ExperimentRun | None, str], ModelEdit]
 the code in `code_dir` in place: implement the idea when `parent_run` is None, else improve
 the code given that run, or fix it when that run failed. `applied` is False when the model
 gave no version worth a run (or answered DONE); an `LLMError` may propagate."""
-
-SEARCH_FOLDER = "search"
 
 
 def model_editor(
@@ -109,21 +108,38 @@ def develop_by_search(
         raise TemplateError(f"the baseline run has no '{metric.name}' to score the search against")
     numbers = itertools.count(next_run_index(ctx, entry.id))
     runs: list[ExperimentRun] = []
+    node_numbers: dict[Path, int] = {}
     lock = threading.Lock()
+
+    def record(index: int, parent: CodeVersion | None, version: CodeVersion) -> CodeVersion:
+        node = SearchNodeRecord(
+            node=index,
+            parent=None if parent is None else node_numbers[parent.code_dir],
+            model=version.model,
+            score=normalised_score(version.run, metric=metric, baseline=reference),
+            ran=version.run is not None,
+            note=version.note,
+        )
+        with lock:
+            node_numbers[version.code_dir] = index
+            ctx.campaign.record_search_node(entry.id, node)
+        return version
 
     def attempt(parent: CodeVersion | None, model: str) -> CodeVersion:
         with lock:
             index = next(numbers)
-        code_dir = ctx.campaign.idea_dir(entry.id) / SEARCH_FOLDER / f"node_{index}"
+        code_dir = ctx.campaign.search_dir(entry.id) / f"node_{index}"
         shutil.rmtree(code_dir, ignore_errors=True)  # a half-made node of an interrupted search
         source = ctx.template.root if parent is None else parent.code_dir
         shutil.copytree(source, code_dir, ignore=shutil.ignore_patterns("__pycache__"))
         try:
             applied, call_ids = edit(code_dir, None if parent is None else parent.run, model)
         except LLMError as exc:  # the model pool has already counted it as a loss
-            return CodeVersion(code_dir, None, model, note=f"no usable edit: {exc}")
+            failed = CodeVersion(code_dir, None, model, note=f"no usable edit: {exc}")
+            return record(index, parent, failed)
         if not applied:
-            return CodeVersion(code_dir, None, model, call_ids, note="no version worth a run")
+            unusable = CodeVersion(code_dir, None, model, call_ids, note="no version worth a run")
+            return record(index, parent, unusable)
         run = execute_run(
             ctx.sandbox,
             ctx.template,
@@ -137,7 +153,7 @@ def develop_by_search(
         )
         with lock:
             runs.append(run)
-        return CodeVersion(code_dir, run, model, call_ids)
+        return record(index, parent, CodeVersion(code_dir, run, model, call_ids))
 
     search_experiment(
         attempt,

@@ -3,7 +3,8 @@
 Offline, generation 0 is the pack's seed ideas (topped up by breeding when there are too
 few) and later generations are bred. With an ideas model, the model proposes from generation
 0 on: the seed ideas are context in its prompt and fill at most all but one slot of
-generation 0.
+generation 0. A `baseline_paper` campaign (offline, on a pack with no knobs) has one idea:
+the pack as is.
 Idea ids are `<generation>_<k>_<name>`; a generation already in `archive.jsonl` (written
 before a crash) is reused, never proposed again.
 """
@@ -15,6 +16,7 @@ from scientist.context import Context
 from scientist.ideas.breeding import breed_ideas
 from scientist.ideas.generate import generate_ideas
 from scientist.models import ArchiveEntry, ExperimentRun, Idea
+from scientist.templates import TemplateManifest
 
 
 def propose_ideas(
@@ -30,8 +32,12 @@ def propose_ideas(
         return [e for e in recorded if e.status == "proposed"]
     count = max(1, min(wanted, ctx.config.max_parallel))
     seeds = ctx.template.seed_ideas() if generation == 0 else []
-    with_model = ctx.model("ideas") is not None
-    ideas = seeds[: count - 1] if with_model else seeds[:wanted]
+    if ctx.config.baseline_paper:
+        ideas = [_unchanged_pack(ctx.template.manifest)] if generation == 0 else []
+    elif ctx.model("ideas") is not None:
+        ideas = seeds[: count - 1]
+    else:
+        ideas = seeds[:wanted]
     if len(ideas) < count:
         ideas += _fresh(ctx, archive, baseline, generation, count - len(ideas))
     entries = []
@@ -65,4 +71,16 @@ def _fresh(
         generation=generation,
         count=count,
         seed=sum(ctx.config.seeds),
+    )
+
+
+def _unchanged_pack(manifest: TemplateManifest) -> Idea:
+    metric = manifest.metric.name
+    return Idea(
+        name="baseline",
+        title=f"{manifest.title}: the baseline",
+        hypothesis=f"The unchanged pack's {metric} reproduces when it is run again.",
+        plan=f"Run {manifest.entrypoint} unchanged beside the baseline and report {metric}.",
+        feasibility=10,
+        origin="offline",
     )

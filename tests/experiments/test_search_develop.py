@@ -103,6 +103,12 @@ def test_search_develops_the_idea_from_its_best_node(context: Context, pool: Poo
     assert "+BONUS = " in (best.run_dir / "code.diff").read_text()
     node = context.campaign.idea_dir("1_bonus") / "search" / f"node_{best.index}"
     assert BONUS.search((node / "experiment.py").read_text()).group(1) != "0.0"
+    # The tree is on disk: one node per expansion, parents expanded before their children.
+    tree = context.campaign.search_tree("1_bonus")
+    assert len(tree) == 8 and {node.model for node in tree} <= {"careful", "sloppy"}
+    seen = {node.node for node in tree}
+    assert all(node.parent is None or node.parent in seen for node in tree)
+    assert max(tree, key=lambda node: node.score).node == best.index
     # Every model call was rewarded by its outcome; the careful model won, the sloppy lost.
     rewards = pool.rewards
     assert rewards and all(success for call, success in rewards.items() if call.startswith("c"))
