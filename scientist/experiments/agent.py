@@ -72,7 +72,8 @@ class CodeSession:
             if kind is None:
                 self._say("user", follow_up)
                 continue
-            return AgentAnswer(kind, tuple(call_ids))
+            note = "the model answered DONE" if kind == "done" else ""
+            return AgentAnswer(kind, tuple(call_ids), note)
         return AgentAnswer("unusable", tuple(call_ids), f"no usable answer in {ANSWER_ROUNDS}")
 
     def _handle(self, text: str) -> tuple[AnswerKind | None, str]:
