@@ -92,6 +92,7 @@ def review_paper(
             goal=template.manifest.metric.goal,
             page_limit=campaign.config.writeup.page_limit,
             novelty=_novelty(campaign, idea_id),
+            deterministic=template.deterministic,
         )
 
         def rubric(_: int) -> ReviewRecord:
