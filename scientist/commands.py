@@ -112,6 +112,12 @@ def status(directory: Annotated[Path, typer.Argument(help="campaign directory")]
             str(entry.runs),
         )
     console.print(table)
+    skipped = [e.id for e in campaign.archive() if e.status == "needs_code_model"]
+    if skipped:
+        console.print(
+            f"needs a code model, not run offline: {', '.join(skipped)} "
+            "(a campaign with a model for the `code` role implements them)"
+        )
     pool = campaign.root / "pool.json"
     if pool.is_file():
         console.print(_pool_table(STATS.validate_json(pool.read_bytes())))

@@ -49,10 +49,9 @@ def check_pack(
         if run.result.status == "timeout" and template.manifest.smoke_timeout_s is not None:
             return None
         if not run.result.ok or run.final_info is None:
-            tail = run.result.stderr_tail.strip().splitlines()[-3:]
-            detail = " | ".join(tail) or run.result.message or run.result.status
             raise TemplateError(
-                f"the smoke run of pack '{template.name}' failed ({run.result.status}): {detail}",
+                f"the smoke run of pack '{template.name}' failed ({run.result.status}): "
+                f"{run.result.failure(tail_lines=3)}",
                 hint=f"try it by hand: cd {template.root} && "
                 f"{' '.join(template.run_argv('/tmp/out', None, smoke=True))}",
             )
