@@ -3,7 +3,8 @@
 What may be claimed follows from it alone (`Comparison.verdict`): with n >= 2 seeds on both
 sides, Welch's 95 % interval on the effect decides; a deterministic pack (declared in its
 manifest, and with no spread in its values) is measured exactly by one run; otherwise a
-single run has no spread and supports no claim of a difference.
+single run has no spread and supports no claim of a difference, and neither do seeds of a
+stochastic pack whose values are identical on both sides (the seeds did not vary the run).
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from scientist.models import ExperimentRun
 from scientist.stats import mean_std, welch_interval
 
 Goal = Literal["maximize", "minimize"]
-Verdict = Literal["improved", "worse", "tie", "within_noise", "single_run"]
+Verdict = Literal["improved", "worse", "tie", "within_noise", "single_run", "no_spread"]
 
 
 class Comparison(BaseModel):
@@ -41,7 +42,19 @@ class Comparison(BaseModel):
     @property
     def exact(self) -> bool:
         """A deterministic pack whose values show no spread: one run measures exactly."""
-        return self.deterministic and self.std == 0 and self.baseline_std == 0
+        return self.deterministic and self._spreadless
+
+    @property
+    def no_spread(self) -> bool:
+        """Several seeds of a stochastic pack, all identical on both sides: a zero-width
+        interval that measures nothing about noise."""
+        return not self.deterministic and self._spreadless and self.ci_low is not None
+
+    @property
+    def _spreadless(self) -> bool:
+        """No spread on either side, up to float rounding of equal values."""
+        scale = max(1.0, abs(self.mean), abs(self.baseline_mean))
+        return max(self.std, self.baseline_std) <= 1e-9 * scale
 
     @property
     def tie(self) -> bool:
@@ -52,13 +65,13 @@ class Comparison(BaseModel):
         """Better beyond doubt: exactly (deterministic) or by an interval above zero."""
         if self.exact:
             return self.effect > 0 and not self.tie
-        return self.ci_low is not None and self.ci_low > 0
+        return not self.no_spread and self.ci_low is not None and self.ci_low > 0
 
     @property
     def significantly_worse(self) -> bool:
         if self.exact:
             return self.effect < 0 and not self.tie
-        return self.ci_high is not None and self.ci_high < 0
+        return not self.no_spread and self.ci_high is not None and self.ci_high < 0
 
     @property
     def verdict(self) -> Verdict:
@@ -69,6 +82,8 @@ class Comparison(BaseModel):
             return "improved"
         if self.significantly_worse:
             return "worse"
+        if self.no_spread:
+            return "no_spread"
         return "single_run" if self.ci_low is None else "within_noise"
 
 

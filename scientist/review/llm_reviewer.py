@@ -34,14 +34,18 @@ def reviewer_system_prompt() -> str:
     )
 
 
-def paper_prompt(pdf: PdfText) -> str:
+def paper_prompt(pdf: PdfText, *, deterministic: bool = False) -> str:
+    """The paper's text; for a deterministic pack, with the note not to ask for seeds."""
     truncated = " The text was cut at its end to fit the prompt." if pdf.truncated else ""
     provenance = (
         "Its text was parsed from the PDF"
         if pdf.pages is None
         else f"It has {pdf.pages} page(s); its text was extracted from the PDF"
     )
-    return render_prompt("review/paper", provenance=provenance, truncated=truncated, text=pdf.text)
+    seeding = render_prompt("review/deterministic") if deterministic else ""
+    return render_prompt(
+        "review/paper", provenance=provenance, truncated=truncated, text=pdf.text, seeding=seeding
+    )
 
 
 def ensemble_temperatures(members: int, low: float = 0.5, high: float = 1.0) -> list[float]:
@@ -52,7 +56,12 @@ def ensemble_temperatures(members: int, low: float = 0.5, high: float = 1.0) -> 
 
 
 def llm_review(
-    model: RoleModel, pdf: PdfText, *, temperature: float, reflections: int
+    model: RoleModel,
+    pdf: PdfText,
+    *,
+    temperature: float,
+    reflections: int,
+    deterministic: bool = False,
 ) -> ReviewRecord:
     """One reviewer: a first review, then up to `reflections` rounds revisiting it.
 
@@ -60,7 +69,7 @@ def llm_review(
     """
     messages = [
         Message(role="system", content=reviewer_system_prompt()),
-        Message(role="user", content=paper_prompt(pdf)),
+        Message(role="user", content=paper_prompt(pdf, deterministic=deterministic)),
     ]
     completion = model.complete(messages, schema=Review, temperature=temperature)
     model.reward(completion.call_id, True)

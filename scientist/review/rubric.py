@@ -100,6 +100,12 @@ def _comparison_sentences(evidence: Evidence) -> tuple[list[str], list[str]]:
         if c.significantly_worse:
             return [], [f"{exact}: the idea is worse."]
         return [], [f"{exact}: the idea ties the baseline."]
+    if c.no_spread:
+        return [], [
+            f"{headline}, but every seed gave the same value on both sides: the seeds do not "
+            "vary the run, so there is no spread to judge the difference by; declare "
+            'seeding = "deterministic" if the pack is, else check how it uses its seeds.'
+        ]
     if c.ci_low is None or c.ci_high is None:
         return [], [
             f"{headline}, but with fewer than 2 seeds on one side no confidence "

@@ -79,7 +79,13 @@ def write_paper(
     paper_dir.mkdir(parents=True, exist_ok=True)
     errors: list[str] = []
     manifest = template.manifest
-    evidence = build_evidence(manifest.metric.name, manifest.metric.goal, baseline, runs)
+    evidence = build_evidence(
+        manifest.metric.name,
+        manifest.metric.goal,
+        baseline,
+        runs,
+        deterministic=template.deterministic,
+    )
     queries = [idea.title, manifest.title]
     bibliography = gather_bibliography(template.root / "references.bib", queries, literature)
     figures_dir = campaign.idea_dir(idea_id) / "figures"
