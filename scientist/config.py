@@ -115,6 +115,9 @@ class WriteupConfig(Section):
     fix_rounds: int = Field(default=3, ge=0, le=10)
     compile_timeout_s: float = Field(default=120, gt=0)
     two_column: bool = False
+    max_figures: int = Field(
+        default=3, ge=0, le=8, description="figures in the body; the rest are supplementary"
+    )
 
 
 class ReviewConfig(Section):

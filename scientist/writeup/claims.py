@@ -16,10 +16,11 @@ def _ref(evidence: Evidence, name: str) -> str:
 
 
 def _interval(evidence: Evidence) -> str:
+    seeds = (_ref(evidence, "resBestNumSeeds"), _ref(evidence, "resBaselineNumSeeds"))
+    bounds = (_ref(evidence, "resBestCiLow"), _ref(evidence, "resBestCiHigh"))
     return (
-        f"the 95\\% Welch interval on the difference (idea minus baseline, "
-        f"{_ref(evidence, 'resBestNumSeeds')} against {_ref(evidence, 'resBaselineNumSeeds')} "
-        f"seeds) is [{_ref(evidence, 'resBestCiLow')}, {_ref(evidence, 'resBestCiHigh')}]"
+        f"the {_ref(evidence, 'resCiLevel')}\\% Welch interval on the difference (idea minus "
+        f"baseline, {seeds[0]} against {seeds[1]} seeds) is [{bounds[0]}, {bounds[1]}]"
     )
 
 

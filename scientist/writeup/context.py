@@ -28,9 +28,14 @@ SECTIONS: list[tuple[str, str, str]] = [
 
 @dataclass
 class Figure:
+    """A figure drawn by the pack's plot script: `source` on disk, `path` in the paper folder
+    (a LaTeX-safe file name), `name` the plot's own file stem."""
+
     label: str
     path: str
     caption: str
+    source: Path
+    name: str
 
 
 @dataclass
@@ -42,6 +47,7 @@ class PaperContext:
     baseline: ExperimentRun | None
     runs: list[ExperimentRun]
     figures: list[Figure] = field(default_factory=list)
+    supplementary: list[Figure] = field(default_factory=list)
     diff: str = ""
 
     @property

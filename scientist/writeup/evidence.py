@@ -17,6 +17,7 @@ from scientist.stats import welch_interval
 
 _DIGIT_WORDS = ["Zero", "One", "Two", "Three", "Four", "Five", "Six", "Seven", "Eight", "Nine"]
 PREFIX = "res"
+CI_LEVEL = 95  # percent
 
 
 def macro_stem(text: str) -> str:
@@ -162,7 +163,9 @@ def _add_interval(evidence: Evidence) -> None:
     interval = welch_interval(
         best.final_info.metrics[evidence.metric].values,
         baseline.final_info.metrics[evidence.metric].values,
+        level=CI_LEVEL / 100,
     )
     if interval is not None:
+        evidence.macros[f"{PREFIX}CiLevel"] = str(CI_LEVEL)
         evidence.macros[f"{PREFIX}BestCiLow"] = format_number(interval[0], signed=True)
         evidence.macros[f"{PREFIX}BestCiHigh"] = format_number(interval[1], signed=True)

@@ -13,6 +13,7 @@ from scientist.models import ExperimentRun
 from scientist.writeup.claims import claim_sentence
 from scientist.writeup.context import PaperContext, tex
 from scientist.writeup.evidence import macro_stem, run_label
+from scientist.writeup.figure_choice import SUPPLEMENTARY
 
 
 def _m(ctx: PaperContext, name: str) -> str:
@@ -162,7 +163,12 @@ def results(ctx: PaperContext) -> str:
         text += f", a relative change of {pct}\\%. " if pct else ". "
     for figure in ctx.figures:
         caption = figure.caption[:1].lower() + figure.caption[1:]
-        text += f"\n\nFigure~\\ref{{{figure.label}}} shows {caption}"
+        text += f"\n\nFigure~\\ref{{{figure.label}}} shows {tex(caption)}"
+    if ctx.supplementary:
+        text += (
+            "\n\nThe plot script drew further figures; they are kept with this paper in its "
+            f"\\texttt{{{SUPPLEMENTARY}}} folder rather than printed."
+        )
     return text
 
 
@@ -178,7 +184,7 @@ def _noise(ctx: PaperContext) -> str:
         return (
             "The evidence is small-scale: each configuration was run with few seeds (see "
             "Section~\\ref{sec:setup}); the spread we report is the sample standard deviation "
-            "across those seeds, and the comparison rests on Welch's 95\\% interval. "
+            "across those seeds, and the comparison rests on Welch's interval. "
         )
     return (
         "The evidence is small-scale: with a single run on at least one side there is no "

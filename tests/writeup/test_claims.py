@@ -93,7 +93,7 @@ def test_a_tie_is_reported_as_no_difference(tmp_path: Path, toy_template: Templa
 def test_several_seeds_claim_by_the_welch_interval(tmp_path: Path, toy_template: Template) -> None:
     clear = paper_context(tmp_path / "a", toy_template, [0.50, 0.51, 0.52], [0.70, 0.71, 0.72])
     text = prose(clear)
-    assert "The idea improved on the baseline: the 95\\% Welch interval" in text
+    assert "The idea improved on the baseline: the \\resCiLevel{}\\% Welch interval" in text
     assert "[\\resBestCiLow{}, \\resBestCiHigh{}], which excludes zero" in text
     assert clear.evidence.macros["resBestCiLow"].startswith("+")
 
