@@ -13,6 +13,7 @@ from scientist.templates import Template
 from scientist.writeup import llm_prose
 from scientist.writeup.citations import Bibliography
 from scientist.writeup.context import PaperContext
+from scientist.writeup.document import results_table
 from scientist.writeup.evidence import build_evidence
 from scientist.writeup.offline_prose import write_sections
 from tests.writeup.conftest import IDEA, record_run
@@ -119,3 +120,13 @@ def test_the_model_writer_is_given_the_supported_claim(
     ctx = paper_context(tmp_path, toy_template, [0.50], [0.70])
     body = llm_prose.write_section(ctx, llm.for_role("write"), "Results", "The results.")
     assert body == "A single run." and replay_server.remaining == 0
+
+
+def test_the_table_prints_no_spread_for_a_single_run(
+    tmp_path: Path, toy_template: Template
+) -> None:
+    single = results_table(paper_context(tmp_path / "a", toy_template, [0.5], [0.7]).evidence)
+    assert "\\resBaselineScoreMean{}" in single.dumps()
+    assert "ScoreStd" not in single.dumps()
+    several = paper_context(tmp_path / "b", toy_template, [0.5, 0.6], [0.7, 0.8]).evidence
+    assert "\\resBaselineScoreStd{}" in results_table(several).dumps()
