@@ -4,23 +4,14 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from scientist.review.evidence import gather_evidence
 from scientist.review.llm_reviewer import paper_prompt
 from scientist.review.pdf import PdfText
 from scientist.review.rubric import review_evidence
-from tests.review.conftest import METRIC
+from tests.review.test_rubric import evidence_for
 
 
 def review(paper, runs, baseline, *, deterministic: bool):
-    evidence = gather_evidence(
-        paper=paper,
-        runs=runs,
-        baseline=baseline,
-        metric=METRIC,
-        goal="maximize",
-        page_limit=8,
-        deterministic=deterministic,
-    )
+    evidence = evidence_for(paper, runs, baseline, deterministic=deterministic)
     return review_evidence(evidence, threshold=6)
 
 
