@@ -99,3 +99,16 @@ def test_bounds_are_validated_in_the_manifest(bounded) -> None:
     (root / "template.toml").write_text(manifest)
     with pytest.raises(TemplateError, match="give gt or ge, not both"):
         load_template(str(root))
+
+
+def test_a_degenerate_smoke_run_fails_the_check_with_its_reason(tmp_path: Path, run_cache) -> None:
+    pack = tmp_path / "too_good"
+    shutil.copytree(TOY_PACK, pack)
+    manifest = (pack / "template.toml").read_text() + "\n[sanity.score]\nlt = 0.01\n"
+    (pack / "template.toml").write_text(manifest)
+    command = [sys.executable, "-m", "scientist", "templates", "check", str(pack)]
+    result = subprocess.run(command, capture_output=True, text=True, timeout=300)
+    assert result.returncode == 2
+    first = result.stderr.strip().splitlines()[0]
+    assert "degenerate run: metric 'score' =" in first
+    assert "breaks the bound < 0.01 (template.toml [sanity])" in first
