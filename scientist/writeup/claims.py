@@ -8,7 +8,16 @@ The same sentence is handed to the model writer as the strongest claim it may ma
 
 from __future__ import annotations
 
+import re
+
 from scientist.writeup.evidence import Evidence
+
+_GAIN = re.compile(
+    r"\b(significant(?:ly)?|outperform(?:s|ed|ing)?|improve(?:s|d)?\s+(?:on|over|upon)|"
+    r"better\s+than|beats?|superior\s+to|surpass(?:es|ed)?)\b",
+    re.IGNORECASE,
+)
+_NEGATION = re.compile(r"\b(?:not|no|never|nor|without|neither)\b[\w\s-]{0,20}$", re.IGNORECASE)
 
 
 def _ref(evidence: Evidence, name: str) -> str:
@@ -58,3 +67,17 @@ def claim_sentence(evidence: Evidence) -> str:
         f"The difference from the baseline is {delta}, from a single run; no spread, so no "
         "claim of a difference is made."
     )
+
+
+def overclaims(text: str, evidence: Evidence) -> list[str]:
+    """Phrases in `text` that claim a gain the comparison does not support (none when it
+    does); a phrase under a negation ("not significant") is no claim."""
+    comparison = evidence.comparison
+    if comparison is not None and comparison.verdict == "improved":
+        return []
+    found = [
+        match.group(0).lower()
+        for match in _GAIN.finditer(text)
+        if not _NEGATION.search(text[max(0, match.start() - 40) : match.start()])
+    ]
+    return sorted(set(found))

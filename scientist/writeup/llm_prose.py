@@ -12,7 +12,7 @@ from pydantic import BaseModel
 
 from scientist.llm import RoleModel
 from scientist.prompts import render_prompt
-from scientist.writeup.claims import claim_sentence
+from scientist.writeup.claims import claim_sentence, overclaims
 from scientist.writeup.context import SECTIONS, PaperContext
 from scientist.writeup.prompting import ask
 from scientist.writeup.verify import find_unsourced, numbers_in
@@ -84,6 +84,25 @@ def fix_unsourced(ctx: PaperContext, model: RoleModel, sections: dict[str, str])
             unsourced=", ".join(numbers),
             draft=sections[key],
             macro_names=_macro_names(ctx),
+        )
+        fixed[key] = ask(model, request, schema=SectionDraft).latex
+    return fixed
+
+
+def fix_overclaims(ctx: PaperContext, model: RoleModel, sections: dict[str, str]) -> dict[str, str]:
+    """Ask the model once to restate each section that claims more than the comparison
+    supports (an improvement, significance) in the terms of the supported claim."""
+    fixed = dict(sections)
+    for key, title, _ in SECTIONS:
+        phrases = overclaims(sections[key], ctx.evidence)
+        if not phrases:
+            continue
+        request = render_prompt(
+            "write/overclaim",
+            section=title,
+            phrases=", ".join(f'"{phrase}"' for phrase in phrases),
+            claim=claim_sentence(ctx.evidence),
+            draft=sections[key],
         )
         fixed[key] = ask(model, request, schema=SectionDraft).latex
     return fixed

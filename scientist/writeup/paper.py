@@ -132,7 +132,8 @@ def write_paper(
     if model is None:
         sections = offline_prose.write_sections(paper)
     else:
-        sections = llm_prose.fix_unsourced(paper, model, llm_prose.write_sections(paper, model))
+        drafts = llm_prose.fix_unsourced(paper, model, llm_prose.write_sections(paper, model))
+        sections = llm_prose.fix_overclaims(paper, model, drafts)
     tex = build_document(paper, sections, two_column=config.two_column)
     sources = {"results.tex": evidence.results_tex(), "refs.bib": bibliography.render()}
     assets = {f"{STYLE}.sty": STYLE_FILE}

@@ -30,14 +30,19 @@ print("UserWarning: TypedStorage is deprecated", file=sys.stderr)
 """
 
 
+def failed_check(pack: Path) -> str:
+    """The first stderr line of `scientist templates check PACK`, which must exit 2."""
+    command = [sys.executable, "-m", "scientist", "templates", "check", str(pack)]
+    result = subprocess.run(command, capture_output=True, text=True, timeout=300)
+    assert result.returncode == 2, result.stdout
+    return result.stderr.strip().splitlines()[0]
+
+
 def test_a_final_info_without_metrics_reports_that_first(tmp_path: Path, run_cache) -> None:
     pack = tmp_path / "no_metrics"
     shutil.copytree(TOY_PACK, pack)
     (pack / "experiment.py").write_text(NO_METRICS)
-    command = [sys.executable, "-m", "scientist", "templates", "check", str(pack)]
-    result = subprocess.run(command, capture_output=True, text=True, timeout=300)
-    assert result.returncode == 2
-    first = result.stderr.strip().splitlines()[0]
+    first = failed_check(pack)
     assert "field 'metrics': Field required" in first
     assert first.index("field 'metrics'") < first.index("UserWarning")
 
@@ -106,9 +111,6 @@ def test_a_degenerate_smoke_run_fails_the_check_with_its_reason(tmp_path: Path, 
     shutil.copytree(TOY_PACK, pack)
     manifest = (pack / "template.toml").read_text() + "\n[sanity.score]\nlt = 0.01\n"
     (pack / "template.toml").write_text(manifest)
-    command = [sys.executable, "-m", "scientist", "templates", "check", str(pack)]
-    result = subprocess.run(command, capture_output=True, text=True, timeout=300)
-    assert result.returncode == 2
-    first = result.stderr.strip().splitlines()[0]
+    first = failed_check(pack)
     assert "degenerate run: metric 'score' =" in first
     assert "breaks the bound < 0.01 (template.toml [sanity])" in first

@@ -7,12 +7,13 @@ from pathlib import Path
 import pytest
 
 from scientist.config import ModelsConfig
-from scientist.llm import open_llm
+from scientist.llm import RoleModel, open_llm
 from scientist.llm.replay_server import ReplayServer
 from scientist.templates import Template
 from scientist.writeup import llm_prose
 from scientist.writeup.citations import Bibliography
-from scientist.writeup.context import PaperContext
+from scientist.writeup.claims import overclaims
+from scientist.writeup.context import SECTIONS, PaperContext
 from scientist.writeup.document import results_table
 from scientist.writeup.evidence import build_evidence
 from scientist.writeup.offline_prose import write_sections
@@ -48,6 +49,16 @@ def paper_context(
     )
 
 
+def write_model(
+    replay_server: ReplayServer, monkeypatch: pytest.MonkeyPatch, script: list[dict]
+) -> RoleModel:
+    """The `write` role, answered by the replay server from `script`."""
+    monkeypatch.setenv("OPENAI_API_KEY", "test-key")
+    replay_server.load(script)
+    llm = open_llm(ModelsConfig(write="openai:gpt-4o", base_url=f"{replay_server.url}/v1"))
+    return llm.for_role("write")
+
+
 def prose(ctx: PaperContext) -> str:
     return "\n".join(write_sections(ctx).values())
 
@@ -56,6 +67,7 @@ def test_a_single_run_claims_no_difference(tmp_path: Path, toy_template: Templat
     ctx = paper_context(tmp_path, toy_template, [0.50], [0.70])
     text = prose(ctx)
     assert ctx.evidence.comparison.verdict == "single_run"
+    assert overclaims(text, ctx.evidence) == []
     assert "a single run; no spread" in text
     assert not any(word in text for word in UNSUPPORTED)
     assert "$\\pm$" not in text  # a lone value has no spread to print
@@ -109,16 +121,13 @@ def test_the_model_writer_is_given_the_supported_claim(
     replay_server: ReplayServer,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    monkeypatch.setenv("OPENAI_API_KEY", "test-key")
-    replay_server.load(
-        [
-            {"json": {"latex": "A single run."}, "match": "a single run; no spread"},
-            {"json": {"latex": "A single run."}, "match": "no more than this sentence"},
-        ]
-    )
-    llm = open_llm(ModelsConfig(write="openai:gpt-4o", base_url=f"{replay_server.url}/v1"))
+    script = [
+        {"json": {"latex": "A single run."}, "match": "a single run; no spread"},
+        {"json": {"latex": "A single run."}, "match": "no more than this sentence"},
+    ]
+    model = write_model(replay_server, monkeypatch, script)
     ctx = paper_context(tmp_path, toy_template, [0.50], [0.70])
-    body = llm_prose.write_section(ctx, llm.for_role("write"), "Results", "The results.")
+    body = llm_prose.write_section(ctx, model, "Results", "The results.")
     assert body == "A single run." and replay_server.remaining == 0
 
 
@@ -130,3 +139,31 @@ def test_the_table_prints_no_spread_for_a_single_run(
     assert "ScoreStd" not in single.dumps()
     several = paper_context(tmp_path / "b", toy_template, [0.5, 0.6], [0.7, 0.8]).evidence
     assert "\\resBaselineScoreStd{}" in results_table(several).dumps()
+
+
+def test_overclaims_are_found_unless_the_comparison_supports_them(
+    tmp_path: Path, toy_template: Template
+) -> None:
+    single = paper_context(tmp_path / "a", toy_template, [0.5], [0.7]).evidence
+    text = "Our method significantly outperforms the baseline. The gain is not significant."
+    assert overclaims(text, single) == ["outperforms", "significantly"]
+    clear = paper_context(tmp_path / "b", toy_template, [0.50, 0.51], [0.70, 0.71]).evidence
+    assert overclaims(text, clear) == []
+
+
+def test_the_model_restates_an_overclaiming_section(
+    tmp_path: Path,
+    toy_template: Template,
+    replay_server: ReplayServer,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    restated = "From a single run, no difference can be claimed."
+    script = [{"json": {"latex": restated}, "match": 'It says: "outperforms", "significantly"'}]
+    model = write_model(replay_server, monkeypatch, script)
+    ctx = paper_context(tmp_path, toy_template, [0.50], [0.70])
+    sections = {key: "Plain text." for key, _, _ in SECTIONS}
+    sections["results"] = "Our method significantly outperforms the baseline."
+    fixed = llm_prose.fix_overclaims(ctx, model, sections)
+    assert fixed["results"] == restated and fixed["method"] == "Plain text."
+    [request] = replay_server.requests
+    assert "a single run; no spread" in request["body"]["messages"][-1]["content"]
