@@ -14,20 +14,16 @@ import pytest
 from scientist.errors import TemplateError
 from scientist.models import RunResult
 from scientist.templates import load_template
-from tests.conftest import TOY_PACK
+from tests.conftest import EXPERIMENT_PRELUDE, TOY_PACK
 
-NO_METRICS = """
-import argparse, json, sys
-from pathlib import Path
-parser = argparse.ArgumentParser()
-parser.add_argument("--out-dir", type=Path, required=True)
-parser.add_argument("--config", type=Path)
-parser.add_argument("--smoke", action="store_true")
-args = parser.parse_args()
+NO_METRICS = (
+    EXPERIMENT_PRELUDE
+    + """
 args.out_dir.mkdir(parents=True, exist_ok=True)
 (args.out_dir / "final_info.json").write_text(json.dumps({"seeds": [0], "runtime_s": 1.0}))
 print("UserWarning: TypedStorage is deprecated", file=sys.stderr)
 """
+)
 
 
 def failed_check(pack: Path) -> str:

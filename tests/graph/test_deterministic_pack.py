@@ -11,6 +11,7 @@ import pytest
 from scientist.config import CampaignConfig
 from scientist.graph.runner import start_campaign
 from scientist.review.meta import ReviewRecord
+from tests.conftest import EXPERIMENT_PRELUDE
 
 MANIFEST = """
 name = "sir_model"
@@ -33,15 +34,9 @@ gt = 0
 lt = 1
 """
 
-EXPERIMENT = """
-import argparse, json
-from pathlib import Path
-
-parser = argparse.ArgumentParser()
-parser.add_argument("--out-dir", type=Path, required=True)
-parser.add_argument("--config", type=Path)
-parser.add_argument("--smoke", action="store_true")
-args = parser.parse_args()
+EXPERIMENT = (
+    EXPERIMENT_PRELUDE
+    + """
 config = {"beta": 0.4, "gamma": 0.1, "seeds": [0]}
 config.update(json.loads(args.config.read_text()) if args.config else {})
 s, i, peak = 0.99, 0.01, 0.01
@@ -54,6 +49,7 @@ info = {"metrics": {"peak_infected": {"values": [peak for _ in config["seeds"]]}
         "config": config, "seeds": config["seeds"], "runtime_s": 0.01}
 (args.out_dir / "final_info.json").write_text(json.dumps(info))
 """
+)
 
 PLOT = """
 import argparse, json
