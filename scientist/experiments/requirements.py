@@ -3,7 +3,7 @@
 `check_requirements` runs `requirement_probe.py` in the sandbox and names, in one line, every
 requirement that does not import there, with the fix for that sandbox. With
 `install_requirements = true` (`--install-requirements`, local sandbox only) the missing ones
-are installed into a per-pack environment under the cache, a virtual environment that sees
+are installed into a per-pack environment (`envs_root()`), a virtual environment that sees
 the host's packages; its site-packages reach the runs through `PYTHONPATH`. Nothing is ever
 installed without that flag.
 """
@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import re
 import shutil
 import subprocess
@@ -23,7 +24,6 @@ from packaging.requirements import InvalidRequirement, Requirement
 
 from scientist.config import CampaignConfig
 from scientist.errors import TemplateError
-from scientist.experiments.cache import cache_dir
 from scientist.models import RunSpec
 from scientist.sandbox import Sandbox
 from scientist.templates import Template
@@ -31,6 +31,7 @@ from scientist.templates import Template
 PROBE = Path(__file__).with_name("requirement_probe.py")
 PYTHON_DIR = f"python{sys.version_info.major}.{sys.version_info.minor}"
 INSTALLED_MARKER = "requirements.json"
+DEFAULT_ENVS = Path("/var/tmp/scientist-envs")
 
 
 def requirement_names(template: Template) -> list[str]:
@@ -47,11 +48,17 @@ def requirement_names(template: Template) -> list[str]:
     return names
 
 
+def envs_root() -> Path:
+    """Where per-pack environments live: `SCIENTIST_ENVS`, else a folder outside every home
+    (runs may execute as an unprivileged user that cannot read the admin's home)."""
+    return Path(os.environ.get("SCIENTIST_ENVS") or DEFAULT_ENVS)
+
+
 def env_dir(template: Template) -> Path:
     """The pack's own environment, keyed by its name and requirements."""
     digest = hashlib.sha256("\n".join(sorted(template.manifest.requirements)).encode())
     safe = re.sub(r"[^A-Za-z0-9_.-]+", "-", template.name)
-    return cache_dir() / "envs" / f"{safe}-{digest.hexdigest()[:12]}"
+    return envs_root() / f"{safe}-{digest.hexdigest()[:12]}"
 
 
 def _site_packages(folder: Path) -> Path:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import difflib
 import json
+import os
 import shutil
 from pathlib import Path
 from typing import Any
@@ -16,7 +17,6 @@ from typing import Any
 from scientist.campaign import atomic_write_text
 from scientist.config import CampaignConfig
 from scientist.errors import TemplateError
-from scientist.experiments.cache import cache_dir
 from scientist.experiments.requirements import pack_env
 from scientist.models import ExperimentRun, RunResult, RunSpec
 from scientist.sandbox import Sandbox
@@ -26,6 +26,25 @@ RESULT = "result.json"
 OVERRIDES = "overrides.json"
 CODE_DIFF = "code.diff"
 CODE_SUFFIXES = {".py", ".toml", ".json", ".txt", ".md", ".yaml", ".yml"}
+
+
+SHARED_CACHE = Path("/var/tmp/scientist-cache")
+
+
+def cache_dir() -> Path:
+    """Where packs may cache checkpoints between runs (a speedup, never required).
+
+    `SCIENTIST_CACHE` if set; else a sticky, world-writable folder outside every home,
+    because as root the local sandbox runs experiments as an unprivileged user with the
+    admin's home hidden, and a cache there could not be written.
+    """
+    configured = os.environ.get("SCIENTIST_CACHE")
+    if configured:
+        return Path(configured)
+    SHARED_CACHE.mkdir(parents=True, exist_ok=True)
+    if SHARED_CACHE.stat().st_uid == os.getuid():
+        SHARED_CACHE.chmod(0o1777)
+    return SHARED_CACHE
 
 
 def prepare_code_dir(template: Template, code_dir: Path) -> Path:

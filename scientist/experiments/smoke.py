@@ -16,9 +16,8 @@ from pathlib import Path
 from scientist.campaign import atomic_write_text
 from scientist.config import CampaignConfig
 from scientist.errors import TemplateError
-from scientist.experiments.cache import cache_dir
 from scientist.experiments.requirements import check_requirements, install_requirements
-from scientist.experiments.runs import execute_run, prepare_code_dir
+from scientist.experiments.runs import cache_dir, execute_run, prepare_code_dir
 from scientist.models import FinalInfo
 from scientist.sandbox import Sandbox
 from scientist.templates import Template

@@ -76,6 +76,7 @@ def test_install_requirements_makes_a_per_pack_environment(
     write_wheel(tmp_path / "wheels", PROBE_PACKAGE)
     monkeypatch.setenv("PIP_NO_INDEX", "1")
     monkeypatch.setenv("PIP_FIND_LINKS", str(tmp_path / "wheels"))
+    monkeypatch.setenv("SCIENTIST_ENVS", str(run_cache / "envs"))
     pack = pack_requiring(tmp_path / "needs_probe", PROBE_PACKAGE, imports=PROBE_PACKAGE)
 
     assert check(str(pack)).returncode == 2  # never installed silently
