@@ -28,8 +28,8 @@ def develop_idea(
         return develop_by_search(ctx, model, entry, baseline, gpus)
     if model is not None:
         return develop_with_model(ctx, model, entry, baseline, code_dir, gpus)
-    skipped = needs_code_model(entry, baseline)
-    if skipped is not None:
+    skipped = None if ctx.config.baseline_paper else needs_code_model(entry, baseline)
+    if skipped is not None:  # (a baseline paper reruns the unchanged pack on purpose)
         return Outcome(entry=skipped)
     run = execute_run(
         ctx.sandbox,
