@@ -26,6 +26,13 @@ from scientist.sandbox import open_sandbox
 from scientist.templates import TEMPLATES_ROOT, list_templates, load_template
 
 console = Console(soft_wrap=True)
+InstallRequirements = Annotated[
+    bool,
+    typer.Option(
+        "--install-requirements",
+        help="install the pack's requirements into a per-pack environment (local sandbox)",
+    ),
+]
 templates_app = typer.Typer(
     help="List, check, create and import experiment packs.", no_args_is_help=True
 )
@@ -50,6 +57,7 @@ def run(
             "paper on it",
         ),
     ] = False,
+    install_requirements: InstallRequirements = False,
     quiet: Annotated[bool, typer.Option("--quiet", help="plain log lines")] = False,
 ) -> None:
     """Start a campaign: check the pack, then ideas -> runs -> archive until done."""
@@ -62,6 +70,7 @@ def run(
         "campaign_dir": str(campaign) if campaign else None,
         "smoke": True if smoke else None,
         "baseline_paper": True if baseline_paper else None,
+        "install_requirements": True if install_requirements else None,
     }
     resolved = load_config(config, overrides)
     _interruptible(lambda: start_campaign(resolved, quiet=quiet), resolved.campaign_dir)
@@ -112,6 +121,12 @@ def status(directory: Annotated[Path, typer.Argument(help="campaign directory")]
             str(entry.runs),
         )
     console.print(table)
+    skipped = [e.id for e in campaign.archive() if e.status == "needs_code_model"]
+    if skipped:
+        console.print(
+            f"needs a code model, not run offline: {', '.join(skipped)} "
+            "(a campaign with a model for the `code` role implements them)"
+        )
     pool = campaign.root / "pool.json"
     if pool.is_file():
         console.print(_pool_table(STATS.validate_json(pool.read_bytes())))
@@ -160,11 +175,18 @@ def templates_list() -> None:
 def templates_check(
     pack: Annotated[str, typer.Argument(help="pack name or directory")],
     sandbox: Annotated[str, typer.Option(help="local | docker | ray")] = "local",
+    install_requirements: InstallRequirements = False,
 ) -> None:
-    """Validate the manifest and seed ideas, smoke-run the pack, validate its final_info.json."""
+    """Validate the manifest and seed ideas, check that every requirement imports in the
+    sandbox, smoke-run the pack, validate its final_info.json."""
     template = load_template(pack)
     seeds = template.seed_ideas()
-    config = load_config(None, {"template": str(template.root), "sandbox.kind": sandbox})
+    overrides = {
+        "template": str(template.root),
+        "sandbox.kind": sandbox,
+        "install_requirements": install_requirements,
+    }
+    config = load_config(None, overrides)
     info = check_pack(template, open_sandbox(config.sandbox), config, use_cache=False)
     if info is None:
         smoke = (

@@ -125,6 +125,9 @@ class WriteupConfig(Section):
     fix_rounds: int = Field(default=3, ge=0, le=10)
     compile_timeout_s: float = Field(default=120, gt=0)
     two_column: bool = False
+    max_figures: int = Field(
+        default=3, ge=0, le=8, description="figures in the body; the rest are supplementary"
+    )
 
 
 class ReviewConfig(Section):
@@ -158,6 +161,10 @@ class CampaignConfig(Section):
         description="'off' (or SCIENTIST_LITERATURE=off): citations and novelty from cache only",
     )
     sandbox: SandboxConfig = Field(default_factory=SandboxConfig)
+    install_requirements: bool = Field(
+        default=False,
+        description="install the pack's requirements into a per-pack environment (local)",
+    )
     writeup: WriteupConfig = Field(default_factory=WriteupConfig)
     review: ReviewConfig = Field(default_factory=ReviewConfig)
 
@@ -174,6 +181,16 @@ class CampaignConfig(Section):
             raise ValueError(
                 "search = 'abmcts' needs a model in the 'code' role: set models.code "
                 "(several models make a multi-model search), or use search = 'linear'"
+            )
+        return self
+
+    @model_validator(mode="after")
+    def _install_is_local(self) -> CampaignConfig:
+        if self.install_requirements and self.sandbox.kind != "local":
+            raise ValueError(
+                "install_requirements installs into a per-pack environment of the local "
+                f"sandbox; for {self.sandbox.kind}, put the requirements into its image "
+                "(scientist sandbox build --offline --pack PATH)"
             )
         return self
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import re
 from datetime import UTC, datetime
 from pathlib import Path
@@ -12,7 +13,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 from scientist.stats import agrees, mean_std
 
 RunStatus = Literal["ok", "error", "timeout", "oom", "infra"]
-IdeaStatus = Literal["proposed", "selected", "running", "done", "failed"]
+IdeaStatus = Literal["proposed", "selected", "running", "done", "failed", "needs_code_model"]
 NoveltyStatus = Literal["novel", "not_novel", "unchecked"]
 Decision = Literal["accept", "reject"]
 
@@ -63,6 +64,12 @@ class RunResult(Record):
     def ok(self) -> bool:
         return self.status == "ok"
 
+    def failure(self, tail_lines: int = 1) -> str:
+        """Why the run failed: the framework's message first (e.g. the `final_info.json`
+        validation error), then the last lines of stderr (often a harmless warning)."""
+        tail = self.stderr_tail.strip().splitlines()[-tail_lines:] if tail_lines else []
+        return " | ".join([self.message or self.status, *tail])
+
 
 # --------------------------------------------------------------------------- experiments
 
@@ -87,7 +94,11 @@ class MetricSummary(Record):
             return data  # the field validation says what is wrong with the values
         for name, computed in (("mean", mean), ("std", std)):
             reported = data.get(name)
-            if reported is not None and not agrees(float(reported), computed):
+            if (
+                reported is not None
+                and math.isfinite(computed)
+                and not agrees(float(reported), computed)
+            ):
                 raise ValueError(
                     f"{name} {reported} disagrees with its values ({name} {computed:.6g}, "
                     "sample std with n - 1): report values only, or their exact mean and std"

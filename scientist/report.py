@@ -63,6 +63,11 @@ def render_report(
         )
     lines += ["", "## Review feedback", "", *review_feedback(entries), ""]
     lines += ["## Costs", "", *_costs(campaign), ""]
+    skipped = [e for e in entries if e.status == "needs_code_model"]
+    if skipped:
+        lines += ["## Needs a code model (not run)", ""]
+        lines += [f"- **{e.id}**: {e.idea.title}: {e.error}" for e in skipped]
+        lines.append("")
     failed = [e for e in entries if e.status == "failed"]
     if failed:
         lines += ["## Failures", ""]

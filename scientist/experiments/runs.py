@@ -17,6 +17,7 @@ from typing import Any
 from scientist.campaign import atomic_write_text
 from scientist.config import CampaignConfig
 from scientist.errors import TemplateError
+from scientist.experiments.requirements import pack_env
 from scientist.models import ExperimentRun, RunResult, RunSpec
 from scientist.sandbox import Sandbox
 from scientist.templates import Template
@@ -117,6 +118,7 @@ def execute_run(
     env = {"SCIENTIST_RUN_ID": f"{idea_id}/run_{index}"}
     if config.sandbox.kind == "local":
         env["SCIENTIST_CACHE"] = str(cache_dir())
+    env |= pack_env(template, config)
     spec = RunSpec(
         workspace=code_dir,
         argv=argv,

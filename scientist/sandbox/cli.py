@@ -117,17 +117,22 @@ def build_command(
         bool, typer.Option("--offline", help="debootstrap + host packages, no registry")
     ] = False,
     force: Annotated[bool, typer.Option("--force", help="rebuild even if the tag exists")] = False,
+    pack: Annotated[
+        str | None, typer.Option(help="also install this pack's requirements (name or path)")
+    ] = None,
 ) -> None:
     """Build the docker sandbox image (skipped when the current tag already exists)."""
     from scientist.sandbox.docker_backend import docker_client
     from scientist.sandbox.image import build_offline
+    from scientist.templates import load_template
 
     if not offline:
         raise ConfigError(
             "only the offline build runs from here",
             hint="use --offline, or `docker build -f sandbox/Dockerfile .` with a registry",
         )
-    report = build_offline(docker_client(timeout_s=1800), force=force)
+    extra = tuple(load_template(pack).manifest.requirements) if pack else ()
+    report = build_offline(docker_client(timeout_s=1800), force=force, extra=extra)
     if report.built:
         typer.echo(
             f"built {report.tag} in {report.seconds:.0f} s "
@@ -135,6 +140,8 @@ def build_command(
         )
     else:
         typer.echo(f"{report.tag} is up to date")
+    if extra:
+        typer.echo(f'for pack {pack}: set [sandbox.docker] image = "{report.tag}"')
 
 
 @sandbox_app.command("cleanup")

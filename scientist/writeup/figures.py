@@ -73,11 +73,18 @@ def collect_figures(figures_dir: Path, pack: str) -> list[Figure]:
             path.suffix.lower() == ".png" and path.stem not in chosen
         ):
             chosen[path.stem] = path
-    return [
-        Figure(
-            label=f"fig:{re.sub(r'[^A-Za-z0-9]+', '-', stem)}",
-            path=f"figures/{path.name}",
-            caption=_caption(stem, captions, pack),
+    figures: list[Figure] = []
+    for stem, path in sorted(chosen.items()):
+        safe = re.sub(r"[^A-Za-z0-9]+", "-", stem).strip("-") or "figure"
+        if any(figure.label == f"fig:{safe}" for figure in figures):
+            safe = f"{safe}-{len(figures)}"
+        figures.append(
+            Figure(
+                label=f"fig:{safe}",
+                path=f"figures/{safe}{path.suffix.lower()}",
+                caption=_caption(stem, captions, pack),
+                source=path,
+                name=stem,
+            )
         )
-        for stem, path in sorted(chosen.items())
-    ]
+    return figures
