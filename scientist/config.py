@@ -195,17 +195,19 @@ class CampaignConfig(Section):
         return self
 
 
-def _describe(error: ValidationError, source: str) -> str:
+def describe_error(error: ValidationError, source: str) -> str:
+    """A validation error as one line naming the field and the fix."""
     first = error.errors()[0]
     field = ".".join(str(part) for part in first["loc"])
+    message = first["msg"].removeprefix("Value error, ")
     extra = f" (and {error.error_count() - 1} more)" if error.error_count() > 1 else ""
     if not field:  # a rule across fields: its message says what to change
-        return f"{source}: {first['msg'].removeprefix('Value error, ')}{extra}"
+        return f"{source}: {message}{extra}"
     if first["type"] == "extra_forbidden":
         return f"{source}: unknown field '{field}'{extra}: remove it or check its spelling"
     if first["type"] == "missing":
         return f"{source}: field '{field}' is required{extra}: set it in the file or by a flag"
-    return f"{source}: field '{field}': {first['msg']}{extra}: fix the value"
+    return f"{source}: field '{field}': {message}{extra}: fix the value"
 
 
 def set_dotted(data: dict[str, Any], dotted: str, value: Any) -> None:
@@ -243,7 +245,15 @@ def load_config(
     try:
         return CampaignConfig.model_validate(data)
     except ValidationError as exc:
-        raise ConfigError(_describe(exc, source)) from None
+        raise ConfigError(describe_error(exc, source)) from None
+
+
+def sandbox_config(data: dict[str, Any], source: str = "sandbox") -> SandboxConfig:
+    """A `SandboxConfig` from flags or a table; an invalid one is a ConfigError."""
+    try:
+        return SandboxConfig.model_validate(data)
+    except ValidationError as exc:
+        raise ConfigError(describe_error(exc, source)) from None
 
 
 def dump_config(config: CampaignConfig) -> str:

@@ -12,7 +12,7 @@ from rich.console import Console
 from rich.table import Table
 
 from scientist.backends import known_kinds
-from scientist.config import SandboxConfig
+from scientist.config import sandbox_config
 from scientist.errors import ConfigError, SandboxUnavailable
 from scientist.models import RunResult, RunSpec
 from scientist.sandbox.base import Availability, open_sandbox
@@ -42,7 +42,7 @@ def exec_command(
 ) -> None:
     """Run COMMAND in a sandbox and print its RunResult; exit 1 unless its status is ok."""
     tables = {"docker": {"image": image}} if image else {}
-    sandbox = open_sandbox(SandboxConfig.model_validate({"kind": backend, **tables}))
+    sandbox = open_sandbox(sandbox_config({"kind": backend, **tables}, source="--backend"))
     with tempfile.TemporaryDirectory(prefix="scientist-exec-") as empty:
         spec = _spec(workspace or Path(empty), command, timeout, memory_mb, cpus)
         result = sandbox.run(spec)
@@ -93,7 +93,7 @@ def _result_table(result: RunResult) -> Table:
 def backend_availability(kind: str) -> Availability:
     """Whether `kind` can run here, with the reason and fix when it cannot."""
     try:
-        return open_sandbox(SandboxConfig.model_validate({"kind": kind})).check()
+        return open_sandbox(sandbox_config({"kind": kind})).check()
     except SandboxUnavailable as exc:
         return Availability(ok=False, reason=exc.message, hint=exc.hint)
 
