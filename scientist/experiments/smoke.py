@@ -1,7 +1,7 @@
 """The pack check every campaign starts with: manifest valid, smoke run valid, before any spend.
 
-A passing check is remembered under the cache, keyed by the pack's content hash and the
-sandbox kind, so an unchanged pack is not smoke-run again.
+A passing check is remembered in the host's own cache (never shared with a run), keyed by
+the pack's content hash and the sandbox kind, so an unchanged pack is not smoke-run again.
 """
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ from pathlib import Path
 from scientist.campaign import atomic_write_text
 from scientist.config import CampaignConfig
 from scientist.errors import TemplateError
-from scientist.experiments.runs import cache_dir, execute_run, prepare_code_dir
+from scientist.experiments.runs import execute_run, host_cache_dir, prepare_code_dir
 from scientist.models import FinalInfo
 from scientist.sandbox import Sandbox
 from scientist.templates import Template
@@ -23,7 +23,7 @@ def check_pack(
 ) -> FinalInfo:
     """Smoke-run the pack's baseline in `sandbox` and validate its final_info.json."""
     marker = (
-        cache_dir()
+        host_cache_dir()
         / "checks"
         / f"{template.name}-{template.content_hash()}-{config.sandbox.kind}.json"
     )

@@ -84,7 +84,7 @@ class Layout:
                     args += ["--perms", "0755", "--dir", str(parent)]
                     made.add(parent)
             args += ["--ro-bind", str(prefix), str(prefix)]
-        return args + ["--proc", "/proc", "--dev", "/dev", "--ro-bind", "/sys", "/sys"]
+        return [*args, "--proc", "/proc", "--dev", "/dev", "--ro-bind", "/sys", "/sys"]
 
     def _scratch(self) -> list[str]:
         size = str(self.spec.memory_mb * 1024 * 1024)

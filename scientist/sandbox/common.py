@@ -6,6 +6,7 @@ from __future__ import annotations
 import fnmatch
 import os
 import shutil
+import stat
 import tempfile
 import threading
 from collections.abc import Iterator
@@ -13,6 +14,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import BinaryIO
 
+from scientist.errors import SandboxError
 from scientist.models import RunSpec, RunStatus
 
 TAIL_BYTES = 64 * 1024
@@ -88,11 +90,34 @@ def drain(stream: BinaryIO, tail: TailBuffer) -> threading.Thread:
     return thread
 
 
+def prepare_cache(path: Path, gid: int) -> None:
+    """Create the pack cache `path` if it is missing and, when this process owns it, make it
+    writable for the sandbox group `gid` (setgid, so what runs create stays shared).
+    Never through a link: a link there is refused."""
+    path.mkdir(mode=0o775, parents=True, exist_ok=True)
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW | os.O_CLOEXEC)
+    except OSError as exc:
+        message = f"the pack cache {path} is not a plain folder ({exc.strerror})"
+        raise SandboxError(message) from None
+    try:
+        info = os.fstat(fd)
+        if info.st_uid == os.geteuid():
+            if os.geteuid() == 0 and info.st_gid != gid:
+                os.fchown(fd, -1, gid)
+            os.fchmod(fd, stat.S_IMODE(info.st_mode) | 0o2070)
+    finally:
+        os.close(fd)
+
+
 @contextmanager
 def run_scratch(spec: RunSpec, uid: int, gid: int) -> Iterator[Path]:
     """A private folder holding a copy of the spec's workspace at `workspace/`, owned by the
     run's uid (as root; otherwise writable by all, inside a folder only the caller can
-    enter). Removed afterwards, never following a link the run left there."""
+    enter), with the spec's pack cache prepared. Removed afterwards, never following a link
+    the run left there."""
+    if spec.cache_dir is not None:
+        prepare_cache(spec.cache_dir, gid)
     with tempfile.TemporaryDirectory(prefix="scientist-run-") as scratch:
         workspace = Path(scratch) / "workspace"
         shutil.copytree(spec.workspace, workspace, symlinks=True)

@@ -24,8 +24,8 @@ import docker.types
 import requests
 
 from scientist.config import SandboxConfig
-from scientist.errors import SandboxUnavailable
-from scientist.models import RunResult, RunSpec, RunStatus
+from scientist.errors import SandboxError, SandboxUnavailable
+from scientist.models import RunResult, RunSpec
 from scientist.sandbox.base import Availability, Guarantee, register_backend
 from scientist.sandbox.collect import OutputLimits, collect_outputs
 from scientist.sandbox.common import (
@@ -123,13 +123,19 @@ class DockerSandbox:
         try:
             with run_scratch(spec, SANDBOX_UID, SANDBOX_UID) as workspace:
                 container = self._create(spec, workspace)
-                with DiskWatch(workspace, spec.disk_mb * 1024 * 1024, lambda: _kill(container)) as watch:
+                quota = spec.disk_mb * 1024 * 1024
+                with DiskWatch(workspace, quota, lambda: _kill(container)) as watch:
                     container.start()
                     timed_out = self._wait(container, spec)
                 container.reload()
                 took = time.monotonic() - started
                 return self._result(container, spec, workspace, timed_out, watch.exceeded, took)
-        except (docker.errors.DockerException, requests.exceptions.RequestException, OSError) as exc:
+        except (
+            docker.errors.DockerException,
+            requests.exceptions.RequestException,
+            OSError,
+            SandboxError,
+        ) as exc:
             return RunResult(
                 exit_code=None,
                 status="infra",
@@ -145,7 +151,7 @@ class DockerSandbox:
     def _create(self, spec: RunSpec, workspace: Path) -> Any:
         command = ["python3", *spec.argv[1:]] if spec.argv[0] == "python" else list(spec.argv)
         mounts = [docker.types.Mount(WORKDIR, str(workspace), type="bind")]
-        if spec.cache_dir is not None and spec.cache_dir.is_dir():
+        if spec.cache_dir is not None:
             mounts.append(docker.types.Mount(CACHE_MOUNT, str(spec.cache_dir), type="bind"))
         quota = spec.disk_mb * 1024 * 1024
         labels = {

@@ -17,7 +17,7 @@ import signal
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -159,11 +159,10 @@ class LocalSandbox:
         filter_read, filter_write = os.pipe()
         os.write(filter_write, program or b"")
         os.close(filter_write)
-        cache = spec.cache_dir if spec.cache_dir and spec.cache_dir.is_dir() else None
         layout = Layout(
             spec=spec,
             workspace=workspace,
-            cache=cache,
+            cache=spec.cache_dir,
             uid=uid,
             gid=gid,
             info_fd=info_write,
@@ -234,7 +233,7 @@ class LocalSandbox:
         )
 
 
-def _child_setup(spec: RunSpec, cgroup: RunCgroup | None):  # noqa: ANN202 (a preexec_fn)
+def _child_setup(spec: RunSpec, cgroup: RunCgroup | None) -> Callable[[], None]:
     """What the forked child does before exec'ing bubblewrap: join the run's cgroup, set the
     limits the kernel keeps per process (soft == hard, so they cannot be raised)."""
     limits = {

@@ -17,13 +17,15 @@ from functools import cache
 
 SYSTEM_PYTHON = "/usr/bin/python3"
 DENIED = (
-    "ptrace process_vm_readv process_vm_writev kcmp unshare setns mount umount2 pivot_root"
-    " move_mount open_tree fsopen fsconfig fsmount fspick mount_setattr bpf perf_event_open"
-    " userfaultfd keyctl add_key request_key kexec_load kexec_file_load init_module"
-    " finit_module delete_module reboot swapon swapoff acct quotactl syslog iopl ioperm"
-    " settimeofday clock_settime clock_adjtime adjtimex open_by_handle_at name_to_handle_at"
-    " lookup_dcookie io_uring_setup io_uring_enter io_uring_register vhangup uselib"
-).split()
+    *("ptrace", "process_vm_readv", "process_vm_writev", "kcmp", "unshare", "setns"),
+    *("mount", "umount2", "pivot_root", "move_mount", "open_tree", "fsopen", "fsconfig"),
+    *("fsmount", "fspick", "mount_setattr", "bpf", "perf_event_open", "userfaultfd"),
+    *("keyctl", "add_key", "request_key", "kexec_load", "kexec_file_load", "init_module"),
+    *("finit_module", "delete_module", "reboot", "swapon", "swapoff", "acct", "quotactl"),
+    *("syslog", "iopl", "ioperm", "settimeofday", "clock_settime", "clock_adjtime"),
+    *("adjtimex", "open_by_handle_at", "name_to_handle_at", "lookup_dcookie"),
+    *("io_uring_setup", "io_uring_enter", "io_uring_register", "vhangup", "uselib"),
+)
 NAMESPACE_FLAGS = 0x7E020080  # CLONE_NEWNS|NEWCGROUP|NEWUTS|NEWIPC|NEWUSER|NEWPID|NEWNET|NEWTIME
 
 COMPILER = f"""
@@ -36,7 +38,8 @@ for name in sys.argv[1:]:
         pass
 rules.add_rule(seccomp.ERRNO(errno.ENOSYS), "clone3")
 for flag in (1 << bit for bit in range(32) if {NAMESPACE_FLAGS} >> bit & 1):
-    rules.add_rule(seccomp.ERRNO(errno.EPERM), "clone", seccomp.Arg(0, seccomp.MASKED_EQ, flag, flag))
+    refused = seccomp.Arg(0, seccomp.MASKED_EQ, flag, flag)
+    rules.add_rule(seccomp.ERRNO(errno.EPERM), "clone", refused)
 rules.export_bpf(sys.stdout.buffer)
 """
 

@@ -9,6 +9,7 @@ runs stays writable for each of them.
 
 from __future__ import annotations
 
+import contextlib
 import fcntl
 import os
 import random
@@ -26,10 +27,8 @@ LEASES = Path("/run/scientist-sandbox")
 
 def _lease_folder() -> int:
     """A descriptor of the lease folder: root's own, not a link, writable by root only."""
-    try:
+    with contextlib.suppress(FileExistsError):
         LEASES.mkdir(mode=0o700)
-    except FileExistsError:
-        pass
     fd = os.open(LEASES, os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW | os.O_CLOEXEC)
     info = os.fstat(fd)
     if info.st_uid != 0 or info.st_mode & (stat.S_IWGRP | stat.S_IWOTH):

@@ -9,6 +9,7 @@ import tempfile
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from scientist.experiments.runs import OUTPUTS
 from scientist.models import ExperimentRun, RunSpec
 from scientist.templates import Template
 from scientist.writeup.context import Figure
@@ -45,7 +46,7 @@ def make_figures(
         run_args = []
         for run in measured:
             name = "run_0" if run is baseline else f"run_{run.index}"
-            shutil.copytree(run.run_dir, workspace / "runs" / name, dirs_exist_ok=True)
+            shutil.copytree(run.run_dir / OUTPUTS, workspace / "runs" / name, dirs_exist_ok=True)
             run_args.append(f"runs/{name}")
         spec = RunSpec(
             workspace=workspace,
