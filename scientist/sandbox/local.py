@@ -13,6 +13,7 @@ import contextlib
 import json
 import os
 import resource
+import shutil
 import signal
 import subprocess
 import sys
@@ -154,6 +155,14 @@ class LocalSandbox:
         cgroup: RunCgroup | None,
         started: float,
     ) -> RunResult:
+        path = f"{Path(sys.executable).parent}:{SANDBOX_PATH}"
+        argv = [sys.executable, *spec.argv[1:]] if spec.argv[0] == "python" else list(spec.argv)
+        if "/" not in argv[0] and shutil.which(argv[0], path=path) is None:
+            return self._infra(f"could not start {argv[0]}: not found on the sandbox PATH", 0.0)
+        env = sandbox_env(spec, home=WORKDIR, tmpdir="/tmp", path=path)
+        env.update({"USER": "sandbox", "LOGNAME": "sandbox"})
+        if spec.gpus:
+            env["CUDA_VISIBLE_DEVICES"] = ",".join(str(gpu) for gpu in spec.gpus)
         program, _ = seccomp_program()
         info_read, info_write = os.pipe()
         filter_read, filter_write = os.pipe()
@@ -168,12 +177,6 @@ class LocalSandbox:
             info_fd=info_write,
             seccomp_fd=filter_read if program else None,
         )
-        argv = [sys.executable, *spec.argv[1:]] if spec.argv[0] == "python" else list(spec.argv)
-        path = f"{Path(sys.executable).parent}:{SANDBOX_PATH}"
-        env = sandbox_env(spec, home=WORKDIR, tmpdir="/tmp", path=path)
-        env.update({"USER": "sandbox", "LOGNAME": "sandbox"})
-        if spec.gpus:
-            env["CUDA_VISIBLE_DEVICES"] = ",".join(str(gpu) for gpu in spec.gpus)
         try:
             process = subprocess.Popen(
                 layout.argv(argv),
@@ -186,6 +189,9 @@ class LocalSandbox:
                 pass_fds=(info_write, filter_read),
                 umask=0o002,
             )
+        except OSError:
+            os.close(info_read)
+            raise
         finally:
             os.close(info_write)
             os.close(filter_read)

@@ -13,11 +13,13 @@ from scientist.errors import ConfigError, SandboxUnavailable
 from scientist.models import RunResult, RunSpec
 from scientist.sandbox import base, open_sandbox, register_backend
 from scientist.sandbox.base import backend_factory
-from scientist.sandbox.common import TailBuffer, copy_capped, is_secret
+from scientist.sandbox.collect import OutputLimits, collect_outputs
+from scientist.sandbox.common import TailBuffer, is_secret
 from scientist.sandbox.docker_backend import DockerSandbox
 from scientist.sandbox.local import LocalSandbox
+from scientist.sandbox.uids import RUN_UIDS, SANDBOX_GID
 
-root_only = pytest.mark.skipif(os.geteuid() != 0, reason="privilege drop happens only as root")
+root_only = pytest.mark.skipif(os.geteuid() != 0, reason="uids and cgroups only as root")
 
 
 @pytest.mark.parametrize(
@@ -43,18 +45,34 @@ def test_tail_buffer_keeps_only_the_end() -> None:
     assert "9 earlier bytes dropped" in tail.text()
 
 
-def test_copy_capped_skips_links_and_stops_at_the_cap(tmp_path: Path) -> None:
+def test_collection_skips_links_and_stops_at_the_byte_cap(tmp_path: Path) -> None:
     source, target = tmp_path / "out", tmp_path / "back"
     (source / "sub").mkdir(parents=True)
     (source / "small.txt").write_text("a" * 10)
     (source / "sub" / "big.bin").write_bytes(b"b" * 5000)
     (source / "shadow").symlink_to("/etc/shadow")
-    note = copy_capped(source, target, cap_bytes=1000)
+    note = collect_outputs(tmp_path, "out", target, OutputLimits(max_bytes=1000))
     assert (target / "small.txt").read_text() == "a" * 10
     assert not (target / "sub" / "big.bin").exists()
     assert not (target / "shadow").exists()
     assert "big.bin (output cap 1000 bytes)" in note
-    assert "shadow (not a regular file)" in note
+    assert "shadow (a link)" in note
+
+
+def test_collection_never_enters_a_linked_output_folder(tmp_path: Path) -> None:
+    (tmp_path / "secret").mkdir()
+    (tmp_path / "secret" / "key").write_text("private")
+    (tmp_path / "out").symlink_to(tmp_path / "secret")
+    note = collect_outputs(tmp_path, "out", tmp_path / "back", OutputLimits())
+    assert list((tmp_path / "back").iterdir()) == []
+    assert "no output folder 'out'" in note
+
+
+def test_collection_stops_at_its_time_limit(tmp_path: Path) -> None:
+    (tmp_path / "out").mkdir()
+    (tmp_path / "out" / "file").write_text("x")
+    note = collect_outputs(tmp_path, "out", tmp_path / "back", OutputLimits(max_seconds=-1))
+    assert "collection time limit" in note
 
 
 def _run(sandbox: LocalSandbox, workspace: Path, source: str, **fields: object) -> RunResult:
@@ -68,13 +86,22 @@ def test_python_is_the_host_interpreter(workspace: Path) -> None:
 
 
 @root_only
-def test_as_root_the_run_is_nobody_and_root_home_is_hidden(workspace: Path) -> None:
+def test_as_root_the_run_has_a_uid_of_its_own_and_root_home_is_hidden(workspace: Path) -> None:
     source = "import os; print(os.getuid(), os.getgid(), sorted(os.listdir('/root')))"
     result = _run(LocalSandbox(), workspace, source, timeout_s=30)
     uid, gid, *listing = result.stdout_tail.split(maxsplit=2)
-    assert (uid, gid) == ("65534", "65534")
+    assert int(uid) in RUN_UIDS
+    assert int(gid) == SANDBOX_GID
     assert result.ok
     assert ".bashrc" not in listing[0]
+
+
+@root_only
+def test_check_lists_what_this_host_enforces() -> None:
+    availability = LocalSandbox().check()
+    assert availability.ok
+    enforced = {guarantee.name for guarantee in availability.guarantees if guarantee.enforced}
+    assert {"processes die with the run", "network", "runs apart from each other"} <= enforced
 
 
 def test_oversized_outputs_are_left_out_with_a_note(workspace: Path, tmp_path: Path) -> None:
@@ -82,7 +109,7 @@ def test_oversized_outputs_are_left_out_with_a_note(workspace: Path, tmp_path: P
         "import os\nos.makedirs('out')\n"
         "open('out/keep.txt', 'w').write('k')\nopen('out/huge.bin', 'wb').write(b'0' * 4096)\n"
     )
-    sandbox = LocalSandbox(output_cap_bytes=1024)
+    sandbox = LocalSandbox(limits=OutputLimits(max_bytes=1024))
     result = _run(sandbox, workspace, source, timeout_s=30, output_dir=tmp_path / "back")
     assert result.ok
     assert (tmp_path / "back" / "keep.txt").read_text() == "k"
