@@ -22,7 +22,7 @@ def test_merge_pack_smoke_campaign(tmp_path: Path, run_cache: Path):
     metric = load_template("merge").metric.name
     [entry] = campaign.archive()
     assert entry.status == "done", entry.error
-    info = json.loads((campaign.run_dir(entry.id, 1) / "final_info.json").read_text())
+    info = json.loads((campaign.run_dir(entry.id, 1) / "outputs" / "final_info.json").read_text())
     assert entry.metric == info["metrics"][metric]["mean"]
     assert entry.baseline_metric is not None
     assert entry.id in campaign.report_path.read_text()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 import subprocess
 import sys
@@ -11,15 +12,17 @@ import pytest
 
 from scientist.campaign import Campaign
 from scientist.config import CampaignConfig
+from scientist.experiments.runs import FINAL_INFO, OUTPUTS, RESULT, RunRecord
 from scientist.models import RunResult
 from tests.writeup.conftest import IDEA, TOY, record_run
 
 
 def finished(run_dir: Path, scores: list[float], config: dict) -> None:
     record_run(run_dir, "x", 0, scores, config)
-    (run_dir / "result.json").write_text(
-        RunResult(exit_code=0, status="ok", output_dir=run_dir).model_dump_json()
-    )
+    digest = hashlib.sha256((run_dir / OUTPUTS / FINAL_INFO).read_bytes()).hexdigest()
+    result = RunResult(exit_code=0, status="ok", output_dir=run_dir / OUTPUTS)
+    record = RunRecord(result=result, final_info_sha256=digest)
+    (run_dir / RESULT).write_text(record.model_dump_json())
     (run_dir / "overrides.json").write_text(json.dumps({"lr": config["lr"]}))
 
 
