@@ -100,15 +100,36 @@ def backend_availability(kind: str) -> Availability:
 
 @sandbox_app.command("check")
 def check_command() -> None:
-    """Report which sandbox backends work on this machine, and why not."""
+    """Report which sandbox backends work on this machine, why not, and what each enforces."""
     table = Table(title="sandbox backends")
     for column in ("backend", "works", "why", "fix"):
         table.add_column(column, overflow="fold")
-    for kind in BACKEND_MODULES:
-        availability = backend_availability(kind)
+    found = {kind: backend_availability(kind) for kind in BACKEND_MODULES}
+    for kind, availability in found.items():
         works = "[green]yes[/]" if availability.ok else "[red]no[/]"
         table.add_row(kind, works, availability.reason, availability.hint or "")
     console.print(table)
+    console.print(_guarantee_table({kind: a for kind, a in found.items() if a.guarantees}))
+
+
+def _guarantee_table(found: dict[str, Availability]) -> Table:
+    """One row per wall around a run, one column per working backend: enforced here or not."""
+    table = Table(title="what each backend enforces on this host")
+    table.add_column("wall", style="bold")
+    for kind in found:
+        table.add_column(kind, overflow="fold")
+    names = list(dict.fromkeys(g.name for a in found.values() for g in a.guarantees))
+    for name in names:
+        cells = []
+        for availability in found.values():
+            match = [g for g in availability.guarantees if g.name == name]
+            if not match:
+                cells.append("")
+                continue
+            mark = "[green]enforced[/]" if match[0].enforced else "[red]NOT enforced[/]"
+            cells.append(f"{mark}: {match[0].how}")
+        table.add_row(name, *cells)
+    return table
 
 
 @sandbox_app.command("build")
