@@ -10,6 +10,7 @@ from pathlib import Path
 
 from scientist.models import RunSpec
 from scientist.sandbox.conformance.bench import (
+    FORK_BOMB,
     Bench,
     expect,
     host_environment,
@@ -63,16 +64,8 @@ def allocation_past_the_memory_limit_is_oom(bench: Bench) -> None:
 @probe
 def fork_bomb_is_contained(bench: Bench) -> None:
     mark = f"forkbomb-{uuid.uuid4().hex}"
-    source = """
-        import os
-        while True:
-            try:
-                os.fork()
-            except OSError:
-                pass
-    """
     started = time.monotonic()
-    result = bench.run(source, timeout_s=3, pids=64, env={"MARK": mark})
+    result = bench.run(FORK_BOMB, timeout_s=3, pids=64, env={"MARK": mark})
     expect(result.status in {"timeout", "error"}, "a fork bomb ends the run", result)
     expect(time.monotonic() - started < 3 + 10 + bench.startup_s, "promptly", result)
     responsive = time.monotonic()

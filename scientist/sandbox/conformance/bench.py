@@ -15,6 +15,14 @@ from scientist.sandbox.base import Sandbox
 
 Probe = Callable[["Bench"], None]
 PROBES: dict[str, Probe] = {}
+FORK_BOMB = """
+    import os
+    while True:
+        try:
+            os.fork()
+        except OSError:
+            pass
+"""
 
 
 class ProbeFailed(AssertionError):

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import scientist
 from scientist.models import RunResult
-from scientist.sandbox.conformance.bench import Bench, expect, probe
+from scientist.sandbox.conformance.bench import FORK_BOMB, Bench, expect, probe
 
 
 @contextmanager
@@ -180,15 +180,7 @@ def memfd_and_dev_shm_count_as_memory(bench: Bench) -> None:
 def a_fork_bomb_does_not_starve_another_run(bench: Bench) -> None:
     bomber = Bench(sandbox=bench.sandbox, root=bench.root / "bomber")
     bomber.workspace.mkdir(parents=True)
-    source = """
-        import os
-        while True:
-            try:
-                os.fork()
-            except OSError:
-                pass
-    """
-    thread, _ = _in_thread(lambda: bomber.run(source, timeout_s=8, pids=64))
+    thread, _ = _in_thread(lambda: bomber.run(FORK_BOMB, timeout_s=8, pids=64))
     time.sleep(2 + bench.startup_s / 2)
     result = bench.run(
         """
