@@ -13,6 +13,7 @@ import contextlib
 import json
 import os
 import resource
+import select
 import shutil
 import signal
 import subprocess
@@ -202,12 +203,9 @@ class LocalSandbox:
         def stop() -> None:
             _kill_run(process, init_pid, cgroup)
 
-        timed_out = False
         with DiskWatch(workspace, spec.disk_mb * 1024 * 1024, stop) as watch:
-            try:
-                process.wait(timeout=spec.timeout_s)
-            except subprocess.TimeoutExpired:
-                timed_out = True
+            timed_out = not _exits_within(process, spec.timeout_s)
+            if timed_out:
                 stop()
             process.wait()
         duration = time.monotonic() - started
@@ -257,6 +255,16 @@ def _child_setup(spec: RunSpec, cgroup: RunCgroup | None) -> Callable[[], None]:
             resource.setrlimit(limit, (value, value))
 
     return setup
+
+
+def _exits_within(process: subprocess.Popen[bytes], seconds: float) -> bool:
+    """Whether `process` exits within `seconds`; waits on a pidfd, without polling."""
+    pidfd = os.pidfd_open(process.pid)
+    try:
+        ready, _, _ = select.select([pidfd], [], [], seconds)
+    finally:
+        os.close(pidfd)
+    return bool(ready)
 
 
 def _namespace_init(info_fd: int) -> int | None:
