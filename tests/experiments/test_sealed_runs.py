@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from scientist.campaign import Campaign
 from scientist.config import CampaignConfig
 from scientist.errors import SandboxUnavailable
 from scientist.experiments.runs import (
@@ -16,6 +17,7 @@ from scientist.experiments.runs import (
     RESULT,
     execute_run,
     finished_run,
+    pack_cache,
     prepare_code_dir,
 )
 from scientist.models import ExperimentRun
@@ -91,3 +93,17 @@ def test_a_record_that_is_a_link_is_not_trusted(tmp_path: Path) -> None:
     (run_dir / RESULT).rename(tmp_path / "elsewhere.json")
     (run_dir / RESULT).symlink_to(tmp_path / "elsewhere.json")
     assert finished_run(run_dir, template, "hostile", 1) is None
+
+
+def test_a_campaigns_runs_share_its_own_cache_unless_the_operator_shares_one(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("SCIENTIST_CACHE", raising=False)
+    campaign = tmp_path / "c"
+    (campaign / "ideas" / "x" / "runs" / "run_1").mkdir(parents=True)
+    (campaign / Campaign.CONFIG).write_text("")
+    assert pack_cache(campaign / "ideas" / "x" / "runs" / "run_1") == campaign / "cache"
+    assert pack_cache(campaign / "baseline" / "run_0") == campaign / "cache"
+    assert pack_cache(tmp_path / "check" / "run") == tmp_path / "check" / "cache"
+    monkeypatch.setenv("SCIENTIST_CACHE", str(tmp_path / "shared"))
+    assert pack_cache(campaign / "baseline" / "run_0") == tmp_path / "shared"

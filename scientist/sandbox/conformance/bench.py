@@ -67,18 +67,24 @@ class Bench:
         return self.sandbox.run(self.spec(source, **fields))
 
 
-def run_probe(name: str, sandbox: Sandbox, root: Path) -> None:
-    """Run probe `name` against `sandbox`, using the empty folder `root` for its files."""
-    bench = Bench(sandbox=sandbox, root=root)
-    bench.workspace.mkdir(parents=True)
-    (bench.workspace / "main.py").write_text(
+def write_workspace(folder: Path) -> Path:
+    """A small experiment folder: `main.py` writes a result into out/ and prints a line."""
+    folder.mkdir(parents=True)
+    (folder / "main.py").write_text(
         "import json, os, sys\n"
         "os.makedirs('out', exist_ok=True)\n"
         "json.dump({'argv': sys.argv[1:]}, open('out/result.json', 'w'))\n"
         "open('input.txt', 'a').write('changed inside')\n"
         "print('experiment done')\n"
     )
-    (bench.workspace / "input.txt").write_text("original")
+    (folder / "input.txt").write_text("original")
+    return folder
+
+
+def run_probe(name: str, sandbox: Sandbox, root: Path) -> None:
+    """Run probe `name` against `sandbox`, using the empty folder `root` for its files."""
+    bench = Bench(sandbox=sandbox, root=root)
+    write_workspace(bench.workspace)
     PROBES[name](bench)
 
 
