@@ -118,7 +118,8 @@ def run_scratch(spec: RunSpec, uid: int, gid: int) -> Iterator[Path]:
     the run left there."""
     if spec.cache_dir is not None:
         prepare_cache(spec.cache_dir, gid)
-    with tempfile.TemporaryDirectory(prefix="scientist-run-") as scratch:
+    scratches = tempfile.TemporaryDirectory(prefix="scientist-run-", ignore_cleanup_errors=True)
+    with scratches as scratch:
         workspace = Path(scratch) / "workspace"
         shutil.copytree(spec.workspace, workspace, symlinks=True)
         for folder, dirs, files in os.walk(workspace):
