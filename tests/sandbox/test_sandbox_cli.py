@@ -10,6 +10,7 @@ from typer.testing import CliRunner
 
 from scientist.cli import app
 from scientist.errors import ConfigError
+from scientist.sandbox.base import BACKEND_MODULES
 from scientist.sandbox.cli import backend_availability
 
 runner = CliRunner()
@@ -68,3 +69,19 @@ def test_check_explains_a_missing_docker_engine(
     assert "cannot reach the Docker engine" in availability.reason
     assert "dockerd" in (availability.hint or "")
     assert backend_availability("local").ok
+
+
+def test_check_says_what_each_backend_enforces_here(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    monkeypatch.setenv("DOCKER_HOST", f"unix://{tmp_path}/no-engine.sock")
+    backends = {kind: BACKEND_MODULES[kind] for kind in ("local", "docker")}
+    monkeypatch.setattr("scientist.sandbox.cli.BACKEND_MODULES", backends)
+    monkeypatch.setenv("COLUMNS", "200")
+    result = runner.invoke(app, ["sandbox", "check"])
+    assert result.exit_code == 0, result.output
+    assert "what each backend enforces on this host" in result.stdout
+    local = backend_availability("local")
+    for guarantee in local.guarantees:
+        assert guarantee.name in result.stdout
+    assert ("NOT enforced" in result.stdout) == any(not g.enforced for g in local.guarantees)
