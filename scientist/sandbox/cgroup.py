@@ -19,6 +19,7 @@ from functools import cache
 from pathlib import Path
 
 CGROUP_ROOT = Path("/sys/fs/cgroup")
+PREFIX = "scientist-run-"
 KILL_WAIT_S = 5.0
 
 
@@ -54,7 +55,7 @@ class RunCgroup:
     @classmethod
     def create(cls, memory_mb: int, pids: int) -> RunCgroup | None:
         """A fresh group with these limits, or None where the host does not allow one."""
-        name = f"scientist-run-{uuid.uuid4().hex[:12]}"
+        name = f"{PREFIX}{os.getpid()}-{uuid.uuid4().hex[:12]}"
         own = _own_paths()
         if (CGROUP_ROOT / "memory" / "memory.limit_in_bytes").exists() and "pids" in own:
             group = cls(
@@ -78,6 +79,7 @@ class RunCgroup:
             return None
         try:
             for folder in group.folders:
+                _remove_orphans(folder.parent)
                 folder.mkdir()
             for path, value in settings.items():
                 if path.exists() or not path.name.startswith(("memory.memsw", "memory.swap")):
@@ -126,6 +128,16 @@ class RunCgroup:
                     break
                 except OSError:
                     time.sleep(0.01)
+
+
+def _remove_orphans(parent: Path) -> None:
+    """Remove the empty run groups under `parent` whose creating process is gone (one that
+    was killed before it could remove its own)."""
+    for folder in parent.glob(f"{PREFIX}*"):
+        owner = folder.name.removeprefix(PREFIX).split("-")[0]
+        if owner.isdigit() and not Path(f"/proc/{owner}").exists():
+            with contextlib.suppress(OSError):
+                folder.rmdir()
 
 
 @cache

@@ -31,6 +31,7 @@ def exec_command(
     backend: Annotated[str, typer.Option(help="local or docker")] = "local",
     timeout: Annotated[float, typer.Option(help="time limit, seconds")] = 60.0,
     memory_mb: Annotated[int, typer.Option(help="memory limit, MB")] = 2048,
+    disk_mb: Annotated[int, typer.Option(help="disk quota on workspace + outputs, MB")] = 4096,
     cpus: Annotated[float, typer.Option(help="CPU limit")] = 1.0,
     workspace: Annotated[
         Path | None,
@@ -44,7 +45,7 @@ def exec_command(
         raise ConfigError(f"unknown backend '{backend}': use one of {', '.join(BACKEND_MODULES)}")
     sandbox = open_sandbox(SandboxConfig.model_validate({"kind": backend, "image": image}))
     with tempfile.TemporaryDirectory(prefix="scientist-exec-") as empty:
-        spec = _spec(workspace or Path(empty), command, timeout, memory_mb, cpus)
+        spec = _spec(workspace or Path(empty), command, timeout, memory_mb, disk_mb, cpus)
         result = sandbox.run(spec)
     if json:
         typer.echo(result.model_dump_json(indent=2))
@@ -54,12 +55,17 @@ def exec_command(
 
 
 def _spec(
-    workspace: Path, command: list[str], timeout: float, memory_mb: int, cpus: float
+    workspace: Path, command: list[str], timeout: float, memory_mb: int, disk_mb: int, cpus: float
 ) -> RunSpec:
     """The RunSpec of the flags; a limit out of range is a ConfigError naming its flag."""
     try:
         return RunSpec(
-            workspace=workspace, argv=command, timeout_s=timeout, memory_mb=memory_mb, cpus=cpus
+            workspace=workspace,
+            argv=command,
+            timeout_s=timeout,
+            memory_mb=memory_mb,
+            disk_mb=disk_mb,
+            cpus=cpus,
         )
     except ValidationError as exc:
         first = exc.errors()[0]
@@ -68,7 +74,12 @@ def _spec(
         raise ConfigError(f"{flag} {first['input']}: {first['msg'].lower()}") from None
 
 
-_FLAGS = {"timeout_s": "--timeout", "memory_mb": "--memory-mb", "cpus": "--cpus"}
+_FLAGS = {
+    "timeout_s": "--timeout",
+    "memory_mb": "--memory-mb",
+    "disk_mb": "--disk-mb",
+    "cpus": "--cpus",
+}
 
 
 def _result_table(result: RunResult) -> Table:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import subprocess
 import sys
 from pathlib import Path
 
@@ -13,6 +14,7 @@ from scientist.errors import ConfigError, SandboxUnavailable
 from scientist.models import RunResult, RunSpec
 from scientist.sandbox import base, open_sandbox, register_backend
 from scientist.sandbox.base import backend_factory
+from scientist.sandbox.cgroup import PREFIX, RunCgroup, cgroup_support
 from scientist.sandbox.collect import OutputLimits, collect_outputs
 from scientist.sandbox.common import TailBuffer, is_secret
 from scientist.sandbox.docker_backend import DockerSandbox
@@ -157,3 +159,24 @@ def test_pinned_gpus_are_the_only_visible_devices(workspace: Path) -> None:
     source = "import os; print(os.environ.get('CUDA_VISIBLE_DEVICES'))"
     result = _run(LocalSandbox(), workspace, source, timeout_s=30, gpus=[2, 3])
     assert result.stdout_tail.strip() == "2,3"
+
+
+@root_only
+def test_a_run_group_left_by_a_killed_process_is_removed() -> None:
+    probe = RunCgroup.create(64, 64)
+    if probe is None:
+        pytest.skip(f"no cgroups here: {cgroup_support()}")
+    probe.remove()
+    orphan = probe.memory.parent / f"{PREFIX}{_gone_pid()}-left"
+    orphan.mkdir()
+    group = RunCgroup.create(64, 64)
+    assert group is not None
+    group.remove()
+    assert not orphan.exists()
+
+
+def _gone_pid() -> int:
+    """The pid of a process that has exited and been reaped."""
+    process = subprocess.Popen(["true"])
+    process.wait()
+    return process.pid

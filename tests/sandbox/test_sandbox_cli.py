@@ -38,7 +38,8 @@ def test_exec_rejects_an_unknown_backend() -> None:
 
 
 @pytest.mark.parametrize(
-    ("flag", "value"), [("--timeout", "0"), ("--memory-mb", "-5"), ("--cpus", "0")]
+    ("flag", "value"),
+    [("--timeout", "0"), ("--memory-mb", "-5"), ("--disk-mb", "0"), ("--cpus", "0")],
 )
 def test_exec_rejects_a_limit_out_of_range(flag: str, value: str) -> None:
     result = runner.invoke(app, ["sandbox", "exec", flag, value, "--", "true"])
