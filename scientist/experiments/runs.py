@@ -1,9 +1,10 @@
 """One experiment run in the sandbox, sealed by records only the host writes.
 
-The run folder holds the run's outputs in `outputs/` (written by the sandbox, untrusted)
-and the host's records beside them: `overrides.json`, `code.diff`, `stdout.log`,
-`stderr.log` and, last and atomically, `result.json`: the sandbox's RunResult and the
-sha256 of the `outputs/final_info.json` the host accepted. A run is finished once a valid
+The run folder holds the run's outputs in `outputs/` (what the run wrote, copied back by
+the sandbox's collector: untrusted) and the host's records beside them, written after the
+run, each atomically: `overrides.json`, `code.diff`, `stdout.log`, `stderr.log` and, last,
+`result.json`: the sandbox's RunResult and the sha256 of the `outputs/final_info.json` the
+host accepted. A run is finished once a valid
 `result.json` is there and, for an ok run, the final info still has that hash; anything
 else (a crash half-way, a tampered or forged file) makes it a run to do again, never a
 result to trust.
@@ -142,8 +143,6 @@ def execute_run(
     run_dir.mkdir(parents=True)
     text = json.dumps(overrides, indent=2, sort_keys=True)
     atomic_write_text(code_dir / OVERRIDES, text)
-    atomic_write_text(run_dir / OVERRIDES, text)
-    _snapshot(template.root, code_dir, run_dir)
     manifest = template.manifest
     argv = ["python", manifest.entrypoint, "--out-dir", "out", "--config", OVERRIDES]
     if config.smoke:
@@ -162,7 +161,10 @@ def execute_run(
         cache_dir=pack_cache(run_dir),
         labels={"idea": idea_id, "run": str(index)},
     )
-    record = _seal(run_dir, template, _run_sandboxed(sandbox, spec))
+    result = _run_sandboxed(sandbox, spec)
+    atomic_write_text(run_dir / OVERRIDES, text)
+    _snapshot(template.root, code_dir, run_dir)
+    record = _seal(run_dir, template, result)
     atomic_write_text(run_dir / RESULT, record.model_dump_json(indent=2))
     return finished_run(run_dir, template, idea_id, index) or ExperimentRun(
         idea_id=idea_id, index=index, result=record.result, run_dir=run_dir, overrides=overrides

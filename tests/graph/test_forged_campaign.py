@@ -58,7 +58,7 @@ def test_a_forging_pack_keeps_its_genuine_metric_after_resume(tmp_path: Path) ->
         argv, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True
     )
     deadline = time.monotonic() + 180
-    while not list(root.glob("ideas/*/runs/run_1/overrides.json")):
+    while not list(root.glob("ideas/*/runs/run_1")):
         assert process.poll() is None and time.monotonic() < deadline, "no idea run started"
         time.sleep(0.02)
     os.killpg(process.pid, signal.SIGKILL)
