@@ -97,6 +97,22 @@ def the_host_is_out_of_view(bench: Bench) -> None:
     expect("'Seccomp:\\t2'" in result.stdout_tail, "a seccomp filter is loaded", result)
 
 
+@probe
+def new_namespaces_and_mounts_are_refused(bench: Bench) -> None:
+    result = bench.run(
+        """
+        import ctypes, os
+        libc = ctypes.CDLL(None, use_errno=True)
+        for name, flag in (("user", 0x10000000), ("mount", 0x00020000), ("net", 0x40000000)):
+            print(name, "refused" if libc.unshare(flag) != 0 else "ALLOWED")
+        mounted = libc.mount(b"none", b"/tmp", b"tmpfs", 0, None) == 0
+        print("mount", "ALLOWED" if mounted else "refused")
+        """
+    )
+    expect(result.status == "ok", "the probe runs", result)
+    expect("ALLOWED" not in result.stdout_tail, "no new namespace, no mount", result)
+
+
 def _in_thread(target: object, *args: object) -> tuple[threading.Thread, list[RunResult]]:
     results: list[RunResult] = []
     thread = threading.Thread(target=lambda: results.append(target(*args)), daemon=True)  # type: ignore[operator]
