@@ -119,17 +119,14 @@ class DockerSandbox:
 
     def run(self, spec: RunSpec) -> RunResult:
         started = time.monotonic()
-        container = None
         try:
             with run_scratch(spec, SANDBOX_UID, SANDBOX_UID) as workspace:
                 container = self._create(spec, workspace)
-                quota = spec.disk_mb * 1024 * 1024
-                with DiskWatch(workspace, quota, lambda: _kill(container)) as watch:
-                    container.start()
-                    timed_out = self._wait(container, spec)
-                container.reload()
-                took = time.monotonic() - started
-                return self._result(container, spec, workspace, timed_out, watch.exceeded, took)
+                try:
+                    return self._run_container(container, spec, workspace, started)
+                finally:
+                    with contextlib.suppress(docker.errors.DockerException):
+                        container.remove(force=True, v=True)
         except (
             docker.errors.DockerException,
             requests.exceptions.RequestException,
@@ -143,10 +140,18 @@ class DockerSandbox:
                 duration_s=round(time.monotonic() - started, 4),
                 message=f"docker could not run the spec: {exc}",
             )
-        finally:
-            if container is not None:
-                with contextlib.suppress(docker.errors.DockerException):
-                    container.remove(force=True, v=True)
+
+    def _run_container(
+        self, container: Any, spec: RunSpec, workspace: Path, started: float
+    ) -> RunResult:
+        """Start the container, stop it at the time limit or the disk quota, collect."""
+        quota = spec.disk_mb * 1024 * 1024
+        with DiskWatch(workspace, quota, lambda: _kill(container)) as watch:
+            container.start()
+            timed_out = self._wait(container, spec)
+        container.reload()
+        took = time.monotonic() - started
+        return self._result(container, spec, workspace, timed_out, watch.exceeded, took)
 
     def _create(self, spec: RunSpec, workspace: Path) -> Any:
         command = ["python3", *spec.argv[1:]] if spec.argv[0] == "python" else list(spec.argv)
