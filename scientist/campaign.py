@@ -13,15 +13,18 @@ from pydantic import BaseModel, ValidationError
 
 from scientist.config import CampaignConfig, dump_config, load_config
 from scientist.errors import CampaignError
-from scientist.models import ArchiveEntry, LedgerEntry
+from scientist.models import ArchiveEntry, LedgerEntry, SearchNodeRecord
 
 Record = TypeVar("Record", bound=BaseModel)
+
+
+PARTIAL_SUFFIX = ".partial-write"
 
 
 def atomic_write_text(path: Path, text: str) -> None:
     """Write `text` to `path` so that readers see the old file or the new one, never half."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=PARTIAL_SUFFIX)
     try:
         with os.fdopen(fd, "w", encoding="utf-8") as handle:
             handle.write(text)
@@ -87,7 +90,7 @@ def _record(kind: type[Record], row: dict[str, Any], path: Path) -> Record:
 
 
 class Campaign:
-    """A campaign directory (see DESIGN.md, "Campaign directory")."""
+    """A campaign directory (see docs/architecture.md, "The campaign directory")."""
 
     CONFIG = "campaign.toml"
 
@@ -141,12 +144,24 @@ class Campaign:
         return self.root / "archive.jsonl"
 
     @property
+    def pool_path(self) -> Path:
+        """The model pool's win counts and costs (`scientist.llm.pool`)."""
+        return self.root / "pool.json"
+
+    @property
     def report_path(self) -> Path:
         return self.root / "report.md"
 
     @property
     def stop_file(self) -> Path:
         return self.root / "STOP"
+
+    def remove_partial_writes(self) -> list[Path]:
+        """Delete what atomic writes cut short by a kill left behind (never valid data)."""
+        partial = [p for p in self.root.rglob(f".*{PARTIAL_SUFFIX}") if p.is_file()]
+        for path in partial:
+            path.unlink(missing_ok=True)
+        return partial
 
     @property
     def baseline_dir(self) -> Path:
@@ -165,6 +180,10 @@ class Campaign:
     def reviews_dir(self, idea_id: str) -> Path:
         return self.idea_dir(idea_id) / "reviews"
 
+    def search_dir(self, idea_id: str) -> Path:
+        """The code tree search's node folders and `tree.jsonl`."""
+        return self.idea_dir(idea_id) / "search"
+
     # ------------------------------------------------------------------ ledger
     def record_call(self, entry: LedgerEntry) -> None:
         append_jsonl(self.ledger_path, entry)
@@ -174,6 +193,15 @@ class Campaign:
 
     def spent_usd(self) -> float:
         return sum(entry.usage.cost_usd for entry in self.ledger())
+
+    # ------------------------------------------------------------------ tree search
+    def record_search_node(self, idea_id: str, node: SearchNodeRecord) -> None:
+        append_jsonl(self.search_dir(idea_id) / "tree.jsonl", node)
+
+    def search_tree(self, idea_id: str) -> list[SearchNodeRecord]:
+        """The idea's search nodes in the order they were expanded (empty without a search)."""
+        path = self.search_dir(idea_id) / "tree.jsonl"
+        return [_record(SearchNodeRecord, row, path) for row in read_jsonl(path)]
 
     # ------------------------------------------------------------------ archive
     def record_idea(self, entry: ArchiveEntry) -> None:

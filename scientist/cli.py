@@ -16,6 +16,7 @@ from scientist.errors import ScientistError
 from scientist.llm.cli import llm_app
 from scientist.review.cli import register as register_review_commands
 from scientist.sandbox.cli import sandbox_app
+from scientist.view.cli import register as register_view_command
 from scientist.writeup.cli import register as register_write_command
 
 app = typer.Typer(
@@ -32,6 +33,7 @@ app.add_typer(llm_app, name="llm")
 register_campaign_commands(app)
 register_review_commands(app)
 register_write_command(app)
+register_view_command(app)
 
 err_console = Console(stderr=True, soft_wrap=True)
 

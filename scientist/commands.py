@@ -13,7 +13,8 @@ from rich.table import Table
 from scientist.campaign import Campaign
 from scientist.config import load_config
 from scientist.experiments.smoke import check_pack
-from scientist.graph.runner import read_state, resume_campaign, start_campaign
+from scientist.graph.build import read_state
+from scientist.graph.runner import resume_campaign, start_campaign
 from scientist.llm.pool import STATS, ModelStats
 from scientist.report import leaderboard
 from scientist.sandbox import open_sandbox

@@ -6,8 +6,9 @@ import tomllib
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
+from scientist.backends import backend, validate_options
 from scientist.errors import ConfigError
 
 ModelSpec = str | list[str]
@@ -44,23 +45,67 @@ class ModelsConfig(Section):
         spec = getattr(self, role, None) or self.default
         return [spec] if isinstance(spec, str) else list(spec)
 
-    @property
-    def offline(self) -> bool:
-        return all(self.for_role(role) == ["none"] for role in ("ideas", "code", "write", "review"))
-
 
 class SandboxConfig(Section):
-    kind: Literal["local", "docker", "ray"] = "local"
+    """The limits every backend enforces, and which backend (`kind`) runs the experiments.
+
+    A backend's own options are a table named after it (`[sandbox.docker]`, `[sandbox.ray]`),
+    validated by that backend's options model (`scientist.sandbox.backend_options`); which
+    kinds exist is the sandbox registry's business, not this model's.
+    """
+
+    model_config = ConfigDict(extra="allow", validate_assignment=True)
+
+    kind: str = "local"
     cpus: float = Field(default=1.0, gt=0)
     memory_mb: int = Field(default=4096, ge=256)
     pids: int = Field(default=512, ge=16)
     timeout_s: float | None = Field(default=None, gt=0, description="default: the pack's")
     gpus: list[int] = Field(default_factory=list, description="GPU ids runs may use")
-    image: str | None = None
-    ray_address: str | None = None
-    ray_node_backend: Literal["local", "docker"] = Field(
-        default="local", description="the backend each Ray task runs its spec with"
-    )
+
+    @model_validator(mode="before")
+    @classmethod
+    def _legacy_keys(cls, data: Any) -> Any:
+        """Campaigns written before backends had their own tables kept these options flat;
+        they move into the tables, and the old default (`ray_node_backend = "local"`) goes."""
+        if not isinstance(data, dict):
+            return data
+        data = dict(data)
+        moves = {
+            "image": ("docker", "image"),
+            "ray_address": ("ray", "address"),
+            "ray_node_backend": ("ray", "node_backend"),
+        }
+        for key, (kind, option) in moves.items():
+            value = data.pop(key, None)
+            if value is not None and (key, value) != ("ray_node_backend", "local"):
+                data[kind] = {**data.get(kind, {}), option: value}
+        return data
+
+    @property
+    def backend_tables(self) -> dict[str, dict[str, Any]]:
+        """The backends' own tables (`[sandbox.<kind>]`), by kind."""
+        return dict(self.model_extra or {})
+
+    @field_validator("kind")
+    @classmethod
+    def _registered(cls, kind: str) -> str:
+        try:
+            backend(kind)
+        except ConfigError as exc:
+            raise ValueError(exc.message) from None
+        return kind
+
+    @model_validator(mode="after")
+    def _backend_tables(self) -> SandboxConfig:
+        for kind, table in self.backend_tables.items():
+            if not isinstance(table, dict):
+                raise ValueError(f"sandbox.{kind} must be a table of that backend's options")
+            try:
+                validate_options(kind, table)
+            except ConfigError as exc:
+                raise ValueError(exc.message) from None
+        return self
 
 
 class WriteupConfig(Section):
@@ -108,11 +153,22 @@ class CampaignConfig(Section):
             raise ValueError("seeds must be distinct")
         return seeds
 
+    @model_validator(mode="after")
+    def _search_has_models(self) -> CampaignConfig:
+        if self.search == "abmcts" and self.models.for_role("code") == ["none"]:
+            raise ValueError(
+                "search = 'abmcts' needs a model in the 'code' role: set models.code "
+                "(several models make a multi-model search), or use search = 'linear'"
+            )
+        return self
+
 
 def _describe(error: ValidationError, source: str) -> str:
     first = error.errors()[0]
-    field = ".".join(str(part) for part in first["loc"]) or "(root)"
+    field = ".".join(str(part) for part in first["loc"])
     extra = f" (and {error.error_count() - 1} more)" if error.error_count() > 1 else ""
+    if not field:  # a rule across fields: its message says what to change
+        return f"{source}: {first['msg'].removeprefix('Value error, ')}{extra}"
     if first["type"] == "extra_forbidden":
         return f"{source}: unknown field '{field}'{extra}: remove it or check its spelling"
     if first["type"] == "missing":

@@ -34,15 +34,8 @@ class CampaignError(ScientistError):
 
 
 class SandboxError(ScientistError):
-    """A sandbox could not run a spec (not: the experiment inside it failed)."""
-
-
-class SandboxTimeout(SandboxError):
-    """The run passed its time limit."""
-
-
-class SandboxOOM(SandboxError):
-    """The run passed its memory limit."""
+    """A sandbox could not run a spec (not: the experiment inside it failed, which is a
+    `RunResult` status such as `timeout` or `oom`)."""
 
 
 class SandboxUnavailable(SandboxError):
@@ -75,3 +68,11 @@ class LiteratureUnavailable(ScientistError):
 
 class LatexError(ScientistError):
     """A paper could not be compiled."""
+
+
+class ViewError(ScientistError):
+    """The campaign view cannot be served or written (a port in use, a bad output folder)."""
+
+
+class PathRefused(ViewError):
+    """A request for a file outside the campaign directory (answered 403, never served)."""

@@ -7,7 +7,9 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+from scientist.stats import agrees, mean_std
 
 RunStatus = Literal["ok", "error", "timeout", "oom", "infra"]
 IdeaStatus = Literal["proposed", "selected", "running", "done", "failed"]
@@ -70,9 +72,31 @@ class RunResult(Record):
 
 
 class MetricSummary(Record):
-    mean: float
-    std: float = 0.0
+    """One metric over seeds. A pack reports `values`; `mean` and `std` (the sample standard
+    deviation, `scientist.stats`) are computed from them, and a pack's own mean or std that
+    disagrees with its values is rejected."""
+
     values: list[float] = Field(min_length=1)
+    mean: float
+    std: float
+
+    @model_validator(mode="before")
+    @classmethod
+    def _summarise(cls, data: Any) -> Any:
+        if not isinstance(data, dict) or not isinstance(data.get("values"), list):
+            return data
+        try:
+            mean, std = mean_std([float(v) for v in data["values"]])
+        except (TypeError, ValueError):
+            return data  # the field validation says what is wrong with the values
+        for name, computed in (("mean", mean), ("std", std)):
+            reported = data.get(name)
+            if reported is not None and not agrees(float(reported), computed):
+                raise ValueError(
+                    f"{name} {reported} disagrees with its values ({name} {computed:.6g}, "
+                    "sample std with n - 1): report values only, or their exact mean and std"
+                )
+        return {**data, "mean": mean, "std": std}
 
 
 class FinalInfo(BaseModel):
@@ -101,6 +125,21 @@ class ExperimentRun(Record):
         if self.final_info is None or name not in self.final_info.metrics:
             return None
         return self.final_info.metrics[name].mean
+
+
+class SearchNodeRecord(Record):
+    """One node of an idea's code tree search, as appended to `search/tree.jsonl`.
+
+    `node` numbers its folder `search/node_<k>` and, when it ran, its run `run_<k>`;
+    `parent` is the node it improved (None for a fresh draft from the pack's code).
+    """
+
+    node: int = Field(ge=1)
+    parent: int | None = None
+    model: str
+    score: float = Field(ge=0, le=1, description="what the search maximised")
+    ran: bool = True
+    note: str = ""
 
 
 # --------------------------------------------------------------------------- ideas

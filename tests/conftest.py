@@ -9,7 +9,13 @@ from pathlib import Path
 
 import pytest
 
+from scientist.campaign import Campaign
+from scientist.config import ModelsConfig
+from scientist.context import Context, campaign_literature
+from scientist.llm import LLM, open_llm
 from scientist.llm.replay_server import ReplayServer
+from scientist.sandbox import Sandbox
+from scientist.templates import Template
 
 
 @pytest.fixture
@@ -34,6 +40,27 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     for item in items:
         if "gpu" in item.keywords:
             item.add_marker(skip)
+
+
+def stage_context(
+    campaign: Campaign,
+    template: Template,
+    *,
+    sandbox: Sandbox | None = None,
+    llm: LLM | None = None,
+    **config_changes: object,
+) -> Context:
+    """A stage's context over `campaign`'s folder with its config's sections replaced by
+    `config_changes` (e.g. `writeup=WriteupConfig(fix_rounds=1)`); every role offline unless
+    `llm` is given; literature from the campaign's cache only."""
+    view = Campaign(campaign.root, campaign.config.model_copy(update=config_changes))
+    return Context(
+        campaign=view,
+        template=template,
+        sandbox=sandbox,  # type: ignore[arg-type]
+        llm=llm or open_llm(ModelsConfig()),
+        literature=campaign_literature(view, online=False),
+    )
 
 
 TOY_PACK = Path(__file__).resolve().parent / "fixtures" / "toy"

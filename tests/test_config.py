@@ -24,10 +24,10 @@ def test_file_then_overrides(tmp_path: Path) -> None:
 
 def test_model_pool_and_offline() -> None:
     config = CampaignConfig(template="merge")
-    assert config.models.offline
+    assert config.models.for_role("code") == ["none"]
     config.models.code = ["openai:a", "anthropic:b"]
     assert config.models.for_role("code") == ["openai:a", "anthropic:b"]
-    assert not config.models.offline
+    assert config.models.for_role("review") == ["none"]
 
 
 @pytest.mark.parametrize(
@@ -77,3 +77,9 @@ def test_set_dotted_refuses_to_descend_into_a_value() -> None:
 def test_base_url_must_be_http(tmp_path: Path) -> None:
     with pytest.raises(ConfigError, match=r"field 'models\.base_url'"):
         load_config(write(tmp_path, 'template = "m"\n[models]\nbase_url = "localhost:8000"\n'))
+
+
+def test_a_campaign_written_with_flat_backend_options_still_loads(tmp_path: Path) -> None:
+    old = '[sandbox]\nkind = "local"\nimage = "img:1"\nray_node_backend = "local"\n'
+    config = load_config(write(tmp_path, 'template = "merge"\n' + old))
+    assert config.sandbox.backend_tables == {"docker": {"image": "img:1"}}

@@ -11,36 +11,32 @@ from __future__ import annotations
 from pathlib import Path
 
 from scientist.campaign import atomic_write_text
-from scientist.experiments.develop import Outcome, conclude, run_overrides
-from scientist.experiments.editing import apply_blocks, parse_blocks, prompt, render_files
+from scientist.context import Context
+from scientist.experiments.editing import apply_blocks, parse_blocks, render_files
+from scientist.experiments.outcome import Outcome, conclude, run_overrides
 from scientist.experiments.runs import execute_run, finished_run
-from scientist.graph.context import Context
-from scientist.llm import Message
+from scientist.llm import Message, RoleModel
 from scientist.models import ArchiveEntry, ExperimentRun
+from scientist.prompts import render_prompt
 
 MISMATCH_ROUNDS = 2
 STDERR_CHARS = 3000
 
 
 def develop_with_model(
-    ctx: Context, entry: ArchiveEntry, baseline: ExperimentRun, code_dir: Path, gpus: list[int]
+    ctx: Context,
+    model: RoleModel,
+    entry: ArchiveEntry,
+    baseline: ExperimentRun,
+    code_dir: Path,
+    gpus: list[int],
 ) -> Outcome:
     config, template = ctx.config, ctx.template
     edits_dir = ctx.campaign.idea_dir(entry.id) / "edits"
     files = [template.manifest.entrypoint]
     overrides = run_overrides(ctx, entry)
     metric = template.metric
-    context = dict(
-        title=entry.idea.title,
-        hypothesis=entry.idea.hypothesis,
-        plan=entry.idea.plan,
-        overrides=overrides,
-        metric=metric.name,
-        goal=metric.goal,
-        baseline_metric=baseline.metric(metric.name),
-        max_runs=config.max_runs_per_idea,
-    )
-    messages = [Message(role="system", content=prompt("system"))]
+    messages = [Message(role="system", content=render_prompt("code/system"))]
     runs: list[ExperimentRun] = []
     successes, attempts_left = 0, config.debug_attempts
     index = 1
@@ -52,23 +48,30 @@ def develop_with_model(
         if run is None and not edit_path.exists():
             last = runs[-1] if runs else None
             if last is None or last.result.ok:
-                request = prompt(
-                    "implement",
+                request = render_prompt(
+                    "code/implement",
+                    title=entry.idea.title,
+                    hypothesis=entry.idea.hypothesis,
+                    plan=entry.idea.plan,
+                    overrides=overrides,
+                    metric=metric.name,
+                    goal=metric.goal,
+                    baseline_metric=baseline.metric(metric.name),
                     run=successes + 1,
+                    max_runs=config.max_runs_per_idea,
                     files=render_files(code_dir, files),
                     history=_history(runs, metric.name),
-                    **context,
                 )
             else:
-                request = prompt(
-                    "debug",
+                request = render_prompt(
+                    "code/debug",
                     run=index - 1,
                     status=last.result.status,
                     stderr=last.result.stderr_tail[-STDERR_CHARS:],
                     attempts_left=attempts_left,
                 )
             messages.append(Message(role="user", content=request))
-            answer, call_id = _edit(ctx, messages, code_dir, files)
+            answer, call_id = _edit(model, messages, code_dir, files)
             if answer is None:
                 break
             atomic_write_text(edit_path, answer)
@@ -85,7 +88,7 @@ def develop_with_model(
                 gpus=gpus,
             )
         if call_id is not None:
-            ctx.llm.reward(call_id, run.result.ok)
+            model.reward(call_id, run.result.ok)
         runs.append(run)
         index += 1
         if run.result.ok:
@@ -99,11 +102,11 @@ def develop_with_model(
 
 
 def _edit(
-    ctx: Context, messages: list[Message], code_dir: Path, files: list[str]
+    model: RoleModel, messages: list[Message], code_dir: Path, files: list[str]
 ) -> tuple[str | None, str]:
     """Ask for edits until they apply (mismatches go back to the model); None means DONE."""
     for _ in range(MISMATCH_ROUNDS + 1):
-        completion = ctx.llm.complete("code", messages)
+        completion = model.complete(messages)
         messages.append(Message(role="assistant", content=completion.text))
         if completion.text.strip().upper().startswith("DONE"):
             return None, completion.call_id
@@ -114,7 +117,9 @@ def _edit(
         messages.append(
             Message(
                 role="user",
-                content=prompt("mismatch", failures=failures, files=render_files(code_dir, files)),
+                content=render_prompt(
+                    "code/mismatch", failures=failures, files=render_files(code_dir, files)
+                ),
             )
         )
     return None, completion.call_id

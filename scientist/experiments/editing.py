@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
-from string import Template
 
 from pydantic import BaseModel
 
@@ -23,13 +22,6 @@ _BLOCK = re.compile(
     r"(?P<replace>.*?)^>>>>>>> REPLACE",
     re.DOTALL | re.MULTILINE,
 )
-PROMPTS = Path(__file__).resolve().parent.parent / "prompts" / "code"
-
-
-def prompt(name: str, **values: object) -> str:
-    """A prompt from `scientist/prompts/code/<name>.md` with `$placeholders` filled in."""
-    text = (PROMPTS / f"{name}.md").read_text(encoding="utf-8")
-    return Template(text).safe_substitute({k: str(v) for k, v in values.items()})
 
 
 class EditBlock(BaseModel):

@@ -32,6 +32,7 @@ from scientist.templates import Template
 
 RESULT = "result.json"
 OVERRIDES = "overrides.json"
+CODE_DIFF = "code.diff"
 OUTPUTS = "outputs"
 FINAL_INFO = "final_info.json"
 CACHE = "cache"
@@ -164,8 +165,7 @@ def execute_run(
     result = _run_sandboxed(sandbox, spec)
     atomic_write_text(run_dir / OVERRIDES, text)
     _snapshot(template.root, code_dir, run_dir)
-    record = _seal(run_dir, template, result)
-    atomic_write_text(run_dir / RESULT, record.model_dump_json(indent=2))
+    record = seal_run(run_dir, template, result)
     return finished_run(run_dir, template, idea_id, index) or ExperimentRun(
         idea_id=idea_id, index=index, result=record.result, run_dir=run_dir, overrides=overrides
     )
@@ -180,11 +180,18 @@ def _run_sandboxed(sandbox: Sandbox, spec: RunSpec) -> RunResult:
         return RunResult(exit_code=None, status="infra", backend=sandbox.name, message=message)
 
 
-def _seal(run_dir: Path, template: Template, result: RunResult) -> RunRecord:
-    """Write the logs and decide what the record says: an ok run keeps its status only with
-    a valid final info, whose hash the record then holds."""
+def seal_run(run_dir: Path, template: Template, result: RunResult) -> RunRecord:
+    """Seal a run whose outputs are in `run_dir/outputs`: write its logs, then `result.json`,
+    which keeps an ok status only with a valid final info and then holds its hash."""
     atomic_write_text(run_dir / "stdout.log", result.stdout_tail)
     atomic_write_text(run_dir / "stderr.log", result.stderr_tail)
+    record = _judged(run_dir, template, result)
+    atomic_write_text(run_dir / RESULT, record.model_dump_json(indent=2))
+    return record
+
+
+def _judged(run_dir: Path, template: Template, result: RunResult) -> RunRecord:
+    """An ok run stays ok only with a valid final info, whose hash the record then holds."""
     if not result.ok:
         return RunRecord(result=result)
     final_info = run_dir / OUTPUTS / FINAL_INFO
@@ -210,7 +217,7 @@ def _snapshot(pack: Path, code_dir: Path, run_dir: Path) -> None:
         before = original.read_text(errors="replace").splitlines(True) if original.is_file() else []
         after = path.read_text(errors="replace").splitlines(True)
         chunks.extend(difflib.unified_diff(before, after, f"a/{relative}", f"b/{relative}"))
-    atomic_write_text(run_dir / "code.diff", "".join(chunks))
+    atomic_write_text(run_dir / CODE_DIFF, "".join(chunks))
 
 
 def improvement(metric: float | None, baseline: float | None, goal: str) -> float | None:

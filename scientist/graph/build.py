@@ -12,14 +12,16 @@ import sqlite3
 from collections.abc import Iterator
 from contextlib import contextmanager
 from functools import partial
+from typing import get_type_hints
 
 from langgraph.checkpoint.sqlite import SqliteSaver
 from langgraph.graph import END, START, StateGraph
 from langgraph.graph.state import CompiledStateGraph
 from langgraph.types import Send
 
+from scientist.campaign import Campaign
+from scientist.context import Context
 from scientist.graph import nodes
-from scientist.graph.context import Context
 from scientist.graph.idea import build_idea_graph
 from scientist.graph.state import CampaignState, IdeaInput, state_serializer
 
@@ -60,10 +62,29 @@ def build_graph(ctx: Context, checkpointer: SqliteSaver | None = None) -> Compil
 
 
 @contextmanager
-def open_checkpointer(ctx: Context) -> Iterator[SqliteSaver]:
+def open_checkpointer(campaign: Campaign) -> Iterator[SqliteSaver]:
     """The campaign's SQLite checkpointer (one connection, closed on exit)."""
-    conn = sqlite3.connect(ctx.campaign.checkpoints, check_same_thread=False)
+    conn = sqlite3.connect(campaign.checkpoints, check_same_thread=False)
     try:
         yield SqliteSaver(conn, serde=state_serializer())
     finally:
         conn.close()
+
+
+def thread_of(campaign: Campaign) -> dict[str, dict[str, str]]:
+    """The campaign's checkpoint thread (one per campaign, named after it)."""
+    return {"configurable": {"thread_id": campaign.name, "checkpoint_ns": ""}}
+
+
+def read_state(campaign: Campaign) -> CampaignState:
+    """The campaign state in the latest top-level checkpoint (empty before the first step),
+    straight from the checkpointer: no graph is built and no service is opened."""
+    if not campaign.checkpoints.is_file():
+        return {}
+    with open_checkpointer(campaign) as saver:
+        saved = saver.get_tuple(thread_of(campaign))
+    if saved is None:
+        return {}
+    fields = get_type_hints(CampaignState, include_extras=False).keys()
+    values = saved.checkpoint["channel_values"]
+    return {key: values[key] for key in fields if key in values}  # type: ignore[return-value]

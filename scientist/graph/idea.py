@@ -22,9 +22,9 @@ from langgraph.graph import END, START, StateGraph
 from langgraph.graph.state import CompiledStateGraph
 from pydantic import ValidationError
 
+from scientist.context import Context
 from scientist.errors import BudgetExceeded
 from scientist.experiments.develop import develop_idea
-from scientist.graph.context import Context
 from scientist.graph.state import IdeaTask
 from scientist.models import ArchiveEntry, ExperimentRun, Paper
 from scientist.review import archive_fields, review_paper
@@ -88,16 +88,11 @@ def write(ctx: Context, state: IdeaState) -> IdeaState:
         return {"paper": paper}
     try:
         paper = write_paper(
-            campaign=ctx.campaign,
+            ctx,
             idea_id=entry.id,
             idea=entry.idea,
-            template=ctx.template,
             baseline=state["baseline"],
             runs=state.get("runs") or [],
-            sandbox=ctx.sandbox,
-            llm=ctx.llm,
-            literature=ctx.literature,
-            config=ctx.config.writeup,
         )
     except BudgetExceeded:
         return {"paper": None, "stop_reason": "budget"}
@@ -109,14 +104,11 @@ def review(ctx: Context, state: IdeaState) -> IdeaState:
     entry = state["entry"]
     try:
         meta = review_paper(
-            campaign=ctx.campaign,
+            ctx,
             idea_id=entry.id,
             paper=state["paper"],
-            template=ctx.template,
             baseline=state["baseline"],
             runs=state.get("runs") or [],
-            llm=ctx.llm,
-            config=ctx.config.review,
         )
     except BudgetExceeded:
         return {"stop_reason": "budget"}

@@ -5,9 +5,9 @@ The per-idea steps (experiment, write, review) live in `scientist.graph.idea`.
 
 from __future__ import annotations
 
+from scientist.context import Context
 from scientist.errors import BudgetExceeded, CampaignError
 from scientist.experiments.runs import execute_run, finished_run, prepare_code_dir
-from scientist.graph.context import Context
 from scientist.graph.state import CampaignState, IdeaTask, finished_ids
 from scientist.ideas.proposals import propose_ideas
 from scientist.ideas.selection import rank_proposed

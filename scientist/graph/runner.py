@@ -8,26 +8,15 @@ from typing import Any
 
 from scientist.campaign import Campaign
 from scientist.config import CampaignConfig
+from scientist.context import Context, open_context
 from scientist.errors import CampaignError
 from scientist.experiments.smoke import check_pack
-from scientist.graph.build import build_graph, open_checkpointer
-from scientist.graph.context import Context
+from scientist.graph.build import build_graph, open_checkpointer, thread_of
 from scientist.graph.state import CampaignState, finished_ids
+from scientist.llm import open_llm
 from scientist.progress import CampaignProgress
 from scientist.sandbox import open_sandbox
 from scientist.templates import load_template
-
-
-def open_context(campaign: Campaign) -> Context:
-    config = campaign.config
-    template = load_template(config.template)
-    sandbox = open_sandbox(config.sandbox, campaign=campaign.name)
-    llm = None
-    if not config.models.offline:
-        from scientist.llm import open_llm
-
-        llm = open_llm(config.models, campaign=campaign, budget_usd=config.budget_usd, seed=0)
-    return Context(campaign=campaign, template=template, sandbox=sandbox, llm=llm)
 
 
 def default_campaign_dir(config: CampaignConfig) -> Path:
@@ -36,14 +25,25 @@ def default_campaign_dir(config: CampaignConfig) -> Path:
 
 
 def start_campaign(config: CampaignConfig, *, quiet: bool = False) -> Campaign:
-    """Check the pack (smoke run, before any model spend), create the campaign, run it."""
+    """Check the pack (smoke run, before any model spend), create the campaign, run it.
+
+    Every service is opened once, before the campaign's folder exists: a bad model string, a
+    missing key or script, or an unusable sandbox fails before anything is created.
+    """
     template = load_template(config.template)
     root = config.campaign_dir or default_campaign_dir(config)
     _check_new_root(root)
-    _check_models(config)
-    check_pack(template, open_sandbox(config.sandbox), config)
-    campaign = Campaign.create(root, config.model_copy(update={"template": str(template.root)}))
-    drive(open_context(campaign), {"generation": 0, "entries": {}, "runs": []}, quiet=quiet)
+    llm = open_llm(config.models, budget_usd=config.budget_usd, seed=0)
+    try:
+        sandbox = open_sandbox(config.sandbox, campaign=config.name or root.name)
+        check_pack(template, sandbox, config)
+        settings = config.model_copy(update={"template": str(template.root)})
+        campaign = Campaign.create(root, settings)
+    except BaseException:
+        llm.close()
+        raise
+    ctx = open_context(campaign, template=template, sandbox=sandbox, llm=llm)
+    drive(ctx, {"generation": 0, "entries": {}, "runs": []}, quiet=quiet)
     return campaign
 
 
@@ -59,20 +59,12 @@ def _check_new_root(root: Path) -> None:
         )
 
 
-def _check_models(config: CampaignConfig) -> None:
-    """Open (and close) every model the campaign names, so that a bad model string, a
-    missing key or script fails before the smoke run and before any directory is made."""
-    if config.models.offline:
-        return
-    from scientist.llm import open_llm
-
-    open_llm(config.models).close()
-
-
 def resume_campaign(root: Path, *, quiet: bool = False) -> Campaign:
-    """Continue a campaign from its last checkpoint; a STOP file is cleared first."""
+    """Continue a campaign from its last checkpoint; a STOP file, and what writes cut short by
+    a kill left behind, are cleared first."""
     campaign = Campaign.open(root)
     campaign.stop_file.unlink(missing_ok=True)
+    campaign.remove_partial_writes()
     drive(open_context(campaign), None, quiet=quiet)
     return campaign
 
@@ -81,7 +73,7 @@ def drive(ctx: Context, graph_input: dict[str, Any] | None, *, quiet: bool) -> C
     """Stream the graph to its end (or a stop), showing progress; returns the final state."""
     config = _thread(ctx)
     try:
-        with open_checkpointer(ctx) as saver:
+        with open_checkpointer(ctx.campaign) as saver:
             graph = build_graph(ctx, saver)
             if graph_input is None:
                 _reopen_if_stopped(ctx, graph, config)
@@ -97,21 +89,13 @@ def drive(ctx: Context, graph_input: dict[str, Any] | None, *, quiet: bool) -> C
                     progress.handle(event)
             return graph.get_state(config).values
     finally:
-        if ctx.llm is not None:
-            ctx.llm.close()
-
-
-def read_state(campaign: Campaign) -> CampaignState:
-    """The campaign's last checkpointed state (empty before the first step)."""
-    ctx = Context(campaign=campaign, template=load_template(campaign.config.template), sandbox=None)
-    with open_checkpointer(ctx) as saver:
-        return build_graph(ctx, saver).get_state(_thread(ctx)).values
+        ctx.close()
 
 
 def _thread(ctx: Context) -> dict[str, Any]:
     limit = 20 + 6 * ctx.config.max_ideas
     return {
-        "configurable": {"thread_id": ctx.campaign.name},
+        **thread_of(ctx.campaign),
         "recursion_limit": limit,
         "max_concurrency": ctx.config.max_parallel + 1,
     }

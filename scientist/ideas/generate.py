@@ -9,20 +9,18 @@ literature service is unreachable the idea stays `unchecked` and the campaign go
 from __future__ import annotations
 
 import json
-from pathlib import Path
-from string import Template
 
 from pydantic import BaseModel, Field
 
+from scientist.context import Context
 from scientist.errors import LiteratureUnavailable
-from scientist.graph.context import Context
-from scientist.llm import Message
+from scientist.llm import Message, RoleModel
 from scientist.models import ArchiveEntry, ExperimentRun, Idea
+from scientist.prompts import render_prompt
 from scientist.report import leaderboard
 
 REFLECTIONS = 1
 CODE_CHARS = 12000
-PROMPTS = Path(__file__).resolve().parent.parent / "prompts" / "ideas"
 
 
 class IdeaProposal(BaseModel):
@@ -45,20 +43,19 @@ class NoveltyVerdict(BaseModel):
     reason: str
 
 
-def prompt(name: str, **values: object) -> str:
-    text = (PROMPTS / f"{name}.md").read_text(encoding="utf-8")
-    return Template(text).safe_substitute({k: str(v) for k, v in values.items()})
-
-
 def generate_ideas(
-    ctx: Context, archive: list[ArchiveEntry], baseline: ExperimentRun, count: int
+    ctx: Context,
+    model: RoleModel,
+    archive: list[ArchiveEntry],
+    baseline: ExperimentRun,
+    count: int,
 ) -> list[Idea]:
     """`count` ideas from the ideas model, after `REFLECTIONS` rounds of self-critique."""
     template = ctx.template
     manifest = template.manifest
     code = (template.root / manifest.entrypoint).read_text(encoding="utf-8")[:CODE_CHARS]
-    request = prompt(
-        "propose",
+    request = render_prompt(
+        "ideas/propose",
         title=manifest.title,
         description=manifest.description,
         metric=manifest.metric.name,
@@ -71,29 +68,31 @@ def generate_ideas(
         count=count,
     )
     messages = [
-        Message(role="system", content=prompt("system")),
+        Message(role="system", content=render_prompt("ideas/system")),
         Message(role="user", content=request),
     ]
-    completion = ctx.llm.complete("ideas", messages, schema=IdeaBatch)
+    completion = model.complete(messages, schema=IdeaBatch)
     batch = completion.parsed
     for round_ in range(1, REFLECTIONS + 1):
         messages += [
             Message(role="assistant", content=batch.model_dump_json()),
             Message(
                 role="user",
-                content=prompt("reflect", round=round_, count=count, ideas=batch.model_dump_json()),
+                content=render_prompt(
+                    "ideas/reflect", round=round_, count=count, ideas=batch.model_dump_json()
+                ),
             ),
         ]
-        completion = ctx.llm.complete("ideas", messages, schema=IdeaBatch)
+        completion = model.complete(messages, schema=IdeaBatch)
         batch = completion.parsed
     ideas = [
         Idea(**p.model_dump(), origin="llm", proposed_by=completion.call_id)
         for p in batch.ideas[:count]
     ]
-    return [_check_novelty(ctx, idea) for idea in ideas]
+    return [_check_novelty(ctx, model, idea) for idea in ideas]
 
 
-def _check_novelty(ctx: Context, idea: Idea) -> Idea:
+def _check_novelty(ctx: Context, model: RoleModel, idea: Idea) -> Idea:
     query = idea.title
     try:
         papers = ctx.literature.search(query, limit=5)
@@ -104,12 +103,10 @@ def _check_novelty(ctx: Context, idea: Idea) -> Idea:
     listing = "\n".join(
         f"- {p.title} ({p.year or 'n.d.'}): {(p.abstract or '')[:400]}" for p in papers
     )
-    request = prompt(
-        "novelty", title=idea.title, hypothesis=idea.hypothesis, query=query, papers=listing
+    request = render_prompt(
+        "ideas/novelty", title=idea.title, hypothesis=idea.hypothesis, query=query, papers=listing
     )
-    verdict = ctx.llm.complete(
-        "ideas", [Message(role="user", content=request)], schema=NoveltyVerdict
-    ).parsed
+    verdict = model.complete([Message(role="user", content=request)], schema=NoveltyVerdict).parsed
     return idea.model_copy(update={"novelty_status": "novel" if verdict.novel else "not_novel"})
 
 

@@ -9,9 +9,10 @@ before a crash) is reused, never proposed again.
 from __future__ import annotations
 
 from scientist.campaign import atomic_write_text
-from scientist.graph.context import Context
+from scientist.context import Context
+from scientist.ideas.breeding import breed_ideas
+from scientist.ideas.generate import generate_ideas
 from scientist.models import ArchiveEntry, ExperimentRun, Idea
-from scientist.strategies import breed_ideas
 
 
 def propose_ideas(
@@ -49,10 +50,9 @@ def _fresh(
     generation: int,
     count: int,
 ) -> list[Idea]:
-    if ctx.uses_llm("ideas"):
-        from scientist.ideas.generate import generate_ideas
-
-        return generate_ideas(ctx, archive, baseline, count)
+    model = ctx.model("ideas")
+    if model is not None:
+        return generate_ideas(ctx, model, archive, baseline, count)
     defaults = baseline.final_info.config if baseline.final_info else {}
     return breed_ideas(
         ctx.template.manifest,

@@ -3,16 +3,17 @@ models, with structured output, retries, cost accounting, a budget and a model p
 
     from scientist.llm import open_llm, Message, Completion
     llm = open_llm(config.models, campaign=campaign, budget_usd=config.budget_usd, seed=0)
-    if not llm.is_offline("ideas"):
-        completion = llm.complete("ideas", [Message(role="user", content="...")], schema=Idea)
-        llm.reward(completion.call_id, success=True)
+    model = llm.for_role("ideas")          # None when the role is `none`: go offline
+    if model is not None:
+        completion = model.complete([Message(role="user", content="...")], schema=Idea)
+        model.reward(completion.call_id, success=True)
 """
 
 from scientist.llm.base import ChatModel, Completion, Message, MessageLike
-from scientist.llm.factory import is_offline, open_chat_model
+from scientist.llm.factory import open_chat_model
 from scientist.llm.pool import ModelStats
 from scientist.llm.retry import RetryPolicy
-from scientist.llm.router import LLM, open_llm
+from scientist.llm.router import LLM, Role, RoleModel, open_llm
 
 __all__ = [
     "LLM",
@@ -22,7 +23,8 @@ __all__ = [
     "MessageLike",
     "ModelStats",
     "RetryPolicy",
-    "is_offline",
+    "Role",
+    "RoleModel",
     "open_chat_model",
     "open_llm",
 ]

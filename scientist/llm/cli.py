@@ -11,7 +11,7 @@ from scientist.errors import ConfigError
 from scientist.llm.base import Message
 from scientist.llm.factory import is_offline
 from scientist.llm.router import open_llm
-from scientist.llm.structured import load_prompt
+from scientist.prompts import render_prompt
 
 _EXAMPLE = "name one, e.g. openai:gpt-4o or anthropic:claude-sonnet-4-5"
 llm_app = typer.Typer(no_args_is_help=True)
@@ -41,7 +41,7 @@ def check(
         )
     models = ModelsConfig(default=model, base_url=base_url, max_retries=1, format_retries=0)
     with open_llm(models) as llm:
-        prompt = [Message(role="user", content=load_prompt("check").strip())]
+        prompt = [Message(role="user", content=render_prompt("llm/check").strip())]
         completion = llm.complete("check", prompt, max_tokens=max_tokens)
     usage = completion.usage
     cost = f"${usage.cost_usd:.6f}" if usage.priced else "unpriced (add it to models.prices)"

@@ -1,13 +1,17 @@
-"""`LLM`: the one object the rest of scientist calls (`open_llm`).
+"""`LLM`: the campaign's model router (`open_llm`), and `RoleModel`, what a stage holds.
 
-It routes a role to its model (a pool when the role lists several), enforces the budget,
-writes every call to the campaign ledger, and learns from rewards.
+The router routes a role to its model (a pool when the role lists several), enforces the
+budget, writes every call to the campaign ledger, and learns from rewards. A stage never sees
+the router: it asks its context for `model(role)`, a `RoleModel` bound to that role, or None
+when the role has no model (`none`), which is the one switch between online and offline.
 """
 
 from __future__ import annotations
 
 import time
 from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Literal, get_args
 
 from pydantic import BaseModel
 
@@ -22,7 +26,8 @@ from scientist.llm.pool import ModelPool, ModelStats
 from scientist.llm.retry import RetryPolicy
 from scientist.models import LedgerEntry
 
-ROLES = ("ideas", "code", "write", "review")
+Role = Literal["ideas", "code", "write", "review"]
+ROLES: tuple[Role, ...] = get_args(Role)
 
 
 class LLM:
@@ -36,25 +41,38 @@ class LLM:
         retry: RetryPolicy | None = None,
     ) -> None:
         self.config = config
-        self.campaign = campaign
-        spent = campaign.spent_usd() if campaign is not None else 0.0
-        self.budget = Budget(budget_usd, spent)
-        self.pool = ModelPool(campaign.root / "pool.json" if campaign else None, seed=seed)
+        self._seed = seed
+        self.campaign: Campaign | None = None
+        self.budget = Budget(budget_usd, 0.0)
+        self.pool = ModelPool(None, seed=seed)
+        if campaign is not None:
+            self.attach(campaign)
         self._models: dict[str, ProviderChatModel] = {}
         specs = {spec for role in ROLES for spec in config.for_role(role)}
         for spec in sorted(specs - {"none"}):
             self._models[spec] = open_chat_model(spec, config, retry=retry, seed=seed)
 
+    def attach(self, campaign: Campaign) -> None:
+        """Record calls in `campaign`'s ledger and pool from now on, its spending counted
+        against the budget (a router is opened before a new campaign's folder exists)."""
+        self.campaign = campaign
+        self.budget = Budget(self.budget.limit_usd, campaign.spent_usd())
+        self.pool = ModelPool(campaign.root / "pool.json", seed=self._seed)
+
     @property
     def offline(self) -> bool:
-        return all(self.is_offline(role) for role in ROLES)
+        """True when no role has a model."""
+        return all(self.for_role(role) is None for role in ROLES)
 
-    def is_offline(self, role: str) -> bool:
-        return is_offline(self._specs(role))
+    def for_role(self, role: str) -> RoleModel | None:
+        """`role`'s model, or None when the role is `none` (its offline strategy runs)."""
+        return RoleModel(self, role) if self.models(role) else None
 
-    def _specs(self, role: str) -> list[str]:
-        """The role's models; a role outside ROLES (e.g. a CLI check) uses the default."""
-        return self.config.for_role(role if role in ROLES else "default")
+    def models(self, role: str) -> list[str]:
+        """The role's model specs, `none` left out; a role outside ROLES (e.g. a CLI check)
+        uses the default."""
+        specs = self.config.for_role(role if role in ROLES else "default")
+        return [spec for spec in specs if not is_offline(spec)]
 
     def complete(
         self,
@@ -70,11 +88,11 @@ class LLM:
         With a pool, the model is chosen by Thompson sampling unless `model` pins one of the
         role's models (a tree search whose arms are models asks each arm's own).
         """
-        specs = [spec for spec in self._specs(role) if not is_offline(spec)]
+        specs = self.models(role)
         if not specs:
             raise ConfigError(
                 f"role '{role}' has no model (it is 'none')",
-                hint="use the offline strategy when llm.is_offline(role)",
+                hint="use the offline strategy when llm.for_role(role) is None",
             )
         if model is not None and model not in specs:
             raise ConfigError(
@@ -156,6 +174,42 @@ class LLM:
                 error="" if error is None else f"{type(error).__name__}: {error}"[:500],
             )
         )
+
+
+@dataclass(frozen=True)
+class RoleModel:
+    """One role's model (or pool) in the campaign's LLM layer: what a stage asks and rewards."""
+
+    llm: LLM
+    role: str
+
+    @property
+    def models(self) -> list[str]:
+        """The role's model specs (several for a pool)."""
+        return self.llm.models(self.role)
+
+    def complete(
+        self,
+        messages: Iterable[MessageLike],
+        schema: type[BaseModel] | None = None,
+        *,
+        temperature: float | None = None,
+        max_tokens: int | None = None,
+        model: str | None = None,
+    ) -> Completion:
+        """`LLM.complete` for this role: budgeted, ledgered, chosen from the pool."""
+        return self.llm.complete(
+            self.role,
+            messages,
+            schema,
+            temperature=temperature,
+            max_tokens=max_tokens,
+            model=model,
+        )
+
+    def reward(self, call_id: str, success: bool) -> None:
+        """Credit (or debit) the model that made `call_id` (any role's call)."""
+        self.llm.reward(call_id, success)
 
 
 def open_llm(

@@ -4,21 +4,14 @@ from __future__ import annotations
 
 import json
 import re
-from functools import cache
-from pathlib import Path
 from typing import Any
 
 from pydantic import BaseModel, ValidationError
 
 from scientist.llm.base import Message
+from scientist.prompts import render_prompt
 
-PROMPTS = Path(__file__).resolve().parent.parent / "prompts" / "llm"
 _FENCE = re.compile(r"```(?:json)?\s*(.*?)```", re.DOTALL)
-
-
-@cache
-def load_prompt(name: str) -> str:
-    return (PROMPTS / f"{name}.md").read_text(encoding="utf-8")
 
 
 def json_schema(schema: type[BaseModel]) -> dict[str, Any]:
@@ -58,7 +51,7 @@ def schema_name(schema: type[BaseModel]) -> str:
 
 def json_instructions(schema: type[BaseModel]) -> Message:
     """A system message asking for JSON valid against `schema` (for non-native paths)."""
-    text = load_prompt("json_instructions").format(schema=json.dumps(json_schema(schema)))
+    text = render_prompt("llm/json_instructions", schema=json.dumps(json_schema(schema)))
     return Message(role="system", content=text)
 
 
@@ -104,5 +97,5 @@ def repair_messages(messages: list[Message], bad_output: str, error: str) -> lis
     return [
         *messages,
         Message(role="assistant", content=bad_output),
-        Message(role="user", content=load_prompt("repair").format(error=error)),
+        Message(role="user", content=render_prompt("llm/repair", error=error)),
     ]

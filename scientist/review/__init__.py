@@ -1,8 +1,7 @@
 """Reviews: the LLM reviewer ensemble with an area chair, or the offline rubric reviewer.
 
 from scientist.review import review_paper, archive_fields
-meta = review_paper(campaign=..., idea_id=..., paper=..., template=..., baseline=...,
-                    runs=..., llm=llm, config=config.review)
+meta = review_paper(ctx, idea_id=..., paper=..., baseline=..., runs=...)
 campaign.record_idea(entry.model_copy(update=archive_fields(meta)))
 """
 

@@ -13,8 +13,8 @@ from pydantic import BaseModel, ConfigDict
 
 from scientist.config import ReviewConfig
 from scientist.errors import ConfigError
+from scientist.llm import RoleModel
 from scientist.models import Decision
-from scientist.review.llm_reviewer import ReviewLLM
 from scientist.review.metrics import DecisionMetrics, decision_metrics
 from scientist.review.service import review_pdf
 
@@ -78,7 +78,7 @@ def bench_reviewer(
     decisions: list[tuple[str, Decision]],
     papers: Path,
     *,
-    llm: ReviewLLM | None,
+    model: RoleModel | None,
     config: ReviewConfig,
 ) -> BenchReport:
     """Review every paper and score the decisions (and the ranking by score) against humans."""
@@ -91,7 +91,7 @@ def bench_reviewer(
     rows = []
     reviewers = []
     for paper_id, human in decisions:
-        meta, _ = review_pdf(papers / f"{paper_id}.pdf", llm=llm, config=config)
+        meta, _ = review_pdf(papers / f"{paper_id}.pdf", model=model, config=config)
         reviewers.append(meta.reviewer)
         rows.append(
             BenchRow(paper_id=paper_id, human=human, ours=meta.decision, score=meta.overall)

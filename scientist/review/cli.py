@@ -37,6 +37,7 @@ JsonOption = Annotated[bool, typer.Option("--json", help="print JSON instead of 
 
 
 def _open(spec: str) -> LLM:
+    """The reviewer router; `.for_role("review")` is None for `none` (the rubric)."""
     models = [model.strip() for model in spec.split(",") if model.strip()] or ["none"]
     return open_llm(ModelsConfig(review=models if len(models) > 1 else models[0]))
 
@@ -75,8 +76,8 @@ def review_command(
 ) -> None:
     """Review any PDF with the reviewer ensemble (or the rubric with --llm none)."""
     config = ReviewConfig(ensemble=ensemble, reflections=reflections, accept_threshold=threshold)
-    with _open(llm) as model:
-        meta, records = review_pdf(paper, llm=model, config=config)
+    with _open(llm) as router:
+        meta, records = review_pdf(paper, model=router.for_role("review"), config=config)
     if as_json:
         data = {"meta": meta.model_dump(), "reviews": [r.model_dump() for r in records]}
         if meta.reviewer == "rubric-pdf":
@@ -111,8 +112,8 @@ def bench_reviewer_command(
     """Score our reviewer against human accept/reject decisions."""
     config = ReviewConfig(ensemble=ensemble, reflections=reflections, accept_threshold=threshold)
     decisions = read_decisions(data)
-    with _open(llm) as model:
-        report = bench_reviewer(decisions, papers, llm=model, config=config)
+    with _open(llm) as router:
+        report = bench_reviewer(decisions, papers, model=router.for_role("review"), config=config)
     if as_json:
         typer.echo(report.model_dump_json(indent=2))
     else:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import math
 import re
 from pathlib import Path
 from typing import Literal
@@ -11,6 +10,7 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict
 
 from scientist.models import ExperimentRun, NoveltyStatus, Paper
+from scientist.stats import mean_std, welch_interval
 
 Goal = Literal["maximize", "minimize"]
 _CITE = re.compile(r"\\cite[a-zA-Z]*\*?(?:\[[^\]]*\])*\{([^}]*)\}")
@@ -72,31 +72,6 @@ class Evidence(BaseModel):
         return self.pages is not None and self.pages <= self.page_limit
 
 
-def _mean_std(values: list[float]) -> tuple[float, float]:
-    mean = sum(values) / len(values)
-    if len(values) < 2:
-        return mean, 0.0
-    return mean, math.sqrt(sum((v - mean) ** 2 for v in values) / (len(values) - 1))
-
-
-def welch_interval(
-    treated: list[float], control: list[float], level: float = 0.95
-) -> tuple[float, float] | None:
-    """Welch's t interval for mean(treated) - mean(control); None with fewer than 2 of either."""
-    from scipy.special import stdtrit  # imported here: scipy costs seconds at CLI start-up
-
-    if len(treated) < 2 or len(control) < 2:
-        return None
-    (m1, s1), (m2, s2) = _mean_std(treated), _mean_std(control)
-    v1, v2 = s1**2 / len(treated), s2**2 / len(control)
-    diff = m1 - m2
-    if v1 + v2 == 0:
-        return diff, diff
-    df = (v1 + v2) ** 2 / (v1**2 / (len(treated) - 1) + v2**2 / (len(control) - 1))
-    half = float(stdtrit(df, 0.5 + level / 2)) * math.sqrt(v1 + v2)
-    return diff - half, diff + half
-
-
 def compare(
     runs: list[ExperimentRun], baseline: ExperimentRun | None, metric: str, goal: Goal
 ) -> Comparison | None:
@@ -112,8 +87,8 @@ def compare(
     if base is None or not scored:
         return None
     sign = 1.0 if goal == "maximize" else -1.0
-    best, values = max(scored, key=lambda pair: sign * _mean_std(pair[1])[0])
-    (mean, std), (base_mean, base_std) = _mean_std(values), _mean_std(base.values)
+    best, values = max(scored, key=lambda pair: sign * mean_std(pair[1])[0])
+    (mean, std), (base_mean, base_std) = mean_std(values), mean_std(base.values)
     effect = sign * (mean - base_mean)
     interval = welch_interval(values, base.values)
     low, high = (None, None) if interval is None else sorted(sign * bound for bound in interval)

@@ -8,45 +8,14 @@ from __future__ import annotations
 
 import json
 import statistics
-from collections.abc import Sequence
 from functools import cache
-from pathlib import Path
-from string import Template
-from typing import Any, Protocol
 
-from pydantic import BaseModel
-
-from scientist.llm.base import Completion, Message
+from scientist.llm import Message, RoleModel
 from scientist.models import Review
+from scientist.prompts import render_prompt
 from scientist.review.form import load_examples, load_form, load_guidelines
 from scientist.review.meta import TOP_POINTS, AreaChairNotes, ReviewRecord, calibrated_decision
 from scientist.review.pdf import PdfText
-
-PROMPTS = Path(__file__).resolve().parents[1] / "prompts" / "review"
-ROLE = "review"
-
-
-class ReviewLLM(Protocol):
-    """The part of the LLM layer (`scientist.llm.open_llm`) the reviewers use."""
-
-    def complete(
-        self,
-        role: str,
-        messages: Sequence[Message],
-        schema: type[BaseModel] | None = None,
-        *,
-        temperature: float | None = None,
-        max_tokens: int | None = None,
-    ) -> Completion: ...
-
-    def reward(self, call_id: str, success: bool) -> Any: ...
-
-    def is_offline(self, role: str) -> bool: ...
-
-
-@cache
-def _prompt(name: str) -> Template:
-    return Template((PROMPTS / f"{name}.md").read_text(encoding="utf-8"))
 
 
 @cache
@@ -57,14 +26,17 @@ def reviewer_system_prompt() -> str:
         f"```json\n{example.review.model_dump_json(indent=2)}\n```"
         for i, example in enumerate(load_examples(), start=1)
     )
-    return _prompt("reviewer").substitute(
-        guidelines=load_guidelines(), form=load_form().render(), examples=examples
+    return render_prompt(
+        "review/reviewer",
+        guidelines=load_guidelines(),
+        form=load_form().render(),
+        examples=examples,
     )
 
 
 def paper_prompt(pdf: PdfText) -> str:
     truncated = " The text was cut at its end to fit the prompt." if pdf.truncated else ""
-    return _prompt("paper").substitute(pages=pdf.pages, truncated=truncated, text=pdf.text)
+    return render_prompt("review/paper", pages=pdf.pages, truncated=truncated, text=pdf.text)
 
 
 def ensemble_temperatures(members: int, low: float = 0.5, high: float = 1.0) -> list[float]:
@@ -75,7 +47,7 @@ def ensemble_temperatures(members: int, low: float = 0.5, high: float = 1.0) -> 
 
 
 def llm_review(
-    llm: ReviewLLM, pdf: PdfText, *, temperature: float, reflections: int
+    model: RoleModel, pdf: PdfText, *, temperature: float, reflections: int
 ) -> ReviewRecord:
     """One reviewer: a first review, then up to `reflections` rounds revisiting it.
 
@@ -85,8 +57,8 @@ def llm_review(
         Message(role="system", content=reviewer_system_prompt()),
         Message(role="user", content=paper_prompt(pdf)),
     ]
-    completion = llm.complete(ROLE, messages, schema=Review, temperature=temperature)
-    llm.reward(completion.call_id, True)
+    completion = model.complete(messages, schema=Review, temperature=temperature)
+    model.reward(completion.call_id, True)
     review: Review = completion.parsed
     models = [completion.model]
     rounds = 0
@@ -95,11 +67,11 @@ def llm_review(
             Message(role="assistant", content=review.model_dump_json(indent=2)),
             Message(
                 role="user",
-                content=_prompt("reflection").substitute(round=round_number, rounds=reflections),
+                content=render_prompt("review/reflection", round=round_number, rounds=reflections),
             ),
         ]
-        completion = llm.complete(ROLE, messages, schema=Review, temperature=temperature)
-        llm.reward(completion.call_id, True)
+        completion = model.complete(messages, schema=Review, temperature=temperature)
+        model.reward(completion.call_id, True)
         models.append(completion.model)
         rounds = round_number
         if completion.parsed == review:
@@ -127,13 +99,14 @@ def _review_block(k: int, record: ReviewRecord) -> str:
 
 
 def area_chair_notes(
-    llm: ReviewLLM, records: list[ReviewRecord], *, threshold: float
+    model: RoleModel, records: list[ReviewRecord], *, threshold: float
 ) -> AreaChairNotes:
     """The meta-review prose, written knowing the computed outcome."""
     scores = [record.score for record in records]
     mean = statistics.fmean(scores)
     std = statistics.stdev(scores) if len(scores) > 1 else 0.0
-    prompt = _prompt("area_chair").substitute(
+    prompt = render_prompt(
+        "review/area_chair",
         mean=f"{mean:.2f}",
         std=f"{std:.2f}",
         threshold=f"{threshold:g}",
@@ -141,10 +114,10 @@ def area_chair_notes(
         reviews="\n\n".join(_review_block(k, r) for k, r in enumerate(records, start=1)),
         top=TOP_POINTS,
     )
-    completion = llm.complete(
-        ROLE, [Message(role="user", content=prompt)], schema=AreaChairNotes, temperature=0.2
+    completion = model.complete(
+        [Message(role="user", content=prompt)], schema=AreaChairNotes, temperature=0.2
     )
-    llm.reward(completion.call_id, True)
+    model.reward(completion.call_id, True)
     notes: AreaChairNotes = completion.parsed
     return AreaChairNotes(
         summary=notes.summary,

@@ -1,6 +1,6 @@
 """Entry points: review a campaign's paper (resumable, on disk) or a bare PDF.
 
-Strategy: with no model for the `review` role (`llm` is None or offline), the rubric reviewer
+Strategy: with no model for the `review` role (`model(review)` is None), the rubric reviewer
 scores the evidence; otherwise an ensemble of LLM reviewers reads the PDF, reflects, and an
 area chair writes the meta-review. Either way the decision is calibrated on the mean score.
 """
@@ -14,21 +14,16 @@ from pydantic import ValidationError
 
 from scientist.campaign import Campaign, atomic_write_json
 from scientist.config import ReviewConfig
+from scientist.context import Context
 from scientist.errors import LLMFormatError
+from scientist.llm import RoleModel
 from scientist.models import ExperimentRun, MetaReview, NoveltyStatus, Paper
 from scientist.review.evidence import gather_evidence
-from scientist.review.llm_reviewer import (
-    ROLE,
-    ReviewLLM,
-    area_chair_notes,
-    ensemble_temperatures,
-    llm_review,
-)
+from scientist.review.llm_reviewer import area_chair_notes, ensemble_temperatures, llm_review
 from scientist.review.meta import ReviewRecord, aggregate
 from scientist.review.pdf import read_pdf
 from scientist.review.pdf_rubric import pdf_signals, review_pdf_signals
 from scientist.review.rubric import review_evidence
-from scientist.templates import Template
 
 DEFAULT_PAGE_LIMIT = 8
 
@@ -71,25 +66,24 @@ def _novelty(campaign: Campaign, idea_id: str) -> NoveltyStatus:
 
 
 def review_paper(
+    ctx: Context,
     *,
-    campaign: Campaign,
     idea_id: str,
     paper: Paper,
-    template: Template,
     baseline: ExperimentRun | None,
     runs: list[ExperimentRun],
-    llm: ReviewLLM | None = None,
-    config: ReviewConfig,
 ) -> MetaReview:
     """Review `paper`; writes `reviews/review_<k>.json` and `reviews/meta.json`.
 
     Reviews already on disk are reused (a resumed campaign pays for none twice); a paper
     with no PDF is reviewed by the rubric, which caps a paper that did not compile at 2.
     """
+    campaign, template, config = ctx.campaign, ctx.template, ctx.config.review
+    model = ctx.model("review")
     folder = campaign.reviews_dir(idea_id)
     threshold = config.accept_threshold
     pdf_path = paper.pdf_path if paper.pdf_path and paper.pdf_path.is_file() else None
-    if llm is None or llm.is_offline(ROLE) or pdf_path is None:
+    if model is None or pdf_path is None:
         evidence = gather_evidence(
             paper=paper,
             runs=runs,
@@ -106,13 +100,13 @@ def review_paper(
 
         meta = aggregate(_gather_reviews(folder, 1, rubric), threshold=threshold)
     else:
-        meta = _ensemble_meta(llm, pdf_path, folder, config)
+        meta = _ensemble_meta(model, pdf_path, folder, config)
     atomic_write_json(folder / "meta.json", meta)
     return meta
 
 
 def _ensemble_meta(
-    llm: ReviewLLM, pdf_path: Path, folder: Path, config: ReviewConfig
+    model: RoleModel, pdf_path: Path, folder: Path, config: ReviewConfig
 ) -> MetaReview:
     """The LLM ensemble's reviews and meta-review, each reused from `folder` when present."""
     pdf = read_pdf(pdf_path)
@@ -121,12 +115,14 @@ def _ensemble_meta(
     records = _gather_reviews(
         folder,
         config.ensemble,
-        lambda k: llm_review(llm, pdf, temperature=temperatures[k], reflections=config.reflections),
+        lambda k: llm_review(
+            model, pdf, temperature=temperatures[k], reflections=config.reflections
+        ),
     )
     cached = _cached_meta(folder / "meta.json", len(records), threshold)
     if cached is not None:
         return cached
-    notes = area_chair_notes(llm, records, threshold=threshold)
+    notes = area_chair_notes(model, records, threshold=threshold)
     return aggregate(records, threshold=threshold, notes=notes)
 
 
@@ -141,14 +137,14 @@ def _cached_meta(path: Path, n_reviews: int, threshold: float) -> MetaReview | N
 def review_pdf(
     pdf_path: Path,
     *,
-    llm: ReviewLLM | None = None,
+    model: RoleModel | None,
     config: ReviewConfig,
     page_limit: int = DEFAULT_PAGE_LIMIT,
 ) -> tuple[MetaReview, list[ReviewRecord]]:
     """Review any PDF (nothing written). Offline, only PDF-level evidence is available."""
     pdf = read_pdf(pdf_path)
     threshold = config.accept_threshold
-    if llm is None or llm.is_offline(ROLE):
+    if model is None:
         scored = review_pdf_signals(pdf_signals(pdf), page_limit=page_limit, threshold=threshold)
         records = [ReviewRecord(reviewer="rubric-pdf", score=scored.score, review=scored.review)]
         return aggregate(records, threshold=threshold), records
@@ -156,7 +152,9 @@ def review_pdf(
     records = _gather_reviews(
         None,
         config.ensemble,
-        lambda k: llm_review(llm, pdf, temperature=temperatures[k], reflections=config.reflections),
+        lambda k: llm_review(
+            model, pdf, temperature=temperatures[k], reflections=config.reflections
+        ),
     )
-    notes = area_chair_notes(llm, records, threshold=threshold)
+    notes = area_chair_notes(model, records, threshold=threshold)
     return aggregate(records, threshold=threshold, notes=notes), records

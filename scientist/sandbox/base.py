@@ -1,15 +1,13 @@
-"""The Sandbox protocol, backend registry and the factory campaign code calls."""
+"""The Sandbox protocol and the factory campaign code calls (the registry: `scientist.backends`)."""
 
 from __future__ import annotations
 
-import importlib
-from collections.abc import Callable
 from typing import Protocol, runtime_checkable
 
 from pydantic import BaseModel
 
+from scientist.backends import backend, validate_options
 from scientist.config import SandboxConfig
-from scientist.errors import ConfigError, SandboxUnavailable
 from scientist.models import RunResult, RunSpec
 
 
@@ -41,43 +39,13 @@ class Sandbox(Protocol):
     def check(self) -> Availability: ...
 
 
-BackendFactory = Callable[[SandboxConfig, str | None], Sandbox]
-
-_FACTORIES: dict[str, BackendFactory] = {}
-BACKEND_MODULES: dict[str, str] = {
-    "local": "scientist.sandbox.local",
-    "docker": "scientist.sandbox.docker_backend",
-    "ray": "scientist.sandbox.ray_backend",
-}
-
-
-def register_backend(kind: str) -> Callable[[BackendFactory], BackendFactory]:
-    """Decorator: make `open_sandbox` build `kind` with the decorated factory."""
-
-    def decorate(factory: BackendFactory) -> BackendFactory:
-        _FACTORIES[kind] = factory
-        return factory
-
-    return decorate
-
-
-def backend_factory(kind: str) -> BackendFactory:
-    """The factory for `kind`, importing its module on first use."""
-    if kind not in _FACTORIES and kind in BACKEND_MODULES:
-        try:
-            importlib.import_module(BACKEND_MODULES[kind])
-        except ModuleNotFoundError as exc:
-            raise SandboxUnavailable(
-                f"the {kind} sandbox backend cannot be loaded: {exc}",
-                hint=f"install the '{kind}' extra: pip install 'scientist[{kind}]'",
-            ) from None
-    if kind not in _FACTORIES:
-        known = ", ".join(sorted(BACKEND_MODULES))
-        raise ConfigError(f"unknown sandbox kind '{kind}': use one of {known}")
-    return _FACTORIES[kind]
+def backend_options(config: SandboxConfig, kind: str) -> BaseModel:
+    """The options of backend `kind`, from the config's `[sandbox.<kind>]` table."""
+    return validate_options(kind, config.backend_tables.get(kind, {}))
 
 
 def open_sandbox(config: SandboxConfig, *, campaign: str | None = None) -> Sandbox:
     """The sandbox `config.kind` names. Raises SandboxUnavailable (with a one-line fix)
     when that backend cannot run here; never falls back to another backend."""
-    return backend_factory(config.kind)(config, campaign)
+    sandbox: Sandbox = backend(config.kind).factory(config, campaign)
+    return sandbox

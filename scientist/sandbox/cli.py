@@ -11,10 +11,11 @@ from pydantic import ValidationError
 from rich.console import Console
 from rich.table import Table
 
+from scientist.backends import known_kinds
 from scientist.config import SandboxConfig
 from scientist.errors import ConfigError, SandboxUnavailable
 from scientist.models import RunResult, RunSpec
-from scientist.sandbox.base import BACKEND_MODULES, Availability, open_sandbox
+from scientist.sandbox.base import Availability, open_sandbox
 
 sandbox_app = typer.Typer(
     help="Run commands in sandboxes, check backends, build the sandbox image.",
@@ -28,7 +29,7 @@ console = Console(soft_wrap=True)
 )
 def exec_command(
     command: Annotated[list[str], typer.Argument(help="the command, after --")],
-    backend: Annotated[str, typer.Option(help="local or docker")] = "local",
+    backend: Annotated[str, typer.Option(help="a sandbox kind: local, docker, ...")] = "local",
     timeout: Annotated[float, typer.Option(help="time limit, seconds")] = 60.0,
     memory_mb: Annotated[int, typer.Option(help="memory limit, MB")] = 2048,
     disk_mb: Annotated[int, typer.Option(help="disk quota on workspace + outputs, MB")] = 4096,
@@ -41,9 +42,8 @@ def exec_command(
     json: Annotated[bool, typer.Option("--json", help="print the RunResult as JSON")] = False,
 ) -> None:
     """Run COMMAND in a sandbox and print its RunResult; exit 1 unless its status is ok."""
-    if backend not in BACKEND_MODULES:
-        raise ConfigError(f"unknown backend '{backend}': use one of {', '.join(BACKEND_MODULES)}")
-    sandbox = open_sandbox(SandboxConfig.model_validate({"kind": backend, "image": image}))
+    tables = {"docker": {"image": image}} if image else {}
+    sandbox = open_sandbox(SandboxConfig.model_validate({"kind": backend, **tables}))
     with tempfile.TemporaryDirectory(prefix="scientist-exec-") as empty:
         spec = _spec(workspace or Path(empty), command, timeout, memory_mb, disk_mb, cpus)
         result = sandbox.run(spec)
@@ -115,7 +115,7 @@ def check_command() -> None:
     table = Table(title="sandbox backends")
     for column in ("backend", "works", "why", "fix"):
         table.add_column(column, overflow="fold")
-    found = {kind: backend_availability(kind) for kind in BACKEND_MODULES}
+    found = {kind: backend_availability(kind) for kind in known_kinds()}
     for kind, availability in found.items():
         works = "[green]yes[/]" if availability.ok else "[red]no[/]"
         table.add_row(kind, works, availability.reason, availability.hint or "")

@@ -16,17 +16,19 @@ import socket
 import time
 import uuid
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import docker
 import docker.errors
 import docker.types
 import requests
+from pydantic import BaseModel, ConfigDict, Field
 
+from scientist.backends import register_backend
 from scientist.config import SandboxConfig
 from scientist.errors import SandboxError, SandboxUnavailable
 from scientist.models import RunResult, RunSpec
-from scientist.sandbox.base import Availability, Guarantee, register_backend
+from scientist.sandbox.base import Availability, Guarantee, backend_options
 from scientist.sandbox.collect import OutputLimits, collect_outputs
 from scientist.sandbox.common import (
     CACHE_MOUNT,
@@ -272,9 +274,18 @@ def _process_alive(pid: int) -> bool:
     return True
 
 
-@register_backend("docker")
+class DockerOptions(BaseModel):
+    """`[sandbox.docker]`: the image runs start from."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    image: str | None = Field(default=None, description="default: the offline-built image")
+
+
+@register_backend("docker", options=DockerOptions)
 def _open_docker(config: SandboxConfig, campaign: str | None) -> DockerSandbox:
-    sandbox = DockerSandbox(image=config.image, campaign=campaign)
+    options = cast(DockerOptions, backend_options(config, "docker"))
+    sandbox = DockerSandbox(image=options.image, campaign=campaign)
     availability = sandbox.check()
     if not availability.ok:
         raise SandboxUnavailable(availability.reason, hint=availability.hint)

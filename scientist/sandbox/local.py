@@ -23,10 +23,11 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+from scientist.backends import register_backend
 from scientist.config import SandboxConfig
 from scientist.errors import SandboxError
 from scientist.models import RunResult, RunSpec
-from scientist.sandbox.base import Availability, Guarantee, register_backend
+from scientist.sandbox.base import Availability, Guarantee
 from scientist.sandbox.bwrap import Layout, bwrap_path
 from scientist.sandbox.cgroup import RunCgroup, cgroup_support
 from scientist.sandbox.collect import OutputLimits, collect_outputs

@@ -4,13 +4,13 @@ The task requests `num_cpus=spec.cpus` and `num_gpus=len(spec.gpus)`: Ray picks 
 devices on the node it chooses, and the run sees those as CUDA_VISIBLE_DEVICES (the ids in
 the spec name a count, not devices, here). Nodes need not share a filesystem: the
 workspace travels to the task as a tar blob, the task runs the spec with the local or
-docker backend on its node (`sandbox.ray_node_backend`), and the outputs travel back as a
+docker backend on its node (`[sandbox.ray] node_backend`), and the outputs travel back as a
 blob that is unpacked into `spec.output_dir` on the driver. Allowlisted variables are read
 on the driver; credentials never leave it.
 
 Ray starts once per process: `ray.init()` on this machine (all its CPUs, no dashboard, no
-network needed), or `ray.init(address=sandbox.ray_address)` to join a cluster whose nodes
-have scientist installed.
+network needed), or `ray.init(address=...)` with `[sandbox.ray] address` to join a cluster
+whose nodes have scientist installed.
 """
 
 from __future__ import annotations
@@ -23,14 +23,16 @@ import tarfile
 import tempfile
 import threading
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal, cast
 
 import ray
+from pydantic import BaseModel, ConfigDict, Field
 
+from scientist.backends import register_backend
 from scientist.config import SandboxConfig
 from scientist.errors import SandboxUnavailable
 from scientist.models import RunResult, RunSpec
-from scientist.sandbox.base import Availability, open_sandbox, register_backend
+from scientist.sandbox.base import Availability, backend_options, open_sandbox
 from scientist.sandbox.common import is_secret
 
 _START_LOCK = threading.Lock()
@@ -66,7 +68,7 @@ def start_ray(address: str | None) -> None:
             where = f"the cluster at {address}" if address else "a local Ray instance"
             raise SandboxUnavailable(
                 f"could not start {where}: {exc}",
-                hint="check sandbox.ray_address (or leave it unset to run Ray on this machine)",
+                hint="check sandbox.ray.address (or leave it unset to run Ray on this machine)",
             ) from None
 
 
@@ -112,19 +114,28 @@ def _check_on_node(node_config_json: str) -> str:
     return sandbox.check().model_dump_json()
 
 
+class RayOptions(BaseModel):
+    """`[sandbox.ray]`: the cluster to join and the backend each task runs its spec with."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    address: str | None = Field(default=None, description="default: a local Ray on this machine")
+    node_backend: Literal["local", "docker"] = "local"
+
+
 class RaySandbox:
     """Runs specs as Ray tasks; limits are enforced by the node backend inside each task."""
 
     name = "ray"
 
     def __init__(self, config: SandboxConfig, *, campaign: str | None = None) -> None:
-        self.config = config
+        self.options = cast(RayOptions, backend_options(config, "ray"))
         self.campaign = campaign
-        self.node_config = config.model_copy(update={"kind": config.ray_node_backend})
+        self.node_config = config.model_copy(update={"kind": self.options.node_backend})
 
     def check(self) -> Availability:
         try:
-            start_ray(self.config.ray_address)
+            start_ray(self.options.address)
         except SandboxUnavailable as exc:
             return Availability(ok=False, reason=exc.message, hint=exc.hint)
         on_node = Availability.model_validate_json(
@@ -145,7 +156,7 @@ class RaySandbox:
     def run(self, spec: RunSpec) -> RunResult:
         if not spec.workspace.is_dir():
             return self._infra(f"workspace {spec.workspace} is not a folder")
-        start_ray(self.config.ray_address)
+        start_ray(self.options.address)
         if not any(
             node.get("CPU", 0) >= spec.cpus and node.get("GPU", 0) >= len(spec.gpus)
             for node in _node_resources()
@@ -185,6 +196,6 @@ class RaySandbox:
         return RunResult(exit_code=None, status="infra", backend=self.name, message=message)
 
 
-@register_backend("ray")
+@register_backend("ray", options=RayOptions)
 def _open_ray(config: SandboxConfig, campaign: str | None) -> RaySandbox:
     return RaySandbox(config, campaign=campaign)

@@ -9,13 +9,11 @@ import typer
 from rich.console import Console
 
 from scientist.campaign import Campaign
+from scientist.context import open_context
 from scientist.errors import CampaignError, LatexError
 from scientist.experiments.runs import finished_run
-from scientist.literature import LiteratureClient
-from scientist.llm import open_llm
 from scientist.models import ExperimentRun, Idea
-from scientist.sandbox import open_sandbox
-from scientist.templates import Template, load_template
+from scientist.templates import Template
 from scientist.writeup.paper import write_paper
 
 console = Console(soft_wrap=True, highlight=False)
@@ -44,24 +42,15 @@ def write_command(
     campaign = Campaign.open(idea_dir.parent.parent)
     idea_id = idea_dir.name
     idea = Idea.model_validate_json((idea_dir / "idea.json").read_text(encoding="utf-8"))
-    template = load_template(campaign.config.template)
-    runs = _runs(idea_dir, template, idea_id)
-    if not runs:
-        raise CampaignError(f"{idea_dir} has no finished runs to write about")
-    baseline = finished_run(campaign.baseline_dir, template, "baseline", 0)
-    llm = open_llm(campaign.config.models, campaign=campaign, budget_usd=campaign.config.budget_usd)
-    paper = write_paper(
-        campaign=campaign,
-        idea_id=idea_id,
-        idea=idea,
-        template=template,
-        baseline=baseline,
-        runs=runs,
-        sandbox=open_sandbox(campaign.config.sandbox, campaign=campaign.name),
-        llm=llm,
-        literature=LiteratureClient(campaign.root / "literature", offline=not literature),
-        config=campaign.config.writeup,
-    )
+    ctx = open_context(campaign, literature=literature)
+    try:
+        runs = _runs(idea_dir, ctx.template, idea_id)
+        if not runs:
+            raise CampaignError(f"{idea_dir} has no finished runs to write about")
+        baseline = finished_run(campaign.baseline_dir, ctx.template, "baseline", 0)
+        paper = write_paper(ctx, idea_id=idea_id, idea=idea, baseline=baseline, runs=runs)
+    finally:
+        ctx.close()
     console.print(f"paper: {paper.pdf_path or paper.tex_path}")
     console.print(
         f"compiled: {paper.compiled}  pages: {paper.pages}  rounds: {paper.compile_rounds}  "

@@ -12,10 +12,11 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
 from pydantic import BaseModel
 
+from scientist.llm import RoleModel
+from scientist.prompts import render_prompt
 from scientist.writeup.latex_log import LatexIssue
 from scientist.writeup.prompting import ask
 
@@ -115,7 +116,7 @@ class CorrectedLines(BaseModel):
     lines: str
 
 
-def apply_model(text: str, issues: list[LatexIssue], llm: Any) -> FixResult:
+def apply_model(text: str, issues: list[LatexIssue], model: RoleModel) -> FixResult:
     """Citation/reference/file issues by rule; each erroneous line window by the model."""
     structural = [i for i in issues if i.kind not in ("undefined_control_sequence", "error")]
     result = apply_rules(text, structural)
@@ -124,14 +125,10 @@ def apply_model(text: str, issues: list[LatexIssue], llm: Any) -> FixResult:
         start = max(0, (issue.line or 1) - 1 - WINDOW)
         end = min(len(lines), (issue.line or 1) + WINDOW)
         excerpt = "\n".join(lines[start:end])
-        answer = ask(
-            llm,
-            "fix",
-            schema=CorrectedLines,
-            error=str(issue),
-            line=str(issue.line),
-            excerpt=excerpt,
+        request = render_prompt(
+            "write/fix", error=str(issue), line=str(issue.line), excerpt=excerpt
         )
+        answer = ask(model, request, schema=CorrectedLines)
         lines[start:end] = answer.lines.rstrip("\n").split("\n")
         result.actions.append(f"line {issue.line}: model rewrote lines {start + 1}-{end}")
     result.text = "\n".join(lines)

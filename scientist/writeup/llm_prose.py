@@ -7,10 +7,10 @@ source (from the verifier), so the rewrite can replace them by macros.
 
 from __future__ import annotations
 
-from typing import Any
-
 from pydantic import BaseModel
 
+from scientist.llm import RoleModel
+from scientist.prompts import render_prompt
 from scientist.writeup.context import SECTIONS, PaperContext
 from scientist.writeup.prompting import ask
 from scientist.writeup.verify import find_unsourced, numbers_in
@@ -33,18 +33,13 @@ def unsourced_in(ctx: PaperContext, fragment: str) -> list[str]:
     return [item.number for item in found]
 
 
-def _common(ctx: PaperContext) -> dict[str, str]:
-    return {
-        "macro_names": ", ".join(f"\\{name}" for name in ctx.evidence.macros),
-        "keys": ", ".join(ctx.bibliography.keys) or "(none)",
-    }
+def _macro_names(ctx: PaperContext) -> str:
+    return ", ".join(f"\\{name}" for name in ctx.evidence.macros)
 
 
-def write_section(ctx: PaperContext, llm: Any, title: str, guidance: str) -> str:
-    draft = ask(
-        llm,
-        "section",
-        schema=SectionDraft,
+def write_section(ctx: PaperContext, model: RoleModel, title: str, guidance: str) -> str:
+    request = render_prompt(
+        "write/section",
         section=title,
         guidance=guidance,
         title=ctx.idea.title,
@@ -55,37 +50,36 @@ def write_section(ctx: PaperContext, llm: Any, title: str, guidance: str) -> str
         macros=ctx.macro_listing(),
         figures=ctx.figure_listing(),
         citations=ctx.citation_listing(),
-    ).latex
-    revised = ask(
-        llm,
-        "critique",
-        schema=SectionDraft,
+    )
+    draft = ask(model, request, schema=SectionDraft).latex
+    critique = render_prompt(
+        "write/critique",
         section=title,
         draft=draft,
         unsourced=", ".join(unsourced_in(ctx, draft)) or "(none)",
-        **_common(ctx),
+        macro_names=_macro_names(ctx),
+        keys=", ".join(ctx.bibliography.keys) or "(none)",
     )
-    return revised.latex
+    return ask(model, critique, schema=SectionDraft).latex
 
 
-def write_sections(ctx: PaperContext, llm: Any) -> dict[str, str]:
-    return {key: write_section(ctx, llm, title, guide) for key, title, guide in SECTIONS}
+def write_sections(ctx: PaperContext, model: RoleModel) -> dict[str, str]:
+    return {key: write_section(ctx, model, title, guide) for key, title, guide in SECTIONS}
 
 
-def fix_unsourced(ctx: PaperContext, llm: Any, sections: dict[str, str]) -> dict[str, str]:
+def fix_unsourced(ctx: PaperContext, model: RoleModel, sections: dict[str, str]) -> dict[str, str]:
     """Ask the model once more for each section that still has unsourced numbers."""
     fixed = dict(sections)
     for key, title, _ in SECTIONS:
         numbers = unsourced_in(ctx, sections[key])
         if not numbers:
             continue
-        fixed[key] = ask(
-            llm,
-            "unsourced",
-            schema=SectionDraft,
+        request = render_prompt(
+            "write/unsourced",
             section=title,
             unsourced=", ".join(numbers),
             draft=sections[key],
-            macro_names=_common(ctx)["macro_names"],
-        ).latex
+            macro_names=_macro_names(ctx),
+        )
+        fixed[key] = ask(model, request, schema=SectionDraft).latex
     return fixed

@@ -4,14 +4,14 @@ from __future__ import annotations
 
 import shutil
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
 
-from scientist.campaign import Campaign, atomic_write_json, atomic_write_text
+from scientist.campaign import atomic_write_json, atomic_write_text
 from scientist.config import WriteupConfig
+from scientist.context import Context
 from scientist.errors import LatexError
-from scientist.literature import LiteratureClient
+from scientist.llm import RoleModel
 from scientist.models import ExperimentRun, Idea, Paper
-from scientist.templates import Template
+from scientist.sandbox import Sandbox
 from scientist.writeup import llm_prose, offline_prose
 from scientist.writeup.citations import gather_bibliography
 from scientist.writeup.compile import CompileAttempt, compile_attempt
@@ -22,9 +22,6 @@ from scientist.writeup.figures import make_figures
 from scientist.writeup.fixes import apply_model, apply_rules
 from scientist.writeup.verify import find_unsourced
 
-if TYPE_CHECKING:
-    from scientist.sandbox import Sandbox
-
 STYLE_FILE = Path(__file__).resolve().parent / f"{STYLE}.sty"
 RETRY_KINDS = frozenset({"undefined_citation", "undefined_reference"})
 
@@ -34,10 +31,6 @@ def _next_attempt(paper_dir: Path) -> int:
     return max(numbers, default=0) + 1
 
 
-def _uses_model(llm: Any) -> bool:
-    return llm is not None and not llm.is_offline("write")
-
-
 def compile_with_fixes(
     paper_dir: Path,
     tex: str,
@@ -45,7 +38,7 @@ def compile_with_fixes(
     assets: dict[str, Path],
     config: WriteupConfig,
     sandbox: Sandbox | None,
-    llm: Any,
+    model: RoleModel | None,
 ) -> tuple[str, list[CompileAttempt], list[str]]:
     """Compile, repair, recompile (bounded); the final source, the attempts, dropped keys."""
     attempts: list[CompileAttempt] = []
@@ -61,7 +54,7 @@ def compile_with_fixes(
         to_fix = fatal or [i for i in attempt.issues if i.kind in RETRY_KINDS]
         if (attempt.ok and not to_fix) or round_index == config.fix_rounds:
             break
-        fix = apply_model(tex, to_fix, llm) if _uses_model(llm) else apply_rules(tex, to_fix)
+        fix = apply_rules(tex, to_fix) if model is None else apply_model(tex, to_fix, model)
         if not fix.changed:
             break
         atomic_write_text(attempt.directory / "fixes.txt", "\n".join(fix.actions) + "\n")
@@ -71,32 +64,30 @@ def compile_with_fixes(
 
 
 def write_paper(
+    ctx: Context,
     *,
-    campaign: Campaign,
     idea_id: str,
     idea: Idea,
-    template: Template,
     baseline: ExperimentRun | None,
     runs: list[ExperimentRun],
-    sandbox: Sandbox,
-    llm: Any = None,
-    literature: LiteratureClient | None = None,
-    config: WriteupConfig,
 ) -> Paper:
-    """Write, compile and check the paper for one idea into `campaign.paper_dir(idea_id)`."""
+    """Write, compile and check the paper for one idea into `campaign.paper_dir(idea_id)`,
+    with the `write` role's model (or the offline prose when it has none)."""
+    campaign, template, sandbox = ctx.campaign, ctx.template, ctx.sandbox
+    config, model, literature = ctx.config.writeup, ctx.model("write"), ctx.literature
     paper_dir = campaign.paper_dir(idea_id)
     paper_dir.mkdir(parents=True, exist_ok=True)
     errors: list[str] = []
     manifest = template.manifest
     evidence = build_evidence(manifest.metric.name, manifest.metric.goal, baseline, runs)
-    queries = [idea.title, manifest.title] if literature is not None else []
+    queries = [idea.title, manifest.title]
     bibliography = gather_bibliography(template.root / "references.bib", queries, literature)
     figures_dir = campaign.idea_dir(idea_id) / "figures"
     figures, plot_error = make_figures(template, baseline, runs, sandbox, figures_dir)
     if plot_error:
         errors.append(plot_error)
     code_dir = next((run.code_dir for run in runs if run.code_dir is not None), None)
-    ctx = PaperContext(
+    paper = PaperContext(
         idea=idea,
         template=template,
         evidence=evidence,
@@ -106,11 +97,11 @@ def write_paper(
         figures=figures,
         diff=code_diff(template.root, code_dir),
     )
-    if _uses_model(llm):
-        sections = llm_prose.fix_unsourced(ctx, llm, llm_prose.write_sections(ctx, llm))
+    if model is None:
+        sections = offline_prose.write_sections(paper)
     else:
-        sections = offline_prose.write_sections(ctx)
-    tex = build_document(ctx, sections, two_column=config.two_column)
+        sections = llm_prose.fix_unsourced(paper, model, llm_prose.write_sections(paper, model))
+    tex = build_document(paper, sections, two_column=config.two_column)
     sources = {"results.tex": evidence.results_tex(), "refs.bib": bibliography.render()}
     assets = {f"{STYLE}.sty": STYLE_FILE}
     assets |= {figure.path: figures_dir / Path(figure.path).name for figure in figures}
@@ -124,7 +115,7 @@ def write_paper(
     dropped: list[str] = []
     try:
         tex, attempts, dropped = compile_with_fixes(
-            paper_dir, tex, sources, assets, config, sandbox, llm
+            paper_dir, tex, sources, assets, config, sandbox, model
         )
     except LatexError as exc:
         errors.append(str(exc))
@@ -137,9 +128,9 @@ def write_paper(
     pages = good[-1].pages if good else None
     if pages is not None and pages > config.page_limit:
         errors.append(f"{pages} pages exceed the page limit of {config.page_limit}")
-    unsourced = find_unsourced(tex, sources=llm_prose.sources(ctx), years=bibliography.years())
+    unsourced = find_unsourced(tex, sources=llm_prose.sources(paper), years=bibliography.years())
     pdf = paper_dir / "paper.pdf"
-    paper = Paper(
+    record = Paper(
         idea_id=idea_id,
         tex_path=paper_dir / "paper.tex",
         pdf_path=pdf if pdf.exists() else None,
@@ -150,5 +141,5 @@ def write_paper(
         compile_rounds=len(attempts),
         errors=errors,
     )
-    atomic_write_json(paper_dir / "paper.json", paper)
-    return paper
+    atomic_write_json(paper_dir / "paper.json", record)
+    return record

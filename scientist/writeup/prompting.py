@@ -1,28 +1,21 @@
-"""The writer's prompts (`scientist/prompts/write/*.md`) and the one call that sends them."""
+"""The one call that sends the writer's prompts (`scientist/prompts/write/*.md`)."""
 
 from __future__ import annotations
 
-from pathlib import Path
-from string import Template
-from typing import Any
+from typing import TypeVar
 
 from pydantic import BaseModel
 
-from scientist.llm.base import Message
+from scientist.llm import Message, RoleModel
+from scientist.prompts import render_prompt
 
-PROMPTS = Path(__file__).resolve().parent.parent / "prompts" / "write"
-ROLE = "write"
-
-
-def render(name: str, **fields: str) -> str:
-    """Fill `$name` placeholders (`$`, not braces, so LaTeX in prompts needs no escaping)."""
-    return Template((PROMPTS / f"{name}.md").read_text(encoding="utf-8")).substitute(fields)
+Answer = TypeVar("Answer", bound=BaseModel)
 
 
-def ask(llm: Any, prompt: str, *, schema: type[BaseModel], **fields: str) -> Any:
-    """Send the system prompt and `prompt` filled with `fields`; the validated answer."""
+def ask(model: RoleModel, request: str, *, schema: type[Answer]) -> Answer:
+    """Send the writer's system prompt and `request`; the answer, validated by `schema`."""
     messages = [
-        Message(role="system", content=render("system")),
-        Message(role="user", content=render(prompt, **fields)),
+        Message(role="system", content=render_prompt("write/system")),
+        Message(role="user", content=request),
     ]
-    return llm.complete(ROLE, messages, schema=schema).parsed
+    return model.complete(messages, schema=schema).parsed

@@ -9,27 +9,24 @@ from pathlib import Path
 import pytest
 
 from scientist.campaign import Campaign
-from scientist.config import CampaignConfig
+from scientist.config import CampaignConfig, ModelsConfig, load_config
+from scientist.context import Context, open_context
 from scientist.errors import ConfigError, LLMFormatError
 from scientist.experiments.search_develop import CodeEdit, ModelEdit, develop_by_search
-from scientist.graph.context import Context
 from scientist.graph.nodes import baseline
+from scientist.llm import open_llm
 from scientist.models import ArchiveEntry, ExperimentRun, Idea
 from scientist.sandbox import open_sandbox
-from scientist.templates import load_template
 
 BONUS = re.compile(r"^BONUS = (.+)$", re.MULTILINE)
 
 
 class PoolLog:
-    """The two calls the search makes on the campaign's LLM: `is_offline` and `reward`."""
+    """What the search uses of the code role's model: its `models` (the arms) and `reward`."""
 
     def __init__(self, models: list[str]) -> None:
         self.models = models
         self.rewards: dict[str, bool] = {}
-
-    def is_offline(self, role: str) -> bool:
-        return not self.models
 
     def reward(self, call_id: str, success: bool) -> None:
         self.rewards[call_id] = success
@@ -74,7 +71,12 @@ def context(tmp_path: Path, toy_pack: Path, run_cache: Path) -> Context:
     )
     campaign = Campaign.create(tmp_path / "campaign", config)
     sandbox = open_sandbox(config.sandbox, campaign=campaign.name)
-    return Context(campaign, load_template(str(toy_pack)), sandbox, PoolLog(["careful", "sloppy"]))
+    return open_context(campaign, sandbox=sandbox, llm=open_llm(ModelsConfig()))
+
+
+@pytest.fixture
+def pool() -> PoolLog:
+    return PoolLog(["careful", "sloppy"])
 
 
 def toy_entry() -> ArchiveEntry:
@@ -83,9 +85,9 @@ def toy_entry() -> ArchiveEntry:
 
 
 @pytest.mark.slow
-def test_search_develops_the_idea_from_its_best_node(context: Context) -> None:
+def test_search_develops_the_idea_from_its_best_node(context: Context, pool: PoolLog) -> None:
     base = baseline(context, {})["baseline"]
-    outcome = develop_by_search(context, toy_entry(), base, [], bonus_editor(seed=1))
+    outcome = develop_by_search(context, pool, toy_entry(), base, [], bonus_editor(seed=1))
 
     runs = outcome.runs
     assert [run.index for run in runs] == sorted(run.index for run in runs)
@@ -101,25 +103,34 @@ def test_search_develops_the_idea_from_its_best_node(context: Context) -> None:
     assert "+BONUS = " in (best.run_dir / "code.diff").read_text()
     node = context.campaign.idea_dir("1_bonus") / "search" / f"node_{best.index}"
     assert BONUS.search((node / "experiment.py").read_text()).group(1) != "0.0"
+    # The tree is on disk: one node per expansion, parents expanded before their children.
+    tree = context.campaign.search_tree("1_bonus")
+    assert len(tree) == 8 and {node.model for node in tree} <= {"careful", "sloppy"}
+    seen = {node.node for node in tree}
+    assert all(node.parent is None or node.parent in seen for node in tree)
+    assert max(tree, key=lambda node: node.score).node == best.index
     # Every model call was rewarded by its outcome; the careful model won, the sloppy lost.
-    rewards = context.llm.rewards
+    rewards = pool.rewards
     assert rewards and all(success for call, success in rewards.items() if call.startswith("c"))
     assert not any(success for call, success in rewards.items() if call.startswith("s"))
 
 
 @pytest.mark.slow
-def test_a_second_search_numbers_its_runs_after_the_first(context: Context) -> None:
+def test_a_second_search_numbers_its_runs_after_the_first(context: Context, pool: PoolLog) -> None:
     base = baseline(context, {})["baseline"]
     context.campaign.config.search_budget = 2
-    first = develop_by_search(context, toy_entry(), base, [], bonus_editor(seed=2))
-    second = develop_by_search(context, toy_entry(), base, [], bonus_editor(seed=2))
+    first = develop_by_search(context, pool, toy_entry(), base, [], bonus_editor(seed=2))
+    second = develop_by_search(context, pool, toy_entry(), base, [], bonus_editor(seed=2))
     assert min(run.index for run in second.runs) > max(run.index for run in first.runs)
     for run in first.runs:
         assert (run.run_dir / "result.json").is_file()
 
 
-def test_the_search_needs_a_code_model(context: Context) -> None:
-    context.llm = PoolLog([])
-    base = ExperimentRun.model_construct(idea_id="baseline", index=0)
-    with pytest.raises(ConfigError, match="needs a model in the 'code' role"):
-        develop_by_search(context, toy_entry(), base, [], bonus_editor(seed=0))
+def test_the_search_without_a_code_model_is_refused_at_load(toy_pack: Path) -> None:
+    with pytest.raises(ConfigError, match="search = 'abmcts' needs a model in the 'code' role"):
+        load_config(overrides={"template": str(toy_pack), "search": "abmcts"})
+    with pytest.raises(ConfigError, match="abmcts"):
+        load_config(
+            overrides={"template": str(toy_pack), "search": "abmcts", "models.default": "x:y"}
+            | {"models.code": "none"}
+        )

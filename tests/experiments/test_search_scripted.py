@@ -10,14 +10,13 @@ import pytest
 
 from scientist.campaign import Campaign
 from scientist.config import CampaignConfig
+from scientist.context import open_context
 from scientist.experiments.search_develop import develop_by_search
-from scientist.graph.context import Context
 from scientist.graph.nodes import baseline
 from scientist.graph.runner import start_campaign
 from scientist.llm import open_llm
 from scientist.models import ArchiveEntry, Idea
 from scientist.sandbox import open_sandbox
-from scientist.templates import load_template
 
 pytestmark = pytest.mark.slow
 
@@ -55,11 +54,11 @@ def test_two_scripted_models_search_and_the_pool_learns_which_writes_working_cod
     campaign = Campaign.create(tmp_path / "campaign", config)
     sandbox = open_sandbox(config.sandbox, campaign=campaign.name)
     with open_llm(config.models, campaign=campaign, seed=0) as llm:
-        ctx = Context(campaign, load_template(str(toy_pack)), sandbox, llm)
+        ctx = open_context(campaign, sandbox=sandbox, llm=llm)
         base = baseline(ctx, {})["baseline"]
         idea = Idea(name="bonus", title="Bonus", hypothesis="A bonus helps.", plan="Add it.")
         entry = ArchiveEntry(id="1_bonus", idea=idea, status="selected")
-        outcome = develop_by_search(ctx, entry, base, [])
+        outcome = develop_by_search(ctx, ctx.model("code"), entry, base, [])
         stats = {arm.model: arm for arm in llm.stats() if arm.role == "code"}
 
     assert outcome.entry.status == "done"

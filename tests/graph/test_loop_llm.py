@@ -13,7 +13,8 @@ from pathlib import Path
 import pytest
 
 from scientist.config import CampaignConfig
-from scientist.graph.runner import read_state, start_campaign
+from scientist.graph.build import read_state
+from scientist.graph.runner import start_campaign
 from scientist.review.form import REVIEWS_ROOT
 
 BLOCK = "experiment.py\n<<<<<<< SEARCH\n{old}\n=======\n{new}\n>>>>>>> REPLACE\n"

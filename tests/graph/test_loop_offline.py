@@ -12,7 +12,8 @@ import pytest
 from scientist.campaign import Campaign
 from scientist.config import CampaignConfig
 from scientist.errors import CampaignError, ConfigError
-from scientist.graph.runner import read_state, resume_campaign, start_campaign
+from scientist.graph.build import read_state
+from scientist.graph.runner import resume_campaign, start_campaign
 
 
 def _config(toy_pack: Path, root: Path, **changes) -> CampaignConfig:

@@ -7,16 +7,16 @@ import json
 import re
 import shutil
 from pathlib import Path
+from types import SimpleNamespace
 
 import pytest
 
 from scientist.campaign import Campaign
 from scientist.config import CampaignConfig
-from scientist.graph.context import Context
+from scientist.context import campaign_literature, literature_online
 from scientist.graph.runner import start_campaign
 from scientist.models import MetaReview, Paper
 from scientist.report import generation_scores
-from scientist.templates import load_template
 
 BROKEN_IDEA = {
     "name": "broken",
@@ -122,15 +122,11 @@ def test_literature_goes_online_only_for_model_campaigns_with_it_on(
         monkeypatch.setenv("SCIENTIST_LITERATURE", env)
     config = _config(toy_pack, tmp_path / "c", literature=setting)
     campaign = Campaign.create(tmp_path / "c", config)
-    ctx = Context(
-        campaign=campaign,
-        template=load_template(str(toy_pack)),
-        sandbox=None,
-        llm=None if models == "none" else object(),
-    )
-    assert ctx.literature_online is online
-    assert ctx.literature.offline is not online
-    assert ctx.literature.cache_dir == campaign.root / "literature"
+    router = SimpleNamespace(offline=models == "none")  # the part of the LLM router it reads
+    assert literature_online(config, router) is online
+    literature = campaign_literature(campaign, online=online)
+    assert literature.offline is not online
+    assert literature.cache_dir == campaign.root / "literature"
 
 
 @pytest.mark.slow

@@ -6,8 +6,9 @@ from pathlib import Path
 
 from scientist.campaign import Campaign
 from scientist.config import CampaignConfig
-from scientist.graph.context import Context
+from scientist.context import Context, campaign_literature
 from scientist.graph.nodes import select
+from scientist.llm import open_llm
 from scientist.models import ArchiveEntry, Idea
 from scientist.templates import load_template
 
@@ -17,10 +18,13 @@ def _context(tmp_path: Path, toy_pack: Path, gpu: str, **changes) -> Context:
     template = load_template(str(toy_pack))
     resources = template.manifest.resources.model_copy(update={"gpu": gpu})
     manifest = template.manifest.model_copy(update={"resources": resources})
+    campaign = Campaign.create(tmp_path / "c", config)
     return Context(
-        campaign=Campaign.create(tmp_path / "c", config),
+        campaign=campaign,
         template=template.model_copy(update={"manifest": manifest}),
         sandbox=None,
+        llm=open_llm(config.models),
+        literature=campaign_literature(campaign, online=False),
     )
 
 

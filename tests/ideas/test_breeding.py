@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from scientist.ideas.breeding import breed_ideas, describe_change
 from scientist.models import ArchiveEntry, Idea
-from scientist.strategies import breed_ideas, describe_change
 from scientist.templates import Range, load_template
 
 TOY = Path(__file__).resolve().parent.parent / "fixtures" / "toy"

@@ -37,7 +37,8 @@ def test_llm_routes_a_pool_and_keeps_it_across_a_resume(replay_server, campaign)
     models = ModelsConfig(default="none", ideas=POOL, base_url=f"{replay_server.url}/v1")
     replay_server.load([{"text": "answer"}] * 30)
     with open_llm(models, campaign=campaign, seed=0, retry=FAST_RETRY) as llm:
-        assert llm.is_offline("review") and not llm.is_offline("ideas") and not llm.offline
+        assert llm.for_role("review") is None and not llm.offline
+        assert llm.for_role("ideas").models == POOL
         for step in range(30):
             completion = llm.complete("ideas", [{"role": "user", "content": f"q{step}"}])
             llm.reward(completion.call_id, success=completion.model == "openai:good")

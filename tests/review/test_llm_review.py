@@ -13,6 +13,7 @@ from scientist.review import review_paper
 from scientist.review.form import REVIEWS_ROOT
 from scientist.review.llm_reviewer import ensemble_temperatures, reviewer_system_prompt
 from scientist.review.meta import ReviewRecord
+from tests.conftest import stage_context
 
 pytestmark = pytest.mark.latex
 
@@ -46,16 +47,9 @@ def llm_for(server, campaign=None):
 
 
 def review(campaign, llm, paper, template, runs, baseline, *, ensemble=2, reflections=1):
-    return review_paper(
-        campaign=campaign,
-        idea_id="idea_a",
-        paper=paper,
-        template=template,
-        baseline=baseline,
-        runs=runs,
-        llm=llm,
-        config=ReviewConfig(ensemble=ensemble, reflections=reflections, accept_threshold=6),
-    )
+    config = ReviewConfig(ensemble=ensemble, reflections=reflections, accept_threshold=6)
+    ctx = stage_context(campaign, template, llm=llm, review=config)
+    return review_paper(ctx, idea_id="idea_a", paper=paper, baseline=baseline, runs=runs)
 
 
 def test_ensemble_reflects_and_area_chair_aggregates(

@@ -11,21 +11,14 @@ from scientist.llm import open_llm
 from scientist.models import ArchiveEntry, Idea, MetaReview
 from scientist.review import review_paper
 from scientist.review.meta import ReviewRecord
+from tests.conftest import stage_context
 
 CONFIG = ReviewConfig(ensemble=3, reflections=1, accept_threshold=6)
 
 
 def run_review(campaign, paper, template, runs, baseline, llm=None) -> MetaReview:
-    return review_paper(
-        campaign=campaign,
-        idea_id="idea_a",
-        paper=paper,
-        template=template,
-        baseline=baseline,
-        runs=runs,
-        llm=llm,
-        config=CONFIG,
-    )
+    ctx = stage_context(campaign, template, llm=llm, review=CONFIG)
+    return review_paper(ctx, idea_id="idea_a", paper=paper, baseline=baseline, runs=runs)
 
 
 def test_rubric_review_writes_review_and_meta(

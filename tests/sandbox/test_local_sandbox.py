@@ -3,17 +3,19 @@
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
+from pydantic import BaseModel, ConfigDict
 
-from scientist.config import SandboxConfig
+from scientist import backends
+from scientist.config import SandboxConfig, load_config
 from scientist.errors import ConfigError, SandboxUnavailable
 from scientist.models import RunResult, RunSpec
-from scientist.sandbox import base, open_sandbox, register_backend
-from scientist.sandbox.base import backend_factory
+from scientist.sandbox import backend_options, known_kinds, open_sandbox, register_backend
 from scientist.sandbox.cgroup import PREFIX, RunCgroup, cgroup_support
 from scientist.sandbox.collect import OutputLimits, collect_outputs
 from scientist.sandbox.common import TailBuffer, is_secret
@@ -131,17 +133,32 @@ def test_a_missing_workspace_is_an_infra_failure(tmp_path: Path) -> None:
     assert result.status == "infra"
 
 
+class ProbeOptions(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    label: str = "none"
+
+
 def test_open_sandbox_builds_registered_backends(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(base, "_FACTORIES", dict(base._FACTORIES))
+    monkeypatch.setattr(backends, "_BACKENDS", dict(backends._BACKENDS))
     assert open_sandbox(SandboxConfig(kind="local")).name == "local"
 
-    @register_backend("conformance-probe")
+    @register_backend("conformance-probe", options=ProbeOptions)
     def _probe(config: SandboxConfig, campaign: str | None) -> LocalSandbox:
-        return LocalSandbox(campaign=campaign)
+        options = backend_options(config, "conformance-probe")
+        return LocalSandbox(campaign=f"{campaign}:{options.label}")
 
-    assert backend_factory("conformance-probe")(SandboxConfig(), "c1").campaign == "c1"
-    with pytest.raises(ConfigError, match="unknown sandbox kind"):
-        backend_factory("nonexistent")
+    config = SandboxConfig.model_validate(
+        {"kind": "conformance-probe", "conformance-probe": {"label": "x"}}
+    )
+    assert open_sandbox(config, campaign="c1").campaign == "c1:x"
+    assert "conformance-probe" in known_kinds() and "docker" in known_kinds()
+    for bad, message in (
+        ({"kind": "nonexistent"}, "unknown sandbox kind 'nonexistent'"),
+        ({"conformance-probe": {"colour": "red"}}, "sandbox.conformance-probe.colour"),
+        ({"dokcer": {}}, "unknown sandbox kind 'dokcer'"),
+    ):
+        with pytest.raises(ConfigError, match=re.escape(message)):
+            load_config(overrides={"template": "merge", "sandbox": bad})
 
 
 def test_docker_without_an_engine_is_unavailable_with_a_fix(

@@ -106,7 +106,7 @@ def test_pack_keeps_symlinks_as_links_and_unpack_refuses_escapes(tmp_path: Path)
 
 @pytest.mark.docker
 def test_tasks_can_run_the_docker_backend_on_their_node(tmp_path: Path) -> None:
-    config = SandboxConfig(kind="ray", ray_node_backend="docker")
+    config = SandboxConfig.model_validate({"kind": "ray", "ray": {"node_backend": "docker"}})
     sandbox = open_sandbox(config, campaign="ray-docker")
     availability = sandbox.check()
     if not availability.ok:

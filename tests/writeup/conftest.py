@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import statistics
 from pathlib import Path
 
 import pytest
@@ -28,12 +29,11 @@ def record_run(
     run_dir: Path, idea_id: str, index: int, scores: list[float], config: dict
 ) -> ExperimentRun:
     """Write a contract `final_info.json` into `run_dir/outputs` and describe the run."""
-    mean = sum(scores) / len(scores)
-    std = (sum((s - mean) ** 2 for s in scores) / len(scores)) ** 0.5
-    info = {
+    losses = [1 - s for s in scores]
+    info = {  # plot.py reads the means; the sample stds are left for scientist to compute
         "metrics": {
-            "score": {"mean": mean, "std": std, "values": scores},
-            "train_loss": {"mean": 1 - mean, "std": std, "values": [1 - s for s in scores]},
+            "score": {"mean": statistics.fmean(scores), "values": scores},
+            "train_loss": {"mean": statistics.fmean(losses), "values": losses},
         },
         "config": config,
         "seeds": list(range(len(scores))),

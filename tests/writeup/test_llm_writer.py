@@ -14,6 +14,7 @@ from scientist.sandbox import Sandbox
 from scientist.templates import Template
 from scientist.writeup import write_paper
 from scientist.writeup.context import SECTIONS
+from tests.conftest import stage_context
 from tests.writeup.conftest import IDEA
 
 RESULTS_DRAFT = "Our change reached 0.93, against \\resBaselineScoreMean{} for the baseline."
@@ -51,17 +52,10 @@ def test_model_sections_are_critiqued_verified_and_compiled(
     replay_server.load(script())
     llm = open_llm(ModelsConfig(write="openai:gpt-4o", base_url=f"{replay_server.url}/v1"))
     baseline, runs = toy_runs
-    paper = write_paper(
-        campaign=toy_campaign,
-        idea_id="llm_written",
-        idea=IDEA,
-        template=toy_template,
-        baseline=baseline,
-        runs=runs,
-        sandbox=sandbox,
-        llm=llm,
-        config=WriteupConfig(fix_rounds=1),
+    ctx = stage_context(
+        toy_campaign, toy_template, sandbox=sandbox, llm=llm, writeup=WriteupConfig(fix_rounds=1)
     )
+    paper = write_paper(ctx, idea_id="llm_written", idea=IDEA, baseline=baseline, runs=runs)
     assert paper.compiled and paper.unsourced_numbers == []
     tex = paper.tex_path.read_text()
     assert "Revised introduction text." in tex and RESULTS_FIXED in tex and "0.93" not in tex

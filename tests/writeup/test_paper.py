@@ -17,6 +17,7 @@ from scientist.templates import Template
 from scientist.writeup import write_paper
 from scientist.writeup.compile import compile_attempt
 from scientist.writeup.paper import compile_with_fixes
+from tests.conftest import stage_context
 from tests.writeup.conftest import IDEA
 
 pytestmark = pytest.mark.latex
@@ -40,16 +41,10 @@ def offline_paper(
     sandbox: Sandbox,
 ) -> Paper:
     baseline, runs = toy_runs
-    return write_paper(
-        campaign=toy_campaign,
-        idea_id="higher_lr",
-        idea=IDEA,
-        template=pack_with_bib,
-        baseline=baseline,
-        runs=runs,
-        sandbox=sandbox,
-        config=WriteupConfig(fix_rounds=2),
+    ctx = stage_context(
+        toy_campaign, pack_with_bib, sandbox=sandbox, writeup=WriteupConfig(fix_rounds=2)
     )
+    return write_paper(ctx, idea_id="higher_lr", idea=IDEA, baseline=baseline, runs=runs)
 
 
 def pdf_text(path: Path) -> str:
@@ -60,8 +55,8 @@ def test_offline_paper_compiles_with_the_measured_values(offline_paper: Paper) -
     assert offline_paper.compiled and offline_paper.errors == []
     assert offline_paper.pdf_path is not None and offline_paper.pages >= 2
     text = pdf_text(offline_paper.pdf_path)
-    # means and stds of final_info.json, formatted as the macros print them
-    for value in ("0.512", "0.730", "0.663", "0.012", "+0.218"):
+    # means and sample stds of final_info.json, formatted as the macros print them
+    for value in ("0.512", "0.730", "0.663", "0.015", "+0.218"):
         assert value in text
     assert "scientist" in text and "Abstract" in text
 
@@ -98,7 +93,7 @@ def test_planted_errors_are_fixed_by_the_loop(
     assets = {"scientist.sty": source_dir / "scientist.sty"}
     assets |= {f"figures/{p.name}": p for p in (source_dir / "figures").iterdir()}
     fixed, attempts, dropped = compile_with_fixes(
-        tmp_path, broken, sources, assets, writeup_config, sandbox=None, llm=None
+        tmp_path, broken, sources, assets, writeup_config, sandbox=None, model=None
     )
     kinds = {issue.kind for issue in attempts[0].issues}
     assert not attempts[0].ok and "undefined_control_sequence" in kinds

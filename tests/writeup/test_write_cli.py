@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 import json
 import subprocess
 import sys
@@ -12,17 +11,16 @@ import pytest
 
 from scientist.campaign import Campaign
 from scientist.config import CampaignConfig
-from scientist.experiments.runs import FINAL_INFO, OUTPUTS, RESULT, RunRecord
+from scientist.experiments.runs import OUTPUTS, seal_run
 from scientist.models import RunResult
+from scientist.templates import load_template
 from tests.writeup.conftest import IDEA, TOY, record_run
 
 
 def finished(run_dir: Path, scores: list[float], config: dict) -> None:
     record_run(run_dir, "x", 0, scores, config)
-    digest = hashlib.sha256((run_dir / OUTPUTS / FINAL_INFO).read_bytes()).hexdigest()
     result = RunResult(exit_code=0, status="ok", output_dir=run_dir / OUTPUTS)
-    record = RunRecord(result=result, final_info_sha256=digest)
-    (run_dir / RESULT).write_text(record.model_dump_json())
+    seal_run(run_dir, load_template(str(TOY)), result)
     (run_dir / "overrides.json").write_text(json.dumps({"lr": config["lr"]}))
 
 

@@ -1,0 +1,79 @@
+"""What every stage is given: the campaign's services, opened once per command.
+
+The stages (`ideas/`, `experiments/`, `writeup/`, `review/`) take a `Context` and nothing
+from `graph/`: the graph only sequences them. `model(role)` is the one switch between the
+model-backed and the offline strategy of a step: it returns the role's `RoleModel`, or None
+when the role is `none`.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+
+from scientist.campaign import Campaign
+from scientist.config import CampaignConfig
+from scientist.literature import LiteratureClient
+from scientist.llm import LLM, Role, RoleModel, open_llm
+from scientist.sandbox import Sandbox, open_sandbox
+from scientist.templates import Template, load_template
+
+LITERATURE_ENV = "SCIENTIST_LITERATURE"
+
+
+@dataclass
+class Context:
+    campaign: Campaign
+    template: Template
+    sandbox: Sandbox
+    llm: LLM
+    literature: LiteratureClient
+
+    @property
+    def config(self) -> CampaignConfig:
+        return self.campaign.config
+
+    def model(self, role: Role) -> RoleModel | None:
+        """`role`'s model, or None offline (the step's offline strategy runs)."""
+        return self.llm.for_role(role)
+
+    def close(self) -> None:
+        self.llm.close()
+
+
+def literature_online(config: CampaignConfig, llm: LLM) -> bool:
+    """Whether the literature service may be asked over the network: only by a campaign with
+    models, and never when `literature = "off"` or `SCIENTIST_LITERATURE=off`."""
+    switched_off = os.environ.get(LITERATURE_ENV, "").strip().lower() == "off"
+    return not llm.offline and config.literature != "off" and not switched_off
+
+
+def campaign_literature(campaign: Campaign, *, online: bool) -> LiteratureClient:
+    """The campaign's literature client; its cache is `<campaign>/literature`."""
+    return LiteratureClient(campaign.root / "literature", offline=not online)
+
+
+def open_context(
+    campaign: Campaign,
+    *,
+    template: Template | None = None,
+    sandbox: Sandbox | None = None,
+    llm: LLM | None = None,
+    literature: bool | None = None,
+) -> Context:
+    """The campaign's services; those already opened by the caller are reused, not reopened.
+    `literature` forces the literature client on or off (default: `literature_online`)."""
+    config = campaign.config
+    template = template or load_template(config.template)
+    sandbox = sandbox or open_sandbox(config.sandbox, campaign=campaign.name)
+    if llm is None:
+        llm = open_llm(config.models, budget_usd=config.budget_usd, seed=0)
+    llm.attach(campaign)
+    online = literature_online(config, llm) if literature is None else literature
+    return Context(
+        campaign=campaign,
+        template=template,
+        sandbox=sandbox,
+        llm=llm,
+        literature=campaign_literature(campaign, online=online),
+    )

@@ -1,0 +1,50 @@
+"""The one statistics rule every report, paper and review uses.
+
+A metric's spread is the *sample* standard deviation of its per-seed values (n - 1 in the
+denominator; 0 for a single value). Packs report the values; the framework computes the
+mean and the spread from them (`MetricSummary`), so a paper's "±" and its review agree.
+Differences between two sets of values get Welch's t interval (unequal variances).
+"""
+
+from __future__ import annotations
+
+import math
+import statistics
+from collections.abc import Sequence
+
+REL_TOLERANCE = 1e-6
+ABS_TOLERANCE = 1e-9
+
+
+def mean_std(values: Sequence[float]) -> tuple[float, float]:
+    """The mean and the sample standard deviation (0 for one value)."""
+    if not values:
+        raise ValueError("no values to summarise")
+    mean = statistics.fmean(values)
+    return mean, statistics.stdev(values, mean) if len(values) > 1 else 0.0
+
+
+def agrees(reported: float, computed: float) -> bool:
+    """Whether a reported summary equals the computed one, up to float rounding (a NaN
+    agrees with a NaN: non-finite values are the sanity bounds' business, not this rule's)."""
+    if math.isnan(reported) and math.isnan(computed):
+        return True
+    return math.isclose(reported, computed, rel_tol=REL_TOLERANCE, abs_tol=ABS_TOLERANCE)
+
+
+def welch_interval(
+    treated: Sequence[float], control: Sequence[float], level: float = 0.95
+) -> tuple[float, float] | None:
+    """Welch's t interval for mean(treated) - mean(control); None with fewer than 2 of either."""
+    from scipy.special import stdtrit  # imported here: scipy costs seconds at CLI start-up
+
+    if len(treated) < 2 or len(control) < 2:
+        return None
+    (m1, s1), (m2, s2) = mean_std(treated), mean_std(control)
+    v1, v2 = s1**2 / len(treated), s2**2 / len(control)
+    diff = m1 - m2
+    if v1 + v2 == 0:
+        return diff, diff
+    df = (v1 + v2) ** 2 / (v1**2 / (len(treated) - 1) + v2**2 / (len(control) - 1))
+    half = float(stdtrit(df, 0.5 + level / 2)) * math.sqrt(v1 + v2)
+    return diff - half, diff + half

@@ -1,0 +1,1 @@
+"""`scientist view`: a local, read-only web view of a campaign, live or as a static site."""
