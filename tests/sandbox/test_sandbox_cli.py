@@ -10,7 +10,6 @@ from typer.testing import CliRunner
 
 from scientist.cli import app
 from scientist.errors import ConfigError
-from scientist.sandbox.base import BACKEND_MODULES
 from scientist.sandbox.cli import backend_availability
 
 runner = CliRunner()
@@ -76,8 +75,7 @@ def test_check_says_what_each_backend_enforces_here(
     monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
     monkeypatch.setenv("DOCKER_HOST", f"unix://{tmp_path}/no-engine.sock")
-    backends = {kind: BACKEND_MODULES[kind] for kind in ("local", "docker")}
-    monkeypatch.setattr("scientist.sandbox.cli.BACKEND_MODULES", backends)
+    monkeypatch.setattr("scientist.sandbox.cli.known_kinds", lambda: ["local", "docker"])
     monkeypatch.setenv("COLUMNS", "200")
     result = runner.invoke(app, ["sandbox", "check"])
     assert result.exit_code == 0, result.output
