@@ -2,31 +2,38 @@
 
 from __future__ import annotations
 
+import shlex
 from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated
 
 import typer
+from pydantic import ValidationError
 from rich.console import Console
 from rich.table import Table
 
+from scientist.authoring.importer import DEFAULT_SMOKE_TIMEOUT_S, ImportRequest, import_template
+from scientist.authoring.scaffold import new_pack
 from scientist.campaign import Campaign
 from scientist.config import load_config
+from scientist.errors import ConfigError
 from scientist.experiments.smoke import check_pack
 from scientist.graph.build import read_state
 from scientist.graph.runner import resume_campaign, start_campaign
 from scientist.llm.pool import STATS, ModelStats
 from scientist.report import leaderboard
 from scientist.sandbox import open_sandbox
-from scientist.templates import list_templates, load_template
+from scientist.templates import TEMPLATES_ROOT, list_templates, load_template
 
 console = Console(soft_wrap=True)
-templates_app = typer.Typer(help="List and check experiment packs.", no_args_is_help=True)
+templates_app = typer.Typer(
+    help="List, check, create and import experiment packs.", no_args_is_help=True
+)
 
 
 def run(
     template: Annotated[
-        str | None, typer.Option(help="pack name under templates/ or a path")
+        str | None, typer.Option(help="pack name (shipped or in $SCIENTIST_PACKS) or a path")
     ] = None,
     llm: Annotated[str | None, typer.Option(help="model for every role, or 'none'")] = None,
     ideas: Annotated[int | None, typer.Option(help="how many ideas to run")] = None,
@@ -35,6 +42,14 @@ def run(
     campaign: Annotated[Path | None, typer.Option(help="campaign directory")] = None,
     config: Annotated[Path | None, typer.Option(help="campaign TOML file")] = None,
     smoke: Annotated[bool, typer.Option("--smoke", help="run packs with their smoke args")] = False,
+    baseline_paper: Annotated[
+        bool,
+        typer.Option(
+            "--baseline-paper",
+            help="offline on a pack with no knobs: run its baseline, and write and review a "
+            "paper on it",
+        ),
+    ] = False,
     quiet: Annotated[bool, typer.Option("--quiet", help="plain log lines")] = False,
 ) -> None:
     """Start a campaign: check the pack, then ideas -> runs -> archive until done."""
@@ -46,6 +61,7 @@ def run(
         "sandbox.kind": sandbox,
         "campaign_dir": str(campaign) if campaign else None,
         "smoke": True if smoke else None,
+        "baseline_paper": True if baseline_paper else None,
     }
     resolved = load_config(config, overrides)
     _interruptible(lambda: start_campaign(resolved, quiet=quiet), resolved.campaign_dir)
@@ -127,13 +143,16 @@ def ideas(directory: Annotated[Path, typer.Argument(help="campaign directory")])
 
 @templates_app.command("list")
 def templates_list() -> None:
-    """The packs shipped under templates/."""
+    """The packs found by name: those in $SCIENTIST_PACKS folders, then the shipped ones."""
+    shipped = TEMPLATES_ROOT.resolve()
     table = Table(title="experiment packs")
-    for column in ("name", "metric", "knobs", "title"):
+    for column in ("name", "metric", "knobs", "title", "from"):
         table.add_column(column)
     for pack in list_templates():
         metric = f"{pack.metric.name} ({pack.metric.goal})"
-        table.add_row(pack.name, metric, ", ".join(pack.manifest.search_space), pack.manifest.title)
+        source = "shipped" if pack.root.parent == shipped else str(pack.root.parent)
+        knobs = ", ".join(pack.manifest.search_space)
+        table.add_row(pack.name, metric, knobs, pack.manifest.title, source)
     console.print(table)
 
 
@@ -147,11 +166,72 @@ def templates_check(
     seeds = template.seed_ideas()
     config = load_config(None, {"template": str(template.root), "sandbox.kind": sandbox})
     info = check_pack(template, open_sandbox(config.sandbox), config, use_cache=False)
-    value = info.metrics[template.metric.name].mean
-    console.print(
-        f"ok: {template.name}: manifest, {len(seeds)} seed ideas, smoke run "
-        f"{template.metric.name} = {value:.4g} in {info.runtime_s:.1f} s"
-    )
+    if info is None:
+        smoke = (
+            f"smoke run still going without an error at its "
+            f"{template.manifest.smoke_timeout_s:g} s limit (final_info.json not checked)"
+        )
+    else:
+        value = info.metrics[template.metric.name].mean
+        smoke = f"smoke run {template.metric.name} = {value:.4g} in {info.runtime_s:.1f} s"
+    console.print(f"ok: {template.name}: manifest, {len(seeds)} seed ideas, {smoke}")
+
+
+@templates_app.command("new")
+def templates_new(
+    name: Annotated[str, typer.Argument(help="the new pack's name (and folder name)")],
+    into: Annotated[Path, typer.Option(help="folder to create the pack in")] = Path("."),
+) -> None:
+    """Create a working pack to start from: it passes `templates check` as it is."""
+    pack = new_pack(name, into)
+    console.print(f"created {pack}; next: scientist templates check {pack}")
+
+
+@templates_app.command("import")
+def templates_import(
+    source: Annotated[Path, typer.Argument(help="an AI Scientist (v1) template folder")],
+    metric: Annotated[str, typer.Option(help="a key of final_info.json's 'means'")],
+    goal: Annotated[str, typer.Option(help="maximize | minimize")] = "maximize",
+    dataset: Annotated[
+        str | None, typer.Option(help="the dataset (top-level key) whose metrics count")
+    ] = None,
+    aggregate: Annotated[
+        str | None, typer.Option(help="'mean': each metric averaged over every dataset")
+    ] = None,
+    name: Annotated[str | None, typer.Option(help="the pack's name; default: the folder's")] = None,
+    into: Annotated[Path, typer.Option(help="folder to create the pack in")] = Path("."),
+    smoke_args: Annotated[
+        str | None,
+        typer.Option(help="arguments for a smaller smoke run, e.g. '--num_seeds=1'"),
+    ] = None,
+    smoke_timeout: Annotated[
+        float | None,
+        typer.Option(
+            min=1,
+            help="a smoke run still going without an error after this many seconds passes "
+            f"(default without --smoke-args: {DEFAULT_SMOKE_TIMEOUT_S:g})",
+        ),
+    ] = None,
+) -> None:
+    """Make a pack of an AI Scientist (v1) template; the template's files stay as they are."""
+    try:
+        request = ImportRequest(
+            source=source,
+            metric=metric,
+            goal=goal,
+            dataset=dataset,
+            aggregate=aggregate,
+            name=name,
+            into=into,
+            smoke_args=shlex.split(smoke_args or ""),
+            smoke_timeout_s=smoke_timeout,
+        )
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        raise ConfigError(f"--{first['loc'][0]}: {first['msg']}") from None
+    pack = import_template(request)
+    knobs = "no knobs: its ideas are code changes, which need a model (--llm)"
+    console.print(f"created {pack.root} ({knobs}); next: scientist templates check {pack.root}")
 
 
 def _pool_table(arms: list[ModelStats]) -> Table:

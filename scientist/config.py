@@ -125,7 +125,7 @@ class ReviewConfig(Section):
 
 
 class CampaignConfig(Section):
-    template: str = Field(description="pack name under templates/ or a path to a pack")
+    template: str = Field(description="pack name (shipped or in $SCIENTIST_PACKS) or a path")
     name: str | None = Field(default=None, description="default: <template>-<timestamp>")
     campaign_dir: Path | None = Field(default=None, description="default: campaigns/<name>")
     models: ModelsConfig = Field(default_factory=ModelsConfig)
@@ -135,6 +135,11 @@ class CampaignConfig(Section):
     max_parallel: int = Field(default=1, ge=1, le=64)
     seeds: list[int] = Field(default_factory=lambda: [0, 1, 2], min_length=1)
     smoke: bool = False
+    baseline_paper: bool = Field(
+        default=False,
+        description="offline, on a pack with no knobs: the one idea is the unchanged pack, "
+        "run again beside the baseline, written up and reviewed",
+    )
     search: Literal["linear", "abmcts"] = "linear"
     search_budget: int = Field(default=6, ge=1, le=200, description="tree-search expansions")
     debug_attempts: int = Field(default=2, ge=0, le=10)

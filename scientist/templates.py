@@ -4,16 +4,20 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import tomllib
 from pathlib import Path
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
+from scientist.ai_scientist import OUT_DIR_FLAG, PLOT_ARGV, AIScientistFormat, seed_idea
 from scientist.errors import TemplateError
 from scientist.models import FinalInfo, Idea
+from scientist.resources import package_folder
 
-TEMPLATES_ROOT = Path(__file__).resolve().parent.parent / "templates"
+TEMPLATES_ROOT = package_folder("packs")
+PACKS_ENV = "SCIENTIST_PACKS"
 
 Choice = str | int | float | bool
 
@@ -62,11 +66,21 @@ class TemplateManifest(Manifest):
     plot: str = "plot.py"
     metric: Metric
     resources: Resources = Field(default_factory=Resources)
-    search_space: dict[str, Knob] = Field(min_length=1)
+    search_space: dict[str, Knob] = Field(
+        default_factory=dict, description="empty: ideas change the code, which needs a model"
+    )
     requirements: list[str] = Field(default_factory=list)
     smoke_args: list[str] = Field(default_factory=lambda: ["--smoke"])
+    smoke_timeout_s: float | None = Field(
+        default=None,
+        gt=0,
+        description="a smoke run still going at this limit passes `templates check` unchecked",
+    )
     baseline: dict[str, Any] = Field(
         default_factory=dict, description="overrides for run_0; empty = the pack's defaults"
+    )
+    ai_scientist: AIScientistFormat | None = Field(
+        default=None, description="set: an AI Scientist (v1) template run unchanged"
     )
 
 
@@ -100,7 +114,10 @@ class Template(BaseModel):
         ideas = []
         for index, row in enumerate(rows):
             try:
-                idea = Idea.model_validate({"origin": "seed", **row})
+                if self.manifest.ai_scientist is not None:
+                    idea = seed_idea(row)
+                else:
+                    idea = Idea.model_validate({"origin": "seed", **row})
             except ValidationError as exc:
                 raise TemplateError(f"{path}: idea {index}: {_first_error(exc)}") from None
             ideas.append(idea)
@@ -115,14 +132,44 @@ class Template(BaseModel):
                 digest.update(path.read_bytes())
         return digest.hexdigest()[:16]
 
-    def read_final_info(self, path: Path) -> FinalInfo:
-        """Validate a run's `final_info.json`: FinalInfo, with the pack's metric present."""
+    def run_argv(self, out_dir: str, overrides_file: str | None, *, smoke: bool) -> list[str]:
+        """The command a run executes in its code directory (an AI Scientist template takes
+        no overrides file)."""
+        manifest = self.manifest
+        if manifest.ai_scientist is not None:
+            argv = ["python", manifest.entrypoint, f"{OUT_DIR_FLAG}={out_dir}"]
+        else:
+            argv = ["python", manifest.entrypoint, "--out-dir", out_dir]
+            argv += ["--config", overrides_file] if overrides_file else []
+        return argv + (manifest.smoke_args if smoke else [])
+
+    @property
+    def plot_runs_folder(self) -> str:
+        """Where the figures step puts copies of the runs, relative to the pack's copy."""
+        return "." if self.manifest.ai_scientist is not None else "runs"
+
+    def plot_argv(self, run_dirs: list[str]) -> list[str]:
+        """The command drawing the figures of `run_dirs` into `out/`."""
+        if self.manifest.ai_scientist is not None:
+            return PLOT_ARGV
+        return ["python", self.manifest.plot, "--runs", *run_dirs, "--out-dir", "out"]
+
+    def read_final_info(self, path: Path, *, measured_s: float = 0.0) -> FinalInfo:
+        """Validate a run's `final_info.json`: FinalInfo, with the pack's metric present.
+
+        `measured_s` (the sandbox's wall time) stands in for a runtime the file lacks."""
         if not path.is_file():
             raise TemplateError(f"{path} was not written by {self.manifest.entrypoint}")
+        text = path.read_text(encoding="utf-8")
         try:
-            info = FinalInfo.model_validate_json(path.read_text(encoding="utf-8"))
+            if self.manifest.ai_scientist is not None:
+                info = self.manifest.ai_scientist.final_info(json.loads(text), measured_s)
+            else:
+                info = FinalInfo.model_validate_json(text)
         except ValidationError as exc:
             raise TemplateError(f"{path}: {_first_error(exc)}") from None
+        except ValueError as exc:
+            raise TemplateError(f"{path}: {exc}") from None
         if self.metric.name not in info.metrics:
             raise TemplateError(
                 f"{path}: metric '{self.metric.name}' (from template.toml) is missing",
@@ -137,23 +184,53 @@ def _first_error(exc: ValidationError) -> str:
     return f"field '{field}': {first['msg']}"
 
 
-def list_templates(root: Path = TEMPLATES_ROOT) -> list[Template]:
-    """Every pack under `root` that loads; a broken pack raises with its file and field."""
-    if not root.is_dir():
-        return []
-    packs = [p for p in sorted(root.iterdir()) if (p / "template.toml").is_file()]
-    return [load_template(str(p)) for p in packs]
+def pack_folders() -> list[Path]:
+    """Where packs are found by name: each folder in $SCIENTIST_PACKS (separated by the OS
+    path separator), in order, then the packs shipped with scientist."""
+    configured = os.environ.get(PACKS_ENV, "")
+    folders = [Path(entry).expanduser() for entry in configured.split(os.pathsep) if entry]
+    for folder in folders:
+        if not folder.is_dir():
+            raise TemplateError(
+                f"{PACKS_ENV} names {folder}, which is not a directory",
+                hint=f"create it or remove it from {PACKS_ENV}",
+            )
+    if not TEMPLATES_ROOT.is_dir():
+        raise TemplateError(
+            f"the packs shipped with scientist are missing ({TEMPLATES_ROOT})",
+            hint="reinstall scientist: pip install --force-reinstall scientist",
+        )
+    return [*folders, TEMPLATES_ROOT]
+
+
+def _packs_in(folder: Path) -> list[Path]:
+    return [p for p in sorted(folder.iterdir()) if (p / "template.toml").is_file()]
+
+
+def list_templates() -> list[Template]:
+    """Every pack found by name (a user folder's pack hides a shipped one of the same name);
+    a broken pack raises with its file and field."""
+    found: dict[str, Path] = {}
+    for folder in pack_folders():
+        for pack in _packs_in(folder):
+            found.setdefault(pack.name, pack)
+    return [load_template(str(path)) for path in found.values()]
 
 
 def resolve_template_dir(name_or_path: str) -> Path:
-    candidate = Path(name_or_path)
+    """A pack directory from a path, else by name from `pack_folders()`."""
+    candidate = Path(name_or_path).expanduser()
     if candidate.is_dir():
         return candidate.resolve()
-    packaged = TEMPLATES_ROOT / name_or_path
-    if packaged.is_dir():
-        return packaged
-    known = ", ".join(sorted(p.name for p in TEMPLATES_ROOT.iterdir() if p.is_dir())) or "none"
-    raise TemplateError(f"no experiment pack '{name_or_path}'", hint=f"known packs: {known}")
+    folders = pack_folders()
+    for folder in folders:
+        if (folder / name_or_path).is_dir():
+            return (folder / name_or_path).resolve()
+    known = ", ".join(sorted({p.name for f in folders for p in _packs_in(f)})) or "none"
+    raise TemplateError(
+        f"no experiment pack '{name_or_path}'",
+        hint=f"known packs: {known}; or give a pack's path, or add its folder to {PACKS_ENV}",
+    )
 
 
 def load_template(name_or_path: str) -> Template:

@@ -85,3 +85,24 @@ def test_final_info_must_carry_the_pack_metric(pack: Path, tmp_path: Path):
         template.read_final_info(info)
     with pytest.raises(TemplateError, match="was not written"):
         template.read_final_info(tmp_path / "absent.json")
+
+
+def test_a_pack_in_a_configured_folder_is_found_by_name(tmp_path: Path, monkeypatch):
+    shutil.copytree(TOY, tmp_path / "mine" / "toy")
+    monkeypatch.setenv("SCIENTIST_PACKS", str(tmp_path / "mine"))
+    assert load_template("toy").root == (tmp_path / "mine" / "toy").resolve()
+    listed = {t.name: t.root for t in list_templates()}
+    assert listed["toy"] == (tmp_path / "mine" / "toy").resolve()
+    assert {"merge", "namm"} <= set(listed)
+
+
+def test_a_configured_folder_that_is_missing_is_a_clear_error(tmp_path: Path, monkeypatch):
+    monkeypatch.setenv("SCIENTIST_PACKS", str(tmp_path / "absent"))
+    with pytest.raises(TemplateError, match=r"SCIENTIST_PACKS names .*absent"):
+        load_template("toy")
+
+
+def test_an_unknown_pack_lists_the_known_ones():
+    with pytest.raises(TemplateError, match="no experiment pack 'nope'") as caught:
+        load_template("nope")
+    assert "merge" in (caught.value.hint or "")

@@ -108,7 +108,7 @@ def finished_run(
         if record.final_info_sha256 is None or _sha256(final_info) != record.final_info_sha256:
             return None
         try:
-            info = template.read_final_info(final_info)
+            info = template.read_final_info(final_info, measured_s=record.result.duration_s)
         except TemplateError:
             return None
     overrides_path = run_dir / OVERRIDES
@@ -145,13 +145,14 @@ def execute_run(
     text = json.dumps(overrides, indent=2, sort_keys=True)
     atomic_write_text(code_dir / OVERRIDES, text)
     manifest = template.manifest
-    argv = ["python", manifest.entrypoint, "--out-dir", "out", "--config", OVERRIDES]
-    if config.smoke:
-        argv += manifest.smoke_args
+    argv = template.run_argv("out", OVERRIDES, smoke=config.smoke)
+    timeout_s = config.sandbox.timeout_s or manifest.resources.timeout_s
+    if config.smoke and manifest.smoke_timeout_s is not None:
+        timeout_s = manifest.smoke_timeout_s
     spec = RunSpec(
         workspace=code_dir,
         argv=argv,
-        timeout_s=config.sandbox.timeout_s or manifest.resources.timeout_s,
+        timeout_s=timeout_s,
         cpus=max(config.sandbox.cpus, manifest.resources.cpus),
         memory_mb=max(config.sandbox.memory_mb, int(manifest.resources.memory_gb * 1024)),
         pids=config.sandbox.pids,
@@ -199,7 +200,7 @@ def _judged(run_dir: Path, template: Template, result: RunResult) -> RunRecord:
     try:
         if digest is None:
             raise TemplateError(f"{FINAL_INFO} was not written as a regular file")
-        template.read_final_info(final_info)
+        template.read_final_info(final_info, measured_s=result.duration_s)
     except TemplateError as exc:
         failed = result.model_copy(update={"status": "error", "message": exc.message})
         return RunRecord(result=failed)

@@ -2,6 +2,9 @@
 
 A passing check is remembered in the host's own cache (never shared with a run), keyed by
 the pack's content hash and the sandbox kind, so an unchanged pack is not smoke-run again.
+A pack with `smoke_timeout_s` (one with no smaller setting, such as an imported AI Scientist
+template) passes when its smoke run is still going without an error at that limit; its
+final_info.json is then not checked.
 """
 
 from __future__ import annotations
@@ -20,8 +23,9 @@ from scientist.templates import Template
 
 def check_pack(
     template: Template, sandbox: Sandbox, config: CampaignConfig, *, use_cache: bool = True
-) -> FinalInfo:
-    """Smoke-run the pack's baseline in `sandbox` and validate its final_info.json."""
+) -> FinalInfo | None:
+    """Smoke-run the pack's baseline in `sandbox` and validate its final_info.json (None: the
+    run reached the pack's `smoke_timeout_s` without an error)."""
     marker = (
         host_cache_dir()
         / "checks"
@@ -42,14 +46,15 @@ def check_pack(
             run_dir=root / "run",
             overrides={**template.manifest.baseline, "seeds": smoke.seeds},
         )
+        if run.result.status == "timeout" and template.manifest.smoke_timeout_s is not None:
+            return None
         if not run.result.ok or run.final_info is None:
             tail = run.result.stderr_tail.strip().splitlines()[-3:]
             detail = " | ".join(tail) or run.result.message or run.result.status
             raise TemplateError(
                 f"the smoke run of pack '{template.name}' failed ({run.result.status}): {detail}",
-                hint=f"try it by hand: cd {template.root} && python "
-                f"{template.manifest.entrypoint} --out-dir /tmp/out "
-                f"{' '.join(template.manifest.smoke_args)}",
+                hint=f"try it by hand: cd {template.root} && "
+                f"{' '.join(template.run_argv('/tmp/out', None, smoke=True))}",
             )
         info = run.final_info
     try:

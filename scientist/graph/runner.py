@@ -9,14 +9,14 @@ from typing import Any
 from scientist.campaign import Campaign
 from scientist.config import CampaignConfig
 from scientist.context import Context, open_context
-from scientist.errors import CampaignError
+from scientist.errors import CampaignError, ConfigError
 from scientist.experiments.smoke import check_pack
 from scientist.graph.build import build_graph, open_checkpointer, thread_of
 from scientist.graph.state import CampaignState, finished_ids
 from scientist.llm import open_llm
 from scientist.progress import CampaignProgress
 from scientist.sandbox import open_sandbox
-from scientist.templates import load_template
+from scientist.templates import Template, load_template
 
 
 def default_campaign_dir(config: CampaignConfig) -> Path:
@@ -31,6 +31,7 @@ def start_campaign(config: CampaignConfig, *, quiet: bool = False) -> Campaign:
     missing key or script, or an unusable sandbox fails before anything is created.
     """
     template = load_template(config.template)
+    config = _plan_without_knobs(template, config)
     root = config.campaign_dir or default_campaign_dir(config)
     _check_new_root(root)
     llm = open_llm(config.models, budget_usd=config.budget_usd, seed=0)
@@ -57,6 +58,24 @@ def _check_new_root(root: Path) -> None:
             f"cannot create campaign directory {root}: {existing} is a file",
             hint="pass --campaign a new or empty directory",
         )
+
+
+def _plan_without_knobs(template: Template, config: CampaignConfig) -> CampaignConfig:
+    """A pack with no knobs only has code-change ideas: offline, it runs its baseline and a
+    paper on it when `baseline_paper` asks for that, and nothing otherwise."""
+    offline_code = config.models.for_role("code") == ["none"]
+    if template.manifest.search_space or not offline_code:
+        if config.baseline_paper:
+            raise ConfigError("--baseline-paper is for offline campaigns on packs with no knobs")
+        return config
+    if not config.baseline_paper:
+        raise ConfigError(
+            f"pack '{template.name}' has no knobs: its ideas are code changes, which need a "
+            "model (--llm MODEL)",
+            hint="or add --baseline-paper to run its baseline and write and review a paper "
+            "on it offline",
+        )
+    return config.model_copy(update={"max_ideas": 1})
 
 
 def resume_campaign(root: Path, *, quiet: bool = False) -> Campaign:

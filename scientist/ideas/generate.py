@@ -61,7 +61,7 @@ def generate_ideas(
         metric=manifest.metric.name,
         goal=manifest.metric.goal,
         baseline_metric=baseline.metric(manifest.metric.name),
-        search_space=_space(ctx),
+        search_space=_space(ctx) or "None: every idea is a code change (leave overrides empty).",
         code=code,
         seeds="\n".join(f"- {i.name}: {i.title}" for i in template.seed_ideas()) or "None.",
         archive=_archive(archive) or "None yet.",

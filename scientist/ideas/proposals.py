@@ -2,6 +2,7 @@
 
 Generation 0 is the pack's seed ideas (topped up by breeding when there are too few); later
 generations come from the code model when one is configured, else from offline breeding.
+A `baseline_paper` campaign (offline, on a pack with no knobs) has one idea: the pack as is.
 Idea ids are `<generation>_<k>_<name>`; a generation already in `archive.jsonl` (written
 before a crash) is reused, never proposed again.
 """
@@ -13,6 +14,7 @@ from scientist.context import Context
 from scientist.ideas.breeding import breed_ideas
 from scientist.ideas.generate import generate_ideas
 from scientist.models import ArchiveEntry, ExperimentRun, Idea
+from scientist.templates import TemplateManifest
 
 
 def propose_ideas(
@@ -27,7 +29,10 @@ def propose_ideas(
     if recorded:
         return [e for e in recorded if e.status == "proposed"]
     count = max(1, min(wanted, ctx.config.max_parallel))
-    ideas = ctx.template.seed_ideas()[:wanted] if generation == 0 else []
+    if ctx.config.baseline_paper:
+        ideas = [_unchanged_pack(ctx.template.manifest)] if generation == 0 else []
+    else:
+        ideas = ctx.template.seed_ideas()[:wanted] if generation == 0 else []
     if len(ideas) < count:
         ideas += _fresh(ctx, archive, baseline, generation, count - len(ideas))
     entries = []
@@ -61,4 +66,16 @@ def _fresh(
         generation=generation,
         count=count,
         seed=sum(ctx.config.seeds),
+    )
+
+
+def _unchanged_pack(manifest: TemplateManifest) -> Idea:
+    metric = manifest.metric.name
+    return Idea(
+        name="baseline",
+        title=f"{manifest.title}: the baseline",
+        hypothesis=f"The unchanged pack's {metric} reproduces when it is run again.",
+        plan=f"Run {manifest.entrypoint} unchanged beside the baseline and report {metric}.",
+        feasibility=10,
+        origin="offline",
     )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import tempfile
 from pathlib import Path
 from typing import Annotated
 
@@ -11,11 +12,20 @@ from rich.console import Console
 from rich.table import Table
 
 from scientist.config import ModelsConfig, ReviewConfig
+from scientist.errors import ConfigError
 from scientist.llm import LLM, open_llm
 from scientist.models import MetaReview
-from scientist.review.bench import BenchReport, bench_reviewer, read_decisions
+from scientist.review.bench import (
+    BenchReport,
+    bench_reviewer,
+    find_papers,
+    read_decisions,
+    subsample,
+)
 from scientist.review.meta import ReviewRecord
+from scientist.review.pdf import read_paper
 from scientist.review.pdf_rubric import PDF_ONLY_NOTE
+from scientist.review.replay import read_stored_reviews, replay_script
 from scientist.review.service import review_pdf
 
 console = Console(soft_wrap=True, highlight=False)
@@ -93,27 +103,61 @@ def _print_bench(report: BenchReport) -> None:
         f"{m.n} papers ({m.positives} accepted by humans); reviewer {report.reviewer}, "
         f"threshold {report.threshold:g}"
     )
-    table = Table("metric", "value")
+    table = Table("metric", f"overall >= {report.threshold:g}", "reviewers' decision")
     for name in ("accuracy", "balanced_accuracy", "f1", "auc", "fpr", "fnr"):
-        value = getattr(m, name)
-        table.add_row(name, "n/a" if value is None else f"{value:.3f}")
+        values = (getattr(m, name), getattr(report.own_metrics, name))
+        table.add_row(name, *("n/a" if v is None else f"{v:.3f}" for v in values))
     console.print(table)
 
 
+def _replay_model(stored: Path, papers: dict[str, Path], folder: Path) -> str:
+    """A `scripted:` model answering each paper with its stored review."""
+    texts = {paper_id: read_paper(path) for paper_id, path in papers.items()}
+    script = folder / f"{stored.stem}.json"
+    script.write_text(json.dumps(replay_script(read_stored_reviews(stored), texts)), "utf-8")
+    return f"scripted:{script}"
+
+
 def bench_reviewer_command(
-    data: Annotated[Path, typer.Option(help="CSV with header paper_id,decision")],
-    papers: Annotated[Path, typer.Option(help="folder with <paper_id>.pdf")],
+    data: Annotated[
+        Path,
+        typer.Option(help="CSV with header paper_id,decision, or an ICLR-layout ratings .tsv"),
+    ],
+    papers: Annotated[
+        Path, typer.Option(help="folder with <paper_id>.pdf, or parsed <paper_id>.txt/.md")
+    ],
     llm: LlmOption = "none",
     ensemble: EnsembleOption = 3,
     reflections: ReflectionsOption = 1,
     threshold: ThresholdOption = 6.0,
+    sample: Annotated[
+        int | None, typer.Option(min=1, help="review only this many papers, drawn at random")
+    ] = None,
+    seed: Annotated[int, typer.Option(help="the seed of --sample's draw")] = 0,
+    replay: Annotated[
+        Path | None,
+        typer.Option(
+            help="stored reviews (CSV, one row per paper) replayed as the reviewer instead of "
+            "--llm; one review per paper, no reflection"
+        ),
+    ] = None,
     as_json: JsonOption = False,
 ) -> None:
     """Score our reviewer against human accept/reject decisions."""
-    config = ReviewConfig(ensemble=ensemble, reflections=reflections, accept_threshold=threshold)
-    decisions = read_decisions(data)
-    with _open(llm) as router:
-        report = bench_reviewer(decisions, papers, model=router.for_role("review"), config=config)
+    if replay is not None and llm != "none":
+        raise ConfigError("--replay replays stored reviews; leave out --llm")
+    decisions = subsample(read_decisions(data), sample, seed)
+    found = find_papers(decisions, papers)
+    with tempfile.TemporaryDirectory(prefix="scientist-replay-") as scratch:
+        if replay is not None:
+            llm = _replay_model(replay, found, Path(scratch))
+            ensemble, reflections = 1, 0
+        config = ReviewConfig(
+            ensemble=ensemble, reflections=reflections, accept_threshold=threshold
+        )
+        with _open(llm) as router:
+            model = router.for_role("review")
+            report = bench_reviewer(decisions, found, model=model, config=config)
     if as_json:
         typer.echo(report.model_dump_json(indent=2))
     else:

@@ -1,4 +1,4 @@
-"""The review form, guidelines and few-shot examples under `reviews/`, loaded as data."""
+"""The review form, guidelines and few-shot examples (package data from `reviews/`)."""
 
 from __future__ import annotations
 
@@ -13,8 +13,9 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_valida
 
 from scientist.errors import ConfigError
 from scientist.models import Review
+from scientist.resources import package_folder
 
-REVIEWS_ROOT = Path(__file__).resolve().parents[2] / "reviews"
+REVIEWS_ROOT = package_folder("review_form")
 
 FieldKind = Literal["text", "list", "flag", "score", "choice"]
 

@@ -36,7 +36,12 @@ def reviewer_system_prompt() -> str:
 
 def paper_prompt(pdf: PdfText) -> str:
     truncated = " The text was cut at its end to fit the prompt." if pdf.truncated else ""
-    return render_prompt("review/paper", pages=pdf.pages, truncated=truncated, text=pdf.text)
+    provenance = (
+        "Its text was parsed from the PDF"
+        if pdf.pages is None
+        else f"It has {pdf.pages} page(s); its text was extracted from the PDF"
+    )
+    return render_prompt("review/paper", provenance=provenance, truncated=truncated, text=pdf.text)
 
 
 def ensemble_temperatures(members: int, low: float = 0.5, high: float = 1.0) -> list[float]:

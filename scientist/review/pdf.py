@@ -1,10 +1,10 @@
-"""Reading a paper PDF: its text (pypdf) and page count."""
+"""Reading a paper: a PDF (text by pypdf, and its page count) or a text file parsed from one."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, Field
 from pypdf import PdfReader
 from pypdf.errors import PdfReadError
 
@@ -13,11 +13,14 @@ from scientist.errors import ScientistError
 MAX_TEXT_CHARS = 60_000
 
 
+TEXT_SUFFIXES = (".txt", ".md", ".mmd")
+
+
 class PdfText(BaseModel):
     model_config = ConfigDict(frozen=True)
 
     path: Path
-    pages: int
+    pages: int | None = Field(description="None for a paper given as parsed text")
     text: str
     truncated: bool
 
@@ -56,3 +59,19 @@ def read_pdf(path: Path, *, max_chars: int = MAX_TEXT_CHARS) -> PdfText:
         text=text[:max_chars],
         truncated=len(text) > max_chars,
     )
+
+
+def read_text_paper(path: Path, *, max_chars: int = MAX_TEXT_CHARS) -> PdfText:
+    """A paper already parsed to text or Markdown (its page count is unknown)."""
+    try:
+        text = Path(path).read_text(encoding="utf-8").strip()
+    except FileNotFoundError:
+        raise ScientistError(f"paper {path} does not exist") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ScientistError(f"paper {path} is not a readable UTF-8 text: {exc}") from None
+    return PdfText(path=path, pages=None, text=text[:max_chars], truncated=len(text) > max_chars)
+
+
+def read_paper(path: Path) -> PdfText:
+    """A PDF, or a parsed text (.txt, .md, .mmd)."""
+    return read_text_paper(path) if path.suffix.lower() in TEXT_SUFFIXES else read_pdf(path)

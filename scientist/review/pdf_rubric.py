@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import re
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, Field
 
 from scientist.models import Review
 from scientist.review.pdf import PdfText
@@ -24,7 +24,7 @@ _WORDS = {"three": 3, "five": 5, "ten": 10}
 class PdfSignals(BaseModel):
     model_config = ConfigDict(frozen=True)
 
-    pages: int
+    pages: int | None = Field(description="None for a parsed text: not judged on length")
     chars: int
     figures: int
     tables: int
@@ -94,21 +94,26 @@ def review_pdf_signals(signals: PdfSignals, *, page_limit: int, threshold: float
             "The paper has a references section.",
             "The paper has no references section.",
         ),
-        (
-            signals.pages <= page_limit,
-            0.5,
-            f"The paper fits the {page_limit}-page limit ({signals.pages} pages).",
-            f"The paper has {signals.pages} pages, over the {page_limit}-page limit.",
-        ),
     ]
+    fits = signals.pages is not None and signals.pages <= page_limit
+    if signals.pages is not None:
+        checks.append(
+            (
+                fits,
+                0.5,
+                f"The paper fits the {page_limit}-page limit ({signals.pages} pages).",
+                f"The paper has {signals.pages} pages, over the {page_limit}-page limit.",
+            )
+        )
     score = 1.0 + sum(points for met, points, _, _ in checks if met)
     strengths = [good for met, _, good, _ in checks if met]
     weaknesses = [bad for met, _, _, bad in checks if not met]
     rigour = 1 + sum([signals.baseline, signals.spread, signals.seeds >= 3])
     form = 1 + sum([signals.figures > 0 or signals.tables > 0, signals.references])
+    length = "paper (parsed text)" if signals.pages is None else f"{signals.pages}-page paper"
     review = Review(
         summary=(
-            f"A {signals.pages}-page paper with {signals.figures} captioned figure(s) and "
+            f"A {length} with {signals.figures} captioned figure(s) and "
             f"{signals.tables} table(s). {PDF_ONLY_NOTE}"
         ),
         strengths=strengths,
@@ -119,7 +124,7 @@ def review_pdf_signals(signals: PdfSignals, *, page_limit: int, threshold: float
         clarity=form,
         significance=2,
         soundness=rigour,
-        presentation=min(4, form + (signals.pages <= page_limit)),
+        presentation=min(4, form + fits),
         contribution=2,
         overall=int(score + 0.5),
         confidence=1,

@@ -21,7 +21,7 @@ from scientist.models import ExperimentRun, MetaReview, NoveltyStatus, Paper
 from scientist.review.evidence import gather_evidence
 from scientist.review.llm_reviewer import area_chair_notes, ensemble_temperatures, llm_review
 from scientist.review.meta import ReviewRecord, aggregate
-from scientist.review.pdf import read_pdf
+from scientist.review.pdf import PdfText, read_pdf
 from scientist.review.pdf_rubric import pdf_signals, review_pdf_signals
 from scientist.review.rubric import review_evidence
 
@@ -142,7 +142,19 @@ def review_pdf(
     page_limit: int = DEFAULT_PAGE_LIMIT,
 ) -> tuple[MetaReview, list[ReviewRecord]]:
     """Review any PDF (nothing written). Offline, only PDF-level evidence is available."""
-    pdf = read_pdf(pdf_path)
+    return review_text(read_pdf(pdf_path), model=model, config=config, page_limit=page_limit)
+
+
+def review_text(
+    pdf: PdfText,
+    *,
+    model: RoleModel | None,
+    config: ReviewConfig,
+    page_limit: int = DEFAULT_PAGE_LIMIT,
+    area_chair: bool = True,
+) -> tuple[MetaReview, list[ReviewRecord]]:
+    """Review a paper's text (nothing written); without `area_chair` the meta-review's prose
+    is gathered from the reviews instead of written by a model (one call fewer)."""
     threshold = config.accept_threshold
     if model is None:
         scored = review_pdf_signals(pdf_signals(pdf), page_limit=page_limit, threshold=threshold)
@@ -156,5 +168,5 @@ def review_pdf(
             model, pdf, temperature=temperatures[k], reflections=config.reflections
         ),
     )
-    notes = area_chair_notes(model, records, threshold=threshold)
+    notes = area_chair_notes(model, records, threshold=threshold) if area_chair else None
     return aggregate(records, threshold=threshold, notes=notes), records

@@ -42,15 +42,17 @@ def make_figures(
         return [], "no run produced results to plot"
     with tempfile.TemporaryDirectory(prefix="scientist-plot-") as tmp:
         workspace = Path(tmp) / "pack"
-        shutil.copytree(template.root, workspace, ignore=shutil.ignore_patterns("runs", "out"))
+        folder = template.plot_runs_folder
+        stale = ("runs", "out", "run_*") if folder == "." else ("runs", "out")
+        shutil.copytree(template.root, workspace, ignore=shutil.ignore_patterns(*stale))
         run_args = []
         for run in measured:
             name = "run_0" if run is baseline else f"run_{run.index}"
-            shutil.copytree(run.run_dir / OUTPUTS, workspace / "runs" / name, dirs_exist_ok=True)
-            run_args.append(f"runs/{name}")
+            shutil.copytree(run.run_dir / OUTPUTS, workspace / folder / name, dirs_exist_ok=True)
+            run_args.append(f"{folder}/{name}")
         spec = RunSpec(
             workspace=workspace,
-            argv=["python", template.manifest.plot, "--runs", *run_args, "--out-dir", "out"],
+            argv=template.plot_argv(run_args),
             timeout_s=timeout_s,
             output_subdir="out",
             output_dir=figures_dir,

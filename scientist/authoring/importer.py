@@ -1,0 +1,120 @@
+"""`scientist templates import`: an AI Scientist (v1) template as a pack, its files unchanged.
+
+The template's folder is copied as it is into the new pack's folder, next to a generated
+`template.toml`: prompt.json's task description becomes the description ideation reads, the
+metric is a key of final_info.json's `means` (of one dataset, or averaged over datasets),
+and the `[ai_scientist]` table makes runs, figures and seed ideas follow the v1 format.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import shutil
+from pathlib import Path
+from typing import Literal
+
+import tomli_w
+from pydantic import BaseModel, ValidationError
+
+from scientist.ai_scientist import AIScientistFormat
+from scientist.errors import TemplateError
+from scientist.templates import Template, load_template
+
+REQUIRED = ("experiment.py", "plot.py", "prompt.json")
+DEFAULT_SMOKE_TIMEOUT_S = 60.0
+IMPORTED_TIMEOUT_S = 7200.0
+
+
+class PromptFile(BaseModel):
+    system: str = ""
+    task_description: str
+
+
+class ImportRequest(BaseModel):
+    """What `templates import` was asked for."""
+
+    source: Path
+    metric: str
+    goal: Literal["maximize", "minimize"] = "maximize"
+    dataset: str | None = None
+    aggregate: Literal["mean"] | None = None
+    name: str | None = None
+    into: Path = Path(".")
+    smoke_args: list[str] = []
+    smoke_timeout_s: float | None = None
+
+
+def import_template(request: ImportRequest) -> Template:
+    """Copy the template into `into/<name>` with a generated manifest; return the pack."""
+    source = request.source
+    if not source.is_dir():
+        raise TemplateError(f"{source} is not a directory")
+    missing = [name for name in REQUIRED if not (source / name).is_file()]
+    if missing:
+        raise TemplateError(
+            f"{source} is not an AI Scientist template: no {', '.join(missing)}",
+            hint="a template has experiment.py (--out_dir), plot.py and prompt.json",
+        )
+    if (source / "template.toml").exists():
+        raise TemplateError(
+            f"{source} is already a pack", hint=f"scientist templates check {source}"
+        )
+    try:
+        fmt = AIScientistFormat(dataset=request.dataset, aggregate=request.aggregate)
+    except ValidationError:
+        raise TemplateError("choose one of --dataset NAME or --aggregate mean") from None
+    _check_baseline_results(source, fmt, request.metric)
+    name = request.name or re.sub(r"[^a-z0-9_-]+", "_", source.resolve().name.lower())
+    target = request.into / name
+    if target.exists():
+        raise TemplateError(f"{target} already exists", hint="choose another --name or --into")
+    manifest = _manifest(request, name, fmt, _task_description(source / "prompt.json"))
+    shutil.copytree(source, target, ignore=shutil.ignore_patterns("__pycache__"))
+    (target / "template.toml").write_text(tomli_w.dumps(manifest), encoding="utf-8")
+    return load_template(str(target))
+
+
+def _task_description(path: Path) -> str:
+    try:
+        return PromptFile.model_validate_json(path.read_text(encoding="utf-8")).task_description
+    except (ValidationError, UnicodeDecodeError) as exc:
+        raise TemplateError(f"{path} needs a 'task_description' string: {exc}") from None
+
+
+def _check_baseline_results(source: Path, fmt: AIScientistFormat, metric: str) -> None:
+    """When the template ships its baseline's results (run_0), the metric must be in them."""
+    results = source / "run_0" / "final_info.json"
+    if not results.is_file():
+        return
+    try:
+        info = fmt.final_info(json.loads(results.read_text(encoding="utf-8")), 0.0)
+    except ValueError as exc:
+        raise TemplateError(f"{results}: {exc}") from None
+    if metric not in info.metrics:
+        raise TemplateError(
+            f"{results} has no metric '{metric}'",
+            hint=f"metrics there: {', '.join(sorted(info.metrics))}",
+        )
+
+
+def _manifest(
+    request: ImportRequest, name: str, fmt: AIScientistFormat, description: str
+) -> dict[str, object]:
+    smoke_timeout_s = request.smoke_timeout_s
+    if smoke_timeout_s is None and not request.smoke_args:
+        smoke_timeout_s = DEFAULT_SMOKE_TIMEOUT_S
+    manifest: dict[str, object] = {
+        "name": name,
+        "title": f"{name.replace('_', ' ').capitalize()} (an AI Scientist template)",
+        "description": description,
+        "entrypoint": "experiment.py",
+        "plot": "plot.py",
+        "smoke_args": request.smoke_args,
+        "metric": {"name": request.metric, "goal": request.goal},
+        "resources": {"gpu": "optional", "timeout_s": IMPORTED_TIMEOUT_S},
+        "ai_scientist": fmt.model_dump(exclude_none=True),
+    }
+    if smoke_timeout_s is not None:
+        manifest["smoke_timeout_s"] = smoke_timeout_s
+    return manifest
