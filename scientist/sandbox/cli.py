@@ -43,7 +43,12 @@ def exec_command(
 ) -> None:
     """Run COMMAND in a sandbox and print its RunResult; exit 1 unless its status is ok."""
     tables = {"docker": {"image": image}} if image else {}
-    sandbox = open_sandbox(SandboxConfig.model_validate({"kind": backend, **tables}))
+    try:
+        config = SandboxConfig.model_validate({"kind": backend, **tables})
+    except ValidationError as exc:
+        reason = exc.errors()[0]["msg"].removeprefix("Value error, ")
+        raise ConfigError(f"--backend {backend}: {reason}") from None
+    sandbox = open_sandbox(config)
     with tempfile.TemporaryDirectory(prefix="scientist-exec-") as empty:
         spec = _spec(workspace or Path(empty), command, timeout, memory_mb, disk_mb, cpus)
         result = sandbox.run(spec)
