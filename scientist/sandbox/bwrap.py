@@ -57,7 +57,7 @@ class Layout:
         args += ["--unshare-pid", "--unshare-ipc", "--unshare-uts", "--unshare-cgroup-try"]
         if not self.spec.network:
             args.append("--unshare-net")
-        args += self._system() + self._scratch()
+        args += self._system() + self._private() + self._interpreter() + self._shared()
         args += ["--info-fd", str(self.info_fd)]
         if self.seccomp_fd is not None:
             args += ["--seccomp", str(self.seccomp_fd)]
@@ -77,6 +77,19 @@ class Layout:
                 args += ["--symlink", os.readlink(folder), folder]
             elif os.path.isdir(folder):
                 args += ["--ro-bind", folder, folder]
+        return [*args, "--proc", "/proc", "--dev", "/dev", "--ro-bind", "/sys", "/sys"]
+
+    def _private(self) -> list[str]:
+        """The run's own `/tmp` and `/dev/shm` (before the interpreter, which may live in
+        the host's /tmp, as a throwaway venv does)."""
+        size = str(self.spec.memory_mb * 1024 * 1024)
+        args = ["--perms", "1777", "--size", size, "--tmpfs", "/tmp"]
+        return [*args, "--perms", "1777", "--size", size, "--tmpfs", "/dev/shm"]
+
+    @staticmethod
+    def _interpreter() -> list[str]:
+        """The interpreter's prefixes read-only, their parents created on the way."""
+        args: list[str] = []
         made: set[Path] = set()
         for prefix in interpreter_prefixes():
             for parent in reversed(prefix.parents[:-1]):
@@ -84,13 +97,10 @@ class Layout:
                     args += ["--perms", "0755", "--dir", str(parent)]
                     made.add(parent)
             args += ["--ro-bind", str(prefix), str(prefix)]
-        return [*args, "--proc", "/proc", "--dev", "/dev", "--ro-bind", "/sys", "/sys"]
+        return args
 
-    def _scratch(self) -> list[str]:
-        size = str(self.spec.memory_mb * 1024 * 1024)
-        args = ["--perms", "1777", "--size", size, "--tmpfs", "/tmp"]
-        args += ["--perms", "1777", "--size", size, "--tmpfs", "/dev/shm"]
-        args += ["--bind", str(self.workspace), WORKDIR]
+    def _shared(self) -> list[str]:
+        args = ["--bind", str(self.workspace), WORKDIR]
         if self.cache is not None:
             args += ["--bind", str(self.cache), CACHE_MOUNT]
         if self.spec.gpus:

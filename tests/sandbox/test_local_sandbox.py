@@ -197,3 +197,31 @@ def _gone_pid() -> int:
     process = subprocess.Popen(["true"])
     process.wait()
     return process.pid
+
+
+def test_an_interpreter_in_the_hosts_tmp_still_runs(tmp_path: Path, workspace: Path) -> None:
+    venv = tmp_path / "venv"  # under /tmp, which the run sees as its own empty tmpfs
+    subprocess.run(
+        [sys.executable, "-m", "venv", "--without-pip", "--system-site-packages", str(venv)],
+        check=True,
+    )
+    driver = (
+        "import sys\n"
+        "from pathlib import Path\n"
+        "from scientist.models import RunSpec\n"
+        "from scientist.sandbox.local import LocalSandbox\n"
+        "spec = RunSpec(workspace=Path(sys.argv[1]), argv=['python', '-c', "
+        "'import sys; print(sys.prefix)'], timeout_s=30)\n"
+        "result = LocalSandbox().run(spec)\n"
+        "print(result.status, result.stdout_tail.strip(), result.stderr_tail.strip())\n"
+    )
+    checkout = str(Path(__file__).resolve().parents[2])
+    env = {**os.environ, "PYTHONPATH": checkout}
+    done = subprocess.run(
+        [str(venv / "bin" / "python"), "-c", driver, str(workspace)],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=120,
+    )
+    assert done.stdout.split()[:2] == ["ok", str(venv)], done.stdout + done.stderr
