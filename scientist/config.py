@@ -18,6 +18,13 @@ class Section(BaseModel):
     model_config = ConfigDict(extra="forbid", validate_assignment=True)
 
 
+class CapabilityOverride(Section):
+    """One model's entry in `[models.capabilities]` (see `scientist.llm.capabilities`)."""
+
+    reasoning: bool | None = None
+    temperature: bool | None = None
+
+
 class ModelsConfig(Section):
     """Which model answers each role; a list makes a pool chosen per call."""
 
@@ -32,6 +39,9 @@ class ModelsConfig(Section):
     timeout_s: float = Field(default=120, gt=0)
     prices: dict[str, tuple[float, float]] = Field(
         default_factory=dict, description="model -> (USD per 1M input, per 1M output tokens)"
+    )
+    capabilities: dict[str, CapabilityOverride] = Field(
+        default_factory=dict, description="model spec or name -> what its API accepts"
     )
 
     @field_validator("base_url")

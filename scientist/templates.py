@@ -57,6 +57,26 @@ class Range(Manifest):
 
 Knob = list[Choice] | Range
 
+SOURCE_PATTERNS = [
+    "**/*.py",
+    "**/*.md",
+    "**/*.toml",
+    "**/*.json",
+    "**/*.txt",
+    "**/*.yaml",
+    "**/*.yml",
+]
+
+
+class AgentFiles(Manifest):
+    """What the code model sees and changes: pack-relative glob patterns (`**/` is any
+    folder). It may also create new files inside the pack; `context_tokens` bounds the files
+    shown in full, the rest come as outlines it can ask to read."""
+
+    readable: list[str] = Field(default_factory=lambda: list(SOURCE_PATTERNS))
+    editable: list[str] = Field(default_factory=lambda: ["**/*.py"])
+    context_tokens: int = Field(default=16000, ge=1000)
+
 
 class TemplateManifest(Manifest):
     name: str
@@ -82,6 +102,7 @@ class TemplateManifest(Manifest):
     ai_scientist: AIScientistFormat | None = Field(
         default=None, description="set: an AI Scientist (v1) template run unchanged"
     )
+    agent: AgentFiles = Field(default_factory=AgentFiles)
 
 
 class Template(BaseModel):

@@ -1,26 +1,37 @@
-"""The code model implements an idea: SEARCH/REPLACE edits, a sandboxed run, debugging.
+"""The linear strategy: the code agent implements an idea, each version is smoke-tested and
+run, failures are debugged from their stderr.
 
-Every sandbox execution is a new `runs/run_<k>`; the model's answer for run k is kept in
-`edits/edit_<k>.md` once its edits are applied, so a resumed campaign neither asks again
-nor re-runs a finished run. Failed runs are debugged with their stderr tail for at most
-`debug_attempts` fixes; at most `max_runs_per_idea` runs succeed.
+The idea's `code/` starts as a fresh copy of the pack each time this runs, and every step
+depends only on that copy, the runs on disk and the model's answers, so a resumed campaign
+rebuilds the same conversation. Runs are `runs/run_<k>` and smoke tests `smoke/run_<k>_<n>`;
+a finished one is never repeated. The transcript is kept in `edits/conversation.md`.
 """
 
 from __future__ import annotations
 
+import shutil
 from pathlib import Path
+from typing import Any
 
-from scientist.campaign import atomic_write_text
 from scientist.context import Context
-from scientist.experiments.editing import apply_blocks, parse_blocks, render_files
+from scientist.experiments.agent import (
+    CodeSession,
+    SmokeTest,
+    Version,
+    accepted_knobs,
+    debug_request,
+    knob_line,
+    prepare_version,
+    unknown_knobs,
+)
 from scientist.experiments.outcome import Outcome, conclude, run_overrides
-from scientist.experiments.runs import execute_run, finished_run
-from scientist.llm import Message, RoleModel
+from scientist.experiments.pack_view import PackView
+from scientist.experiments.runs import execute_run, prepare_code_dir
+from scientist.llm import RoleModel
 from scientist.models import ArchiveEntry, ExperimentRun
 from scientist.prompts import render_prompt
 
-MISMATCH_ROUNDS = 2
-STDERR_CHARS = 3000
+SMOKE_FOLDER = "smoke"
 
 
 def develop_with_model(
@@ -31,101 +42,136 @@ def develop_with_model(
     code_dir: Path,
     gpus: list[int],
 ) -> Outcome:
-    config, template = ctx.config, ctx.template
-    edits_dir = ctx.campaign.idea_dir(entry.id) / "edits"
-    files = [template.manifest.entrypoint]
+    config = ctx.config
+    shutil.rmtree(code_dir)
+    view = PackView(ctx.template, prepare_code_dir(ctx.template, code_dir))
+    record = ctx.campaign.idea_dir(entry.id) / "edits" / "conversation.md"
+    session = CodeSession(model, view, record=record)
     overrides = run_overrides(ctx, entry)
-    metric = template.metric
-    messages = [Message(role="system", content=render_prompt("code/system"))]
     runs: list[ExperimentRun] = []
-    successes, attempts_left = 0, config.debug_attempts
-    index = 1
+    successes, attempts_left, index = 0, config.debug_attempts, 1
+    request = implement_request(
+        ctx, entry, baseline, view, run_history(runs, ctx.template.metric.name), run=1
+    )
+    version = Version(False, "unusable", ())
     while successes < config.max_runs_per_idea:
-        run_dir = ctx.campaign.run_dir(entry.id, index)
-        edit_path = edits_dir / f"edit_{index}.md"
-        run = finished_run(run_dir, template, entry.id, index)
-        call_id = None
-        if run is None and not edit_path.exists():
-            last = runs[-1] if runs else None
-            if last is None or last.result.ok:
-                request = render_prompt(
-                    "code/implement",
-                    title=entry.idea.title,
-                    hypothesis=entry.idea.hypothesis,
-                    plan=entry.idea.plan,
-                    overrides=overrides,
-                    metric=metric.name,
-                    goal=metric.goal,
-                    baseline_metric=baseline.metric(metric.name),
-                    run=successes + 1,
-                    max_runs=config.max_runs_per_idea,
-                    files=render_files(code_dir, files),
-                    history=_history(runs, metric.name),
-                )
-            else:
-                request = render_prompt(
-                    "code/debug",
-                    run=index - 1,
-                    status=last.result.status,
-                    stderr=last.result.stderr_tail[-STDERR_CHARS:],
-                    attempts_left=attempts_left,
-                )
-            messages.append(Message(role="user", content=request))
-            answer, call_id = _edit(model, messages, code_dir, files)
-            if answer is None:
-                break
-            atomic_write_text(edit_path, answer)
-        if run is None:
-            run = execute_run(
-                ctx.sandbox,
-                template,
-                config,
-                idea_id=entry.id,
-                index=index,
-                code_dir=code_dir,
-                run_dir=run_dir,
-                overrides=overrides,
-                gpus=gpus,
-            )
-        if call_id is not None:
+        version = prepare_version(
+            session,
+            request,
+            overrides=overrides,
+            needs_code=needs_code(entry, baseline),
+            smoke=smoke_test(ctx, entry, view.code_dir, f"run_{index}", overrides, gpus),
+            baseline_knobs=accepted_knobs(baseline),
+            attempts=attempts_left,
+        )
+        repeat = version.kind == "unchanged" and runs and runs[-1].result.ok
+        if not version.ready or repeat:
+            break
+        run = execute_run(
+            ctx.sandbox,
+            ctx.template,
+            config,
+            idea_id=entry.id,
+            index=index,
+            code_dir=view.code_dir,
+            run_dir=ctx.campaign.run_dir(entry.id, index),
+            overrides=overrides,
+            gpus=gpus,
+        )
+        for call_id in version.call_ids:
             model.reward(call_id, run.result.ok)
         runs.append(run)
         index += 1
         if run.result.ok:
             successes += 1
             attempts_left = config.debug_attempts
+            request = implement_request(
+                ctx,
+                entry,
+                baseline,
+                view,
+                run_history(runs, ctx.template.metric.name),
+                run=successes + 1,
+            )
         elif attempts_left == 0:
             break
         else:
             attempts_left -= 1
-    return Outcome(entry=conclude(ctx, entry, runs, baseline), runs=runs)
+            request = debug_request(run, f"Run {run.index}", attempts_left, view)
+    note = None if runs else version.note or version.kind
+    return Outcome(entry=conclude(ctx, entry, runs, baseline, note=note), runs=runs)
 
 
-def _edit(
-    model: RoleModel, messages: list[Message], code_dir: Path, files: list[str]
-) -> tuple[str | None, str]:
-    """Ask for edits until they apply (mismatches go back to the model); None means DONE."""
-    for _ in range(MISMATCH_ROUNDS + 1):
-        completion = model.complete(messages)
-        messages.append(Message(role="assistant", content=completion.text))
-        if completion.text.strip().upper().startswith("DONE"):
-            return None, completion.call_id
-        report = apply_blocks(code_dir, parse_blocks(completion.text))
-        if report.ok:
-            return completion.text, completion.call_id
-        failures = "\n".join(f"- {failure}" for failure in report.failures)
-        messages.append(
-            Message(
-                role="user",
-                content=render_prompt(
-                    "code/mismatch", failures=failures, files=render_files(code_dir, files)
-                ),
-            )
+def needs_code(entry: ArchiveEntry, baseline: ExperimentRun) -> bool:
+    """An idea needs code when it sets no knob, or one the pack does not have yet."""
+    overrides = entry.idea.overrides
+    return not overrides or bool(unknown_knobs(overrides, accepted_knobs(baseline)))
+
+
+def implement_request(
+    ctx: Context,
+    entry: ArchiveEntry,
+    baseline: ExperimentRun,
+    view: PackView,
+    history: str,
+    *,
+    run: int,
+    max_runs: int | None = None,
+) -> str:
+    """The request to implement (or improve) the idea, with the pack as the agent sees it."""
+    idea, metric = entry.idea, ctx.template.metric
+    overrides = run_overrides(ctx, entry)
+    return render_prompt(
+        "code/implement",
+        title=idea.title,
+        hypothesis=idea.hypothesis,
+        plan=idea.plan,
+        overrides=overrides,
+        knobs=knob_line(idea.overrides, accepted_knobs(baseline)),
+        metric=metric.name,
+        goal=metric.goal,
+        baseline_metric=baseline.metric(metric.name),
+        run=run,
+        max_runs=max_runs or ctx.config.max_runs_per_idea,
+        files=view.render(
+            hints=f"{idea.title} {idea.hypothesis} {idea.plan}", knobs=idea.overrides
+        ),
+        history=history,
+    )
+
+
+def smoke_test(
+    ctx: Context,
+    entry: ArchiveEntry,
+    code_dir: Path,
+    label: str,
+    overrides: dict[str, Any],
+    gpus: list[int],
+) -> SmokeTest | None:
+    """The smoke runs of the version in `code_dir` (None when full runs are smoke-sized)."""
+    if ctx.config.smoke:
+        return None
+    smoke = ctx.config.model_copy(update={"smoke": True, "seeds": ctx.config.seeds[:1]})
+    folder = ctx.campaign.idea_dir(entry.id) / SMOKE_FOLDER
+
+    def run(attempt: int) -> ExperimentRun:
+        return execute_run(
+            ctx.sandbox,
+            ctx.template,
+            smoke,
+            idea_id=entry.id,
+            index=attempt,
+            code_dir=code_dir,
+            run_dir=folder / f"{label}_{attempt}",
+            overrides={**overrides, "seeds": smoke.seeds},
+            gpus=gpus,
         )
-    return None, completion.call_id
+
+    return run
 
 
-def _history(runs: list[ExperimentRun], metric: str) -> str:
+def run_history(runs: list[ExperimentRun], metric: str) -> str:
+    """The runs so far, one line each with its metric or its failure."""
     if not runs:
         return "No runs yet."
     lines = []

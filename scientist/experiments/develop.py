@@ -1,6 +1,7 @@
 """Implement and run one idea: the unit the campaign graph calls, dispatched by strategy.
 
-Offline, the idea is its overrides file and one run. With a code model, either the linear
+Offline, the idea is its overrides file and one run (none when it names a knob the pack
+lacks). With a code model, either the linear
 edit-run-debug chain (`coder`) or, with `search = "abmcts"`, the multi-model tree search
 (`search_develop`) edits the idea's copy of the pack. Finished runs on disk are never repeated.
 """
@@ -8,6 +9,7 @@ edit-run-debug chain (`coder`) or, with `search = "abmcts"`, the multi-model tre
 from __future__ import annotations
 
 from scientist.context import Context
+from scientist.experiments.agent import accepted_knobs, unknown_knobs
 from scientist.experiments.coder import develop_with_model
 from scientist.experiments.outcome import Outcome, conclude, run_overrides
 from scientist.experiments.runs import execute_run, prepare_code_dir
@@ -25,6 +27,10 @@ def develop_idea(
         return develop_by_search(ctx, model, entry, baseline, gpus)
     if model is not None:
         return develop_with_model(ctx, model, entry, baseline, code_dir, gpus)
+    unknown = unknown_knobs(entry.idea.overrides, accepted_knobs(baseline))
+    if unknown:
+        note = f"the pack has no knob {', '.join(unknown)} (only a code model can add one)"
+        return Outcome(entry=conclude(ctx, entry, [], baseline, note=note))
     run = execute_run(
         ctx.sandbox,
         ctx.template,

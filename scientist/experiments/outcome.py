@@ -23,9 +23,15 @@ def run_overrides(ctx: Context, entry: ArchiveEntry) -> dict[str, Any]:
 
 
 def conclude(
-    ctx: Context, entry: ArchiveEntry, runs: list[ExperimentRun], baseline: ExperimentRun
+    ctx: Context,
+    entry: ArchiveEntry,
+    runs: list[ExperimentRun],
+    baseline: ExperimentRun,
+    *,
+    note: str | None = None,
 ) -> ArchiveEntry:
-    """The idea's archive record after its runs: best successful run, or the last error."""
+    """The idea's archive record after its runs: best successful run, or the last error
+    (`note` says why there was no run at all)."""
     metric = ctx.template.metric
     scored = [(run.metric(metric.name), run) for run in runs if run.result.ok]
     scored = [(value, run) for value, run in scored if value is not None]
@@ -43,7 +49,7 @@ def conclude(
     else:
         last = runs[-1].result if runs else None
         reason = (
-            "no run (the edits never applied, or the model answered DONE)"
+            f"no run ({note or 'no version of the code was worth running'})"
             if last is None
             else (last.message or last.status)
         )

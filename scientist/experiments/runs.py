@@ -124,6 +124,13 @@ def finished_run(
     )
 
 
+def run_diff(run: ExperimentRun) -> str:
+    """The code change `run` tested: a unified diff against the pack ('' when unchanged).
+    The one reader of a run's diff."""
+    path = run.run_dir / "code.diff"
+    return path.read_text(encoding="utf-8") if path.is_file() else ""
+
+
 def execute_run(
     sandbox: Sandbox,
     template: Template,

@@ -22,13 +22,14 @@ from typing import NamedTuple
 
 from scientist.context import Context
 from scientist.errors import LLMError, TemplateError
-from scientist.experiments.editing import apply_blocks, parse_blocks, render_files
+from scientist.experiments.agent import CodeSession, accepted_knobs, debug_request, prepare_version
+from scientist.experiments.coder import implement_request, needs_code, run_history, smoke_test
 from scientist.experiments.outcome import Outcome, conclude, run_overrides
+from scientist.experiments.pack_view import PackView
 from scientist.experiments.runs import execute_run
 from scientist.experiments.search_code import CodeVersion, normalised_score, search_experiment
-from scientist.llm import Message, RoleModel
+from scientist.llm import RoleModel
 from scientist.models import ArchiveEntry, ExperimentRun, SearchNodeRecord
-from scientist.prompts import render_prompt
 
 
 class ModelEdit(NamedTuple):
@@ -40,73 +41,45 @@ CodeEdit = Callable[[Path, ExperimentRun | None, str], ModelEdit]
 """`edit(code_dir, parent_run, model)`: ask `model` (pinned, not drawn from the pool) to edit
 the code in `code_dir` in place: implement the idea when `parent_run` is None, else improve
 the code given that run, or fix it when that run failed. `applied` is False when the model
-gave no edit that applies (or answered DONE); an `LLMError` may propagate."""
-
-MISMATCH_ROUNDS = 2
-STDERR_CHARS = 3000
+gave no version worth a run (or answered DONE); an `LLMError` may propagate."""
 
 
 def model_editor(
-    ctx: Context, code_model: RoleModel, entry: ArchiveEntry, baseline: ExperimentRun
+    ctx: Context,
+    code_model: RoleModel,
+    entry: ArchiveEntry,
+    baseline: ExperimentRun,
+    gpus: list[int],
 ) -> CodeEdit:
-    """The code role's edit step for one tree node, with the code prompts of the linear path:
-    `implement` with the parent's result as history, plus `debug` when the parent failed."""
-    metric, manifest = ctx.template.metric, ctx.template.manifest
-    files = [manifest.entrypoint]
+    """The code agent's edit step for one tree node (`coder`'s prompts and checks): implement
+    the idea with the parent's result as history, or fix the parent when its run failed. A
+    settings-only idea's NO CHANGE is a version of its own; every version passes its smoke
+    test and knob check first."""
+    overrides = run_overrides(ctx, entry)
 
     def edit(code_dir: Path, parent_run: ExperimentRun | None, model: str) -> ModelEdit:
-        history = "No runs yet."
-        if parent_run is not None:
-            value = parent_run.metric(metric.name)
-            shown = (
-                f"{metric.name} = {value:.4g}" if value is not None else parent_run.result.status
-            )
-            history = f"- run_{parent_run.index} (the code below): {shown}"
-        request = render_prompt(
-            "code/implement",
-            title=entry.idea.title,
-            hypothesis=entry.idea.hypothesis,
-            plan=entry.idea.plan,
-            overrides=run_overrides(ctx, entry),
-            metric=metric.name,
-            goal=metric.goal,
-            baseline_metric=baseline.metric(metric.name),
-            run=1,
-            max_runs=1,
-            files=render_files(code_dir, files),
-            history=history,
+        view = PackView(ctx.template, code_dir)
+        session = CodeSession(
+            code_model,
+            view,
+            pin=model,
+            record=code_dir.parent.parent / "edits" / f"{code_dir.name}.md",
         )
+        parents = [] if parent_run is None else [parent_run]
+        history = run_history(parents, ctx.template.metric.name)
+        request = implement_request(ctx, entry, baseline, view, history, run=1, max_runs=1)
         if parent_run is not None and not parent_run.result.ok:
-            stderr = parent_run.result.stderr_tail[-STDERR_CHARS:]
-            run, status = parent_run.index, parent_run.result.status
-            request += "\n\n" + render_prompt(
-                "code/debug", run=run, status=status, stderr=stderr, attempts_left=1
-            )
-        messages = [
-            Message(role="system", content=render_prompt("code/system")),
-            Message(role="user", content=request),
-        ]
-        call_ids: list[str] = []
-        for _ in range(MISMATCH_ROUNDS + 1):
-            completion = code_model.complete(messages, model=model)
-            call_ids.append(completion.call_id)
-            blocks = parse_blocks(completion.text)
-            if not blocks or completion.text.strip().upper().startswith("DONE"):
-                break  # nothing to change: this expansion adds no new version
-            report = apply_blocks(code_dir, blocks)
-            if report.ok:
-                return ModelEdit(True, tuple(call_ids))
-            failures = "\n".join(f"- {failure}" for failure in report.failures)
-            messages += [
-                Message(role="assistant", content=completion.text),
-                Message(
-                    role="user",
-                    content=render_prompt(
-                        "code/mismatch", failures=failures, files=render_files(code_dir, files)
-                    ),
-                ),
-            ]
-        return ModelEdit(False, tuple(call_ids))
+            request += "\n\n" + debug_request(parent_run, f"Run {parent_run.index}", 1, view)
+        version = prepare_version(
+            session,
+            request,
+            overrides=overrides,
+            needs_code=needs_code(entry, baseline),
+            smoke=smoke_test(ctx, entry, code_dir, code_dir.name, overrides, gpus),
+            baseline_knobs=accepted_knobs(baseline),
+            attempts=ctx.config.debug_attempts,
+        )
+        return ModelEdit(version.ready, version.call_ids)
 
     return edit
 
@@ -128,7 +101,7 @@ def develop_by_search(
 ) -> Outcome:
     """Take a selected idea to `done` or `failed` by AB-MCTS over code versions; each model
     in the `code` role is one arm, rewarded in the model pool by its runs' outcomes."""
-    edit = edit or model_editor(ctx, code_model, entry, baseline)
+    edit = edit or model_editor(ctx, code_model, entry, baseline, gpus)
     metric = ctx.template.metric
     reference = baseline.metric(metric.name)
     if reference is None:
@@ -165,8 +138,8 @@ def develop_by_search(
             failed = CodeVersion(code_dir, None, model, note=f"no usable edit: {exc}")
             return record(index, parent, failed)
         if not applied:
-            unchanged = CodeVersion(code_dir, None, model, call_ids, note="no edit applied")
-            return record(index, parent, unchanged)
+            unusable = CodeVersion(code_dir, None, model, call_ids, note="no version worth a run")
+            return record(index, parent, unusable)
         run = execute_run(
             ctx.sandbox,
             ctx.template,

@@ -1,6 +1,7 @@
 """LLM ideation: propose ideas from the pack and the archive, reflect, check novelty.
 
-The prompt carries the pack's description, code and search space, its seed ideas, and the
+The prompt carries the pack's description, structure (file tree, entrypoint, outlines of
+its modules) and search space, its seed ideas, and the
 archive with each idea's metric, review score and the reviewers' weaknesses, so reviews
 steer what is proposed next. Novelty is checked against the literature client; when the
 literature service is unreachable the idea stays `unchecked` and the campaign goes on.
@@ -14,13 +15,14 @@ from pydantic import BaseModel, Field
 
 from scientist.context import Context
 from scientist.errors import LiteratureUnavailable
+from scientist.experiments.pack_view import PackView
 from scientist.llm import Message, RoleModel
 from scientist.models import ArchiveEntry, ExperimentRun, Idea
 from scientist.prompts import render_prompt
 from scientist.report import leaderboard
 
 REFLECTIONS = 1
-CODE_CHARS = 12000
+PACK_CHARS = 24000
 
 
 class IdeaProposal(BaseModel):
@@ -53,7 +55,6 @@ def generate_ideas(
     """`count` ideas from the ideas model, after `REFLECTIONS` rounds of self-critique."""
     template = ctx.template
     manifest = template.manifest
-    code = (template.root / manifest.entrypoint).read_text(encoding="utf-8")[:CODE_CHARS]
     request = render_prompt(
         "ideas/propose",
         title=manifest.title,
@@ -62,7 +63,7 @@ def generate_ideas(
         goal=manifest.metric.goal,
         baseline_metric=baseline.metric(manifest.metric.name),
         search_space=_space(ctx) or "None: every idea is a code change (leave overrides empty).",
-        code=code,
+        pack=PackView(template, template.root).overview()[:PACK_CHARS],
         seeds="\n".join(f"- {i.name}: {i.title}" for i in template.seed_ideas()) or "None.",
         archive=_archive(archive) or "None yet.",
         count=count,

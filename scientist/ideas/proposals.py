@@ -1,8 +1,10 @@
 """Propose a generation of ideas, exactly once per generation even across crashes.
 
-Generation 0 is the pack's seed ideas (topped up by breeding when there are too few); later
-generations come from the code model when one is configured, else from offline breeding.
-A `baseline_paper` campaign (offline, on a pack with no knobs) has one idea: the pack as is.
+Offline, generation 0 is the pack's seed ideas (topped up by breeding when there are too
+few) and later generations are bred. With an ideas model, the model proposes from generation
+0 on: the seed ideas are context in its prompt and fill at most all but one slot of
+generation 0. A `baseline_paper` campaign (offline, on a pack with no knobs) has one idea:
+the pack as is.
 Idea ids are `<generation>_<k>_<name>`; a generation already in `archive.jsonl` (written
 before a crash) is reused, never proposed again.
 """
@@ -29,10 +31,13 @@ def propose_ideas(
     if recorded:
         return [e for e in recorded if e.status == "proposed"]
     count = max(1, min(wanted, ctx.config.max_parallel))
+    seeds = ctx.template.seed_ideas() if generation == 0 else []
     if ctx.config.baseline_paper:
         ideas = [_unchanged_pack(ctx.template.manifest)] if generation == 0 else []
+    elif ctx.model("ideas") is not None:
+        ideas = seeds[: count - 1]
     else:
-        ideas = ctx.template.seed_ideas()[:wanted] if generation == 0 else []
+        ideas = seeds[:wanted]
     if len(ideas) < count:
         ideas += _fresh(ctx, archive, baseline, generation, count - len(ideas))
     entries = []

@@ -44,6 +44,7 @@ class Completion(BaseModel):
     model: str
     latency_s: float = 0.0
     call_id: str
+    truncated: bool = Field(default=False, description="the answer hit the output-token limit")
 
 
 @runtime_checkable
@@ -63,11 +64,13 @@ class ChatModel(Protocol):
 
 
 class Reply(BaseModel):
-    """One provider request's raw answer (before validation and pricing)."""
+    """One provider request's raw answer (before validation and pricing); `truncated` when
+    it stopped at the output-token limit (OpenAI `length`, Anthropic `max_tokens`)."""
 
     text: str
     input_tokens: int = 0
     output_tokens: int = 0
+    truncated: bool = False
 
 
 class Provider(Protocol):

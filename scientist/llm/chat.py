@@ -20,6 +20,7 @@ from scientist.llm.base import (
     as_messages,
 )
 from scientist.llm.budget import CallMeter
+from scientist.llm.capabilities import STANDARD, ModelCapabilities
 from scientist.llm.pricing import PriceTable
 from scientist.llm.retry import RetryPolicy, call_with_retries
 from scientist.llm.structured import parse_as, repair_messages
@@ -31,7 +32,8 @@ def new_call_id() -> str:
 
 class ProviderChatModel:
     """Answers through `provider`: transient failures are retried with backoff, output
-    that fails the schema is sent back with the error up to `format_retries` times."""
+    that fails the schema is sent back with the error up to `format_retries` times. A
+    temperature is not sent to a model whose `capabilities` refuse one."""
 
     def __init__(
         self,
@@ -42,8 +44,10 @@ class ProviderChatModel:
         retry: RetryPolicy | None = None,
         format_retries: int = 2,
         rng: random.Random | None = None,
+        capabilities: ModelCapabilities = STANDARD,
     ) -> None:
         self.name = name
+        self.capabilities = capabilities
         self.provider = provider
         self.prices = prices or PriceTable()
         self.retry = retry or RetryPolicy()
@@ -64,6 +68,8 @@ class ProviderChatModel:
         meter = meter or CallMeter()
         conversation = as_messages(messages)
         limit = max_tokens or DEFAULT_MAX_TOKENS
+        if not self.capabilities.temperature:
+            temperature = None
         started = time.perf_counter()
         reply = self._request(conversation, schema, temperature, limit, meter)
         parsed = None
@@ -88,6 +94,7 @@ class ProviderChatModel:
             model=self.name,
             latency_s=time.perf_counter() - started,
             call_id=call_id or new_call_id(),
+            truncated=reply.truncated,
         )
 
     def _request(

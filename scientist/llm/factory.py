@@ -9,6 +9,7 @@ from pathlib import Path
 from scientist.config import ModelsConfig
 from scientist.errors import ConfigError
 from scientist.llm.base import Provider
+from scientist.llm.capabilities import capabilities_for
 from scientist.llm.chat import ProviderChatModel
 from scientist.llm.pricing import PriceTable
 from scientist.llm.retry import RetryPolicy
@@ -38,7 +39,12 @@ def make_provider(spec: str, config: ModelsConfig) -> Provider:
     if kind == "openai":
         from scientist.llm.providers.openai import OpenAIProvider
 
-        return OpenAIProvider(name, base_url=config.base_url, timeout_s=config.timeout_s)
+        return OpenAIProvider(
+            name,
+            base_url=config.base_url,
+            timeout_s=config.timeout_s,
+            token_limit_field=capabilities_for(spec, config.capabilities).token_limit_field,
+        )
     if kind == "anthropic":
         from scientist.llm.providers.anthropic import AnthropicProvider
 
@@ -49,7 +55,11 @@ def make_provider(spec: str, config: ModelsConfig) -> Provider:
         return LocalProvider(Path(name))
     from scientist.llm.scripted import ScriptedProvider
 
-    return ScriptedProvider(Path(name), timeout_s=config.timeout_s)
+    return ScriptedProvider(
+        Path(name),
+        timeout_s=config.timeout_s,
+        token_limit_field=capabilities_for(spec, config.capabilities).token_limit_field,
+    )
 
 
 def open_chat_model(
@@ -70,4 +80,5 @@ def open_chat_model(
         retry=retry or RetryPolicy(max_retries=config.max_retries),
         format_retries=config.format_retries,
         rng=random.Random(seed),
+        capabilities=capabilities_for(spec, config.capabilities),
     )

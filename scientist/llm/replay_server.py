@@ -21,6 +21,8 @@ Script format: a JSON list of entries, each one answer.
 - `status` + `headers` (optional): answer with that HTTP error instead; `error` sets its
   message.
 - `usage` (optional): token counts; by default about 4 characters per token.
+- `truncated` (optional): the answer stopped at the output-token limit (OpenAI
+  `finish_reason: "length"`, Anthropic `stop_reason: "max_tokens"`).
 
 A request that finds no entry gets HTTP 400 "replay script exhausted", which the client
 raises as `LLMProviderError`. `requests` records every request body (never headers, so
@@ -59,6 +61,7 @@ class ScriptEntry(BaseModel):
     headers: dict[str, str] = Field(default_factory=dict)
     error: str = "scripted error"
     usage: ScriptUsage | None = None
+    truncated: bool = False
 
     @model_validator(mode="after")
     def _one_answer(self) -> ScriptEntry:
@@ -222,7 +225,7 @@ def _openai_reply(body: dict[str, Any], entry: ScriptEntry) -> dict[str, Any]:
             {
                 "index": 0,
                 "message": {"role": "assistant", "content": entry.content},
-                "finish_reason": "stop",
+                "finish_reason": "length" if entry.truncated else "stop",
             }
         ],
         "usage": {
@@ -246,7 +249,8 @@ def _anthropic_reply(body: dict[str, Any], entry: ScriptEntry) -> dict[str, Any]
         block = {"type": "tool_use", "id": f"toolu_{uuid.uuid4().hex[:12]}", "name": forced}
         content, stop = [{**block, "input": answer}], "tool_use"
     else:
-        content, stop = [{"type": "text", "text": entry.content}], "end_turn"
+        content = [{"type": "text", "text": entry.content}]
+        stop = "max_tokens" if entry.truncated else "end_turn"
     return {
         "id": f"msg_{uuid.uuid4().hex[:12]}",
         "type": "message",

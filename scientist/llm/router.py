@@ -135,6 +135,10 @@ class LLM:
                 self.pool.reward_model(entry.role, entry.model, success)
                 return
 
+    def takes_temperature(self, spec: str) -> bool:
+        """Whether model `spec` accepts a non-default sampling temperature."""
+        return self._models[spec].capabilities.temperature
+
     def stats(self) -> list[ModelStats]:
         return self.pool.stats()
 
@@ -187,6 +191,12 @@ class RoleModel:
     def models(self) -> list[str]:
         """The role's model specs (several for a pool)."""
         return self.llm.models(self.role)
+
+    @property
+    def takes_temperature(self) -> bool:
+        """Whether every model of the role accepts a sampling temperature (reasoning models
+        do not: vary the model instead)."""
+        return all(self.llm.takes_temperature(spec) for spec in self.models)
 
     def complete(
         self,

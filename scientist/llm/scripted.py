@@ -19,7 +19,9 @@ from scientist.llm.replay_server import ReplayServer, load_script
 
 
 class ScriptedProvider:
-    def __init__(self, script: Path, *, timeout_s: float = 30) -> None:
+    def __init__(
+        self, script: Path, *, timeout_s: float = 30, token_limit_field: str = "max_tokens"
+    ) -> None:
         script = Path(script)
         try:
             entries = load_script(script)
@@ -36,7 +38,11 @@ class ScriptedProvider:
         self.model = f"scripted:{script}"
         self.server = ReplayServer(entries).start()
         self._client = OpenAIProvider(
-            "scripted", base_url=f"{self.server.url}/v1", timeout_s=timeout_s, api_key="scripted"
+            "scripted",
+            base_url=f"{self.server.url}/v1",
+            timeout_s=timeout_s,
+            api_key="scripted",
+            token_limit_field=token_limit_field,
         )
 
     def send(

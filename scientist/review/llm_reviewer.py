@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import statistics
 from functools import cache
+from typing import NamedTuple
 
 from scientist.llm import Message, RoleModel
 from scientist.models import Review
@@ -51,18 +52,35 @@ def ensemble_temperatures(members: int, low: float = 0.5, high: float = 1.0) -> 
     return [round(low + (high - low) * k / (members - 1), 3) for k in range(members)]
 
 
+class Reviewer(NamedTuple):
+    """How one ensemble member differs from the others: its temperature, or its model."""
+
+    temperature: float | None
+    model: str | None
+
+
+def ensemble_reviewers(model: RoleModel, members: int) -> list[Reviewer]:
+    """Members that disagree for real: spread temperatures, or, when a model of the role
+    takes no temperature (a reasoning model), the role's models in turn."""
+    if model.takes_temperature:
+        return [Reviewer(t, None) for t in ensemble_temperatures(members)]
+    specs = model.models
+    return [Reviewer(None, specs[k % len(specs)]) for k in range(members)]
+
+
 def llm_review(
-    model: RoleModel, pdf: PdfText, *, temperature: float, reflections: int
+    model: RoleModel, pdf: PdfText, *, reviewer: Reviewer, reflections: int
 ) -> ReviewRecord:
     """One reviewer: a first review, then up to `reflections` rounds revisiting it.
 
     Reflection stops early when a round returns the review unchanged.
     """
+    temperature, pinned = reviewer
     messages = [
         Message(role="system", content=reviewer_system_prompt()),
         Message(role="user", content=paper_prompt(pdf)),
     ]
-    completion = model.complete(messages, schema=Review, temperature=temperature)
+    completion = model.complete(messages, schema=Review, temperature=temperature, model=pinned)
     model.reward(completion.call_id, True)
     review: Review = completion.parsed
     models = [completion.model]
@@ -75,7 +93,7 @@ def llm_review(
                 content=render_prompt("review/reflection", round=round_number, rounds=reflections),
             ),
         ]
-        completion = model.complete(messages, schema=Review, temperature=temperature)
+        completion = model.complete(messages, schema=Review, temperature=temperature, model=pinned)
         model.reward(completion.call_id, True)
         models.append(completion.model)
         rounds = round_number

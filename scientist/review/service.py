@@ -19,7 +19,7 @@ from scientist.errors import LLMFormatError
 from scientist.llm import RoleModel
 from scientist.models import ExperimentRun, MetaReview, NoveltyStatus, Paper
 from scientist.review.evidence import gather_evidence
-from scientist.review.llm_reviewer import area_chair_notes, ensemble_temperatures, llm_review
+from scientist.review.llm_reviewer import area_chair_notes, ensemble_reviewers, llm_review
 from scientist.review.meta import ReviewRecord, aggregate
 from scientist.review.pdf import PdfText, read_pdf
 from scientist.review.pdf_rubric import pdf_signals, review_pdf_signals
@@ -110,14 +110,12 @@ def _ensemble_meta(
 ) -> MetaReview:
     """The LLM ensemble's reviews and meta-review, each reused from `folder` when present."""
     pdf = read_pdf(pdf_path)
-    temperatures = ensemble_temperatures(config.ensemble)
+    reviewers = ensemble_reviewers(model, config.ensemble)
     threshold = config.accept_threshold
     records = _gather_reviews(
         folder,
         config.ensemble,
-        lambda k: llm_review(
-            model, pdf, temperature=temperatures[k], reflections=config.reflections
-        ),
+        lambda k: llm_review(model, pdf, reviewer=reviewers[k], reflections=config.reflections),
     )
     cached = _cached_meta(folder / "meta.json", len(records), threshold)
     if cached is not None:
@@ -160,13 +158,11 @@ def review_text(
         scored = review_pdf_signals(pdf_signals(pdf), page_limit=page_limit, threshold=threshold)
         records = [ReviewRecord(reviewer="rubric-pdf", score=scored.score, review=scored.review)]
         return aggregate(records, threshold=threshold), records
-    temperatures = ensemble_temperatures(config.ensemble)
+    reviewers = ensemble_reviewers(model, config.ensemble)
     records = _gather_reviews(
         None,
         config.ensemble,
-        lambda k: llm_review(
-            model, pdf, temperature=temperatures[k], reflections=config.reflections
-        ),
+        lambda k: llm_review(model, pdf, reviewer=reviewers[k], reflections=config.reflections),
     )
     notes = area_chair_notes(model, records, threshold=threshold) if area_chair else None
     return aggregate(records, threshold=threshold, notes=notes), records

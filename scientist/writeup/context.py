@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import difflib
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 from pylatex.utils import escape_latex
@@ -18,7 +16,12 @@ SECTIONS: list[tuple[str, str, str]] = [
     ("abstract", "Abstract", "One paragraph: the question, what was run, the headline result."),
     ("introduction", "Introduction", "Motivation from the pack's topic, the hypothesis, findings."),
     ("related", "Related Work", "Place the idea among the cited works; cite only given keys."),
-    ("method", "Method", "The baseline and the change this idea makes (subsections welcome)."),
+    (
+        "method",
+        "Method",
+        "The baseline and the change this idea makes (subsections welcome); a code change is "
+        "described in prose, and Appendix~\\ref{app:code} lists it.",
+    ),
     ("setup", "Experimental Setup", "Pack, metric, seeds, runs, configuration, compute."),
     ("results", "Results", "The results table and figures, each number by macro."),
     ("limitations", "Limitations", "What the evidence cannot show: scale, seeds, noise."),
@@ -43,6 +46,7 @@ class PaperContext:
     runs: list[ExperimentRun]
     figures: list[Figure] = field(default_factory=list)
     diff: str = ""
+    """The best run's code change (a unified diff against the pack; '' when none)."""
 
     @property
     def metric(self) -> str:
@@ -55,7 +59,12 @@ class PaperContext:
     def config_sources(self) -> list[Any]:
         """Configuration the paper may quote: run configs, overrides, the search space."""
         manifest = self.template.manifest
-        sources: list[Any] = [self.idea.overrides, manifest.baseline, manifest.description]
+        sources: list[Any] = [
+            self.idea.overrides,
+            manifest.baseline,
+            manifest.description,
+            self.diff,
+        ]
         for run in [self.baseline, *self.runs]:
             if run is None:
                 continue
@@ -91,17 +100,3 @@ class PaperContext:
 def tex(text: str) -> str:
     """Plain text made safe for LaTeX."""
     return escape_latex(text)
-
-
-def code_diff(template_root: Path, code_dir: Path | None) -> str:
-    """Unified diff of the idea's Python files against the pack's ('' when unchanged)."""
-    if code_dir is None or not code_dir.is_dir():
-        return ""
-    chunks: list[str] = []
-    for edited in sorted(code_dir.rglob("*.py")):
-        relative = edited.relative_to(code_dir)
-        original = template_root / relative
-        before = original.read_text(encoding="utf-8").splitlines() if original.is_file() else []
-        after = edited.read_text(encoding="utf-8").splitlines()
-        chunks += difflib.unified_diff(before, after, f"a/{relative}", f"b/{relative}", lineterm="")
-    return "\n".join(chunks)

@@ -10,6 +10,8 @@ from scientist.writeup.evidence import PREFIX, Evidence, macro_stem, run_label
 
 STYLE = "scientist"
 MAX_TABLE_METRICS = 4
+LISTING_LINES = 120
+LISTING_WIDTH = 88
 
 
 class Abstract(Environment):
@@ -74,6 +76,23 @@ def _figure(path: str, caption: str, label: str, two_column: bool) -> Figure:
     return figure
 
 
+def code_listing(diff: str) -> str:
+    """The code change as an appendix: the diff verbatim, long lines wrapped, cut after
+    `LISTING_LINES` lines (the run folder keeps all of it)."""
+    lines = []
+    for line in diff.splitlines()[:LISTING_LINES]:
+        line = line.replace("\t", "    ").replace("\\end{verbatim}", "\\end {verbatim}")
+        lines += [line[k : k + LISTING_WIDTH] for k in range(0, max(len(line), 1), LISTING_WIDTH)]
+    if len(diff.splitlines()) > LISTING_LINES:
+        lines.append(f"... ({len(diff.splitlines()) - LISTING_LINES} more lines in code.diff)")
+    body = "\n".join(lines)
+    return (
+        "\\appendix\n\\section{Code change}\\label{app:code}\n"
+        "The change to the experiment pack that produced the best run, as a unified diff.\n"
+        f"{{\\footnotesize\n\\begin{{verbatim}}\n{body}\n\\end{{verbatim}}\n}}\n"
+    )
+
+
 def build_document(ctx: PaperContext, sections: dict[str, str], *, two_column: bool = False) -> str:
     """The full `paper.tex` source."""
     options = ["10pt", "twocolumn"] if two_column else ["11pt"]
@@ -107,4 +126,6 @@ def build_document(ctx: PaperContext, sections: dict[str, str], *, two_column: b
         doc.append(section)
     if ctx.bibliography.entries:
         doc.append(NoEscape("\\bibliographystyle{plainnat}\n\\bibliography{refs}"))
+    if ctx.diff.strip():
+        doc.append(NoEscape("\\onecolumn\n" * two_column + code_listing(ctx.diff)))
     return doc.dumps() + "\n"

@@ -46,7 +46,7 @@ def write_section(ctx: PaperContext, model: RoleModel, title: str, guidance: str
         hypothesis=ctx.idea.hypothesis,
         plan=ctx.idea.plan,
         pack=ctx.pack_summary(),
-        diff=ctx.diff[:MAX_DIFF_CHARS] or "(no code change: the idea is a configuration)",
+        diff=ctx.diff[:MAX_DIFF_CHARS] or "(none: the idea changes settings only)",
         macros=ctx.macro_listing(),
         figures=ctx.figure_listing(),
         citations=ctx.citation_listing(),

@@ -123,8 +123,20 @@ def method(ctx: PaperContext) -> str:
             f"(baseline $\\rightarrow$ idea):\n\\begin{{itemize}}\n{items}\n\\end{{itemize}}\n"
         )
     if ctx.diff.strip():
-        text += "\nThe idea also edits the experiment code; the diff is kept with the runs.\n"
+        text += "\n" + code_change(ctx.diff)
     return text
+
+
+def code_change(diff: str) -> str:
+    """The code change in words: which files, how many lines, where it is listed."""
+    files = re.findall(r"^\+\+\+ b/(\S+)", diff, re.MULTILINE)
+    added = sum(1 for line in diff.splitlines() if line[:1] == "+" and line[:3] != "+++")
+    removed = sum(1 for line in diff.splitlines() if line[:1] == "-" and line[:3] != "---")
+    names = ", ".join(f"\\texttt{{{tex(name)}}}" for name in files)
+    return (
+        f"The idea changes the experiment code in {names}: {added} lines added and {removed} "
+        "removed, listed in Appendix~\\ref{app:code}.\n"
+    )
 
 
 def setup(ctx: PaperContext) -> str:

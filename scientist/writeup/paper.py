@@ -9,13 +9,14 @@ from scientist.campaign import atomic_write_json, atomic_write_text
 from scientist.config import WriteupConfig
 from scientist.context import Context
 from scientist.errors import LatexError
+from scientist.experiments.runs import run_diff
 from scientist.llm import RoleModel
 from scientist.models import ExperimentRun, Idea, Paper
 from scientist.sandbox import Sandbox
 from scientist.writeup import llm_prose, offline_prose
 from scientist.writeup.citations import gather_bibliography
 from scientist.writeup.compile import CompileAttempt, compile_attempt
-from scientist.writeup.context import PaperContext, code_diff
+from scientist.writeup.context import PaperContext
 from scientist.writeup.document import STYLE, build_document
 from scientist.writeup.evidence import build_evidence
 from scientist.writeup.figures import make_figures
@@ -86,7 +87,6 @@ def write_paper(
     figures, plot_error = make_figures(template, baseline, runs, sandbox, figures_dir)
     if plot_error:
         errors.append(plot_error)
-    code_dir = next((run.code_dir for run in runs if run.code_dir is not None), None)
     paper = PaperContext(
         idea=idea,
         template=template,
@@ -95,7 +95,7 @@ def write_paper(
         baseline=baseline,
         runs=runs,
         figures=figures,
-        diff=code_diff(template.root, code_dir),
+        diff=run_diff(evidence.best) if evidence.best is not None else "",
     )
     if model is None:
         sections = offline_prose.write_sections(paper)

@@ -162,7 +162,11 @@ def test_a_scripted_campaign_runs_the_imported_pack_end_to_end(tmp_path, run_cac
         max_ideas=1,
         max_runs_per_idea=1,
         campaign_dir=tmp_path / "c",
-        models={"default": f"scripted:{tmp_path / 'script.json'}", "write": "none"},
+        models={
+            "default": f"scripted:{tmp_path / 'script.json'}",
+            "ideas": "none",  # generation 0 is then the seed ideas
+            "write": "none",
+        },
         review={"ensemble": 2, "reflections": 0},
         literature="off",
     )

@@ -29,13 +29,32 @@ LLM_IDEA = {
     "novelty": 4,
     "overrides": {"depth": 1},
 }
+BONUS_IDEA = {
+    **LLM_IDEA,
+    "name": "bonus_term",
+    "title": "A bonus term",
+    "hypothesis": "A constant bonus raises the score.",
+    "plan": "Add 0.05 to the score in experiment.py.",
+    "overrides": {},
+}
+WIDER_IDEA = {
+    **LLM_IDEA,
+    "name": "wider",
+    "title": "Wider layers",
+    "hypothesis": "Width 32 sits at the optimum.",
+    "overrides": {"width": 32},
+}
 
 SCRIPT = [
+    {"match": "Propose 1 new research ideas", "json": {"ideas": [BONUS_IDEA]}},
+    {"match": "Reflection round 1", "json": {"ideas": [BONUS_IDEA]}},
     {
-        "match": "Idea: A tenfold learning rate",
+        "match": "Idea: A bonus term",
         "text": "Adding a bonus.\n" + BLOCK.format(old="BONUS = 9.9", new="BONUS = 0.05"),
     },
     {"match": "could not be applied", "text": BLOCK.format(old="BONUS = 0.0", new="BONUS = 0.05")},
+    {"match": "Propose 1 new research ideas", "json": {"ideas": [WIDER_IDEA]}},
+    {"match": "Reflection round 1", "json": {"ideas": [WIDER_IDEA]}},
     {
         "match": "Idea: Wider layers",
         "text": BLOCK.format(old="BONUS = 0.0", new="BONUS = undefined_name"),
@@ -46,11 +65,13 @@ SCRIPT = [
     },
     {"match": "Propose 1 new research ideas", "json": {"ideas": [dict(LLM_IDEA, novelty=3)]}},
     {"match": "Reflection round 1", "json": {"ideas": [LLM_IDEA]}},
-    {"match": "Idea: One layer is enough", "text": "No code change is needed.\n"},
+    {"match": "Idea: One layer is enough", "text": "The overrides are enough.\n\nNO CHANGE\n"},
 ]
 
 
 def test_scripted_campaign_edits_code_and_debugs(tmp_path: Path, toy_pack: Path, run_log):
+    """The ideas model proposes from generation 0; a code idea is edited (a mismatch goes
+    back), a broken edit is debugged from its stderr, a settings-only idea runs unchanged."""
     script = tmp_path / "script.json"
     script.write_text(json.dumps(SCRIPT))
     config = CampaignConfig(
@@ -66,29 +87,29 @@ def test_scripted_campaign_edits_code_and_debugs(tmp_path: Path, toy_pack: Path,
     )
     campaign = start_campaign(config, quiet=True)
     entries = {e.id: e for e in campaign.archive()}
-    assert list(entries) == ["0_0_higher_lr", "0_1_wider", "1_0_depth_one"]
-    assert all(e.status == "done" for e in entries.values())
+    assert list(entries) == ["0_0_bonus_term", "1_0_wider", "2_0_depth_one"]
+    assert all(e.status == "done" for e in entries.values()), entries
 
-    bonus = entries["0_0_higher_lr"]
+    bonus = entries["0_0_bonus_term"]
     diff = (campaign.run_dir(bonus.id, 1) / "code.diff").read_text()
     assert "+BONUS = 0.05" in diff
     assert "BONUS = 0.05" in (campaign.idea_dir(bonus.id) / "code" / "experiment.py").read_text()
-    assert bonus.runs == 1 and bonus.improvement > 0.1
+    assert bonus.runs == 1 and bonus.improvement > 0.04
 
-    wider = entries["0_1_wider"]
+    wider = entries["1_0_wider"]
     first = json.loads((campaign.run_dir(wider.id, 1) / "result.json").read_text())["result"]
     assert first["status"] == "error" and "undefined_name" in first["stderr_tail"]
     assert wider.runs == 2 and wider.metric is not None
     assert (campaign.run_dir(wider.id, 2) / "outputs" / "final_info.json").exists()
 
-    proposed = entries["1_0_depth_one"].idea
-    assert proposed.origin == "llm" and proposed.overrides == {"depth": 1}
-    assert proposed.novelty == 4  # the reflected idea, not the first draft
-    assert proposed.novelty_status == "unchecked"
+    proposed = entries["2_0_depth_one"]
+    assert proposed.idea.origin == "llm" and proposed.idea.overrides == {"depth": 1}
+    assert proposed.idea.novelty == 4  # the reflected idea, not the first draft
+    assert (campaign.run_dir(proposed.id, 1) / "code.diff").read_text() == ""
 
     calls = campaign.ledger()
     assert [c.role for c in calls].count("code") == 5
-    assert [c.role for c in calls].count("ideas") == 2
+    assert [c.role for c in calls].count("ideas") == 6
     assert all(c.model == f"scripted:{script}" and c.ok for c in calls)
     assert "| code | scripted:" in campaign.report_path.read_text()
 
@@ -106,7 +127,13 @@ def test_budget_ends_the_campaign_cleanly(tmp_path: Path, toy_pack: Path, parall
         max_parallel=parallel,
         campaign_dir=tmp_path / "c",
         budget_usd=0.5,
-        models={"default": spec, "write": "none", "review": "none", "prices": {spec: (1e3, 1e3)}},
+        models={
+            "default": spec,
+            "ideas": "none",
+            "write": "none",
+            "review": "none",
+            "prices": {spec: (1e3, 1e3)},
+        },
         literature="off",
     )
     campaign = start_campaign(config, quiet=True)
@@ -185,8 +212,8 @@ def test_an_llm_ensemble_reviews_every_paper_once_across_a_resume(tmp_path: Path
 
 @pytest.mark.latex
 def test_the_ideas_model_is_rewarded_by_the_review_of_its_idea(tmp_path: Path, toy_pack):
-    """The proposal call of an LLM idea is credited when its paper is accepted, so a pool of
-    ideas models learns which one proposes ideas that pass review."""
+    """The proposal call of an LLM idea (asked from generation 0 on) is credited when its paper
+    is accepted, so a pool of ideas models learns which one proposes ideas that pass review."""
     accept = {**REVIEW_FORM, "overall": 8, "decision": "accept"}
     script = [
         {"match": "Propose 1 new research ideas", "json": {"ideas": [LLM_IDEA]}},
@@ -199,7 +226,7 @@ def test_the_ideas_model_is_rewarded_by_the_review_of_its_idea(tmp_path: Path, t
         template=str(toy_pack),
         smoke=True,
         seeds=[0, 1],
-        max_ideas=3,
+        max_ideas=1,
         campaign_dir=tmp_path / "c",
         models={"ideas": spec, "review": spec},
         review={"ensemble": 1, "reflections": 0},
@@ -207,7 +234,7 @@ def test_the_ideas_model_is_rewarded_by_the_review_of_its_idea(tmp_path: Path, t
     )
     campaign = start_campaign(config, quiet=True)
 
-    proposed = {e.id: e for e in campaign.archive()}["1_0_depth_one"]
+    proposed = {e.id: e for e in campaign.archive()}["0_0_depth_one"]
     assert proposed.decision == "accept"
     assert proposed.idea.proposed_by in {c.call_id for c in campaign.ledger() if c.role == "ideas"}
     pool = json.loads((campaign.root / "pool.json").read_text())

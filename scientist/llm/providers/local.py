@@ -90,6 +90,7 @@ class LocalProvider:
             text=tokenizer.decode(new_tokens, skip_special_tokens=True),
             input_tokens=int(prompt_length),
             output_tokens=int(new_tokens.shape[0]),
+            truncated=int(new_tokens.shape[0]) >= max_tokens,
         )
 
     def close(self) -> None:

@@ -3,7 +3,9 @@
 Works for OpenAI and any OpenAI-compatible server (vLLM, Ollama, llama.cpp) through
 `base_url` (config `models.base_url` or `OPENAI_BASE_URL`). Structured output uses the
 native `response_format`: a strict JSON schema when the schema allows it, else JSON mode
-with the schema in a system message; the caller validates either way.
+with the schema in a system message; the caller validates either way. The output cap is
+sent as `token_limit_field` (`max_completion_tokens` for reasoning models, see
+`scientist.llm.capabilities`).
 """
 
 from __future__ import annotations
@@ -28,10 +30,12 @@ class OpenAIProvider:
         base_url: str | None = None,
         timeout_s: float = 120,
         api_key: str | None = None,
+        token_limit_field: str = "max_tokens",
     ) -> None:
         base_url = base_url or os.environ.get("OPENAI_BASE_URL") or None
         api_key = api_key or env_api_key("openai", model, "OPENAI_API_KEY", base_url=base_url)
         self.model = model
+        self.token_limit_field = token_limit_field
         self.client = openai.OpenAI(
             api_key=api_key, base_url=base_url, timeout=timeout_s, max_retries=0
         )
@@ -44,7 +48,7 @@ class OpenAIProvider:
         temperature: float | None,
         max_tokens: int,
     ) -> Reply:
-        options: dict = {"max_tokens": max_tokens}
+        options: dict = {self.token_limit_field: max_tokens}
         if temperature is not None:
             options["temperature"] = temperature
         if schema is not None:
@@ -75,6 +79,7 @@ class OpenAIProvider:
             text=message.content or "",
             input_tokens=usage.prompt_tokens if usage else 0,
             output_tokens=usage.completion_tokens if usage else 0,
+            truncated=response.choices[0].finish_reason == "length",
         )
 
     def close(self) -> None:

@@ -1,0 +1,181 @@
+"""What the code model sees of a pack: its file tree, the files an idea needs in full within
+a token budget, outlines of the rest, and the full text of files it asks to READ.
+
+The pack's manifest (`[agent]` in template.toml) says which files are readable and which
+editable. The entrypoint and the files the idea names are always shown in full; then files
+that mention its knobs, then the others, smallest first, while the budget lasts.
+"""
+
+from __future__ import annotations
+
+import ast
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass
+from fnmatch import fnmatch
+from pathlib import Path
+
+from scientist.templates import Template
+
+CHARS_PER_TOKEN = 4
+OUTLINE_LINE_CHARS = 100
+_READ = re.compile(r"^[ \t`*]*READ[ \t]+`?([\w./-]+)`?[ \t]*$", re.MULTILINE)
+
+
+def matches(relative: str, patterns: Iterable[str]) -> bool:
+    """Whether a pack-relative posix path matches a glob (`**/x` also matches at the root)."""
+    return any(
+        fnmatch(relative, pattern) or (pattern.startswith("**/") and fnmatch(relative, pattern[3:]))
+        for pattern in patterns
+    )
+
+
+def tokens(text: str) -> int:
+    return len(text) // CHARS_PER_TOKEN
+
+
+def read_requests(answer: str) -> list[str]:
+    """The files an answer asks to read, one `READ <path>` line each."""
+    return list(dict.fromkeys(_READ.findall(answer)))
+
+
+@dataclass
+class PackView:
+    """The agent's view of one code folder (the idea's copy of `template`)."""
+
+    template: Template
+    code_dir: Path
+
+    def files(self, patterns: list[str]) -> list[str]:
+        root = self.code_dir
+        found = [
+            str(path.relative_to(root).as_posix())
+            for path in sorted(root.rglob("*"))
+            if path.is_file() and "__pycache__" not in path.parts
+        ]
+        return [name for name in found if matches(name, patterns) and name != "overrides.json"]
+
+    @property
+    def readable(self) -> list[str]:
+        agent = self.template.manifest.agent
+        return self.files(agent.readable + agent.editable)
+
+    @property
+    def editable(self) -> set[str]:
+        return set(self.files(self.template.manifest.agent.editable))
+
+    def text(self, name: str) -> str:
+        return (self.code_dir / name).read_text(encoding="utf-8", errors="replace")
+
+    def changed(self) -> list[str]:
+        """Files of the folder that differ from the pack's (new files included)."""
+        pack = self.template.root
+        return [
+            name
+            for name in self.files(["**/*"])
+            if not (pack / name).is_file()
+            or (pack / name).read_bytes() != (self.code_dir / name).read_bytes()
+        ]
+
+    def tree(self) -> str:
+        editable = self.editable
+        rows = []
+        for name in self.readable:
+            lines = self.text(name).count("\n")
+            mark = ", editable" if name in editable else ""
+            rows.append(f"- {name} ({lines} lines{mark})")
+        return "\n".join(rows)
+
+    def ranked(self, hints: str, knobs: Iterable[str]) -> list[tuple[int, str]]:
+        """Readable files with their tier for an idea (its text `hints`, its `knobs`), most
+        relevant first: 0 the entrypoint, 1 files the idea names, 2 files that mention its
+        knobs, 3 the others; smaller files first within a tier."""
+        entrypoint = self.template.manifest.entrypoint
+        words = set(re.findall(r"\w+", hints.lower()))
+
+        def tier(name: str) -> int:
+            if name == entrypoint:
+                return 0
+            if name.lower() in hints.lower() or Path(name).stem.lower() in words:
+                return 1
+            return 2 if any(f'"{knob}"' in self.text(name) for knob in knobs) else 3
+
+        tiers = {name: tier(name) for name in self.readable}
+        order = sorted(tiers, key=lambda name: (tiers[name], len(self.text(name))))
+        return [(tiers[name], name) for name in order]
+
+    def render(self, *, hints: str, knobs: Iterable[str], wanted: Iterable[str] = ()) -> str:
+        """The tree; then in full the `wanted` files, the entrypoint and the files the idea
+        names, and others while the pack's budget lasts; outlines of the rest."""
+        budget = self.template.manifest.agent.context_tokens
+        wanted = set(wanted)
+        full, outlined, used = [], [], 0
+        for tier, name in self.ranked(hints, knobs):
+            cost = tokens(self.text(name))
+            if name in wanted or tier <= 1 or used + cost <= budget:
+                full.append(name)
+                used += cost
+            else:
+                outlined.append(name)
+        parts = ["## Pack files\n\n" + self.tree(), "## Files in full\n\n" + self.fenced(full)]
+        if outlined:
+            outlines = "\n\n".join(f"{name}\n```\n{self.outline(name)}\n```" for name in outlined)
+            parts.append(
+                "## Outlines (answer `READ <path>`, one per line, for a file's full text)\n\n"
+                + outlines
+            )
+        return "\n\n".join(parts)
+
+    def overview(self) -> str:
+        """For ideation: the tree, the entrypoint in full and outlines of the other files."""
+        entrypoint = self.template.manifest.entrypoint
+        others = [name for name in self.readable if name != entrypoint and name.endswith(".py")]
+        outlines = "\n\n".join(f"{name}\n```\n{self.outline(name)}\n```" for name in others)
+        return "\n\n".join(
+            ["## Pack files\n\n" + self.tree(), self.fenced([entrypoint]), outlines or ""]
+        ).strip()
+
+    def fenced(self, names: Iterable[str]) -> str:
+        """The named files in full, each under its path in a fenced block."""
+        blocks = []
+        for name in names:
+            if (self.code_dir / name).is_file():
+                language = "python" if name.endswith(".py") else ""
+                blocks.append(f"{name}\n```{language}\n{self.text(name)}```")
+        return "\n\n".join(blocks) or "(none)"
+
+    def outline(self, name: str) -> str:
+        """A file's shape: a Python module's top-level names, signatures and first docstring
+        lines; the first lines of any other file."""
+        text = self.text(name)
+        if not name.endswith(".py"):
+            return "\n".join(text.splitlines()[:15])
+        try:
+            module = ast.parse(text)
+        except SyntaxError:
+            return "\n".join(text.splitlines()[:15])
+        return "\n".join(_outline_nodes(module.body, text, ""))
+
+
+def _outline_nodes(nodes: list[ast.stmt], source: str, indent: str) -> list[str]:
+    rows = []
+    for node in nodes:
+        if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
+            returns = f" -> {ast.unparse(node.returns)}" if node.returns else ""
+            rows.append(
+                f"{indent}def {node.name}({ast.unparse(node.args)}){returns}:  # line {node.lineno}"
+            )
+            rows += _docstring(node, indent + "    ")
+        elif isinstance(node, ast.ClassDef):
+            rows.append(f"{indent}class {node.name}:  # line {node.lineno}")
+            rows += _docstring(node, indent + "    ")
+            rows += _outline_nodes(node.body, source, indent + "    ")
+        elif isinstance(node, ast.Assign | ast.AnnAssign) and not indent:
+            first = (ast.get_source_segment(source, node) or "").splitlines()[0]
+            rows.append(first[:OUTLINE_LINE_CHARS])
+    return rows
+
+
+def _docstring(node: ast.AST, indent: str) -> list[str]:
+    doc = ast.get_docstring(node)  # type: ignore[arg-type]
+    return [f'{indent}"""{doc.splitlines()[0]}"""'] if doc else []

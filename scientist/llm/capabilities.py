@@ -1,0 +1,57 @@
+"""What a model's API accepts, per model family: the one place requests are shaped by model.
+
+Reasoning models (OpenAI o1, o3, o4-mini, gpt-5) reject `max_tokens` and any temperature but
+the default: they take `max_completion_tokens`, and no temperature is sent. A campaign config
+overrides or extends the table per model spec or name, e.g.
+
+    [models.capabilities."openai:my-reasoner"]
+    reasoning = true
+"""
+
+from __future__ import annotations
+
+import re
+
+from pydantic import BaseModel, ConfigDict
+
+from scientist.config import CapabilityOverride
+
+
+class ModelCapabilities(BaseModel):
+    """`reasoning`: tokens are capped by `max_completion_tokens`; `temperature`: the API takes
+    a non-default sampling temperature."""
+
+    model_config = ConfigDict(frozen=True)
+
+    reasoning: bool = False
+    temperature: bool = True
+
+    @property
+    def token_limit_field(self) -> str:
+        return "max_completion_tokens" if self.reasoning else "max_tokens"
+
+
+REASONING = ModelCapabilities(reasoning=True, temperature=False)
+STANDARD = ModelCapabilities()
+
+FAMILIES: list[tuple[re.Pattern[str], ModelCapabilities]] = [
+    (re.compile(r"^openai:o\d+(-|$)"), REASONING),
+    (re.compile(r"^openai:gpt-5(?!.*-chat)"), REASONING),
+]
+"""Model-family patterns over the full spec (`openai:o3-mini`), first match wins."""
+
+
+def capabilities_for(
+    spec: str, overrides: dict[str, CapabilityOverride] | None = None
+) -> ModelCapabilities:
+    """The capabilities of model `spec`: the family table, then the config's override for
+    the spec (`openai:o3`) or its bare name (`o3`)."""
+    found = next((caps for pattern, caps in FAMILIES if pattern.search(spec)), STANDARD)
+    overrides = overrides or {}
+    override = overrides.get(spec) or overrides.get(spec.partition(":")[2])
+    if override is None:
+        return found
+    changes = override.model_dump(exclude_none=True)
+    if changes.get("reasoning") and "temperature" not in changes:
+        changes["temperature"] = False
+    return found.model_copy(update=changes)
