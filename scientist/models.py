@@ -37,6 +37,7 @@ class RunSpec(Record):
     timeout_s: float = Field(default=600, gt=0)
     cpus: float = Field(default=1.0, gt=0)
     memory_mb: int = Field(default=4096, ge=64)
+    disk_mb: int = Field(default=4096, ge=1, description="quota on workspace plus outputs")
     pids: int = Field(default=256, ge=8)
     gpus: list[int] = Field(default_factory=list, description="device ids pinned to this run")
     env: dict[str, str] = Field(default_factory=dict, description="explicit variables to set")
@@ -44,6 +45,13 @@ class RunSpec(Record):
     network: bool = False
     output_subdir: str = Field(default="out", description="workspace-relative dir copied back")
     output_dir: Path | None = Field(default=None, description="host dir the outputs land in")
+    cache_dir: Path | None = Field(
+        default=None, description="host dir shared read-write as the pack cache ($SCIENTIST_CACHE)"
+    )
+    read_only: list[Path] = Field(
+        default_factory=list,
+        description="host folders the run sees read-only at the same path (a pack's environment)",
+    )
     labels: dict[str, str] = Field(default_factory=dict)
 
 

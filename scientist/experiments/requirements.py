@@ -67,9 +67,16 @@ def _site_packages(folder: Path) -> Path:
 
 def pack_env(template: Template, config: CampaignConfig) -> dict[str, str]:
     """Variables a run needs to see the pack's installed requirements ({} unless asked)."""
-    if not config.install_requirements or not template.manifest.requirements:
+    if not pack_paths(template, config):
         return {}
     return {"PYTHONPATH": str(_site_packages(env_dir(template)))}
+
+
+def pack_paths(template: Template, config: CampaignConfig) -> list[Path]:
+    """Host folders a run sees read-only: the pack's environment, when one is asked for."""
+    if not config.install_requirements or not template.manifest.requirements:
+        return []
+    return [env_dir(template)]
 
 
 def install_requirements(template: Template) -> Path:

@@ -1,11 +1,11 @@
 """The pack check every campaign starts with: manifest valid, requirements import, smoke run
 valid, before any spend.
 
-A passing check is remembered under the cache, keyed by the pack's content hash and the
-sandbox kind, so an unchanged pack is not smoke-run again. A pack with `smoke_timeout_s`
-(one with no smaller setting, such as an imported AI Scientist template) passes when its
-smoke run is still going without an error at that limit; its final_info.json is then not
-checked.
+A passing check is remembered in the host's own cache (never shared with a run), keyed by
+the pack's content hash and the sandbox kind, so an unchanged pack is not smoke-run again.
+A pack with `smoke_timeout_s` (one with no smaller setting, such as an imported AI Scientist
+template) passes when its smoke run is still going without an error at that limit; its
+final_info.json is then not checked.
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ from scientist.campaign import atomic_write_text
 from scientist.config import CampaignConfig
 from scientist.errors import TemplateError
 from scientist.experiments.requirements import check_requirements, install_requirements
-from scientist.experiments.runs import cache_dir, execute_run, prepare_code_dir
+from scientist.experiments.runs import execute_run, host_cache_dir, prepare_code_dir
 from scientist.models import FinalInfo
 from scientist.sandbox import Sandbox
 from scientist.templates import Template
@@ -29,7 +29,7 @@ def check_pack(
     """Smoke-run the pack's baseline in `sandbox` and validate its final_info.json (None: the
     run reached the pack's `smoke_timeout_s` without an error)."""
     marker = (
-        cache_dir()
+        host_cache_dir()
         / "checks"
         / f"{template.name}-{template.content_hash()}-{config.sandbox.kind}.json"
     )

@@ -30,7 +30,8 @@ from packaging.requirements import Requirement
 from pydantic import BaseModel
 
 from scientist.errors import SandboxError, SandboxUnavailable
-from scientist.sandbox.archive import SANDBOX_UID
+
+SANDBOX_UID = 65534
 
 IMAGE_REPOSITORY = "scientist-sandbox"
 BASE_REPOSITORY = "scientist-sandbox-base"

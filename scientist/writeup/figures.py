@@ -9,6 +9,7 @@ import tempfile
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from scientist.experiments.runs import OUTPUTS
 from scientist.models import ExperimentRun, RunSpec
 from scientist.templates import Template
 from scientist.writeup.context import Figure
@@ -47,7 +48,7 @@ def make_figures(
         run_args = []
         for run in measured:
             name = "run_0" if run is baseline else f"run_{run.index}"
-            shutil.copytree(run.run_dir, workspace / folder / name, dirs_exist_ok=True)
+            shutil.copytree(run.run_dir / OUTPUTS, workspace / folder / name, dirs_exist_ok=True)
             run_args.append(f"{folder}/{name}")
         spec = RunSpec(
             workspace=workspace,

@@ -97,10 +97,10 @@ def test_scripted_campaign_edits_code_and_debugs(tmp_path: Path, toy_pack: Path,
     assert bonus.runs == 1 and bonus.improvement > 0.04
 
     wider = entries["1_0_wider"]
-    first = json.loads((campaign.run_dir(wider.id, 1) / "result.json").read_text())
+    first = json.loads((campaign.run_dir(wider.id, 1) / "result.json").read_text())["result"]
     assert first["status"] == "error" and "undefined_name" in first["stderr_tail"]
     assert wider.runs == 2 and wider.metric is not None
-    assert (campaign.run_dir(wider.id, 2) / "final_info.json").exists()
+    assert (campaign.run_dir(wider.id, 2) / "outputs" / "final_info.json").exists()
 
     proposed = entries["2_0_depth_one"]
     assert proposed.idea.origin == "llm" and proposed.idea.overrides == {"depth": 1}
@@ -142,7 +142,7 @@ def test_budget_ends_the_campaign_cleanly(tmp_path: Path, toy_pack: Path, parall
     assert [e.id for e in entries.values() if e.status == "failed"] == in_flight
     assert all(entries[i].error == "budget exhausted" for i in in_flight)
     assert all(e.status == "proposed" for i, e in entries.items() if i not in in_flight)
-    assert (campaign.baseline_dir / "final_info.json").exists()
+    assert (campaign.baseline_dir / "outputs" / "final_info.json").exists()
     assert read_state(campaign)["stop_reason"] == "budget"
     assert "budget exhausted" in campaign.report_path.read_text()
 

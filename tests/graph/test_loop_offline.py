@@ -30,9 +30,10 @@ def test_offline_campaign_runs_every_idea_once(tmp_path, toy_pack, run_log):
     assert [e.id for e in entries][:2] == ["0_0_higher_lr", "0_1_wider"]
     bred = [e for e in entries if e.idea.origin == "offline"]
     assert bred and all(e.idea.parents for e in bred)
-    baseline = json.loads((campaign.baseline_dir / "final_info.json").read_text())
+    baseline = json.loads((campaign.baseline_dir / "outputs" / "final_info.json").read_text())
     for entry in entries:
-        info = json.loads((campaign.run_dir(entry.id, 1) / "final_info.json").read_text())
+        outputs = campaign.run_dir(entry.id, 1) / "outputs"
+        info = json.loads((outputs / "final_info.json").read_text())
         assert entry.metric == info["metrics"]["score"]["mean"]
         expected = info["metrics"]["score"]["mean"] - baseline["metrics"]["score"]["mean"]
         assert abs(entry.improvement - expected) < 1e-12

@@ -24,7 +24,7 @@ def test_merge_pack_smoke_campaign(tmp_path: Path, run_cache: Path):
     # the first seed idea's settings are the pack's defaults: offline it would rerun the baseline
     assert first.idea.name == "ps_task_arithmetic" and first.status == "needs_code_model"
     assert entry.status == "done", entry.error
-    info = json.loads((campaign.run_dir(entry.id, 1) / "final_info.json").read_text())
+    info = json.loads((campaign.run_dir(entry.id, 1) / "outputs" / "final_info.json").read_text())
     assert entry.metric == info["metrics"][metric]["mean"]
     assert entry.baseline_metric is not None
     assert entry.id in campaign.report_path.read_text()
