@@ -12,6 +12,7 @@ from rich.table import Table
 
 from scientist.campaign import Campaign
 from scientist.config import load_config
+from scientist.errors import TemplateError
 from scientist.experiments.smoke import check_pack
 from scientist.graph.runner import read_state, resume_campaign, start_campaign
 from scientist.llm.pool import STATS, ModelStats
@@ -146,6 +147,13 @@ def templates_check(
     seeds = template.seed_ideas()
     config = load_config(None, {"template": str(template.root), "sandbox.kind": sandbox})
     info = check_pack(template, open_sandbox(config.sandbox), config, use_cache=False)
+    repeats = template.seed_ideas_repeating_baseline(info.config)
+    if repeats:
+        raise TemplateError(
+            f"seed idea(s) {', '.join(repeats)} of pack '{template.name}' resolve to the "
+            "baseline's configuration, so they cannot improve on it",
+            hint="change their overrides, or the [baseline] table of template.toml",
+        )
     value = info.metrics[template.metric.name].mean
     console.print(
         f"ok: {template.name}: manifest, {len(seeds)} seed ideas, smoke run "

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import shutil
 from pathlib import Path
 
@@ -85,3 +86,27 @@ def test_final_info_must_carry_the_pack_metric(pack: Path, tmp_path: Path):
         template.read_final_info(info)
     with pytest.raises(TemplateError, match="was not written"):
         template.read_final_info(tmp_path / "absent.json")
+
+
+def _write_seeds(pack: Path, *overrides: dict) -> None:
+    rows = [
+        {"name": f"idea_{k}", "title": "t", "hypothesis": "h", "plan": "p", "overrides": o}
+        for k, o in enumerate(overrides)
+    ]
+    (pack / "seed_ideas.json").write_text(json.dumps(rows))
+
+
+def test_a_seed_idea_restating_the_baseline_config_repeats_it(pack: Path):
+    _write_seeds(pack, {"lr": 0.01}, {"lr": 0.01, "width": 32}, {}, {"depth": 9})
+    resolved = {"lr": 0.01, "width": 16, "depth": 2}
+    repeats = load_template(str(pack)).seed_ideas_repeating_baseline(resolved)
+    assert repeats == ["idea_0", "idea_2"]
+
+
+def test_a_seed_idea_must_set_every_baseline_knob_to_repeat_it(pack: Path):
+    manifest = pack / "template.toml"
+    manifest.write_text(manifest.read_text() + "\n[baseline]\nwidth = 8\n")
+    _write_seeds(pack, {"lr": 0.01}, {"width": 8}, {"width": 8, "lr": 0.01}, {"width": 16})
+    resolved = {"lr": 0.01, "width": 8, "depth": 2}
+    repeats = load_template(str(pack)).seed_ideas_repeating_baseline(resolved)
+    assert repeats == ["idea_1", "idea_2"]
