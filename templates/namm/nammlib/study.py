@@ -56,8 +56,9 @@ class SeedStudy:
         self.main = self.budget_tokens[config["main_budget"]]
 
     def model(self, n_layers: int, seed: int) -> RecallLM:
-        spec = ModelSpec(self.config["d_model"], n_layers, self.config["n_heads"])
-        train = TrainSpec(steps=self.config["train_steps"])
+        config = self.config
+        spec = ModelSpec(config["d_model"], n_layers, config["n_heads"], config["qk_norm"])
+        train = TrainSpec(steps=config["train_steps"])
         return load_or_train(self.world, spec, train, seed, self.cache_dir)
 
     def prompts(self, count: int, stream: int) -> Batch:
