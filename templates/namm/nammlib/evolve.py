@@ -1,8 +1,9 @@
-"""Evolve the NAMM scorer with CMA-ES: fitness = recall accuracy on training prompts."""
+"""Evolve the NAMM scorer with CMA-ES, on the recall world or on any fitness of a policy."""
 
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import cma
@@ -24,20 +25,23 @@ class EvolutionResult:
     seconds: float = 0.0
 
 
-def evolve_namm(
-    model: RecallLM,
-    train: Batch,
+GenomeFitness = Callable[[torch.Tensor], tuple[float, float]]
+
+
+def evolve_scorer(
+    fitness: GenomeFitness,
     spec: ScorerSpec,
     *,
-    budget: int,
-    n_up: int,
     population: int,
     generations: int,
     sigma0: float,
     seed: int,
     label: str = "namm",
 ) -> EvolutionResult:
-    """CMA-ES from the zero vector (which keeps everything); the best genome seen wins."""
+    """CMA-ES from the zero vector (which keeps everything); the best genome seen wins.
+
+    `fitness(genome)` returns (score to maximise, fraction of the cache retained).
+    """
     began = time.perf_counter()
     options = {
         "popsize": population,
@@ -51,28 +55,27 @@ def evolve_namm(
     best_fitness, best_params = -1.0, np.zeros(spec.n_params)
     for generation in range(generations):
         genomes = strategy.ask()
-        fitness, retained = [], []
+        fitness_values, retained = [], []
         for genome in genomes:
-            policy = Namm(spec, torch.from_numpy(np.asarray(genome, dtype=np.float32)))
-            result = run_episode(model, train, policy, budget, n_up)
-            fitness.append(result.accuracy.mean().item())
-            retained.append(result.retained)
-        strategy.tell(genomes, [-f for f in fitness])
-        top = int(np.argmax(fitness))
-        if fitness[top] > best_fitness:
-            best_fitness, best_params = fitness[top], np.asarray(genomes[top])
+            value, kept = fitness(torch.from_numpy(np.asarray(genome, dtype=np.float32)))
+            fitness_values.append(value)
+            retained.append(kept)
+        strategy.tell(genomes, [-f for f in fitness_values])
+        top = int(np.argmax(fitness_values))
+        if fitness_values[top] > best_fitness:
+            best_fitness, best_params = fitness_values[top], np.asarray(genomes[top])
         history.append(
             {
                 "generation": generation,
-                "best": fitness[top],
-                "mean": float(np.mean(fitness)),
+                "best": fitness_values[top],
+                "mean": float(np.mean(fitness_values)),
                 "best_so_far": best_fitness,
                 "retained_of_best": retained[top],
             }
         )
         print(
-            f"  {label} gen {generation:2d} best {fitness[top]:.3f} mean {np.mean(fitness):.3f}"
-            f" retained {retained[top]:.3f}",
+            f"  {label} gen {generation:2d} best {fitness_values[top]:.3f}"
+            f" mean {np.mean(fitness_values):.3f} retained {retained[top]:.3f}",
             flush=True,
         )
     return EvolutionResult(
@@ -81,4 +84,34 @@ def evolve_namm(
         history=history,
         evaluations=generations * population,
         seconds=time.perf_counter() - began,
+    )
+
+
+def evolve_namm(
+    model: RecallLM,
+    train: Batch,
+    spec: ScorerSpec,
+    *,
+    budget: int,
+    n_up: int,
+    population: int,
+    generations: int,
+    sigma0: float,
+    seed: int,
+    label: str = "namm",
+) -> EvolutionResult:
+    """Evolve the scorer on the recall world: fitness = recall accuracy on `train`."""
+
+    def recall(genome: torch.Tensor) -> tuple[float, float]:
+        result = run_episode(model, train, Namm(spec, genome), budget, n_up)
+        return result.accuracy.mean().item(), result.retained
+
+    return evolve_scorer(
+        recall,
+        spec,
+        population=population,
+        generations=generations,
+        sigma0=sigma0,
+        seed=seed,
+        label=label,
     )
