@@ -10,7 +10,6 @@ from merge_fixtures import copy_pack, run_script
 from scientist.models import FinalInfo, Idea
 from scientist.templates import load_template
 
-
 TINY = {"seeds": [0], "pretrain_steps": 150, "finetune_steps": 30, "generations": 3}
 
 
