@@ -29,6 +29,11 @@ def test_manifest_and_seed_ideas_are_valid() -> None:
         resolve(idea.overrides, smoke=False)
 
 
+def test_no_seed_idea_repeats_the_baseline() -> None:
+    template = load_template("namm")
+    assert template.seed_ideas_repeating_baseline(resolve({}, smoke=False)) == []
+
+
 def test_every_search_space_extreme_is_valid_and_runs() -> None:
     """Each knob at each end of its range resolves (smoke too) and runs a NAMM episode."""
     space = load_template("namm").manifest.search_space
