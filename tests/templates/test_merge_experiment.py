@@ -98,7 +98,7 @@ def test_smoke_caps_the_budgets_of_overrides_and_keeps_their_choices(tmp_path):
     config = tmp_path / "overrides.json"
     config.write_text(json.dumps({"generations": 60, "seeds": [3, 4], "method": "dfs"}))
     smoke = load_config(config, smoke=True)
-    assert (smoke["generations"], smoke["seeds"], smoke["method"]) == (15, [3, 4], "dfs")
+    assert (smoke["generations"], smoke["seeds"], smoke["method"]) == (12, [3, 4], "dfs")
     full = load_config(config, smoke=False)
     assert (full["generations"], full["seeds"]) == (60, [3, 4])
     assert load_config(None, smoke=False) == DEFAULTS

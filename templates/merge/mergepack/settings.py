@@ -37,10 +37,10 @@ DEFAULTS: dict[str, Any] = {
     "test_size": 512,
 }
 SMOKE = {
-    "pretrain_steps": 400,
-    "finetune_steps": 60,
+    "pretrain_steps": 300,
+    "finetune_steps": 50,
     "population": 8,
-    "generations": 15,
+    "generations": 12,
     "dfs_generations": 5,
     "dev_size": 64,
     "test_size": 128,
