@@ -1,10 +1,11 @@
-"""Evolve the NAMM scorer with CMA-ES, on the recall world or on any fitness of a policy."""
+"""Evolve the NAMM scorer with CMA-ES, on the recall world or on any fitness of a genome."""
 
 from __future__ import annotations
 
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Any
 
 import cma
 import numpy as np
@@ -29,20 +30,15 @@ GenomeFitness = Callable[[torch.Tensor], tuple[float, float]]
 
 
 def evolve_scorer(
-    fitness: GenomeFitness,
-    spec: ScorerSpec,
-    *,
-    population: int,
-    generations: int,
-    sigma0: float,
-    seed: int,
-    label: str = "namm",
+    fitness: GenomeFitness, spec: ScorerSpec, config: dict[str, Any], seed: int, label: str
 ) -> EvolutionResult:
     """CMA-ES from the zero vector (which keeps everything); the best genome seen wins.
 
-    `fitness(genome)` returns (score to maximise, fraction of the cache retained).
+    `fitness(genome)` returns (score to maximise, fraction of the cache retained); the
+    pack's `config` gives `population`, `generations` and `sigma0`.
     """
     began = time.perf_counter()
+    population, generations = config["population"], config["generations"]
     options = {
         "popsize": population,
         "seed": seed + 1,  # cma treats seed 0 as "random"
@@ -50,7 +46,7 @@ def evolve_scorer(
         "maxiter": generations,
         "CMA_diagonal": False,
     }
-    strategy = cma.CMAEvolutionStrategy(np.zeros(spec.n_params), sigma0, options)
+    strategy = cma.CMAEvolutionStrategy(np.zeros(spec.n_params), float(config["sigma0"]), options)
     history: list[dict[str, float]] = []
     best_fitness, best_params = -1.0, np.zeros(spec.n_params)
     for generation in range(generations):
@@ -87,31 +83,13 @@ def evolve_scorer(
     )
 
 
-def evolve_namm(
-    model: RecallLM,
-    train: Batch,
-    spec: ScorerSpec,
-    *,
-    budget: int,
-    n_up: int,
-    population: int,
-    generations: int,
-    sigma0: float,
-    seed: int,
-    label: str = "namm",
-) -> EvolutionResult:
-    """Evolve the scorer on the recall world: fitness = recall accuracy on `train`."""
+def recall_fitness(
+    model: RecallLM, train: Batch, spec: ScorerSpec, budget: int, n_up: int
+) -> GenomeFitness:
+    """The recall world's fitness: accuracy on the training prompts, and the cache kept."""
 
     def recall(genome: torch.Tensor) -> tuple[float, float]:
         result = run_episode(model, train, Namm(spec, genome), budget, n_up)
         return result.accuracy.mean().item(), result.retained
 
-    return evolve_scorer(
-        recall,
-        spec,
-        population=population,
-        generations=generations,
-        sigma0=sigma0,
-        seed=seed,
-        label=label,
-    )
+    return recall

@@ -84,13 +84,11 @@ def run_hf_study(
     genomes: dict[str, list[float]] = {}
     for seed in config["seeds"]:
         result = evolve_scorer(
-            lambda genome: task.score(lambda: Namm(spec, genome), train),
+            lambda genome: task.score(partial(Namm, spec, genome), train),
             spec,
-            population=config["population"],
-            generations=config["generations"],
-            sigma0=float(config["sigma0"]),
-            seed=seed,
-            label=f"[seed {seed}] hf namm",
+            config,
+            seed,
+            f"[seed {seed}] hf namm",
         )
         genomes[str(seed)] = result.params.tolist()
         makers: dict[str, Callable[[], Policy]] = {"full": Policy}

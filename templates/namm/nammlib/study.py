@@ -7,7 +7,7 @@ from typing import Any
 
 import torch
 
-from nammlib.evolve import evolve_namm
+from nammlib.evolve import evolve_scorer, recall_fitness
 from nammlib.inference import EpisodeResult, run_episode
 from nammlib.policies import Namm, Policy, make_policy
 from nammlib.scorer import ScorerSpec
@@ -80,18 +80,8 @@ class SeedStudy:
         variants = {"namm": {}} | {f"namm_{a}": ABLATIONS[a] for a in config["ablations"]}
         for name, changes in variants.items():
             spec = scorer_spec(config, **changes)
-            result = evolve_namm(
-                model,
-                train,
-                spec,
-                budget=self.main,
-                n_up=config["n_up"],
-                population=config["population"],
-                generations=config["generations"],
-                sigma0=float(config["sigma0"]),
-                seed=seed,
-                label=f"[seed {seed}] {name}",
-            )
+            fitness = recall_fitness(model, train, spec, self.main, config["n_up"])
+            result = evolve_scorer(fitness, spec, config, seed, f"[seed {seed}] {name}")
             evolved[name] = (spec, result.params)
             histories[name] = result.history
             took = f"{spec.n_params} params, {result.seconds:.0f}s"
