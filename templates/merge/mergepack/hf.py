@@ -19,7 +19,6 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 import torch
 
 from mergepack.evolve import PSGenome, cma_search, search_layer_path
@@ -65,8 +64,8 @@ def load_states(paths: list[str], device: str, dtype: torch.dtype):
     return model, states
 
 
-def _evolve_ps(score, base, sources, cfg, log) -> tuple[StateDict, dict[str, Any], list]:
-    """CMA-ES over per-group recipes, fitness = the dev score of the merged state."""
+def _evolve_ps(score_recipe, sources, cfg, log) -> tuple[Recipe, dict[str, Any], list]:
+    """CMA-ES over per-group recipes, fitness = the dev score of the merged model."""
     genome = PSGenome(
         cfg["ps_operator"],
         parameter_groups(list(sources[0])),
@@ -74,17 +73,17 @@ def _evolve_ps(score, base, sources, cfg, log) -> tuple[StateDict, dict[str, Any
         (cfg["weight_low"], cfg["weight_high"]),
         (cfg["density_low"], cfg["density_high"]),
     )
-
-    def merged(x: np.ndarray) -> StateDict:
-        return merge_state_dicts(genome.decode(x), base, sources, seed=0)
-
     x0 = genome.encode(cfg["hand_weight"], cfg["hand_density"])
     result = cma_search(
-        lambda x: score(merged(x), "dev"), x0, cfg["population"], cfg["generations"], 0, log=log
+        lambda x: score_recipe(genome.decode(x), "dev"),
+        x0,
+        cfg["population"],
+        cfg["generations"],
+        0,
+        log=log,
     )
     recipe = genome.decode(result.best)
-    detail = {"weights": recipe.weights, "densities": recipe.densities}
-    return merged(result.best), detail, result.history
+    return recipe, {"weights": recipe.weights, "densities": recipe.densities}, result.history
 
 
 def _evolve_path(
@@ -147,8 +146,15 @@ def run_hf(
     sources, base = states[: len(model_paths)], (states[-1] if base_path else None)
     n = len(sources)
 
+    resident = model.state_dict()  # shares the parameters' storage: merges land in the model
+
     def score(state: StateDict, split: str) -> float:
         model.load_state_dict(state)
+        with torch.no_grad():
+            return float(evaluate(model, split))
+
+    def score_recipe(recipe: Recipe, split: str) -> float:
+        merge_state_dicts(recipe, base, sources, seed=0, out=resident)
         with torch.no_grad():
             return float(evaluate(model, split))
 
@@ -156,16 +162,18 @@ def run_hf(
     hand = [m for m in ("linear", "task_arithmetic", "ties", "dare_ties") if base or m == "linear"]
     for hand_method in hand:
         recipe = Recipe(hand_method, [cfg["hand_weight"]] * n, [cfg["hand_density"]] * n)
-        scores[hand_method] = score(merge_state_dicts(recipe, base, sources, seed=0), "test")
+        scores[hand_method] = score_recipe(recipe, "test")
     log("hf: " + ", ".join(f"{k}={v:.4f}" for k, v in scores.items()))
     history: dict[str, list] = {}
     detail: dict[str, Any] = {}
     if method in ("ps", "ps_dfs"):
-        ps_state, detail["recipe"], history["ps"] = _evolve_ps(score, base, sources, cfg, log)
-        scores["evolved_ps"] = score(ps_state, "test")
+        ps_recipe, detail["recipe"], history["ps"] = _evolve_ps(score_recipe, sources, cfg, log)
+        scores["evolved_ps"] = score_recipe(ps_recipe, "test")
     if method in ("dfs", "ps_dfs"):
         names = [f"source_{k}" for k in range(n)]
-        pool = [ps_state, *sources] if method == "ps_dfs" else sources
+        pool = sources
+        if method == "ps_dfs":
+            pool = [merge_state_dicts(ps_recipe, base, sources, seed=0), *sources]
         names = ["ps", *names] if method == "ps_dfs" else names
         scores["evolved"], detail["path"], history["dfs"] = _evolve_path(
             model, pool, names, evaluate, cfg, log
@@ -174,7 +182,7 @@ def run_hf(
         scores["evolved"] = scores.pop("evolved_ps")
     else:
         recipe = Recipe(method, [cfg["hand_weight"]] * n, [cfg["hand_density"]] * n)
-        scores["evolved"] = score(merge_state_dicts(recipe, base, sources, seed=0), "test")
+        scores["evolved"] = score_recipe(recipe, "test")
     log(f"hf: {method} merge test score {scores['evolved']:.4f}")
     metrics = {
         ("target_accuracy" if name == "evolved" else f"target_accuracy_{name}"): {
