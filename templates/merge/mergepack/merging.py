@@ -80,14 +80,16 @@ def weighted_sum(
     flat_out = out.view(-1)
     flats = [t.reshape(-1) for t in tensors]
     step = BLOCK if out.device.type == "cpu" else max(1, flat_out.numel())
-    buffer = torch.empty(min(step, flat_out.numel()), dtype=torch.float32, device=out.device)
+    direct = out.dtype == torch.float32  # else accumulate in a float32 buffer, then cast
+    buffer = None if direct else torch.empty(min(step, out.numel()), device=out.device)
     for start in range(0, flat_out.numel(), step):
         size = min(step, flat_out.numel() - start)
-        block = buffer[:size]
+        block = flat_out[start : start + size] if buffer is None else buffer[:size]
         torch.mul(flats[0][start : start + size], coefficients[0], out=block)
         for flat, coefficient in zip(flats[1:], coefficients[1:], strict=True):
             block.add_(flat[start : start + size], alpha=coefficient)
-        flat_out[start : start + size].copy_(block)
+        if buffer is not None:
+            flat_out[start : start + size].copy_(block)
     return out
 
 
