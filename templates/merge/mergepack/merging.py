@@ -151,22 +151,11 @@ def merge_tensor(
         return linear(sources, weights, out)
     if method == "task_arithmetic":
         return task_arithmetic(base, sources, weights, out)
-    merged = _merge_by_deltas(method, base, sources, weights, densities, generator)
-    return merged if out is None else out.copy_(merged)
-
-
-def _merge_by_deltas(
-    method: str,
-    base: torch.Tensor,
-    sources: Sequence[torch.Tensor],
-    weights: Sequence[float],
-    densities: Sequence[float],
-    generator: torch.Generator,
-) -> torch.Tensor:
     if method == "slerp":
         if len(sources) != 2:
             raise ValueError("slerp merges exactly two models")
-        return slerp(weights[1], sources[0], sources[1])
+        merged = slerp(weights[1], sources[0], sources[1])
+        return merged if out is None else out.copy_(merged)
     deltas = []
     for source, density in zip(sources, densities, strict=True):
         delta = source.float() - base.float()
@@ -184,7 +173,8 @@ def _merge_by_deltas(
         mixed = (stacked * w).sum(dim=0)
     else:
         raise ValueError(f"unknown merge method '{method}' (known: {', '.join(METHODS)})")
-    return (base.float() + mixed).to(base.dtype)
+    merged = (base.float() + mixed).to(base.dtype)
+    return merged if out is None else out.copy_(merged)
 
 
 @dataclass
