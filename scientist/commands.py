@@ -16,7 +16,7 @@ from scientist.authoring.importer import DEFAULT_SMOKE_TIMEOUT_S, ImportRequest,
 from scientist.authoring.scaffold import new_pack
 from scientist.campaign import Campaign
 from scientist.config import load_config
-from scientist.errors import ConfigError
+from scientist.errors import ConfigError, TemplateError
 from scientist.experiments.smoke import check_pack
 from scientist.graph.build import read_state
 from scientist.graph.runner import resume_campaign, start_campaign
@@ -194,6 +194,13 @@ def templates_check(
             f"{template.manifest.smoke_timeout_s:g} s limit (final_info.json not checked)"
         )
     else:
+        repeats = template.seed_ideas_repeating_baseline(info.config)
+        if repeats:
+            raise TemplateError(
+                f"seed idea(s) {', '.join(repeats)} of pack '{template.name}' resolve to the "
+                "baseline's configuration, so they cannot improve on it",
+                hint="change their overrides, or the [baseline] table of template.toml",
+            )
         value = info.metrics[template.metric.name].mean
         smoke = f"smoke run {template.metric.name} = {value:.4g} in {info.runtime_s:.1f} s"
     console.print(f"ok: {template.name}: manifest, {len(seeds)} seed ideas, {smoke}")

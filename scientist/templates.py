@@ -167,6 +167,24 @@ class Template(BaseModel):
             ideas.append(idea)
         return ideas
 
+    def seed_ideas_repeating_baseline(self, baseline_config: dict[str, Any]) -> list[str]:
+        """Seed ideas whose run would repeat the baseline run_0, by name.
+
+        An idea's run is the pack's defaults plus the idea's overrides; run_0 is the defaults
+        plus `[baseline]`. They coincide when the idea sets every `[baseline]` knob to the
+        baseline's value and every other knob it sets to the value the baseline resolved to
+        (`baseline_config`, the `config` of the baseline's final_info.json). An idea that sets
+        no knob is a code change (it needs a code model), not a repeat.
+        """
+        resolved = {**baseline_config, **self.manifest.baseline}
+        return [
+            idea.name
+            for idea in self.seed_ideas()
+            if idea.overrides
+            and set(self.manifest.baseline) <= set(idea.overrides)
+            and all(k in resolved and resolved[k] == v for k, v in idea.overrides.items())
+        ]
+
     def content_hash(self) -> str:
         """A digest of every file in the pack: equal hashes mean an identical pack."""
         digest = hashlib.sha256()
