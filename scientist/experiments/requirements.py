@@ -106,9 +106,10 @@ def install_requirements(template: Template) -> Path:
 
 
 def missing_requirements(
-    template: Template, sandbox: Sandbox, env: dict[str, str] | None = None
+    template: Template, sandbox: Sandbox, config: CampaignConfig | None = None
 ) -> list[str]:
-    """The pack's requirements that do not import in `sandbox`."""
+    """The pack's requirements that do not import in `sandbox` (with the pack's own
+    environment when `config` asks for one)."""
     names = requirement_names(template)
     if not names:
         return []
@@ -120,7 +121,8 @@ def missing_requirements(
             argv=["python", PROBE.name, *names],
             timeout_s=max(120.0, template.manifest.resources.timeout_s),
             memory_mb=max(2048, int(template.manifest.resources.memory_gb * 1024)),
-            env=env or {},
+            env=pack_env(template, config) if config else {},
+            read_only=pack_paths(template, config) if config else [],
             labels={"scientist.step": "requirements"},
         )
         result = sandbox.run(spec)
@@ -151,7 +153,7 @@ def _fix(template: Template, kind: str, missing: list[str]) -> str:
 def check_requirements(template: Template, sandbox: Sandbox, config: CampaignConfig) -> None:
     """Fail in one line on any requirement that does not import in the sandbox (with the
     pack's own environment when `install_requirements` is set)."""
-    missing = missing_requirements(template, sandbox, pack_env(template, config))
+    missing = missing_requirements(template, sandbox, config)
     if missing:
         kind = config.sandbox.kind
         raise TemplateError(

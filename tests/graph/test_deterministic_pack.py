@@ -99,7 +99,7 @@ def test_a_deterministic_pack_runs_once_and_is_not_asked_for_seeds(tmp_path: Pat
     [entry] = campaign.archive()
     assert entry.status == "done" and entry.improvement > 0 and entry.review_score is not None
     for run_dir in (campaign.baseline_dir, campaign.run_dir(entry.id, 1)):
-        assert json.loads((run_dir / "final_info.json").read_text())["seeds"] == [0]
+        assert json.loads((run_dir / "outputs" / "final_info.json").read_text())["seeds"] == [0]
 
     assert (campaign.paper_dir(entry.id) / "paper.pdf").is_file()
     tex = (campaign.paper_dir(entry.id) / "paper.tex").read_text()

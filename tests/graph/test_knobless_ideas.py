@@ -42,7 +42,7 @@ def test_ideas_without_settings_need_a_code_model(tmp_path: Path, toy_pack: Path
     )
     campaign = start_campaign(config, quiet=True)
     entries = {entry.idea.name: entry for entry in campaign.archive()}
-    baseline = json.loads((campaign.baseline_dir / "final_info.json").read_text())
+    baseline = json.loads((campaign.baseline_dir / "outputs" / "final_info.json").read_text())
     base_score = baseline["metrics"]["score"]["mean"]
 
     for name in ("dynamic_block_size", "same_as_baseline"):

@@ -28,7 +28,7 @@ IDEA = {
     "overrides": {"ps_operator": "sign_consensus"},
 }
 MERGE_BRANCH = (
-    '    elif method in ("task_arithmetic", "dare_linear"):\n'
+    '    elif method == "dare_linear":\n'
     "        mixed = (stacked * w).sum(dim=0)\n"
 )
 NEW_BRANCH = (
