@@ -59,7 +59,10 @@ class LLMProviderError(LLMError):
 
 
 class BudgetExceeded(ScientistError):
-    """A call would pass the campaign's `budget_usd`; raised before the call is made."""
+    """A call would pass the campaign's `budget_usd`; raised before the call is made.
+    `step` names the campaign step it paused (set by the graph)."""
+
+    step: str | None = None
 
 
 class LiteratureUnavailable(ScientistError):

@@ -13,7 +13,6 @@ from pathlib import Path
 import pytest
 
 from scientist.config import CampaignConfig
-from scientist.graph.build import read_state
 from scientist.graph.runner import start_campaign
 from scientist.review.form import REVIEWS_ROOT
 
@@ -112,39 +111,6 @@ def test_scripted_campaign_edits_code_and_debugs(tmp_path: Path, toy_pack: Path,
     assert [c.role for c in calls].count("ideas") == 6
     assert all(c.model == f"scripted:{script}" and c.ok for c in calls)
     assert "| code | scripted:" in campaign.report_path.read_text()
-
-
-@pytest.mark.parametrize("parallel", [1, 2])
-def test_budget_ends_the_campaign_cleanly(tmp_path: Path, toy_pack: Path, parallel: int):
-    script = tmp_path / "script.json"
-    script.write_text(json.dumps(SCRIPT))
-    spec = f"scripted:{script}"
-    config = CampaignConfig(
-        template=str(toy_pack),
-        smoke=True,
-        seeds=[0],
-        max_ideas=3,
-        max_parallel=parallel,
-        campaign_dir=tmp_path / "c",
-        budget_usd=0.5,
-        models={
-            "default": spec,
-            "ideas": "none",
-            "write": "none",
-            "review": "none",
-            "prices": {spec: (1e3, 1e3)},
-        },
-        literature="off",
-    )
-    campaign = start_campaign(config, quiet=True)
-    entries = {e.id: e for e in campaign.archive()}
-    in_flight = ["0_0_higher_lr", "0_1_wider"][:parallel]
-    assert [e.id for e in entries.values() if e.status == "failed"] == in_flight
-    assert all(entries[i].error == "budget exhausted" for i in in_flight)
-    assert all(e.status == "proposed" for i, e in entries.items() if i not in in_flight)
-    assert (campaign.baseline_dir / "final_info.json").exists()
-    assert read_state(campaign)["stop_reason"] == "budget"
-    assert "budget exhausted" in campaign.report_path.read_text()
 
 
 def scripted_model(folder: Path, entries: list[dict]) -> str:
