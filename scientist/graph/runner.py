@@ -18,7 +18,7 @@ from scientist.llm.pricing import unpriced_models
 from scientist.pause import clear_pause, record_pause
 from scientist.progress import CampaignProgress
 from scientist.report import write_report
-from scientist.sandbox import open_sandbox
+from scientist.sandbox import end_orphans, open_sandbox
 from scientist.templates import Template, load_template
 
 
@@ -101,8 +101,8 @@ def resume_campaign(
     root: Path, *, quiet: bool = False, budget_usd: float | None = None
 ) -> Campaign:
     """Continue a campaign from its last checkpoint, or from where its budget paused it
-    (`budget_usd` raises the budget first); a STOP file, a pause note and what writes cut
-    short by a kill left behind are cleared first."""
+    (`budget_usd` raises the budget first); a STOP file, a pause note, what writes cut short
+    by a kill left behind, and the campaign's runs that outlived it are cleared first."""
     campaign = Campaign.open(root)
     check_prices(campaign.config)
     if budget_usd is not None:
@@ -117,7 +117,11 @@ def resume_campaign(
     campaign.stop_file.unlink(missing_ok=True)
     clear_pause(campaign)
     campaign.remove_partial_writes()
-    drive(open_context(campaign), None, quiet=quiet)
+    ctx = open_context(campaign)
+    ended = end_orphans(ctx.sandbox)
+    if ended:
+        print(f"{campaign.name}: ended {len(ended)} run(s) a kill left behind")
+    drive(ctx, None, quiet=quiet)
     return campaign
 
 
