@@ -12,14 +12,16 @@ from pathlib import Path
 
 import pytest
 
-from scientist.config import load_config
+from scientist.config import CampaignConfig, load_config
 from scientist.errors import ConfigError
 from scientist.graph.runner import resume_campaign, start_campaign
 from scientist.llm.replay_server import ReplayServer
 from tests.graph.scripted_campaign import (
     CALL_USD,
     IMPLEMENT,
+    PRICE,
     RESERVE_USD,
+    SPEC,
     USAGE,
     pack_without_seeds,
     script,
@@ -72,3 +74,39 @@ def test_a_budget_pause_resumes_with_a_raised_budget(
     starts = [run for event, run in run_log() if event == "start"]
     assert sorted(starts) == sorted(["baseline/run_0", f"{IDEA_ID}/run_1", f"{IDEA_ID}/run_2"])
     assert resumed.config.budget_usd == 100.0
+
+
+def test_a_pause_in_one_of_parallel_ideas_lets_the_other_finish(
+    tmp_path: Path, toy_pack: Path, run_log, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("OPENAI_API_KEY", "test-key")
+    answers = [
+        {"match": f"Idea: {title}", "text": "No code change is needed.\n", "usage": USAGE}
+        for title in ("A tenfold", "Wider")
+    ]
+    with ReplayServer(answers) as server:
+        models = {"default": "none", "code": SPEC, "base_url": f"{server.url}/v1"}
+        config = CampaignConfig(
+            template=str(toy_pack),
+            smoke=True,
+            seeds=[0],
+            max_ideas=2,
+            max_parallel=2,
+            max_runs_per_idea=1,
+            campaign_dir=tmp_path / "c",
+            budget_usd=RESERVE_USD + CALL_USD / 2,  # one call fits, the other idea pauses
+            literature="off",
+            models={**models, "prices": {SPEC: PRICE}},
+        )
+        campaign = start_campaign(config, quiet=True)
+        statuses = sorted(entry.status for entry in campaign.archive())
+        assert statuses == ["done", "selected"]
+        resumed = resume_campaign(campaign.root, quiet=True, budget_usd=10.0)
+        fingerprints = server.fingerprints
+
+    entries = resumed.archive()
+    assert [entry.status for entry in entries] == ["done", "done"]
+    assert all(resumed.reviews_dir(entry.id).joinpath("meta.json").is_file() for entry in entries)
+    assert len(fingerprints) == 2 == len(set(fingerprints))
+    starts = [run for event, run in run_log() if event == "start"]
+    assert len(starts) == len(set(starts)) == 3
