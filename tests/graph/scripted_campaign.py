@@ -128,3 +128,14 @@ def scientist(args: list[str], cwd: Path, env: dict[str, str], **options) -> sub
         text=True,
         **options,
     )
+
+
+def status_of(root: Path) -> subprocess.CompletedProcess[str]:
+    """`scientist status ROOT`, wide enough for its tables."""
+    return subprocess.run(
+        [sys.executable, "-m", "scientist", "status", str(root)],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env={**os.environ, "PYTHONPATH": str(REPO), "COLUMNS": "250"},
+    )

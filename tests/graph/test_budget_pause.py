@@ -5,9 +5,6 @@ has its paper and reviews, with no run repeated and no request sent twice."""
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -25,6 +22,7 @@ from tests.graph.scripted_campaign import (
     USAGE,
     pack_without_seeds,
     script,
+    status_of,
     write_config,
 )
 
@@ -50,13 +48,7 @@ def test_a_budget_pause_resumes_with_a_raised_budget(
         pause = json.loads((campaign.root / "pause.json").read_text())
         assert pause["step"] == f"{IDEA_ID}: experiment"
         assert "paused: budget" in campaign.report_path.read_text()
-        status = subprocess.run(
-            [sys.executable, "-m", "scientist", "status", str(campaign.root)],
-            capture_output=True,
-            text=True,
-            timeout=60,
-            env={**os.environ, "COLUMNS": "250"},
-        )
+        status = status_of(campaign.root)
         assert status.returncode == 0 and "paused: budget" in status.stdout
 
         with pytest.raises(ConfigError, match="not above what"):

@@ -5,9 +5,6 @@ run debugged from its stderr, ledger costs in the report."""
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -15,19 +12,9 @@ import pytest
 from scientist.config import CampaignConfig
 from scientist.graph.runner import start_campaign
 from scientist.review.form import REVIEWS_ROOT
+from tests.graph.scripted_campaign import BLOCK, status_of
+from tests.graph.scripted_campaign import IDEA as LLM_IDEA
 
-BLOCK = "experiment.py\n<<<<<<< SEARCH\n{old}\n=======\n{new}\n>>>>>>> REPLACE\n"
-
-LLM_IDEA = {
-    "name": "depth_one",
-    "title": "One layer is enough",
-    "hypothesis": "A single layer scores higher than two.",
-    "plan": "Run with depth 1.",
-    "interestingness": 6,
-    "feasibility": 9,
-    "novelty": 4,
-    "overrides": {"depth": 1},
-}
 BONUS_IDEA = {
     **LLM_IDEA,
     "name": "bonus_term",
@@ -162,13 +149,7 @@ def test_an_llm_ensemble_reviews_every_paper_once_across_a_resume(tmp_path: Path
     calls = campaign.ledger()
     assert [c.role for c in calls] == ["review"] * 6 and all(c.model == spec for c in calls)
 
-    status = subprocess.run(
-        [sys.executable, "-m", "scientist", "status", str(campaign.root)],
-        capture_output=True,
-        text=True,
-        timeout=60,
-        env={**os.environ, "COLUMNS": "250"},
-    )
+    status = status_of(campaign.root)
     assert status.returncode == 0, status.stderr
     pool_rows = [line for line in status.stdout.splitlines() if "│ review" in line]
     assert len(pool_rows) == 1
