@@ -30,9 +30,15 @@ class Pause(BaseModel):
     message: str
     spent_usd: float
     budget_usd: float | None
+    needed_usd: float | None = None
 
     def describe(self) -> str:
         return f"paused: {self.reason} (at {self.step})"
+
+    def how_to_continue(self, campaign: Campaign) -> str:
+        """The resume command, with the budget the refused call needs."""
+        needed = self.needed_usd if self.needed_usd is not None else self.spent_usd
+        return f"scientist resume {campaign.root} --budget-usd <at least {needed:.4f}>"
 
 
 @contextmanager
@@ -51,6 +57,7 @@ def record_pause(campaign: Campaign, exc: BudgetExceeded) -> Pause:
         message=exc.message,
         spent_usd=campaign.spent_usd(),
         budget_usd=campaign.config.budget_usd,
+        needed_usd=exc.needed_usd,
     )
     atomic_write_json(campaign.root / PAUSE_FILE, pause)
     return pause

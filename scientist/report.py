@@ -40,7 +40,7 @@ def render_report(
     if pause is not None:
         lines += [
             f"**{pause.describe()}**: {pause.message}. Continue with "
-            f"`scientist resume {campaign.root} --budget-usd <more than {pause.spent_usd:.4f}>`.",
+            f"`{pause.how_to_continue(campaign)}`.",
             "",
         ]
     lines += [f"Warning: {line}" for line in campaign_warnings(campaign)]

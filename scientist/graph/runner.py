@@ -156,11 +156,8 @@ def _pause(ctx: Context, exc: BudgetExceeded) -> None:
     campaign = ctx.campaign
     pause = record_pause(campaign, exc)
     write_report(campaign, ctx.template, read_state(campaign).get("baseline"), campaign.archive())
-    print(
-        f"{campaign.name}: {pause.describe()}: {pause.message}\n"
-        f"continue with: scientist resume {campaign.root} --budget-usd <more than "
-        f"{pause.spent_usd:.4f}>"
-    )
+    print(f"{campaign.name}: {pause.describe()}: {pause.message}")
+    print(f"continue with: {pause.how_to_continue(campaign)}")
 
 
 def _thread(ctx: Context) -> dict[str, Any]:
