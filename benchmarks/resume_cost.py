@@ -14,8 +14,6 @@ Prints the requests the server received and the ledger's settled and estimated c
 from __future__ import annotations
 
 import argparse
-import os
-import signal
 import sys
 import tempfile
 import time
@@ -30,43 +28,33 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from tests.graph.scripted_campaign import (
     answer_to,
     critique_request,
-    pack_without_seeds,
-    scientist,
+    finish,
+    kill_when,
+    resume_elsewhere,
     scientist_env,
     script,
-    write_config,
+    start_run,
+    writable_cache,
 )
+
+TIMEOUT_S = 600
 
 
 def measure(folder: Path, kill_at: str | None) -> tuple[int, int, float, float]:
     """(requests sent, distinct requests, settled cost, estimated cost) of one campaign."""
     folder.mkdir(parents=True)
-    cache = folder / "cache"
-    cache.mkdir(mode=0o777)
-    cache.chmod(0o777)
-    env = scientist_env(cache)
+    env = scientist_env(writable_cache(folder))
     with ReplayServer(script()) as server:
         held = server.hold(kill_at) if kill_at else None
-        (folder / "start").mkdir()
-        config = write_config(folder, server.url, pack_without_seeds(folder))
-        args = ["run", "--config", str(config), "--campaign", "c", "--quiet"]
-        process = scientist(args, folder / "start", env)
+        process, root = start_run(server.url, folder, env)
         if held is not None:
-            while not held.arrived.wait(0.1):
-                if process.poll() is not None:
-                    raise SystemExit(f"the campaign ended before the kill: {kill_at!r}")
-            os.killpg(process.pid, signal.SIGKILL)
-            process.wait()
+            kill_when(process, held.arrived.is_set, TIMEOUT_S)
             server.load([answer_to(kill_at)])  # the killed request took its answer with it
             held.release()
-            (folder / "elsewhere").mkdir()
-            resume = ["resume", str(folder / "start" / "c"), "--quiet"]
-            process = scientist(resume, folder / "elsewhere", env)
-        _, err = process.communicate(timeout=600)
-        if process.returncode != 0:
-            raise SystemExit(err)
+            process = resume_elsewhere(root, folder, env)
+        finish(process, TIMEOUT_S)
         sent = list(server.fingerprints)
-    ledger = Campaign.open(folder / "start" / "c").ledger()
+    ledger = Campaign.open(root).ledger()
     settled = sum(entry.usage.cost_usd for entry in ledger if entry.settled)
     estimated = sum(entry.usage.cost_usd for entry in ledger if not entry.settled)
     return len(sent), len(set(sent)), settled, estimated

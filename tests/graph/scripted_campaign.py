@@ -8,8 +8,11 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import signal
 import subprocess
 import sys
+import time
+from collections.abc import Callable
 from pathlib import Path
 
 import tomli_w
@@ -114,6 +117,50 @@ def scientist_env(cache: Path) -> dict[str, str]:
         "OPENAI_API_KEY": "test-key",
         "SCIENTIST_CACHE": str(cache),
     }
+
+
+def writable_cache(folder: Path) -> Path:
+    """A run cache the sandbox's unprivileged user can write (the toy pack logs its runs)."""
+    cache = folder / "cache"
+    cache.mkdir(mode=0o777)
+    cache.chmod(0o777)
+    return cache
+
+
+def start_run(server_url: str, folder: Path, env: dict[str, str]) -> tuple[subprocess.Popen, Path]:
+    """`scientist run` of the scripted campaign, started in `folder/start` as `c` (relative)."""
+    start = folder / "start"
+    start.mkdir()
+    config = write_config(folder, server_url, pack_without_seeds(folder))
+    args = ["run", "--config", str(config), "--campaign", "c", "--quiet"]
+    return scientist(args, start, env), start / "c"
+
+
+def kill_when(process: subprocess.Popen, ready: Callable[[], bool], timeout_s: float) -> None:
+    """SIGKILL the campaign and its runs as soon as `ready()` (polled; an event, not a delay)."""
+    deadline = time.monotonic() + timeout_s
+    while not ready():
+        if process.poll() is not None:
+            raise AssertionError(f"the campaign ended before the kill: {process.stderr.read()}")
+        if time.monotonic() > deadline:
+            raise AssertionError("the kill point never came")
+        time.sleep(0.05)
+    os.killpg(process.pid, signal.SIGKILL)
+    process.wait()
+
+
+def resume_elsewhere(root: Path, folder: Path, env: dict[str, str]) -> subprocess.Popen:
+    """`scientist resume` of `root` by a relative path, from `folder/elsewhere`."""
+    elsewhere = folder / "elsewhere"
+    elsewhere.mkdir()
+    return scientist(["resume", os.path.relpath(root, elsewhere), "--quiet"], elsewhere, env)
+
+
+def finish(process: subprocess.Popen, timeout_s: float) -> None:
+    """Wait for `process`; a failure shows its output."""
+    out, err = process.communicate(timeout=timeout_s)
+    if process.returncode != 0:
+        raise AssertionError(err or out)
 
 
 def scientist(args: list[str], cwd: Path, env: dict[str, str], **options) -> subprocess.Popen:

@@ -5,18 +5,14 @@ what the uninterrupted one cost plus at most that call."""
 
 from __future__ import annotations
 
-import os
 import shutil
-import signal
-import time
 from collections import Counter
-from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 
 from scientist.campaign import Campaign
-from scientist.llm.replay_server import Hold, ReplayServer
+from scientist.llm.replay_server import ReplayServer
 from tests.graph.scripted_campaign import (
     CALL_USD,
     CHAIR,
@@ -26,11 +22,13 @@ from tests.graph.scripted_campaign import (
     REVIEWER,
     answer_to,
     critique_request,
-    pack_without_seeds,
-    scientist,
+    finish,
+    kill_when,
+    resume_elsewhere,
     scientist_env,
     script,
-    write_config,
+    start_run,
+    writable_cache,
 )
 
 pytestmark = [pytest.mark.slow, pytest.mark.latex]
@@ -39,46 +37,14 @@ IDEA_ID = "0_0_depth_one"
 TIMEOUT_S = 240
 
 
-def _run(server: ReplayServer, folder: Path, env: dict[str, str]):
-    """`scientist run` of the scripted campaign, started in `folder/start` as `c`."""
-    start = folder / "start"
-    start.mkdir()
-    config = write_config(folder, server.url, pack_without_seeds(folder))
-    args = ["run", "--config", str(config), "--campaign", "c", "--quiet"]
-    return scientist(args, start, env), start / "c"
-
-
-def _wait(process, ready: Callable[[], bool]) -> None:
-    deadline = time.monotonic() + TIMEOUT_S
-    while not ready():
-        if process.poll() is not None:
-            raise AssertionError(
-                f"the campaign ended before the kill point: {process.stderr.read()}"
-            )
-        assert time.monotonic() < deadline, "the kill point never came"
-        time.sleep(0.05)
-
-
-def _finish(process) -> None:
-    out, err = process.communicate(timeout=TIMEOUT_S)
-    assert process.returncode == 0, err or out
-
-
 @pytest.fixture(scope="module")
 def reference(tmp_path_factory) -> tuple[Counter, Campaign]:
     """The uninterrupted campaign: every request it sends, and its folder."""
     folder = tmp_path_factory.mktemp("reference")
-    cache = folder / "cache"
-    cache.mkdir(mode=0o777)
-    cache.chmod(0o777)
     with ReplayServer(script()) as server:
-        process, root = _run(server, folder, scientist_env(cache))
-        _finish(process)
+        process, root = start_run(server.url, folder, scientist_env(writable_cache(folder)))
+        finish(process, TIMEOUT_S)
         return Counter(server.fingerprints), Campaign.open(root)
-
-
-def _held(match: str, skip: int = 0) -> Callable[[ReplayServer], Hold]:
-    return lambda server: server.hold(match, skip=skip)
 
 
 # a request held in flight at the kill, or (None) a kill while the idea's run runs
@@ -101,21 +67,17 @@ def test_a_killed_campaign_resumes_without_paying_twice(
     env = scientist_env(run_cache)
     with ReplayServer(script()) as server:
         held = server.hold(match, skip=skip) if match else None
-        process, root = _run(server, tmp_path, env)
+        process, root = start_run(server.url, tmp_path, env)
         if held is not None:
-            _wait(process, held.arrived.is_set)
-        else:
-            _wait(process, lambda: ("start", f"{IDEA_ID}/run_1") in run_log())
-        os.killpg(process.pid, signal.SIGKILL)
-        process.wait()
-        if held is not None:
+            kill_when(process, held.arrived.is_set, TIMEOUT_S)
             server.load([answer_to(match)])  # the killed request took its answer with it
             held.release()
+        else:
+            started = ("start", f"{IDEA_ID}/run_1")
+            kill_when(process, lambda: started in run_log(), TIMEOUT_S)
         if point == "during a run":  # the campaign folder moves; it resumes from its new place
             root = Path(shutil.move(root, tmp_path / "moved"))
-        elsewhere = tmp_path / "elsewhere"
-        elsewhere.mkdir()
-        _finish(scientist(["resume", os.path.relpath(root, elsewhere), "--quiet"], elsewhere, env))
+        finish(resume_elsewhere(root, tmp_path, env), TIMEOUT_S)
         sent = Counter(server.fingerprints)
 
     repeated = {request: n for request, n in sent.items() if n > expected[request]}
