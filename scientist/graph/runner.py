@@ -101,8 +101,9 @@ def resume_campaign(
     root: Path, *, quiet: bool = False, budget_usd: float | None = None
 ) -> Campaign:
     """Continue a campaign from its last checkpoint, or from where its budget paused it
-    (`budget_usd` raises the budget first); a STOP file, a pause note, what writes cut short
-    by a kill left behind, and the campaign's runs that outlived it are cleared first."""
+    (`budget_usd` raises the budget first). The models are checked, and a STOP file, a pause
+    note, what writes cut short by a kill left behind, and the campaign's runs that outlived
+    it are cleared first."""
     campaign = Campaign.open(root)
     check_prices(campaign.config)
     if budget_usd is not None:
@@ -115,9 +116,14 @@ def resume_campaign(
             )
         campaign.update_config(budget_usd=budget_usd)
     campaign.stop_file.unlink(missing_ok=True)
-    clear_pause(campaign)
     campaign.remove_partial_writes()
     ctx = open_context(campaign)
+    try:
+        ctx.llm.check_models()
+    except BaseException:
+        ctx.close()
+        raise
+    clear_pause(campaign)
     ended = end_orphans(ctx.sandbox)
     if ended:
         print(f"{campaign.name}: ended {len(ended)} run(s) a kill left behind")

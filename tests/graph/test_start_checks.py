@@ -58,6 +58,17 @@ def test_a_server_that_is_down_is_one_line_before_any_run(tmp_path: Path, toy_pa
     assert not (tmp_path / "c").exists() and run_log() == []
 
 
+def test_a_resume_checks_the_models_first(tmp_path: Path, toy_pack: Path) -> None:
+    url = f"http://127.0.0.1:{_closed_port()}/v1"
+    models = {"default": "openai:gpt-4o", "base_url": url}
+    campaign = Campaign.create(
+        tmp_path / "c", CampaignConfig(template=str(toy_pack), models=models)
+    )
+    down = _scientist(["resume", str(campaign.root)], tmp_path)
+    assert down.returncode == 2 and "Traceback" not in down.stderr
+    assert url in down.stderr.splitlines()[0] and "unreachable" in down.stderr
+
+
 def test_allowed_unpriced_models_are_a_warning(tmp_path: Path):
     config = CampaignConfig(
         template="merge",
