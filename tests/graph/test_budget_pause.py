@@ -14,6 +14,7 @@ from scientist.errors import ConfigError
 from scientist.graph.runner import resume_campaign, start_campaign
 from scientist.llm.replay_server import ReplayServer
 from tests.graph.scripted_campaign import (
+    BLOCK,
     CALL_USD,
     IMPLEMENT,
     PRICE,
@@ -35,7 +36,8 @@ def test_a_budget_pause_resumes_with_a_raised_budget(
     tmp_path: Path, run_log, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setenv("OPENAI_API_KEY", "test-key")
-    second_run = {"match": IMPLEMENT, "text": "No code change is needed.\n", "usage": USAGE}
+    edit = BLOCK.format(old="BONUS = 0.05", new="BONUS = 0.06")
+    second_run = {"match": IMPLEMENT, "text": edit, "usage": USAGE}
     # propose, reflect, implement, mismatch fit; the second run's implement call does not
     budget = RESERVE_USD + 4 * CALL_USD - CALL_USD / 2
     with ReplayServer([*script(), second_run]) as server:
@@ -57,7 +59,8 @@ def test_a_budget_pause_resumes_with_a_raised_budget(
         fingerprints = server.fingerprints
 
     [entry] = resumed.archive()
-    assert entry.status == "done" and entry.runs == 2 and entry.review_score == 7
+    assert entry.status == "done", entry.error
+    assert entry.runs == 2 and entry.review_score == 7
     assert resumed.paper_dir(IDEA_ID).joinpath("paper.pdf").is_file()
     assert '"n_reviews": 2' in resumed.reviews_dir(IDEA_ID).joinpath("meta.json").read_text()
     assert not (resumed.root / "pause.json").exists()
@@ -73,7 +76,7 @@ def test_a_pause_in_one_of_parallel_ideas_lets_the_other_finish(
 ) -> None:
     monkeypatch.setenv("OPENAI_API_KEY", "test-key")
     answers = [
-        {"match": f"Idea: {title}", "text": "No code change is needed.\n", "usage": USAGE}
+        {"match": f"Idea: {title}", "text": "NO CHANGE\n", "usage": USAGE}
         for title in ("A tenfold", "Wider")
     ]
     with ReplayServer(answers) as server:
