@@ -36,7 +36,7 @@ def measure(pack: str, ideas: int, parallel: int, smoke: bool) -> dict[str, floa
         wall = time.perf_counter() - started
         results = [json.loads(p.read_text()) for p in root.rglob("runs/run_*/result.json")]
         results.append(json.loads((root / "baseline/run_0/result.json").read_text()))
-        sandbox = sum(r["duration_s"] for r in results)
+        sandbox = sum(r["result"]["duration_s"] for r in results)
         return {"runs": len(results), "wall_s": wall, "sandbox_s": sandbox}
 
 

@@ -1,10 +1,18 @@
-"""Time per evaluated merge candidate: the merge pack's in-memory merge vs mergekit via disk.
+"""Time per merge candidate: the merge pack's in-memory merge vs mergekit via disk.
 
-Each candidate is a TIES merge of two tiny Llama fine-tunes onto their base, followed by one
-evaluation forward pass. "in memory" merges state dicts and loads them into one resident
-model; "mergekit run_merge" calls mergekit's Python API (writes safetensors) and loads the
-result with transformers; "mergekit-yaml" also pays the CLI start-up, as mergekit-evolve's
-default does. Usage: python benchmarks/merge_speed.py [--repeats N] [--hidden 64]
+`--family tiny` (default): each candidate is a TIES merge of two tiny Llama fine-tunes onto
+their base, followed by one evaluation forward pass. "in memory" merges state dicts and
+loads them into one resident model; "mergekit run_merge" calls mergekit's Python API (writes
+safetensors) and loads the result with transformers; "mergekit-yaml" also pays the CLI
+start-up, as mergekit-evolve's default does.
+
+`--family 124m`: a base and two fine-tunes of a 126M-parameter Llama (GPT-2-small size,
+float32). Per operator, a candidate is the merge loaded into a model: ours merges straight
+into the resident model's tensors, against mergekit's run_merge + from_pretrained. Ours is
+also compared with the memory-bandwidth bound: the bytes a candidate must read (each input
+once) and write (the model's tensors once) divided by the copy bandwidth measured here
+(one thread, as the pack runs).
+Usage: python benchmarks/merge_speed.py [--family tiny|124m] [--repeats N]
 """
 
 from __future__ import annotations
@@ -17,6 +25,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from functools import partial
 from pathlib import Path
 
 import torch
@@ -28,6 +37,7 @@ sys.path.insert(0, str(ROOT / "templates" / "merge"))
 sys.path.insert(0, str(ROOT / "tests" / "templates"))
 
 from merge_fixtures import save_llama_family  # noqa: E402
+from mergepack.hf import load_states  # noqa: E402
 from mergepack.merging import Recipe, merge_state_dicts  # noqa: E402
 
 CONFIG = """merge_method: ties
@@ -102,13 +112,122 @@ def time_mergekit(paths, tokens, repeats: int, cli: bool, work: Path) -> list[fl
     return times
 
 
+GPT2_SMALL_LLAMA = {
+    "vocab_size": 8192,
+    "hidden_size": 768,
+    "intermediate_size": 3072,
+    "num_hidden_layers": 12,
+    "num_attention_heads": 12,
+    "num_key_value_heads": 12,
+    "max_position_embeddings": 1024,
+    "tie_word_embeddings": False,
+}
+OPERATORS = ("linear", "task_arithmetic", "ties", "dare_ties")
+
+
+def save_124m_family(root: Path) -> dict[str, Path]:
+    """A random 126M Llama base and two 'fine-tunes' (base + small distinct perturbations)."""
+    from transformers import LlamaConfig, LlamaForCausalLM
+
+    torch.manual_seed(0)
+    base = LlamaForCausalLM(LlamaConfig(**GPT2_SMALL_LLAMA))
+    paths = {"base": root / "base"}
+    base.save_pretrained(paths["base"])
+    state = {k: v.clone() for k, v in base.state_dict().items()}
+    for k, name in enumerate(("model_a", "model_b")):
+        generator = torch.Generator().manual_seed(k + 1)
+        with torch.no_grad():
+            for key, param in base.state_dict().items():
+                param.copy_(state[key] + 0.01 * torch.randn(param.shape, generator=generator))
+        paths[name] = root / name
+        base.save_pretrained(paths[name])
+    return paths
+
+
+def copy_bandwidth(numel: int = 1 << 26, repeats: int = 5) -> float:
+    """Bytes moved per second (read + write) by the best of `repeats` float32 copies."""
+    source, target = torch.rand(numel), torch.empty(numel)
+    best = min(_timed(lambda: target.copy_(source)) for _ in range(repeats))
+    return 2 * 4 * numel / best
+
+
+def _timed(action) -> float:
+    start = time.perf_counter()
+    action()
+    return time.perf_counter() - start
+
+
+def mergekit_candidate(method: str, paths: dict[str, Path], out: Path) -> float:
+    import yaml
+    from mergekit.config import MergeConfiguration
+    from mergekit.merge import MergeOptions, run_merge
+    from transformers import AutoModelForCausalLM
+
+    options = MergeOptions(copy_tokenizer=False, write_model_card=False, quiet=True)
+    sources = "".join(
+        f"  - model: {paths[name]}\n    parameters: {{weight: 0.5, density: 0.5}}\n"
+        for name in ("model_a", "model_b")
+    )
+    base = "" if method == "linear" else f"base_model: {paths['base']}\n"
+    text = f"merge_method: {method}\n{base}models:\n{sources}dtype: float32\n"
+    start = time.perf_counter()
+    run_merge(MergeConfiguration.model_validate(yaml.safe_load(text)), str(out), options)
+    AutoModelForCausalLM.from_pretrained(out)
+    seconds = time.perf_counter() - start
+    shutil.rmtree(out)
+    return seconds
+
+
+def table_124m(repeats: int) -> None:
+
+    bandwidth = copy_bandwidth()
+    with tempfile.TemporaryDirectory() as tmp:
+        paths = save_124m_family(Path(tmp))
+        names = ("base", "model_a", "model_b")
+        model, loaded = load_states([str(paths[name]) for name in names], "cpu", torch.float32)
+        states = dict(zip(names, loaded, strict=True))
+        n_params = sum(v.numel() for v in states["base"].values())
+        resident = model.state_dict()
+        rows = []
+        for method in OPERATORS:
+            recipe = Recipe(method, [0.5, 0.5], [0.5, 0.5])
+            base = None if method == "linear" else states["base"]
+            sources = [states["model_a"], states["model_b"]]
+            merge_state_dicts(recipe, base, sources, out=resident)  # first touch of the pages
+            ours = statistics.median(
+                _timed(partial(merge_state_dicts, recipe, base, sources, out=resident))
+                for _ in range(repeats)
+            )
+            kit = [mergekit_candidate(method, paths, Path(tmp) / "out") for _ in range(repeats)]
+            inputs = 2 if base is None else 3
+            bound = (inputs + 1) * 4 * n_params / bandwidth
+            rows.append((method, ours, statistics.median(kit), bound))
+    print(f"machine: {describe()}; torch {torch.__version__}, 1 thread")
+    print(
+        f"model: Llama {n_params / 1e6:.0f}M parameters (hidden 768, 12 layers, vocab 8192), "
+        f"float32; 2 fine-tunes + base; copy bandwidth {bandwidth / 1e9:.2f} GB/s; "
+        f"median of {repeats}"
+    )
+    header = ("operator", "ours s", "mergekit s", "x faster", "bound s", "% of bound")
+    print("".join(f"{h:>12}" if k else f"{h:<16}" for k, h in enumerate(header)))
+    for method, ours, kit, bound in rows:
+        print(
+            f"{method:<16}{ours:>12.3f}{kit:>12.3f}{kit / ours:>12.1f}{bound:>12.3f}"
+            f"{100 * bound / ours:>11.0f}%"
+        )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--family", choices=("tiny", "124m"), default="tiny")
     parser.add_argument("--repeats", type=int, default=10)
     parser.add_argument("--cli-repeats", type=int, default=3)
     args = parser.parse_args()
     torch.set_num_threads(1)
     transformers.utils.logging.disable_progress_bar()
+    if args.family == "124m":
+        table_124m(args.repeats)
+        return
     tokens = torch.randint(0, 64, (4, 16), generator=torch.Generator().manual_seed(0))
     with tempfile.TemporaryDirectory() as tmp:
         work = Path(tmp)

@@ -8,6 +8,7 @@ from typing import Annotated
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 
 from scientist import __version__
 from scientist.commands import register as register_campaign_commands
@@ -70,9 +71,9 @@ def main() -> None:
     try:
         app()
     except ScientistError as exc:
-        err_console.print(f"[bold red]error:[/] {exc.message}", highlight=False)
+        err_console.print(f"[bold red]error:[/] {escape(exc.message)}", highlight=False)
         if exc.hint:
-            err_console.print(f"  hint: {exc.hint}", highlight=False)
+            err_console.print(f"  hint: {escape(exc.hint)}", highlight=False)
         sys.exit(exc.exit_code)
     except KeyboardInterrupt:
         err_console.print("interrupted")

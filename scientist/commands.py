@@ -16,7 +16,7 @@ from scientist.authoring.importer import DEFAULT_SMOKE_TIMEOUT_S, ImportRequest,
 from scientist.authoring.scaffold import new_pack
 from scientist.campaign import Campaign
 from scientist.config import load_config
-from scientist.errors import ConfigError
+from scientist.errors import ConfigError, TemplateError
 from scientist.experiments.smoke import check_pack
 from scientist.graph.build import read_state
 from scientist.graph.runner import resume_campaign, start_campaign
@@ -27,6 +27,13 @@ from scientist.sandbox import open_sandbox
 from scientist.templates import TEMPLATES_ROOT, list_templates, load_template
 
 console = Console(soft_wrap=True)
+InstallRequirements = Annotated[
+    bool,
+    typer.Option(
+        "--install-requirements",
+        help="install the pack's requirements into a per-pack environment (local sandbox)",
+    ),
+]
 templates_app = typer.Typer(
     help="List, check, create and import experiment packs.", no_args_is_help=True
 )
@@ -55,6 +62,7 @@ def run(
         bool,
         typer.Option("--allow-unpriced", help="accept models without a price under a budget"),
     ] = False,
+    install_requirements: InstallRequirements = False,
     quiet: Annotated[bool, typer.Option("--quiet", help="plain log lines")] = False,
 ) -> None:
     """Start a campaign: check the models and the pack, then ideas -> runs -> archive."""
@@ -68,6 +76,7 @@ def run(
         "smoke": True if smoke else None,
         "baseline_paper": True if baseline_paper else None,
         "models.allow_unpriced": True if allow_unpriced else None,
+        "install_requirements": True if install_requirements else None,
     }
     resolved = load_config(config, overrides)
     _interruptible(lambda: start_campaign(resolved, quiet=quiet), resolved.campaign_dir)
@@ -124,6 +133,12 @@ def status(directory: Annotated[Path, typer.Argument(help="campaign directory")]
             str(entry.runs),
         )
     console.print(table)
+    skipped = [e.id for e in campaign.archive() if e.status == "needs_code_model"]
+    if skipped:
+        console.print(
+            f"needs a code model, not run offline: {', '.join(skipped)} "
+            "(a campaign with a model for the `code` role implements them)"
+        )
     pool = campaign.root / "pool.json"
     if pool.is_file():
         console.print(_pool_table(STATS.validate_json(pool.read_bytes())))
@@ -177,11 +192,18 @@ def templates_list() -> None:
 def templates_check(
     pack: Annotated[str, typer.Argument(help="pack name or directory")],
     sandbox: Annotated[str, typer.Option(help="local | docker | ray")] = "local",
+    install_requirements: InstallRequirements = False,
 ) -> None:
-    """Validate the manifest and seed ideas, smoke-run the pack, validate its final_info.json."""
+    """Validate the manifest and seed ideas, check that every requirement imports in the
+    sandbox, smoke-run the pack, validate its final_info.json."""
     template = load_template(pack)
     seeds = template.seed_ideas()
-    config = load_config(None, {"template": str(template.root), "sandbox.kind": sandbox})
+    overrides = {
+        "template": str(template.root),
+        "sandbox.kind": sandbox,
+        "install_requirements": install_requirements,
+    }
+    config = load_config(None, overrides)
     info = check_pack(template, open_sandbox(config.sandbox), config, use_cache=False)
     if info is None:
         smoke = (
@@ -189,6 +211,13 @@ def templates_check(
             f"{template.manifest.smoke_timeout_s:g} s limit (final_info.json not checked)"
         )
     else:
+        repeats = template.seed_ideas_repeating_baseline(info.config)
+        if repeats:
+            raise TemplateError(
+                f"seed idea(s) {', '.join(repeats)} of pack '{template.name}' resolve to the "
+                "baseline's configuration, so they cannot improve on it",
+                hint="change their overrides, or the [baseline] table of template.toml",
+            )
         value = info.metrics[template.metric.name].mean
         smoke = f"smoke run {template.metric.name} = {value:.4g} in {info.runtime_s:.1f} s"
     console.print(f"ok: {template.name}: manifest, {len(seeds)} seed ideas, {smoke}")

@@ -128,6 +128,9 @@ class WriteupConfig(Section):
     fix_rounds: int = Field(default=3, ge=0, le=10)
     compile_timeout_s: float = Field(default=120, gt=0)
     two_column: bool = False
+    max_figures: int = Field(
+        default=3, ge=0, le=8, description="figures in the body; the rest are supplementary"
+    )
 
 
 class ReviewConfig(Section):
@@ -161,6 +164,10 @@ class CampaignConfig(Section):
         description="'off' (or SCIENTIST_LITERATURE=off): citations and novelty from cache only",
     )
     sandbox: SandboxConfig = Field(default_factory=SandboxConfig)
+    install_requirements: bool = Field(
+        default=False,
+        description="install the pack's requirements into a per-pack environment (local)",
+    )
     writeup: WriteupConfig = Field(default_factory=WriteupConfig)
     review: ReviewConfig = Field(default_factory=ReviewConfig)
 
@@ -180,18 +187,30 @@ class CampaignConfig(Section):
             )
         return self
 
+    @model_validator(mode="after")
+    def _install_is_local(self) -> CampaignConfig:
+        if self.install_requirements and self.sandbox.kind != "local":
+            raise ValueError(
+                "install_requirements installs into a per-pack environment of the local "
+                f"sandbox; for {self.sandbox.kind}, put the requirements into its image "
+                "(scientist sandbox build --offline --pack PATH)"
+            )
+        return self
 
-def _describe(error: ValidationError, source: str) -> str:
+
+def describe_error(error: ValidationError, source: str) -> str:
+    """A validation error as one line naming the field and the fix."""
     first = error.errors()[0]
     field = ".".join(str(part) for part in first["loc"])
+    message = first["msg"].removeprefix("Value error, ")
     extra = f" (and {error.error_count() - 1} more)" if error.error_count() > 1 else ""
     if not field:  # a rule across fields: its message says what to change
-        return f"{source}: {first['msg'].removeprefix('Value error, ')}{extra}"
+        return f"{source}: {message}{extra}"
     if first["type"] == "extra_forbidden":
         return f"{source}: unknown field '{field}'{extra}: remove it or check its spelling"
     if first["type"] == "missing":
         return f"{source}: field '{field}' is required{extra}: set it in the file or by a flag"
-    return f"{source}: field '{field}': {first['msg']}{extra}: fix the value"
+    return f"{source}: field '{field}': {message}{extra}: fix the value"
 
 
 def set_dotted(data: dict[str, Any], dotted: str, value: Any) -> None:
@@ -229,7 +248,15 @@ def load_config(
     try:
         return CampaignConfig.model_validate(data)
     except ValidationError as exc:
-        raise ConfigError(_describe(exc, source)) from None
+        raise ConfigError(describe_error(exc, source)) from None
+
+
+def sandbox_config(data: dict[str, Any], source: str = "sandbox") -> SandboxConfig:
+    """A `SandboxConfig` from flags or a table; an invalid one is a ConfigError."""
+    try:
+        return SandboxConfig.model_validate(data)
+    except ValidationError as exc:
+        raise ConfigError(describe_error(exc, source)) from None
 
 
 def dump_config(config: CampaignConfig) -> str:

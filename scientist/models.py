@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import re
 from datetime import UTC, datetime
 from pathlib import Path
@@ -12,7 +13,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 from scientist.stats import agrees, mean_std
 
 RunStatus = Literal["ok", "error", "timeout", "oom", "infra"]
-IdeaStatus = Literal["proposed", "selected", "running", "done", "failed"]
+IdeaStatus = Literal["proposed", "selected", "running", "done", "failed", "needs_code_model"]
 NoveltyStatus = Literal["novel", "not_novel", "unchecked"]
 Decision = Literal["accept", "reject"]
 
@@ -36,6 +37,7 @@ class RunSpec(Record):
     timeout_s: float = Field(default=600, gt=0)
     cpus: float = Field(default=1.0, gt=0)
     memory_mb: int = Field(default=4096, ge=64)
+    disk_mb: int = Field(default=4096, ge=1, description="quota on workspace plus outputs")
     pids: int = Field(default=256, ge=8)
     gpus: list[int] = Field(default_factory=list, description="device ids pinned to this run")
     env: dict[str, str] = Field(default_factory=dict, description="explicit variables to set")
@@ -43,6 +45,13 @@ class RunSpec(Record):
     network: bool = False
     output_subdir: str = Field(default="out", description="workspace-relative dir copied back")
     output_dir: Path | None = Field(default=None, description="host dir the outputs land in")
+    cache_dir: Path | None = Field(
+        default=None, description="host dir shared read-write as the pack cache ($SCIENTIST_CACHE)"
+    )
+    read_only: list[Path] = Field(
+        default_factory=list,
+        description="host folders the run sees read-only at the same path (a pack's environment)",
+    )
     labels: dict[str, str] = Field(default_factory=dict)
 
 
@@ -62,6 +71,12 @@ class RunResult(Record):
     @property
     def ok(self) -> bool:
         return self.status == "ok"
+
+    def failure(self, tail_lines: int = 1) -> str:
+        """Why the run failed: the framework's message first (e.g. the `final_info.json`
+        validation error), then the last lines of stderr (often a harmless warning)."""
+        tail = self.stderr_tail.strip().splitlines()[-tail_lines:] if tail_lines else []
+        return " | ".join([self.message or self.status, *tail])
 
 
 # --------------------------------------------------------------------------- experiments
@@ -87,7 +102,11 @@ class MetricSummary(Record):
             return data  # the field validation says what is wrong with the values
         for name, computed in (("mean", mean), ("std", std)):
             reported = data.get(name)
-            if reported is not None and not agrees(float(reported), computed):
+            if (
+                reported is not None
+                and math.isfinite(computed)
+                and not agrees(float(reported), computed)
+            ):
                 raise ValueError(
                     f"{name} {reported} disagrees with its values ({name} {computed:.6g}, "
                     "sample std with n - 1): report values only, or their exact mean and std"

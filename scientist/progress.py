@@ -32,6 +32,8 @@ class CampaignProgress:
     def __exit__(self, *exc_info: object) -> None:
         if self._live is not None:
             self._live.__exit__(None, None, None)
+            if not self.console.is_terminal:  # rich ends the last render with a newline
+                self.console.line()  # only on a terminal; a log file needs one too
 
     def handle(self, event: dict[str, Any]) -> None:
         """One `stream_mode="tasks"` event: a task starting (has `input`) or ending."""

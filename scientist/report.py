@@ -7,9 +7,11 @@ from collections import defaultdict
 from pathlib import Path
 
 from scientist.campaign import Campaign, atomic_write_text
+from scientist.experiments.runs import finished_run
 from scientist.llm.pricing import unpriced_models
 from scientist.models import ArchiveEntry, ExperimentRun
 from scientist.pause import read_pause
+from scientist.review.evidence import compare
 from scientist.templates import Template
 
 
@@ -48,6 +50,9 @@ def render_report(
         base = baseline.metric(metric.name)
         link = _link(campaign.root, baseline.run_dir)
         lines += [f"Baseline ({link}): {metric.name} = {_number(base)}", ""]
+    headline = _headline(campaign, template, baseline, entries)
+    if headline:
+        lines += ["## Headline", "", *headline, ""]
     lines += [
         "## Leaderboard",
         "",
@@ -73,6 +78,11 @@ def render_report(
         )
     lines += ["", "## Review feedback", "", *review_feedback(entries), ""]
     lines += ["## Costs", "", *_costs(campaign), ""]
+    skipped = [e for e in entries if e.status == "needs_code_model"]
+    if skipped:
+        lines += ["## Needs a code model (not run)", ""]
+        lines += [f"- **{e.id}**: {e.idea.title}: {e.error}" for e in skipped]
+        lines.append("")
     failed = [e for e in entries if e.status == "failed"]
     if failed:
         lines += ["## Failures", ""]
@@ -98,6 +108,51 @@ def campaign_warnings(campaign: Campaign) -> list[str]:
             f"${cost:.4f} of the cost is estimated: {len(estimated)} call(s) in flight at a kill"
         )
     return warnings
+
+
+def _claim(
+    campaign: Campaign, template: Template, baseline: ExperimentRun | None, entry: ArchiveEntry
+) -> str:
+    """One idea's result against the baseline: means, seeds, the Welch interval, the review."""
+    metric = template.metric
+    runs = [
+        run
+        for k in range(1, entry.runs + 1)
+        if (run := finished_run(campaign.run_dir(entry.id, k), template, entry.id, k))
+    ]
+    c = compare(runs, baseline, metric.name, metric.goal)
+    verdict = f"review {_number(entry.review_score)}, {entry.decision or 'not reviewed'}"
+    if c is None:
+        return f"**{entry.id}** ({entry.idea.title}): no result against the baseline; {verdict}."
+    if c.ci_low is None or c.ci_high is None:
+        interval = "no interval (fewer than 2 seeds on one side)"
+    else:
+        side = "excludes" if c.significant or c.significantly_worse else "includes"
+        interval = f"95 % Welch interval [{c.ci_low:.3g}, {c.ci_high:.3g}], which {side} zero"
+    return (
+        f"**{entry.id}** ({entry.idea.title}): {metric.name} {_number(c.mean)} against the "
+        f"baseline's {_number(c.baseline_mean)} ({c.n} and {c.baseline_n} seeds), an "
+        f"improvement of {c.effect:+.4g}, {interval}; {verdict}."
+    )
+
+
+def _headline(
+    campaign: Campaign,
+    template: Template,
+    baseline: ExperimentRun | None,
+    entries: list[ArchiveEntry],
+) -> list[str]:
+    """The best idea's claim, and the best idea bred from reviewed parents, with its lineage."""
+    ranked = [e for e in leaderboard(entries) if e.status == "done"]
+    if not ranked:
+        return []
+    lines = [f"- Best idea: {_claim(campaign, template, baseline, ranked[0])}"]
+    bred = [e for e in ranked if e.idea.parents and e.review_score is not None]
+    if bred:
+        parents = ", ".join(f"**{parent}**" for parent in bred[0].idea.parents)
+        claim = _claim(campaign, template, baseline, bred[0])
+        lines.append(f"- Best idea bred from reviewed parents ({parents}): {claim}")
+    return lines
 
 
 def _paper_links(campaign: Campaign, idea_id: str) -> str:

@@ -17,10 +17,13 @@ ABS_TOLERANCE = 1e-9
 
 
 def mean_std(values: Sequence[float]) -> tuple[float, float]:
-    """The mean and the sample standard deviation (0 for one value)."""
+    """The mean and the sample standard deviation (0 for one value; NaN when a value is not
+    finite, which the pack's sanity bounds then reject)."""
     if not values:
         raise ValueError("no values to summarise")
     mean = statistics.fmean(values)
+    if not all(math.isfinite(value) for value in values):
+        return mean, math.nan
     return mean, statistics.stdev(values, mean) if len(values) > 1 else 0.0
 
 

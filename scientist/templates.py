@@ -15,6 +15,7 @@ from scientist.ai_scientist import OUT_DIR_FLAG, PLOT_ARGV, AIScientistFormat, s
 from scientist.errors import TemplateError
 from scientist.models import FinalInfo, Idea
 from scientist.resources import package_folder
+from scientist.sanity import MetricBounds, degenerate_reason
 
 TEMPLATES_ROOT = package_folder("packs")
 PACKS_ENV = "SCIENTIST_PACKS"
@@ -56,6 +57,7 @@ class Range(Manifest):
 
 
 Knob = list[Choice] | Range
+Seeding = Literal["stochastic", "deterministic"]
 
 SOURCE_PATTERNS = [
     "**/*.py",
@@ -103,6 +105,19 @@ class TemplateManifest(Manifest):
         default=None, description="set: an AI Scientist (v1) template run unchanged"
     )
     agent: AgentFiles = Field(default_factory=AgentFiles)
+    # What a pack declares about its own runs and figures (any pack, not only ours).
+    seeding: Seeding = Field(
+        default="stochastic",
+        description="'deterministic': one run measures a configuration exactly (no seeds)",
+    )
+    main_figures: list[str] = Field(
+        default_factory=list,
+        description="figure names (file stems) for the paper's body, in order; others go "
+        "to the supplementary folder",
+    )
+    sanity: dict[str, MetricBounds] = Field(
+        default_factory=dict, description="per-metric bounds; a run outside them failed"
+    )
 
 
 class Template(BaseModel):
@@ -120,6 +135,14 @@ class Template(BaseModel):
     @property
     def metric(self) -> Metric:
         return self.manifest.metric
+
+    @property
+    def deterministic(self) -> bool:
+        return self.manifest.seeding == "deterministic"
+
+    def run_seeds(self, seeds: list[int]) -> list[int]:
+        """The seeds a run uses: the campaign's, or only the first for a deterministic pack."""
+        return seeds[:1] if self.deterministic else list(seeds)
 
     def seed_ideas(self) -> list[Idea]:
         """The pack's `seed_ideas.json`, validated; an absent file means no seeds."""
@@ -143,6 +166,24 @@ class Template(BaseModel):
                 raise TemplateError(f"{path}: idea {index}: {_first_error(exc)}") from None
             ideas.append(idea)
         return ideas
+
+    def seed_ideas_repeating_baseline(self, baseline_config: dict[str, Any]) -> list[str]:
+        """Seed ideas whose run would repeat the baseline run_0, by name.
+
+        An idea's run is the pack's defaults plus the idea's overrides; run_0 is the defaults
+        plus `[baseline]`. They coincide when the idea sets every `[baseline]` knob to the
+        baseline's value and every other knob it sets to the value the baseline resolved to
+        (`baseline_config`, the `config` of the baseline's final_info.json). An idea that sets
+        no knob is a code change (it needs a code model), not a repeat.
+        """
+        resolved = {**baseline_config, **self.manifest.baseline}
+        return [
+            idea.name
+            for idea in self.seed_ideas()
+            if idea.overrides
+            and set(self.manifest.baseline) <= set(idea.overrides)
+            and all(k in resolved and resolved[k] == v for k, v in idea.overrides.items())
+        ]
 
     def content_hash(self) -> str:
         """A digest of every file in the pack: equal hashes mean an identical pack."""
@@ -176,7 +217,8 @@ class Template(BaseModel):
         return ["python", self.manifest.plot, "--runs", *run_dirs, "--out-dir", "out"]
 
     def read_final_info(self, path: Path, *, measured_s: float = 0.0) -> FinalInfo:
-        """Validate a run's `final_info.json`: FinalInfo, with the pack's metric present.
+        """Validate a run's `final_info.json`: FinalInfo, with the pack's metric present and
+        finite, and every metric inside the pack's sanity bounds.
 
         `measured_s` (the sandbox's wall time) stands in for a runtime the file lacks."""
         if not path.is_file():
@@ -196,6 +238,9 @@ class Template(BaseModel):
                 f"{path}: metric '{self.metric.name}' (from template.toml) is missing",
                 hint=f"metrics present: {', '.join(sorted(info.metrics))}",
             )
+        reason = degenerate_reason(info, self.metric.name, self.manifest.sanity)
+        if reason is not None:
+            raise TemplateError(f"{path}: {reason}")
         return info
 
 

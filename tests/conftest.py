@@ -64,6 +64,16 @@ def stage_context(
 
 
 TOY_PACK = Path(__file__).resolve().parent / "fixtures" / "toy"
+EXPERIMENT_PRELUDE = """
+import argparse, json, sys
+from pathlib import Path
+
+parser = argparse.ArgumentParser()
+parser.add_argument("--out-dir", type=Path, required=True)
+parser.add_argument("--config", type=Path)
+parser.add_argument("--smoke", action="store_true")
+args = parser.parse_args()
+"""  # the pack contract's command line, for test packs written as strings
 
 
 @pytest.fixture

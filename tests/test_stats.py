@@ -9,9 +9,9 @@ from pathlib import Path
 
 import pytest
 
+from scientist.comparison import compare
 from scientist.errors import TemplateError
 from scientist.models import ExperimentRun, FinalInfo, RunResult
-from scientist.review.evidence import compare
 from scientist.templates import load_template
 from scientist.writeup.evidence import build_evidence, format_number
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import shutil
 from pathlib import Path
 
@@ -106,3 +107,27 @@ def test_an_unknown_pack_lists_the_known_ones():
     with pytest.raises(TemplateError, match="no experiment pack 'nope'") as caught:
         load_template("nope")
     assert "merge" in (caught.value.hint or "")
+
+
+def _write_seeds(pack: Path, *overrides: dict) -> None:
+    rows = [
+        {"name": f"idea_{k}", "title": "t", "hypothesis": "h", "plan": "p", "overrides": o}
+        for k, o in enumerate(overrides)
+    ]
+    (pack / "seed_ideas.json").write_text(json.dumps(rows))
+
+
+def test_a_seed_idea_restating_the_baseline_config_repeats_it(pack: Path):
+    _write_seeds(pack, {"lr": 0.01}, {"lr": 0.01, "width": 32}, {}, {"depth": 9})
+    resolved = {"lr": 0.01, "width": 16, "depth": 2}
+    repeats = load_template(str(pack)).seed_ideas_repeating_baseline(resolved)
+    assert repeats == ["idea_0"]  # idea_2 sets no knob: a code change, not a repeat
+
+
+def test_a_seed_idea_must_set_every_baseline_knob_to_repeat_it(pack: Path):
+    manifest = pack / "template.toml"
+    manifest.write_text(manifest.read_text() + "\n[baseline]\nwidth = 8\n")
+    _write_seeds(pack, {"lr": 0.01}, {"width": 8}, {"width": 8, "lr": 0.01}, {"width": 16})
+    resolved = {"lr": 0.01, "width": 8, "depth": 2}
+    repeats = load_template(str(pack)).seed_ideas_repeating_baseline(resolved)
+    assert repeats == ["idea_1", "idea_2"]

@@ -112,7 +112,7 @@ def test_the_demo_campaign_and_a_review_run_from_the_wheel(venv: Path, outside: 
     ran = run(venv / "bin/scientist", *demo, "--campaign", "demo", cwd=outside)
     assert "report:" in ran.stdout
     campaign = outside / "demo"
-    assert (campaign / "baseline" / "run_0" / "final_info.json").is_file()
+    assert (campaign / "baseline" / "run_0" / "outputs" / "final_info.json").is_file()
     (paper,) = campaign.glob("ideas/*/paper/paper.pdf")
     assert list(campaign.glob("ideas/*/reviews/meta.json"))
     reviewed = run(venv / "bin/scientist", "review", paper, cwd=outside).stdout

@@ -18,8 +18,29 @@ class Outcome:
 
 
 def run_overrides(ctx: Context, entry: ArchiveEntry) -> dict[str, Any]:
-    """The overrides file of an idea: its knobs plus the campaign's seeds."""
-    return {**entry.idea.overrides, "seeds": list(ctx.config.seeds)}
+    """The overrides file of an idea: its knobs plus the seeds (one for a deterministic pack)."""
+    return {**entry.idea.overrides, "seeds": ctx.template.run_seeds(ctx.config.seeds)}
+
+
+def changed_settings(entry: ArchiveEntry, baseline: ExperimentRun) -> dict[str, Any]:
+    """The idea's overrides that differ from the baseline's effective configuration."""
+    config = baseline.final_info.config if baseline.final_info else {}
+    return {k: v for k, v in entry.idea.overrides.items() if k not in config or config[k] != v}
+
+
+def needs_code_model(entry: ArchiveEntry, baseline: ExperimentRun) -> ArchiveEntry | None:
+    """Offline, an idea that changes no setting would rerun the baseline and report its
+    numbers as the idea's: it is skipped, marked as needing a code model, never run."""
+    if changed_settings(entry, baseline):
+        return None
+    reason = (
+        "needs a code model: the idea has no settings (a free-text idea), and offline only "
+        "settings can be run"
+        if not entry.idea.overrides
+        else "needs a code model: its settings are the baseline's, so a run would repeat it"
+    )
+    update = {"status": "needs_code_model", "error": reason, "runs": 0, "updated": utc_now()}
+    return entry.model_copy(update=update)
 
 
 def conclude(
@@ -51,8 +72,7 @@ def conclude(
         reason = (
             f"no run ({note or 'no version of the code was worth running'})"
             if last is None
-            else (last.message or last.status)
+            else last.failure()
         )
-        tail = last.stderr_tail.strip().splitlines()[-1:] if last else []
-        update |= {"status": "failed", "error": "; ".join([reason, *tail])}
+        update |= {"status": "failed", "error": reason}
     return entry.model_copy(update=update)

@@ -1,49 +1,66 @@
-"""One experiment run in the sandbox, made idempotent by its artifacts on disk.
+"""One experiment run in the sandbox, sealed by records only the host writes.
 
-A run directory is finished once `result.json` (the sandbox's RunResult) is written; it is
-written last and atomically, so a run that crashed half-way is simply run again and a
-finished one is never repeated.
+The run folder holds the run's outputs in `outputs/` (what the run wrote, copied back by
+the sandbox's collector: untrusted) and the host's records beside them, written after the
+run, each atomically: `overrides.json`, `code.diff`, `stdout.log`, `stderr.log` and, last,
+`result.json`: the sandbox's RunResult and the sha256 of the `outputs/final_info.json` the
+host accepted. A run is finished once a valid
+`result.json` is there and, for an ok run, the final info still has that hash; anything
+else (a crash half-way, a tampered or forged file) makes it a run to do again, never a
+result to trust.
 """
 
 from __future__ import annotations
 
 import difflib
+import hashlib
 import json
 import os
 import shutil
+import stat
 from pathlib import Path
 from typing import Any
 
-from scientist.campaign import atomic_write_text
+from pydantic import ValidationError
+
+from scientist.campaign import Campaign, atomic_write_text
 from scientist.config import CampaignConfig
-from scientist.errors import TemplateError
-from scientist.models import ExperimentRun, RunResult, RunSpec
+from scientist.errors import ScientistError, TemplateError
+from scientist.experiments.requirements import pack_env, pack_paths
+from scientist.models import ExperimentRun, Record, RunResult, RunSpec
 from scientist.sandbox import Sandbox
 from scientist.templates import Template
 
 RESULT = "result.json"
 OVERRIDES = "overrides.json"
 CODE_DIFF = "code.diff"
+OUTPUTS = "outputs"
+FINAL_INFO = "final_info.json"
+CACHE = "cache"
 CODE_SUFFIXES = {".py", ".toml", ".json", ".txt", ".md", ".yaml", ".yml"}
 
 
-SHARED_CACHE = Path("/var/tmp/scientist-cache")
+class RunRecord(Record):
+    """`result.json`: what the sandbox reported, and the hash of the final info accepted."""
+
+    result: RunResult
+    final_info_sha256: str | None = None
 
 
-def cache_dir() -> Path:
-    """Where packs may cache checkpoints between runs (a speedup, never required).
+def host_cache_dir() -> Path:
+    """The host's own cache (pack-check markers): never shared with a run."""
+    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+    return Path(base) / "scientist"
 
-    `SCIENTIST_CACHE` if set; else a sticky, world-writable folder outside every home,
-    because as root the local sandbox runs experiments as an unprivileged user with the
-    admin's home hidden, and a cache there could not be written.
-    """
+
+def pack_cache(run_dir: Path) -> Path:
+    """The folder a run's pack may cache in: `SCIENTIST_CACHE` when the operator shares one
+    on purpose, else the `cache/` of the campaign holding `run_dir` (or of its parent)."""
     configured = os.environ.get("SCIENTIST_CACHE")
     if configured:
         return Path(configured)
-    SHARED_CACHE.mkdir(parents=True, exist_ok=True)
-    if SHARED_CACHE.stat().st_uid == os.getuid():
-        SHARED_CACHE.chmod(0o1777)
-    return SHARED_CACHE
+    owner = next((p for p in run_dir.parents if (p / Campaign.CONFIG).is_file()), run_dir.parent)
+    return owner / CACHE
 
 
 def prepare_code_dir(template: Template, code_dir: Path) -> Path:
@@ -56,23 +73,51 @@ def prepare_code_dir(template: Template, code_dir: Path) -> Path:
     return code_dir
 
 
+def _sha256(path: Path) -> str | None:
+    """The hash of a regular file (never through a link), or None."""
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
+    except OSError:
+        return None
+    with os.fdopen(fd, "rb") as handle:
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            return None
+        return hashlib.file_digest(handle, "sha256").hexdigest()
+
+
+def _read_record(run_dir: Path) -> RunRecord | None:
+    path = run_dir / RESULT
+    if path.is_symlink() or not path.is_file():
+        return None
+    try:
+        return RunRecord.model_validate_json(path.read_bytes())
+    except ValidationError:
+        return None
+
+
 def finished_run(
     run_dir: Path, template: Template, idea_id: str, index: int
 ) -> ExperimentRun | None:
-    """The run recorded in `run_dir`, or None when it never finished."""
-    result_path = run_dir / RESULT
-    if not result_path.is_file():
+    """The run recorded in `run_dir`, or None when it never finished or its record does not
+    hold (then it is to be run again)."""
+    record = _read_record(run_dir)
+    if record is None:
         return None
-    result = RunResult.model_validate_json(result_path.read_text(encoding="utf-8"))
+    info = None
+    if record.result.ok:
+        final_info = run_dir / OUTPUTS / FINAL_INFO
+        if record.final_info_sha256 is None or _sha256(final_info) != record.final_info_sha256:
+            return None
+        try:
+            info = template.read_final_info(final_info, measured_s=record.result.duration_s)
+        except TemplateError:
+            return None
     overrides_path = run_dir / OVERRIDES
     overrides = json.loads(overrides_path.read_text()) if overrides_path.is_file() else {}
-    info = None
-    if result.ok:
-        info = template.read_final_info(run_dir / "final_info.json", measured_s=result.duration_s)
     return ExperimentRun(
         idea_id=idea_id,
         index=index,
-        result=result,
+        result=record.result,
         final_info=info,
         run_dir=run_dir,
         code_dir=run_dir / "code",
@@ -107,16 +152,11 @@ def execute_run(
     run_dir.mkdir(parents=True)
     text = json.dumps(overrides, indent=2, sort_keys=True)
     atomic_write_text(code_dir / OVERRIDES, text)
-    atomic_write_text(run_dir / OVERRIDES, text)
-    _snapshot(template.root, code_dir, run_dir)
     manifest = template.manifest
     argv = template.run_argv("out", OVERRIDES, smoke=config.smoke)
     timeout_s = config.sandbox.timeout_s or manifest.resources.timeout_s
     if config.smoke and manifest.smoke_timeout_s is not None:
         timeout_s = manifest.smoke_timeout_s
-    env = {"SCIENTIST_RUN_ID": f"{idea_id}/run_{index}"}
-    if config.sandbox.kind == "local":
-        env["SCIENTIST_CACHE"] = str(cache_dir())
     spec = RunSpec(
         workspace=code_dir,
         argv=argv,
@@ -125,21 +165,55 @@ def execute_run(
         memory_mb=max(config.sandbox.memory_mb, int(manifest.resources.memory_gb * 1024)),
         pids=config.sandbox.pids,
         gpus=list(gpus or []),
-        env=env,
+        env={"SCIENTIST_RUN_ID": f"{idea_id}/run_{index}", **pack_env(template, config)},
+        read_only=pack_paths(template, config),
         output_subdir="out",
-        output_dir=run_dir,
+        output_dir=run_dir / OUTPUTS,
+        cache_dir=pack_cache(run_dir),
         labels={"idea": idea_id, "run": str(index)},
     )
-    result = sandbox.run(spec)
+    result = _run_sandboxed(sandbox, spec)
+    atomic_write_text(run_dir / OVERRIDES, text)
+    _snapshot(template.root, code_dir, run_dir)
+    record = seal_run(run_dir, template, result)
+    return finished_run(run_dir, template, idea_id, index) or ExperimentRun(
+        idea_id=idea_id, index=index, result=record.result, run_dir=run_dir, overrides=overrides
+    )
+
+
+def _run_sandboxed(sandbox: Sandbox, spec: RunSpec) -> RunResult:
+    """The sandbox's result; a sandbox that broke on the run is a failed run, not a crash."""
+    try:
+        return sandbox.run(spec)
+    except (OSError, ScientistError) as exc:
+        message = f"the sandbox broke on this run: {exc}"
+        return RunResult(exit_code=None, status="infra", backend=sandbox.name, message=message)
+
+
+def seal_run(run_dir: Path, template: Template, result: RunResult) -> RunRecord:
+    """Seal a run whose outputs are in `run_dir/outputs`: write its logs, then `result.json`,
+    which keeps an ok status only with a valid final info and then holds its hash."""
     atomic_write_text(run_dir / "stdout.log", result.stdout_tail)
     atomic_write_text(run_dir / "stderr.log", result.stderr_tail)
-    if result.ok:
-        try:
-            template.read_final_info(run_dir / "final_info.json", measured_s=result.duration_s)
-        except TemplateError as exc:
-            result = result.model_copy(update={"status": "error", "message": exc.message})
-    atomic_write_text(run_dir / RESULT, result.model_dump_json(indent=2))
-    return finished_run(run_dir, template, idea_id, index)  # type: ignore[return-value]
+    record = _judged(run_dir, template, result)
+    atomic_write_text(run_dir / RESULT, record.model_dump_json(indent=2))
+    return record
+
+
+def _judged(run_dir: Path, template: Template, result: RunResult) -> RunRecord:
+    """An ok run stays ok only with a valid final info, whose hash the record then holds."""
+    if not result.ok:
+        return RunRecord(result=result)
+    final_info = run_dir / OUTPUTS / FINAL_INFO
+    digest = _sha256(final_info)
+    try:
+        if digest is None:
+            raise TemplateError(f"{FINAL_INFO} was not written as a regular file")
+        template.read_final_info(final_info, measured_s=result.duration_s)
+    except TemplateError as exc:
+        failed = result.model_copy(update={"status": "error", "message": exc.message})
+        return RunRecord(result=failed)
+    return RunRecord(result=result, final_info_sha256=digest)
 
 
 def _snapshot(pack: Path, code_dir: Path, run_dir: Path) -> None:

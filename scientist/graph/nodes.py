@@ -35,12 +35,12 @@ def baseline(ctx: Context, state: CampaignState) -> CampaignState:
         index=0,
         code_dir=prepare_code_dir(template, code_dir),
         run_dir=run_dir,
-        overrides={**template.manifest.baseline, "seeds": list(ctx.config.seeds)},
+        overrides={**template.manifest.baseline, "seeds": template.run_seeds(ctx.config.seeds)},
     )
     if not run.result.ok:
-        tail = run.result.stderr_tail.strip().splitlines()[-1:] or [run.result.message]
         raise CampaignError(
-            f"the baseline run of pack '{template.name}' failed ({run.result.status}): {tail[0]}",
+            f"the baseline run of pack '{template.name}' failed ({run.result.status}): "
+            f"{run.result.failure()}",
             hint=f"logs in {run_dir}; fix the pack, then: scientist resume {campaign.root}",
         )
     return {"baseline": run}

@@ -1,46 +1,18 @@
-"""The evidence a paper stands on: effect vs baseline with a Welch interval, seeds, completeness."""
+"""The evidence a paper stands on: effect vs baseline (`scientist.comparison`), seeds,
+completeness, and whether the pack is deterministic."""
 
 from __future__ import annotations
 
 import json
 import re
 from pathlib import Path
-from typing import Literal
 
 from pydantic import BaseModel, ConfigDict
 
+from scientist.comparison import Comparison, Goal, compare
 from scientist.models import ExperimentRun, NoveltyStatus, Paper
-from scientist.stats import mean_std, welch_interval
 
-Goal = Literal["maximize", "minimize"]
 _CITE = re.compile(r"\\cite[a-zA-Z]*\*?(?:\[[^\]]*\])*\{([^}]*)\}")
-
-
-class Comparison(BaseModel):
-    """The best run against the baseline; `effect` is signed so that positive means better."""
-
-    model_config = ConfigDict(frozen=True)
-
-    run_index: int
-    mean: float
-    std: float
-    n: int
-    baseline_mean: float
-    baseline_std: float
-    baseline_n: int
-    effect: float
-    relative: float | None
-    ci_low: float | None
-    ci_high: float | None
-
-    @property
-    def significant(self) -> bool:
-        """The 95 % interval on the effect lies entirely above zero."""
-        return self.ci_low is not None and self.ci_low > 0
-
-    @property
-    def significantly_worse(self) -> bool:
-        return self.ci_high is not None and self.ci_high < 0
 
 
 class Evidence(BaseModel):
@@ -67,44 +39,16 @@ class Evidence(BaseModel):
     def seeds(self) -> int:
         return self.comparison.n if self.comparison else 0
 
+    def has_seeds(self, wanted: int) -> bool:
+        """At least `wanted` seeds per side, or a deterministic pack measured exactly (where
+        more seeds would repeat the same numbers)."""
+        if self.comparison is not None and self.comparison.exact:
+            return True
+        return self.seeds >= wanted
+
     @property
     def within_page_limit(self) -> bool:
         return self.pages is not None and self.pages <= self.page_limit
-
-
-def compare(
-    runs: list[ExperimentRun], baseline: ExperimentRun | None, metric: str, goal: Goal
-) -> Comparison | None:
-    """The finished run with the best mean `metric`, against the baseline's per-seed values."""
-    if baseline is None or baseline.final_info is None:
-        return None
-    base = baseline.final_info.metrics.get(metric)
-    scored = [
-        (run, run.final_info.metrics[metric].values)
-        for run in runs
-        if run.result.ok and run.final_info is not None and metric in run.final_info.metrics
-    ]
-    if base is None or not scored:
-        return None
-    sign = 1.0 if goal == "maximize" else -1.0
-    best, values = max(scored, key=lambda pair: sign * mean_std(pair[1])[0])
-    (mean, std), (base_mean, base_std) = mean_std(values), mean_std(base.values)
-    effect = sign * (mean - base_mean)
-    interval = welch_interval(values, base.values)
-    low, high = (None, None) if interval is None else sorted(sign * bound for bound in interval)
-    return Comparison(
-        run_index=best.index,
-        mean=mean,
-        std=std,
-        n=len(values),
-        baseline_mean=base_mean,
-        baseline_std=base_std,
-        baseline_n=len(base.values),
-        effect=effect,
-        relative=effect / abs(base_mean) if base_mean else None,
-        ci_low=low,
-        ci_high=high,
-    )
 
 
 def count_citations(tex_path: Path) -> int:
@@ -129,6 +73,7 @@ def gather_evidence(
     goal: Goal,
     page_limit: int,
     novelty: NoveltyStatus = "unchecked",
+    deterministic: bool = False,
 ) -> Evidence:
     failed = [f"run_{run.index}: {run.result.status}" for run in runs if not run.result.ok]
     configs = {  # the effective configuration a run reports, else the overrides it was given
@@ -139,7 +84,7 @@ def gather_evidence(
     return Evidence(
         metric=metric,
         goal=goal,
-        comparison=compare(runs, baseline, metric, goal),
+        comparison=compare(runs, baseline, metric, goal, deterministic=deterministic),
         runs_total=len(runs),
         runs_ok=len(runs) - len(failed),
         failed_runs=failed,

@@ -35,14 +35,18 @@ def reviewer_system_prompt() -> str:
     )
 
 
-def paper_prompt(pdf: PdfText) -> str:
+def paper_prompt(pdf: PdfText, *, deterministic: bool = False) -> str:
+    """The paper's text; for a deterministic pack, with the note not to ask for seeds."""
     truncated = " The text was cut at its end to fit the prompt." if pdf.truncated else ""
     provenance = (
         "Its text was parsed from the PDF"
         if pdf.pages is None
         else f"It has {pdf.pages} page(s); its text was extracted from the PDF"
     )
-    return render_prompt("review/paper", provenance=provenance, truncated=truncated, text=pdf.text)
+    seeding = render_prompt("review/deterministic") if deterministic else ""
+    return render_prompt(
+        "review/paper", provenance=provenance, truncated=truncated, text=pdf.text, seeding=seeding
+    )
 
 
 def ensemble_temperatures(members: int, low: float = 0.5, high: float = 1.0) -> list[float]:
@@ -69,7 +73,12 @@ def ensemble_reviewers(model: RoleModel, members: int) -> list[Reviewer]:
 
 
 def llm_review(
-    model: RoleModel, pdf: PdfText, *, reviewer: Reviewer, reflections: int
+    model: RoleModel,
+    pdf: PdfText,
+    *,
+    reviewer: Reviewer,
+    reflections: int,
+    deterministic: bool = False,
 ) -> ReviewRecord:
     """One reviewer: a first review, then up to `reflections` rounds revisiting it.
 
@@ -78,7 +87,7 @@ def llm_review(
     temperature, pinned = reviewer
     messages = [
         Message(role="system", content=reviewer_system_prompt()),
-        Message(role="user", content=paper_prompt(pdf)),
+        Message(role="user", content=paper_prompt(pdf, deterministic=deterministic)),
     ]
     completion = model.complete(messages, schema=Review, temperature=temperature, model=pinned)
     model.reward(completion.call_id, True)

@@ -47,7 +47,7 @@ def _effect_points(comparison: Comparison | None) -> float:
 
 def _rigour_points(evidence: Evidence) -> float:
     """Up to 1.5: seeds, ablations, every run finished."""
-    seeds = 0.75 if evidence.seeds >= 3 else 0.25 if evidence.seeds == 2 else 0.0
+    seeds = 0.75 if evidence.has_seeds(3) else 0.25 if evidence.has_seeds(2) else 0.0
     ablations = 0.25 if evidence.configs >= 2 else 0.0
     complete = 0.5 if evidence.runs_total and not evidence.failed_runs else 0.0
     return seeds + ablations + complete
@@ -93,6 +93,19 @@ def _comparison_sentences(evidence: Evidence) -> tuple[list[str], list[str]]:
         f"{_fmt(c.baseline_mean)} ± {_fmt(c.baseline_std)} (n={c.baseline_n}), "
         f"an effect of {c.effect:+.4g}{change} in the {evidence.goal} direction"
     )
+    if c.exact:
+        exact = f"{headline}; the pack is deterministic, so this one run measures it exactly"
+        if c.significant:
+            return [f"{exact}."], []
+        if c.significantly_worse:
+            return [], [f"{exact}: the idea is worse."]
+        return [], [f"{exact}: the idea ties the baseline."]
+    if c.no_spread:
+        return [], [
+            f"{headline}, but every seed gave the same value on both sides: the seeds do not "
+            "vary the run, so there is no spread to judge the difference by; declare "
+            'seeding = "deterministic" if the pack is, else check how it uses its seeds.'
+        ]
     if c.ci_low is None or c.ci_high is None:
         return [], [
             f"{headline}, but with fewer than 2 seeds on one side no confidence "
@@ -112,7 +125,9 @@ def _comparison_sentences(evidence: Evidence) -> tuple[list[str], list[str]]:
 def _rigour_sentences(evidence: Evidence) -> tuple[list[str], list[str]]:
     strengths: list[str] = []
     weaknesses: list[str] = []
-    if evidence.seeds >= 3:
+    if evidence.comparison is not None and evidence.comparison.exact:
+        strengths.append("The pack is deterministic: one run per configuration is exact.")
+    elif evidence.seeds >= 3:
         strengths.append(f"Results are averaged over {evidence.seeds} seeds with their spread.")
     elif evidence.comparison is not None:
         weaknesses.append(f"Only {evidence.seeds} seed(s) per run; use at least 3.")
@@ -170,19 +185,22 @@ def _form_scores(evidence: Evidence) -> dict[str, int]:
     relative = c.relative if c is not None and c.relative is not None else 0.0
     clean = evidence.compiled and not evidence.unsourced_numbers
     complete = evidence.runs_total > 0 and not evidence.failed_runs
-    seeds = evidence.seeds
     scores = {
         "originality": {"novel": 3, "unchecked": 2, "not_novel": 1}[evidence.novelty],
-        "quality": _scale([positive, significant, significant and seeds >= 3]),
+        "quality": _scale([positive, significant, significant and evidence.has_seeds(3)]),
         "clarity": _scale([evidence.compiled, clean]),
         "significance": _scale(
             [positive, significant and relative >= LARGE, significant and relative >= HUGE]
         ),
-        "soundness": _scale([seeds >= 2, seeds >= 3 and complete, evidence.configs >= 2]),
+        "soundness": _scale(
+            [evidence.has_seeds(2), evidence.has_seeds(3) and complete, evidence.configs >= 2]
+        ),
         "presentation": _scale(
             [evidence.compiled, clean, evidence.within_page_limit and evidence.citations > 0]
         ),
-        "confidence": 2 if c is None else _scale([seeds >= 2, seeds >= 3, complete]),
+        "confidence": 2
+        if c is None
+        else _scale([evidence.has_seeds(2), evidence.has_seeds(3), complete]),
     }
     scores["contribution"] = round(
         (scores["quality"] + scores["significance"] + scores["originality"]) / 3
@@ -199,7 +217,7 @@ def review_evidence(evidence: Evidence, *, threshold: float) -> RubricReview:
         strengths += more_strengths
         weaknesses += more_weaknesses
     questions = []
-    if evidence.seeds < 5:
+    if not evidence.has_seeds(5):
         questions.append("Does the effect hold with 5 or more seeds?")
     if evidence.configs < 2:
         questions.append("Which component of the change drives the effect?")

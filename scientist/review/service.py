@@ -96,6 +96,7 @@ def review_paper(
             goal=template.manifest.metric.goal,
             page_limit=campaign.config.writeup.page_limit,
             novelty=_novelty(campaign, idea_id),
+            deterministic=template.deterministic,
         )
 
         def rubric(_: int) -> ReviewRecord:
@@ -105,13 +106,13 @@ def review_paper(
         records = _gather_reviews(folder, 1, rubric, rubric=True)
         meta = aggregate(records, threshold=threshold)
     else:
-        meta = _ensemble_meta(model, pdf_path, folder, config)
+        meta = _ensemble_meta(model, pdf_path, folder, config, template.deterministic)
     atomic_write_json(folder / "meta.json", meta)
     return meta
 
 
 def _ensemble_meta(
-    model: RoleModel, pdf_path: Path, folder: Path, config: ReviewConfig
+    model: RoleModel, pdf_path: Path, folder: Path, config: ReviewConfig, deterministic: bool
 ) -> MetaReview:
     """The LLM ensemble's reviews and meta-review, each reused from `folder` when present."""
     pdf = read_pdf(pdf_path)
@@ -120,7 +121,13 @@ def _ensemble_meta(
     records = _gather_reviews(
         folder,
         config.ensemble,
-        lambda k: llm_review(model, pdf, reviewer=reviewers[k], reflections=config.reflections),
+        lambda k: llm_review(
+            model,
+            pdf,
+            reviewer=reviewers[k],
+            reflections=config.reflections,
+            deterministic=deterministic,
+        ),
     )
     cached = _cached_meta(folder / "meta.json", len(records), threshold)
     if cached is not None:

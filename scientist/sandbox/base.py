@@ -11,12 +11,21 @@ from scientist.config import SandboxConfig
 from scientist.models import RunResult, RunSpec
 
 
+class Guarantee(BaseModel):
+    """One wall around a run, and whether this host enforces it (and how, or why not)."""
+
+    name: str
+    enforced: bool
+    how: str
+
+
 class Availability(BaseModel):
-    """Whether a backend can run here, and why (not)."""
+    """Whether a backend can run here, and why (not); what it enforces here."""
 
     ok: bool
     reason: str
     hint: str | None = None
+    guarantees: list[Guarantee] = []
 
 
 @runtime_checkable

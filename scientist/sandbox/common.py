@@ -1,18 +1,26 @@
-"""Pieces every backend shares: the scrubbed environment, bounded output tails, capped copies."""
+"""Pieces every backend shares: the scrubbed environment, the run's scratch folder, bounded
+output tails and the status of a finished run."""
 
 from __future__ import annotations
 
 import fnmatch
 import os
 import shutil
+import stat
+import tempfile
 import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import BinaryIO
 
-from scientist.models import RunSpec
+from scientist.errors import SandboxError
+from scientist.models import RunSpec, RunStatus
 
 TAIL_BYTES = 64 * 1024
-OUTPUT_CAP_BYTES = 512 * 1024 * 1024
+WORKDIR = "/workspace"
+CACHE_MOUNT = "/cache"
+CACHE_ENV = "SCIENTIST_CACHE"
 SANDBOX_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 SECRET_PATTERNS = ("*_API_KEY", "*_TOKEN", "*SECRET*", "*PASSWORD*", "*_KEY")
 
@@ -43,6 +51,8 @@ def sandbox_env(
         if name in os.environ:
             env[name] = os.environ[name]
     env.update(spec.env)
+    if spec.cache_dir is not None:
+        env[CACHE_ENV] = CACHE_MOUNT
     return {name: value for name, value in env.items() if not is_secret(name)}
 
 
@@ -80,35 +90,59 @@ def drain(stream: BinaryIO, tail: TailBuffer) -> threading.Thread:
     return thread
 
 
-def copy_capped(source: Path, target: Path, cap_bytes: int = OUTPUT_CAP_BYTES) -> str:
-    """Copy the regular files and folders under `source` into `target`, never following
-    symlinks, stopping at `cap_bytes` in all. Returns a note when something was left out."""
-    copied = 0
-    skipped: list[str] = []
-    target.mkdir(parents=True, exist_ok=True)
-    for root, dirs, files in os.walk(source, followlinks=False):
-        relative = Path(root).relative_to(source)
-        for name in dirs:
-            if not (Path(root) / name).is_symlink():
-                (target / relative / name).mkdir(parents=True, exist_ok=True)
-        for name in sorted(files):
-            path = Path(root) / name
-            if path.is_symlink() or not path.is_file():
-                skipped.append(f"{relative / name} (not a regular file)")
-                continue
-            size = path.stat().st_size
-            if copied + size > cap_bytes:
-                skipped.append(f"{relative / name} (output cap {cap_bytes} bytes)")
-                continue
-            shutil.copyfile(path, target / relative / name)
-            copied += size
-    if not skipped:
-        return ""
-    shown = ", ".join(skipped[:5]) + (f" and {len(skipped) - 5} more" if len(skipped) > 5 else "")
-    return f"outputs left out: {shown}"
+def prepare_cache(path: Path, gid: int) -> None:
+    """Create the pack cache `path` if it is missing and, when this process owns it, make it
+    writable for the sandbox group `gid` (setgid, so what runs create stays shared).
+    Never through a link: a link there is refused."""
+    path.mkdir(mode=0o775, parents=True, exist_ok=True)
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW | os.O_CLOEXEC)
+    except OSError as exc:
+        message = f"the pack cache {path} is not a plain folder ({exc.strerror})"
+        raise SandboxError(message) from None
+    try:
+        info = os.fstat(fd)
+        if info.st_uid == os.geteuid():
+            if os.geteuid() == 0 and info.st_gid != gid:
+                os.fchown(fd, -1, gid)
+            os.fchmod(fd, stat.S_IMODE(info.st_mode) | 0o2070)
+    finally:
+        os.close(fd)
 
 
-def memory_message(stderr: str) -> bool:
-    """True when the stderr tail shows an allocation failure."""
-    markers = ("MemoryError", "Cannot allocate memory", "can't allocate memory", "bad_alloc")
-    return any(marker in stderr for marker in markers)
+@contextmanager
+def run_scratch(spec: RunSpec, uid: int, gid: int) -> Iterator[Path]:
+    """A private folder holding a copy of the spec's workspace at `workspace/`, owned by the
+    run's uid (as root; otherwise writable by all, inside a folder only the caller can
+    enter), with the spec's pack cache prepared. Removed afterwards, never following a link
+    the run left there."""
+    if spec.cache_dir is not None:
+        prepare_cache(spec.cache_dir, gid)
+    scratches = tempfile.TemporaryDirectory(prefix="scientist-run-", ignore_cleanup_errors=True)
+    with scratches as scratch:
+        workspace = Path(scratch) / "workspace"
+        shutil.copytree(spec.workspace, workspace, symlinks=True)
+        for folder, dirs, files in os.walk(workspace):
+            for name in [".", *dirs, *files]:
+                path = os.path.join(folder, name)
+                if os.geteuid() == 0:
+                    os.chown(path, uid, gid, follow_symlinks=False)
+                elif not os.path.islink(path):
+                    os.chmod(path, 0o777 if os.path.isdir(path) else 0o666)
+        yield workspace
+
+
+def run_status(
+    spec: RunSpec, code: int | None, *, timed_out: bool, oom_killed: bool, over_quota: bool
+) -> tuple[RunStatus, str]:
+    """The status of a finished run, from what the host saw: its own timer, the kernel's OOM
+    record, its disk watch. Never from the run's output or an exit code it could choose."""
+    if timed_out:
+        return "timeout", f"killed after the {spec.timeout_s:g} s time limit"
+    if oom_killed and code != 0:
+        return "oom", f"killed by the kernel past its {spec.memory_mb} MB memory limit"
+    if over_quota:
+        return "error", f"stopped past its {spec.disk_mb} MB disk quota"
+    if code == 0:
+        return "ok", ""
+    return "error", f"exited with code {code}"

@@ -1,9 +1,11 @@
 """The docker backend: one throwaway container per run, locked down.
 
 network none; memory == memory+swap; nano_cpus; pids limit; all capabilities dropped;
-no-new-privileges; uid 65534; read-only root with a tmpfs /tmp and one writable anonymous
-volume at /workspace; an init process; GPUs pinned by device id; bounded logs. The time
-limit is enforced inside (`timeout -k`) and outside (the host kills the container).
+no-new-privileges; uid 65534; read-only root with a tmpfs /tmp; the run's scratch copy of
+the workspace bind-mounted at /workspace (and the pack cache at /cache); an init process;
+GPUs pinned by device id; bounded logs. The host enforces the time limit with its own timer
+and the disk quota by watching the workspace; outputs are collected from the host side
+once the container has stopped. The engine must run on this host (bind mounts).
 """
 
 from __future__ import annotations
@@ -11,9 +13,9 @@ from __future__ import annotations
 import contextlib
 import os
 import socket
-import tempfile
 import time
 import uuid
+from pathlib import Path
 from typing import Any, cast
 
 import docker
@@ -24,18 +26,36 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from scientist.backends import register_backend
 from scientist.config import SandboxConfig
-from scientist.errors import SandboxUnavailable
-from scientist.models import RunResult, RunSpec, RunStatus
-from scientist.sandbox.archive import SANDBOX_UID, extract_capped, workspace_tar
-from scientist.sandbox.base import Availability, backend_options
-from scientist.sandbox.common import OUTPUT_CAP_BYTES, TAIL_BYTES, memory_message, sandbox_env
-from scientist.sandbox.image import default_image_tag
+from scientist.errors import SandboxError, SandboxUnavailable
+from scientist.models import RunResult, RunSpec
+from scientist.sandbox.base import Availability, Guarantee, backend_options
+from scientist.sandbox.collect import OutputLimits, collect_outputs
+from scientist.sandbox.common import (
+    CACHE_MOUNT,
+    TAIL_BYTES,
+    WORKDIR,
+    run_scratch,
+    run_status,
+    sandbox_env,
+)
+from scientist.sandbox.image import SANDBOX_UID, default_image_tag
+from scientist.sandbox.quota import DiskWatch
 
-WORKDIR = "/workspace"
 DEFAULT_SOCKET = "unix:///var/run/docker.sock"
-KILL_GRACE_S = 5
-HOST_GRACE_S = 15
 LABEL_RUN, LABEL_CAMPAIGN, LABEL_OWNER = "scientist.run", "scientist.campaign", "scientist.owner"
+
+
+DOCKER_GUARANTEES = (
+    ("processes die with the run", "the container's PID namespace"),
+    ("host files", "read-only image root, the workspace bind and nothing else"),
+    ("network", "network_mode none"),
+    ("syscall filter", "the engine's default seccomp profile + no-new-privileges"),
+    ("runs apart from each other", "a PID namespace per container, no capabilities"),
+    ("memory of the whole run", "memory cgroup, swap included"),
+    ("processes per run", "pids cgroup"),
+    ("disk quota", "host watch of the workspace bind + RLIMIT_FSIZE"),
+    ("time", "host timer kills the container"),
+)
 
 
 def docker_client(timeout_s: float = 120) -> Any:
@@ -67,11 +87,11 @@ class DockerSandbox:
         *,
         image: str | None = None,
         campaign: str | None = None,
-        output_cap_bytes: int = OUTPUT_CAP_BYTES,
+        limits: OutputLimits | None = None,
     ) -> None:
         self.image = image or default_image_tag()
         self.campaign = campaign
-        self.output_cap_bytes = output_cap_bytes
+        self.limits = limits or OutputLimits()
         self._client: Any = None
 
     @property
@@ -91,7 +111,13 @@ class DockerSandbox:
                 reason=f"engine reachable, but image {self.image} is not built",
                 hint="build it with `scientist sandbox build --offline`",
             )
-        return Availability(ok=True, reason=f"engine reachable, image {self.image} present")
+        return Availability(
+            ok=True,
+            reason=f"engine reachable, image {self.image} present",
+            guarantees=[
+                Guarantee(name=name, enforced=True, how=how) for name, how in DOCKER_GUARANTEES
+            ],
+        )
 
     def end_orphans(self) -> list[str]:
         """Remove this campaign's containers that a killed campaign process left running."""
@@ -99,17 +125,20 @@ class DockerSandbox:
 
     def run(self, spec: RunSpec) -> RunResult:
         started = time.monotonic()
-        container = None
         try:
-            container = self._create(spec)
-            with tempfile.TemporaryFile() as archive:
-                workspace_tar(spec.workspace, archive)
-                container.put_archive(WORKDIR, archive)
-            container.start()
-            timed_out = self._wait(container, spec)
-            container.reload()
-            return self._result(container, spec, timed_out, time.monotonic() - started)
-        except (docker.errors.DockerException, OSError) as exc:
+            with run_scratch(spec, SANDBOX_UID, SANDBOX_UID) as workspace:
+                container = self._create(spec, workspace)
+                try:
+                    return self._run_container(container, spec, workspace, started)
+                finally:
+                    with contextlib.suppress(docker.errors.DockerException):
+                        container.remove(force=True, v=True)
+        except (
+            docker.errors.DockerException,
+            requests.exceptions.RequestException,
+            OSError,
+            SandboxError,
+        ) as exc:
             return RunResult(
                 exit_code=None,
                 status="infra",
@@ -117,14 +146,29 @@ class DockerSandbox:
                 duration_s=round(time.monotonic() - started, 4),
                 message=f"docker could not run the spec: {exc}",
             )
-        finally:
-            if container is not None:
-                with contextlib.suppress(docker.errors.DockerException):
-                    container.remove(force=True, v=True)
 
-    def _create(self, spec: RunSpec) -> Any:
-        argv = ["python3", *spec.argv[1:]] if spec.argv[0] == "python" else list(spec.argv)
-        command = ["timeout", "-k", str(KILL_GRACE_S), f"{spec.timeout_s:.3f}", *argv]
+    def _run_container(
+        self, container: Any, spec: RunSpec, workspace: Path, started: float
+    ) -> RunResult:
+        """Start the container, stop it at the time limit or the disk quota, collect."""
+        quota = spec.disk_mb * 1024 * 1024
+        with DiskWatch(workspace, quota, lambda: _kill(container)) as watch:
+            container.start()
+            timed_out = self._wait(container, spec)
+        container.reload()
+        took = time.monotonic() - started
+        return self._result(container, spec, workspace, timed_out, watch.exceeded, took)
+
+    def _create(self, spec: RunSpec, workspace: Path) -> Any:
+        command = ["python3", *spec.argv[1:]] if spec.argv[0] == "python" else list(spec.argv)
+        mounts = [docker.types.Mount(WORKDIR, str(workspace), type="bind")]
+        if spec.cache_dir is not None:
+            mounts.append(docker.types.Mount(CACHE_MOUNT, str(spec.cache_dir), type="bind"))
+        mounts += [
+            docker.types.Mount(str(path), str(path), type="bind", read_only=True)
+            for path in spec.read_only
+        ]
+        quota = spec.disk_mb * 1024 * 1024
         labels = {
             **spec.labels,
             LABEL_RUN: spec.labels.get(LABEL_RUN, uuid.uuid4().hex[:12]),
@@ -151,7 +195,8 @@ class DockerSandbox:
             security_opt=["no-new-privileges"],
             read_only=True,
             tmpfs={"/tmp": f"rw,nosuid,nodev,size={min(spec.memory_mb, 1024)}m"},
-            mounts=[docker.types.Mount(WORKDIR, None, type="volume")],
+            mounts=mounts,
+            ulimits=[docker.types.Ulimit(name="fsize", soft=quota, hard=quota)],
             shm_size=f"{max(64, spec.memory_mb // 4)}m",
             init=True,
             labels=labels,
@@ -163,63 +208,54 @@ class DockerSandbox:
 
     @staticmethod
     def _wait(container: Any, spec: RunSpec) -> bool:
-        """Wait for the container; kill it from the host if the inside timer failed."""
+        """Wait for the container on the host's own timer; True when it had to kill it."""
         try:
-            container.wait(timeout=spec.timeout_s + KILL_GRACE_S + HOST_GRACE_S)
+            container.wait(timeout=spec.timeout_s)
             return False
         except requests.exceptions.RequestException:
-            container.kill()
-            container.wait(timeout=30)
+            _kill(container)
+            container.wait(timeout=60)
             return True
 
-    def _result(self, container: Any, spec: RunSpec, host_killed: bool, took: float) -> RunResult:
+    def _result(
+        self,
+        container: Any,
+        spec: RunSpec,
+        workspace: Path,
+        timed_out: bool,
+        over_quota: bool,
+        took: float,
+    ) -> RunResult:
         state = container.attrs["State"]
         code = state["ExitCode"]
-        stdout = _tail(container.logs(stdout=True, stderr=False, tail=4000))
-        stderr = _tail(container.logs(stdout=False, stderr=True, tail=4000))
-        killed = host_killed or code == 124 or (code == 137 and took >= spec.timeout_s)
-        status, message = _classify(code, state["OOMKilled"], killed, stderr, spec)
-        output_dir, note = None, ""
+        status, message = run_status(
+            spec, code, timed_out=timed_out, oom_killed=state["OOMKilled"], over_quota=over_quota
+        )
+        note = ""
         if spec.output_dir is not None:
-            output_dir = spec.output_dir
-            output_dir.mkdir(parents=True, exist_ok=True)
-            note = self._collect(container, spec)
+            note = collect_outputs(workspace, spec.output_subdir, spec.output_dir, self.limits)
         return RunResult(
             exit_code=code,
             status=status,
-            stdout_tail=stdout,
-            stderr_tail=stderr,
+            stdout_tail=_tail(container.logs(stdout=True, stderr=False, tail=4000)),
+            stderr_tail=_tail(container.logs(stdout=False, stderr=True, tail=4000)),
             duration_s=round(took, 4),
-            output_dir=output_dir,
+            output_dir=spec.output_dir,
             backend=self.name,
             network_isolated=not spec.network,
             message="; ".join(part for part in (message, note) if part),
         )
 
-    def _collect(self, container: Any, spec: RunSpec) -> str:
-        assert spec.output_dir is not None
-        try:
-            chunks, _ = container.get_archive(f"{WORKDIR}/{spec.output_subdir.strip('/')}")
-        except docker.errors.NotFound:
-            return f"no output folder '{spec.output_subdir}' was written"
-        return extract_capped(chunks, spec.output_dir, self.output_cap_bytes)
+
+def _kill(container: Any) -> None:
+    """Kill the container unless it already stopped."""
+    with contextlib.suppress(docker.errors.APIError):
+        container.kill()
 
 
 def _tail(raw: bytes) -> str:
     text = raw[-TAIL_BYTES:].decode("utf-8", errors="replace")
     return f"[... earlier output dropped ...]\n{text}" if len(raw) > TAIL_BYTES else text
-
-
-def _classify(
-    code: int, oom_killed: bool, timed_out: bool, stderr: str, spec: RunSpec
-) -> tuple[RunStatus, str]:
-    if oom_killed or (code != 0 and memory_message(stderr)):
-        return "oom", f"ran out of its {spec.memory_mb} MB memory limit (exit {code})"
-    if timed_out:
-        return "timeout", f"killed after the {spec.timeout_s:g} s time limit"
-    if code == 0:
-        return "ok", ""
-    return "error", f"exited with code {code}"
 
 
 def remove_orphans(

@@ -30,7 +30,8 @@ from packaging.requirements import Requirement
 from pydantic import BaseModel
 
 from scientist.errors import SandboxError, SandboxUnavailable
-from scientist.sandbox.archive import SANDBOX_UID
+
+SANDBOX_UID = 65534
 
 IMAGE_REPOSITORY = "scientist-sandbox"
 BASE_REPOSITORY = "scientist-sandbox-base"
@@ -55,9 +56,10 @@ class BuildReport(BaseModel):
     size_mb: float
 
 
-def requirements() -> list[str]:
+def requirements(extra: tuple[str, ...] = ()) -> list[str]:
     """sandbox/requirements.txt (or the built-in list) plus every pack's `requirements`
-    (read from template.toml directly, so one pack under edit does not change the image)."""
+    (read from template.toml directly, so one pack under edit does not change the image),
+    plus `extra` (the requirements of a pack outside templates/)."""
     from scientist.templates import TEMPLATES_ROOT
 
     names = list(BASE_REQUIREMENTS)
@@ -67,6 +69,7 @@ def requirements() -> list[str]:
     for manifest in sorted(TEMPLATES_ROOT.glob("*/template.toml")):
         with contextlib.suppress(tomllib.TOMLDecodeError):
             names.extend(tomllib.loads(manifest.read_text()).get("requirements", []))
+    names.extend(extra)
     return sorted({Requirement(name).name.lower() for name in names})
 
 
@@ -103,9 +106,9 @@ def base_image_tag() -> str:
 
 
 @cache
-def default_image_tag() -> str:
+def default_image_tag(extra: tuple[str, ...] = ()) -> str:
     """`scientist-sandbox:offline-<hash>` of the base, the packages and the image settings."""
-    pins = [f"{dist.metadata['Name']}=={dist.version}" for dist in closure(requirements())]
+    pins = [f"{dist.metadata['Name']}=={dist.version}" for dist in closure(requirements(extra))]
     digest = _digest(base_image_tag(), IMAGE_SITE_PACKAGES, *IMAGE_CHANGES, *pins)
     return f"{IMAGE_REPOSITORY}:offline-{digest}"
 
@@ -194,14 +197,15 @@ def packages_tar(distributions: list[metadata.Distribution], into: IO[bytes]) ->
     into.seek(0)
 
 
-def build_offline(client: Any, *, force: bool = False) -> BuildReport:
-    """Build (or find) the offline image with the docker SDK `client`."""
-    tag = default_image_tag()
+def build_offline(client: Any, *, force: bool = False, extra: tuple[str, ...] = ()) -> BuildReport:
+    """Build (or find) the offline image with the docker SDK `client`; `extra` requirements
+    (a pack's) are copied in too and change the tag."""
+    tag = default_image_tag(extra)
     started = time.monotonic()
     if not force and _exists(client, tag):
         return BuildReport(tag=tag, built=False, seconds=0.0, packages=0, size_mb=0.0)
     base = build_base(client)
-    distributions = closure(requirements())
+    distributions = closure(requirements(extra))
     repository, _, version = tag.partition(":")
     with tempfile.TemporaryFile(dir="/var/tmp") as archive:
         packages_tar(distributions, archive)

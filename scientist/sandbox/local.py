@@ -1,198 +1,296 @@
-"""The local backend: a subprocess in a temporary copy of the workspace.
+"""The local backend: each run in a bubblewrap sandbox (see `bwrap.py` for what it sees).
 
-Isolation (see `isolation.py`): new session and process group, killed as a whole at the
-timeout (TERM, a grace period, then KILL); rlimits for memory (address space), CPU seconds
-and processes; a network namespace with no route out; as root, the unprivileged uid 65534.
-Every run's environment carries a unique SCIENTIST_SANDBOX_RUN marker; after the run, any
-process of the sandbox uid still holding it (e.g. a daemon that left the group with setsid)
-is killed. A child that execs with a wiped environment escapes that sweep, though it keeps
-the CPU-seconds and process limits; use the docker backend where that matters.
+Every process of the run lives in its own PID namespace, so all of them die with it: when
+the run's first process exits, or when the host kills the namespace's init at the time
+limit or the disk quota. Only then are the outputs collected. As root each concurrent run
+gets a uid of its own and a cgroup that bounds the memory (tmpfs and memfds included) and
+the processes of the whole run; `check()` lists what this host enforces.
 """
 
 from __future__ import annotations
 
 import contextlib
+import json
 import os
+import resource
+import select
 import shutil
 import signal
 import subprocess
 import sys
-import tempfile
 import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 from scientist.backends import register_backend
 from scientist.config import SandboxConfig
-from scientist.models import RunResult, RunSpec, RunStatus
-from scientist.sandbox.base import Availability
+from scientist.errors import SandboxError
+from scientist.models import RunResult, RunSpec
+from scientist.sandbox.base import Availability, Guarantee
+from scientist.sandbox.bwrap import Layout, bwrap_path
+from scientist.sandbox.cgroup import RunCgroup, cgroup_support
+from scientist.sandbox.collect import OutputLimits, collect_outputs
 from scientist.sandbox.common import (
-    OUTPUT_CAP_BYTES,
     SANDBOX_PATH,
+    WORKDIR,
     TailBuffer,
-    copy_capped,
     drain,
-    memory_message,
+    run_scratch,
+    run_status,
     sandbox_env,
 )
-from scientist.sandbox.isolation import NOBODY, Isolation, namespaces_available, rlimits
+from scientist.sandbox.quota import DiskWatch
+from scientist.sandbox.seccomp_filter import seccomp_program
+from scientist.sandbox.uids import SANDBOX_GID, leased_uid
 
-KILL_GRACE_S = 2.0
-RUN_MARKER = "SCIENTIST_SANDBOX_RUN"
-
-
-def _chown_tree(root: Path, uid: int) -> None:
-    os.chown(root, uid, uid)
-    for folder, dirs, files in os.walk(root):
-        for name in dirs + files:
-            os.chown(os.path.join(folder, name), uid, uid, follow_symlinks=False)
+AS_ROOT = os.geteuid() == 0
 
 
-def _signal_group(pgid: int, sig: signal.Signals) -> None:
-    with contextlib.suppress(ProcessLookupError):
-        os.killpg(pgid, sig)
-
-
-def _kill_group(process: subprocess.Popen[bytes]) -> None:
-    """TERM the whole process group, wait a grace period, then KILL what is left of it."""
-    _signal_group(process.pid, signal.SIGTERM)
-    with contextlib.suppress(subprocess.TimeoutExpired):
-        process.wait(timeout=KILL_GRACE_S)
-    _signal_group(process.pid, signal.SIGKILL)
-    process.wait()
-
-
-def _kill_marked(uid: int, marker: bytes) -> None:
-    """SIGKILL every process of `uid` whose environment holds `marker`."""
-    for entry in os.scandir("/proc"):
-        if not entry.name.isdigit():
-            continue
-        try:
-            if entry.stat().st_uid != uid:
-                continue
-            with open(f"/proc/{entry.name}/environ", "rb") as environ:
-                if marker not in environ.read().split(b"\0"):
-                    continue
-            os.kill(int(entry.name), signal.SIGKILL)
-        except (OSError, ValueError):
-            continue
+@contextmanager
+def _run_identity() -> Iterator[tuple[int | None, int]]:
+    """(uid, gid) of the run: as root a leased uid of its own, else the caller's (None)."""
+    if not AS_ROOT:
+        yield None, os.getegid()
+        return
+    with leased_uid() as uid:
+        yield uid, SANDBOX_GID
 
 
 class LocalSandbox:
-    """Runs specs as local subprocesses; see the module docstring for what it enforces."""
+    """Runs specs in bubblewrap sandboxes; see the module docstring for what it enforces."""
 
     name = "local"
 
-    def __init__(self, *, campaign: str | None = None, output_cap_bytes: int = OUTPUT_CAP_BYTES):
+    def __init__(self, *, campaign: str | None = None, limits: OutputLimits | None = None):
         self.campaign = campaign
-        self.output_cap_bytes = output_cap_bytes
+        self.limits = limits or OutputLimits()
 
     def check(self) -> Availability:
-        isolated, reason = namespaces_available()
-        if Isolation(network=False, limits={}, namespaces=isolated).drops_privileges:
-            user = f"runs as uid {NOBODY}"
-        else:
-            user = "runs as the calling user (host files unprotected: start as root or use docker)"
-        return Availability(ok=True, reason=f"{user}; {reason}")
+        if bwrap_path() is None:
+            return Availability(
+                ok=False,
+                reason="bubblewrap (bwrap) is not installed",
+                hint="apt-get install bubblewrap",
+            )
+        _, no_seccomp = seccomp_program()
+        no_cgroup = cgroup_support()
+        guarantees = [
+            Guarantee(name="processes die with the run", enforced=True, how="PID namespace"),
+            Guarantee(
+                name="host files",
+                enforced=True,
+                how="mount namespace: read-only system, no checkout, homes or campaigns",
+            ),
+            Guarantee(name="network", enforced=True, how="network namespace with only lo"),
+            Guarantee(
+                name="syscall filter",
+                enforced=not no_seccomp,
+                how=no_seccomp or "seccomp denylist + no_new_privs",
+            ),
+            Guarantee(
+                name="runs apart from each other",
+                enforced=AS_ROOT,
+                how="a uid of its own per run, no capabilities"
+                if AS_ROOT
+                else "not as root: runs keep the caller's uid",
+            ),
+            Guarantee(
+                name="memory of the whole run",
+                enforced=not no_cgroup,
+                how="memory cgroup (tmpfs and memfd included)"
+                if not no_cgroup
+                else f"per process only (RLIMIT_AS): {no_cgroup}",
+            ),
+            Guarantee(
+                name="processes per run",
+                enforced=not no_cgroup or AS_ROOT,
+                how="pids cgroup" if not no_cgroup else "RLIMIT_NPROC of the run's uid",
+            ),
+            Guarantee(
+                name="disk quota", enforced=True, how="host watch of the workspace + RLIMIT_FSIZE"
+            ),
+            Guarantee(name="time", enforced=True, how="host timer kills the PID namespace"),
+        ]
+        missing = [guarantee.name for guarantee in guarantees if not guarantee.enforced]
+        reason = "bubblewrap sandbox" + (f"; not enforced: {', '.join(missing)}" if missing else "")
+        return Availability(ok=True, reason=reason, guarantees=guarantees)
 
     def run(self, spec: RunSpec) -> RunResult:
         if not spec.workspace.is_dir():
-            return RunResult(
-                exit_code=None,
-                status="infra",
-                backend=self.name,
-                message=f"workspace {spec.workspace} is not a folder",
-            )
-        with tempfile.TemporaryDirectory(prefix="scientist-run-") as scratch:
-            return self._run_in(Path(scratch), spec)
-
-    def _run_in(self, scratch: Path, spec: RunSpec) -> RunResult:
-        namespaces, _ = namespaces_available()
-        limits = rlimits(
-            memory_mb=spec.memory_mb, timeout_s=spec.timeout_s, cpus=spec.cpus, pids=spec.pids
-        )
-        isolation = Isolation(network=spec.network, limits=limits, namespaces=namespaces)
-        workspace, tmp = scratch / "workspace", scratch / "tmp"
-        shutil.copytree(spec.workspace, workspace, symlinks=True)
-        tmp.mkdir()
-        if isolation.drops_privileges:
-            _chown_tree(scratch, NOBODY)
-        argv = [sys.executable, *spec.argv[1:]] if spec.argv[0] == "python" else list(spec.argv)
-        path = f"{Path(sys.executable).parent}:{SANDBOX_PATH}"
-        env = sandbox_env(spec, home=str(workspace), tmpdir=str(tmp), path=path)
-        env[RUN_MARKER] = scratch.name
-        if spec.gpus:
-            env["CUDA_VISIBLE_DEVICES"] = ",".join(str(gpu) for gpu in spec.gpus)
+            return self._infra(f"workspace {spec.workspace} is not a folder", 0.0)
+        if bwrap_path() is None:
+            return self._infra("bubblewrap (bwrap) is not installed", 0.0)
         started = time.monotonic()
         try:
+            with _run_identity() as (uid, gid), run_scratch(spec, uid or 0, gid) as workspace:
+                return self._run_in(workspace, spec, uid, gid, started)
+        except (OSError, SandboxError) as exc:
+            return self._infra(f"could not set up the run: {exc}", time.monotonic() - started)
+
+    def _infra(self, message: str, took: float) -> RunResult:
+        return RunResult(
+            exit_code=None,
+            status="infra",
+            backend=self.name,
+            duration_s=round(took, 4),
+            message=message,
+        )
+
+    def _run_in(
+        self, workspace: Path, spec: RunSpec, uid: int | None, gid: int, started: float
+    ) -> RunResult:
+        cgroup = RunCgroup.create(spec.memory_mb, spec.pids) if AS_ROOT else None
+        try:
+            return self._supervise(workspace, spec, uid, gid, cgroup, started)
+        finally:
+            if cgroup is not None:
+                cgroup.kill_all()
+                cgroup.remove()
+
+    def _supervise(
+        self,
+        workspace: Path,
+        spec: RunSpec,
+        uid: int | None,
+        gid: int,
+        cgroup: RunCgroup | None,
+        started: float,
+    ) -> RunResult:
+        path = f"{Path(sys.executable).parent}:{SANDBOX_PATH}"
+        argv = [sys.executable, *spec.argv[1:]] if spec.argv[0] == "python" else list(spec.argv)
+        if "/" not in argv[0] and shutil.which(argv[0], path=path) is None:
+            return self._infra(f"could not start {argv[0]}: not found on the sandbox PATH", 0.0)
+        env = sandbox_env(spec, home=WORKDIR, tmpdir="/tmp", path=path)
+        env.update({"USER": "sandbox", "LOGNAME": "sandbox"})
+        if spec.gpus:
+            env["CUDA_VISIBLE_DEVICES"] = ",".join(str(gpu) for gpu in spec.gpus)
+        program, _ = seccomp_program()
+        info_read, info_write = os.pipe()
+        filter_read, filter_write = os.pipe()
+        os.write(filter_write, program or b"")
+        os.close(filter_write)
+        layout = Layout(
+            spec=spec,
+            workspace=workspace,
+            cache=spec.cache_dir,
+            uid=uid,
+            gid=gid,
+            info_fd=info_write,
+            seccomp_fd=filter_read if program else None,
+        )
+        try:
             process = subprocess.Popen(
-                argv,
-                cwd=workspace,
+                layout.argv(argv),
                 env=env,
                 stdin=subprocess.DEVNULL,
                 stdout=subprocess.PIPE,
                 stderr=subprocess.PIPE,
                 start_new_session=True,
-                preexec_fn=isolation.preexec,
-                close_fds=True,
+                preexec_fn=_child_setup(spec, cgroup),
+                pass_fds=(info_write, filter_read),
+                umask=0o002,
             )
-        except (OSError, subprocess.SubprocessError) as exc:
-            return RunResult(
-                exit_code=None,
-                status="infra",
-                backend=self.name,
-                duration_s=time.monotonic() - started,
-                network_isolated=isolation.network_isolated,
-                message=f"could not start {argv[0]}: {exc}",
-            )
+        except OSError:
+            os.close(info_read)
+            raise
+        finally:
+            os.close(info_write)
+            os.close(filter_read)
         stdout, stderr = TailBuffer(), TailBuffer()
         readers = [drain(process.stdout, stdout), drain(process.stderr, stderr)]
-        timed_out = False
-        try:
-            process.wait(timeout=spec.timeout_s)
-        except subprocess.TimeoutExpired:
-            timed_out = True
-        finally:
-            if process.poll() is None:
-                _kill_group(process)
-            else:
-                _signal_group(process.pid, signal.SIGKILL)  # stragglers left in the group
-            run_uid = NOBODY if isolation.drops_privileges else os.geteuid()
-            _kill_marked(run_uid, f"{RUN_MARKER}={scratch.name}".encode())
+        init_pid = _namespace_init(info_read)
+
+        def stop() -> None:
+            _kill_run(process, init_pid, cgroup)
+
+        with DiskWatch(workspace, spec.disk_mb * 1024 * 1024, stop) as watch:
+            timed_out = not _exits_within(process, spec.timeout_s)
+            if timed_out:
+                stop()
+            process.wait()
         duration = time.monotonic() - started
         for reader in readers:
             reader.join(timeout=5)
-        status, message = self._classify(process.returncode, timed_out, stderr.text(), spec)
-        output_dir, note = self._collect(workspace, spec)
+        if init_pid is None:
+            detail = stderr.text().strip().splitlines()[-1:] or [f"exit {process.returncode}"]
+            return self._infra(f"bubblewrap could not start the run: {detail[0]}", duration)
+        status, message = run_status(
+            spec,
+            process.returncode,
+            timed_out=timed_out,
+            oom_killed=cgroup is not None and cgroup.oom_killed(),
+            over_quota=watch.exceeded,
+        )
+        note = ""
+        if spec.output_dir is not None:
+            note = collect_outputs(workspace, spec.output_subdir, spec.output_dir, self.limits)
         return RunResult(
             exit_code=process.returncode,
             status=status,
             stdout_tail=stdout.text(),
             stderr_tail=stderr.text(),
             duration_s=round(duration, 4),
-            output_dir=output_dir,
+            output_dir=spec.output_dir,
             backend=self.name,
-            network_isolated=isolation.network_isolated,
+            network_isolated=not spec.network,
             message="; ".join(part for part in (message, note) if part),
         )
 
-    @staticmethod
-    def _classify(code: int, timed_out: bool, stderr: str, spec: RunSpec) -> tuple[RunStatus, str]:
-        if timed_out or code == -signal.SIGXCPU:
-            return "timeout", f"killed after the {spec.timeout_s:g} s time limit"
-        if code == 0:
-            return "ok", ""
-        if memory_message(stderr) or code in (-signal.SIGKILL, -signal.SIGSEGV, -signal.SIGABRT):
-            return "oom", f"ran out of its {spec.memory_mb} MB memory limit (exit {code})"
-        return "error", f"exited with code {code}"
 
-    def _collect(self, workspace: Path, spec: RunSpec) -> tuple[Path | None, str]:
-        if spec.output_dir is None:
-            return None, ""
-        source = workspace / spec.output_subdir
-        if not source.resolve().is_relative_to(workspace.resolve()) or not source.is_dir():
-            spec.output_dir.mkdir(parents=True, exist_ok=True)
-            return spec.output_dir, f"no output folder '{spec.output_subdir}' was written"
-        return spec.output_dir, copy_capped(source, spec.output_dir, self.output_cap_bytes)
+def _child_setup(spec: RunSpec, cgroup: RunCgroup | None) -> Callable[[], None]:
+    """What the forked child does before exec'ing bubblewrap: join the run's cgroup, set the
+    limits the kernel keeps per process (soft == hard, so they cannot be raised)."""
+    limits = {
+        resource.RLIMIT_CORE: 0,
+        resource.RLIMIT_FSIZE: spec.disk_mb * 1024 * 1024,
+        resource.RLIMIT_NPROC: spec.pids,
+    }
+    if cgroup is None:
+        limits[resource.RLIMIT_AS] = spec.memory_mb * 1024 * 1024
+
+    def setup() -> None:
+        if cgroup is not None:
+            cgroup.join()
+        for limit, value in limits.items():
+            resource.setrlimit(limit, (value, value))
+
+    return setup
+
+
+def _exits_within(process: subprocess.Popen[bytes], seconds: float) -> bool:
+    """Whether `process` exits within `seconds`; waits on a pidfd, without polling."""
+    pidfd = os.pidfd_open(process.pid)
+    try:
+        ready, _, _ = select.select([pidfd], [], [], seconds)
+    finally:
+        os.close(pidfd)
+    return bool(ready)
+
+
+def _namespace_init(info_fd: int) -> int | None:
+    """The host pid of the run's PID-namespace init, from bubblewrap's info JSON (None when
+    bubblewrap failed before creating it)."""
+    with os.fdopen(info_fd, "rb") as info:
+        raw = info.read()
+    try:
+        return int(json.loads(raw)["child-pid"])
+    except (ValueError, KeyError, TypeError):
+        return None
+
+
+def _kill_run(
+    process: subprocess.Popen[bytes], init_pid: int | None, cgroup: RunCgroup | None
+) -> None:
+    """Kill every process of the run: the namespace's init takes all the others with it, and
+    bubblewrap exits once they are all gone."""
+    if init_pid is not None:
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(init_pid, signal.SIGKILL)
+    else:
+        process.send_signal(signal.SIGKILL)
+    if cgroup is not None:
+        cgroup.kill_all()
 
 
 @register_backend("local")

@@ -150,6 +150,7 @@ class RaySandbox:
             ok=True,
             reason=f"ray {ray.__version__}: {nodes} node(s), {resources.get('CPU', 0):g} CPUs, "
             f"{resources.get('GPU', 0):g} GPUs; tasks run the {kind} backend ({on_node.reason})",
+            guarantees=on_node.guarantees,
         )
 
     def run(self, spec: RunSpec) -> RunResult:

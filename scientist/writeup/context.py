@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from pylatex.utils import escape_latex
@@ -31,9 +32,14 @@ SECTIONS: list[tuple[str, str, str]] = [
 
 @dataclass
 class Figure:
+    """A figure drawn by the pack's plot script: `source` on disk, `path` in the paper folder
+    (a LaTeX-safe file name), `name` the plot's own file stem."""
+
     label: str
     path: str
     caption: str
+    source: Path
+    name: str
 
 
 @dataclass
@@ -45,6 +51,7 @@ class PaperContext:
     baseline: ExperimentRun | None
     runs: list[ExperimentRun]
     figures: list[Figure] = field(default_factory=list)
+    supplementary: list[Figure] = field(default_factory=list)
     diff: str = ""
     """The best run's code change (a unified diff against the pack; '' when none)."""
 

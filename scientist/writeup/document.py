@@ -18,10 +18,13 @@ class Abstract(Environment):
     _latex_name = "abstract"
 
 
-def _cell(evidence: Evidence, stem: str) -> NoEscape:
+def _cell(evidence: Evidence, stem: str, single: bool) -> NoEscape:
+    """`mean ± std`; a single run's mean alone (it has no spread)."""
     mean, std = f"{stem}Mean", f"{stem}Std"
     if not evidence.has(mean):
         return NoEscape("--")
+    if single:
+        return NoEscape(evidence.ref(mean))
     return NoEscape(f"{evidence.ref(mean)}~$\\pm$~{evidence.ref(std)}")
 
 
@@ -41,9 +44,10 @@ def results_table(evidence: Evidence) -> Table:
         (f"Run~\\{PREFIX}{run_label(r.index)}Index{{}}", run_label(r.index)) for r in evidence.runs
     ]
     for title, label in rows:
-        cells = [_cell(evidence, f"{PREFIX}{label}{macro_stem(m)}") for m in metrics]
-        delta = f"{PREFIX}{label}{macro_stem(evidence.metric)}Delta"
         seeds = f"{PREFIX}{label}NumSeeds"
+        single = evidence.macros.get(seeds) == "1"
+        cells = [_cell(evidence, f"{PREFIX}{label}{macro_stem(m)}", single) for m in metrics]
+        delta = f"{PREFIX}{label}{macro_stem(evidence.metric)}Delta"
         tabular.add_row(
             [
                 NoEscape(title),
@@ -57,8 +61,9 @@ def results_table(evidence: Evidence) -> Table:
     table.append(NoEscape("\\end{adjustbox}"))
     table.add_caption(
         NoEscape(
-            "Mean $\\pm$ standard deviation across seeds; $\\Delta$ is the difference of the "
-            "primary metric from the baseline. Generated from the runs' "
+            "Mean $\\pm$ sample standard deviation across seeds (a single run: its value, with "
+            "no spread); $\\Delta$ is the difference of the primary metric from the baseline. "
+            "Generated from the runs' "
             "\\texttt{final\\_info.json}."
         )
     )

@@ -11,10 +11,13 @@ import math
 import re
 from dataclasses import dataclass, field
 
+from scientist.comparison import Comparison, Goal, compare
 from scientist.models import ExperimentRun, FinalInfo
+from scientist.stats import welch_interval
 
 _DIGIT_WORDS = ["Zero", "One", "Two", "Three", "Four", "Five", "Six", "Seven", "Eight", "Nine"]
 PREFIX = "res"
+CI_LEVEL = 95  # percent
 
 
 def macro_stem(text: str) -> str:
@@ -49,7 +52,7 @@ class Evidence:
     baseline: ExperimentRun | None = None
     runs: list[ExperimentRun] = field(default_factory=list)
     best: ExperimentRun | None = None
-    improved: bool | None = None
+    comparison: Comparison | None = None
 
     def ref(self, name: str) -> str:
         """The LaTeX that prints macro `name` (which must exist)."""
@@ -92,14 +95,16 @@ def _add_metric(macros: dict[str, str], label: str, name: str, info: FinalInfo) 
     macros[f"{stem}Std"] = format_number(summary.std)
 
 
-def _signed_gain(goal: str, delta: float) -> float:
-    return delta if goal == "maximize" else -delta
-
-
 def build_evidence(
-    metric: str, goal: str, baseline: ExperimentRun | None, runs: list[ExperimentRun]
+    metric: str,
+    goal: Goal,
+    baseline: ExperimentRun | None,
+    runs: list[ExperimentRun],
+    *,
+    deterministic: bool = False,
 ) -> Evidence:
-    """Macros for the baseline and every run that produced a `final_info.json`."""
+    """Macros for the baseline and every run that produced a `final_info.json`, and the
+    comparison of the best run with the baseline (its Welch interval as macros too)."""
     measured = [run for run in runs if run.final_info is not None]
     base_info = baseline.final_info if baseline else None
     evidence = Evidence(metric=metric, goal=goal, runs=measured)
@@ -140,9 +145,27 @@ def build_evidence(
         macros[f"{PREFIX}BestNumSeeds"] = macros[f"{PREFIX}{run_label(best.index)}NumSeeds"]
         if f"{stem}Delta" in macros:
             macros[f"{PREFIX}BestDelta"] = macros[f"{stem}Delta"]
-            base_mean = base_info.metrics[metric].mean  # type: ignore[union-attr]
-            gain = _signed_gain(goal, (best.metric(metric) or 0.0) - base_mean)
-            evidence.improved = gain > 0
             if f"{stem}DeltaPct" in macros:
                 macros[f"{PREFIX}BestDeltaPct"] = macros[f"{stem}DeltaPct"]
+    evidence.comparison = compare(
+        measured, evidence.baseline, metric, goal, deterministic=deterministic
+    )
+    _add_interval(evidence)
     return evidence
+
+
+def _add_interval(evidence: Evidence) -> None:
+    """Welch's interval on the best run minus the baseline (signed as the Delta macros)."""
+    best, baseline = evidence.best, evidence.baseline
+    if evidence.comparison is None or best is None or baseline is None:
+        return
+    assert best.final_info is not None and baseline.final_info is not None
+    interval = welch_interval(
+        best.final_info.metrics[evidence.metric].values,
+        baseline.final_info.metrics[evidence.metric].values,
+        level=CI_LEVEL / 100,
+    )
+    if interval is not None:
+        evidence.macros[f"{PREFIX}CiLevel"] = str(CI_LEVEL)
+        evidence.macros[f"{PREFIX}BestCiLow"] = format_number(interval[0], signed=True)
+        evidence.macros[f"{PREFIX}BestCiHigh"] = format_number(interval[1], signed=True)

@@ -9,6 +9,7 @@ import tempfile
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from scientist.experiments.runs import OUTPUTS
 from scientist.models import ExperimentRun, RunSpec
 from scientist.templates import Template
 from scientist.writeup.context import Figure
@@ -47,7 +48,7 @@ def make_figures(
         run_args = []
         for run in measured:
             name = "run_0" if run is baseline else f"run_{run.index}"
-            shutil.copytree(run.run_dir, workspace / folder / name, dirs_exist_ok=True)
+            shutil.copytree(run.run_dir / OUTPUTS, workspace / folder / name, dirs_exist_ok=True)
             run_args.append(f"{folder}/{name}")
         spec = RunSpec(
             workspace=workspace,
@@ -73,11 +74,18 @@ def collect_figures(figures_dir: Path, pack: str) -> list[Figure]:
             path.suffix.lower() == ".png" and path.stem not in chosen
         ):
             chosen[path.stem] = path
-    return [
-        Figure(
-            label=f"fig:{re.sub(r'[^A-Za-z0-9]+', '-', stem)}",
-            path=f"figures/{path.name}",
-            caption=_caption(stem, captions, pack),
+    figures: list[Figure] = []
+    for stem, path in sorted(chosen.items()):
+        safe = re.sub(r"[^A-Za-z0-9]+", "-", stem).strip("-") or "figure"
+        if any(figure.label == f"fig:{safe}" for figure in figures):
+            safe = f"{safe}-{len(figures)}"
+        figures.append(
+            Figure(
+                label=f"fig:{safe}",
+                path=f"figures/{safe}{path.suffix.lower()}",
+                caption=_caption(stem, captions, pack),
+                source=path,
+                name=stem,
+            )
         )
-        for stem, path in sorted(chosen.items())
-    ]
+    return figures

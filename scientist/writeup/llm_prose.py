@@ -1,8 +1,9 @@
 """Model-written prose: one LaTeX fragment per section, then a self-critique pass each.
 
-The model sees the idea, the code diff, the evidence macros, the figure captions and the
-bibliography keys. Its critique pass is told which literal numbers in its draft have no
-source (from the verifier), so the rewrite can replace them by macros.
+The model sees the idea, the code diff, the evidence macros, the figure captions, the
+bibliography keys and the one comparative claim the evidence supports (`claims`), which no
+section may state more strongly. Its critique pass is told which literal numbers in its
+draft have no source (from the verifier), so the rewrite can replace them by macros.
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ from pydantic import BaseModel
 
 from scientist.llm import RoleModel
 from scientist.prompts import render_prompt
+from scientist.writeup.claims import claim_sentence, overclaims
 from scientist.writeup.context import SECTIONS, PaperContext
 from scientist.writeup.prompting import ask
 from scientist.writeup.verify import find_unsourced, numbers_in
@@ -50,6 +52,7 @@ def write_section(ctx: PaperContext, model: RoleModel, title: str, guidance: str
         macros=ctx.macro_listing(),
         figures=ctx.figure_listing(),
         citations=ctx.citation_listing(),
+        claim=claim_sentence(ctx.evidence),
     )
     draft = ask(model, request, schema=SectionDraft).latex
     critique = render_prompt(
@@ -59,6 +62,7 @@ def write_section(ctx: PaperContext, model: RoleModel, title: str, guidance: str
         unsourced=", ".join(unsourced_in(ctx, draft)) or "(none)",
         macro_names=_macro_names(ctx),
         keys=", ".join(ctx.bibliography.keys) or "(none)",
+        claim=claim_sentence(ctx.evidence),
     )
     return ask(model, critique, schema=SectionDraft).latex
 
@@ -80,6 +84,25 @@ def fix_unsourced(ctx: PaperContext, model: RoleModel, sections: dict[str, str])
             unsourced=", ".join(numbers),
             draft=sections[key],
             macro_names=_macro_names(ctx),
+        )
+        fixed[key] = ask(model, request, schema=SectionDraft).latex
+    return fixed
+
+
+def fix_overclaims(ctx: PaperContext, model: RoleModel, sections: dict[str, str]) -> dict[str, str]:
+    """Ask the model once to restate each section that claims more than the comparison
+    supports (an improvement, significance) in the terms of the supported claim."""
+    fixed = dict(sections)
+    for key, title, _ in SECTIONS:
+        phrases = overclaims(sections[key], ctx.evidence)
+        if not phrases:
+            continue
+        request = render_prompt(
+            "write/overclaim",
+            section=title,
+            phrases=", ".join(f'"{phrase}"' for phrase in phrases),
+            claim=claim_sentence(ctx.evidence),
+            draft=sections[key],
         )
         fixed[key] = ask(model, request, schema=SectionDraft).latex
     return fixed

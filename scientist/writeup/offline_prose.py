@@ -1,7 +1,7 @@
 """Deterministic prose (no model): what was run, what changed, what the numbers say.
 
 Every number is printed by an evidence macro or quoted from the configuration; the
-verdict wording ("improved", "within noise", "did not improve") is decided from the data.
+verdict wording is decided from the comparison with the baseline (`claims`).
 """
 
 from __future__ import annotations
@@ -9,9 +9,11 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from scientist.models import ExperimentRun, MetricSummary
+from scientist.models import ExperimentRun
+from scientist.writeup.claims import claim_sentence
 from scientist.writeup.context import PaperContext, tex
 from scientist.writeup.evidence import macro_stem, run_label
+from scientist.writeup.figure_choice import SUPPLEMENTARY
 
 
 def _m(ctx: PaperContext, name: str) -> str:
@@ -23,45 +25,33 @@ def _metric_macro(ctx: PaperContext, label: str, suffix: str) -> str | None:
     return ctx.evidence.ref(name) if ctx.evidence.has(name) else None
 
 
-def _summary(run: ExperimentRun | None, metric: str) -> MetricSummary | None:
-    if run is None or run.final_info is None:
-        return None
-    return run.final_info.metrics.get(metric)
-
-
 def verdict(ctx: PaperContext) -> str:
-    """One sentence, decided from the data: improved, within noise, or not."""
-    evidence = ctx.evidence
-    best = _summary(evidence.best, ctx.metric)
-    if best is None:
-        return "None of the idea's runs produced a measurement of the metric."
-    base = _summary(evidence.baseline, ctx.metric)
-    if evidence.improved is None or base is None:
-        return "No baseline measurement was available, so no comparison is made."
-    if not evidence.improved:
-        return "The idea did not improve on the baseline."
-    if abs(best.mean - base.mean) <= max(best.std, base.std):
-        return (
-            "The idea's best run is ahead of the baseline, but by less than one standard "
-            "deviation across seeds, so the evidence is not conclusive."
-        )
-    return "The idea improved on the baseline by more than one standard deviation across seeds."
+    """What the comparison supports, and nothing stronger (`claims.claim_sentence`)."""
+    return claim_sentence(ctx.evidence)
+
+
+def _spread(mean: str, std: str, seeds: int) -> str:
+    """`mean ± std` with several seeds; a lone value has no spread to print."""
+    return f"{mean}~$\\pm$~{std}" if seeds > 1 else mean
+
+
+def _seeds(run: ExperimentRun | None) -> int:
+    return len(run.final_info.seeds) if run is not None and run.final_info is not None else 0
 
 
 def _headline(ctx: PaperContext) -> str:
     if ctx.evidence.best is None:
         return ""
+    best = _spread(_m(ctx, "resBestMean"), _m(ctx, "resBestStd"), _seeds(ctx.evidence.best))
     text = (
         f"The best of the idea's runs (runs in all: {_m(ctx, 'resNumRuns')}) reached "
-        f"{tex(ctx.metric)} of {_m(ctx, 'resBestMean')}~$\\pm$~{_m(ctx, 'resBestStd')} "
-        f"(seeds: {_m(ctx, 'resBestNumSeeds')})"
+        f"{tex(ctx.metric)} of {best} (seeds: {_m(ctx, 'resBestNumSeeds')})"
     )
     base = _metric_macro(ctx, "Baseline", "Mean")
     if base and ctx.evidence.has("resBestDelta"):
-        text += (
-            f", against {base}~$\\pm$~{_metric_macro(ctx, 'Baseline', 'Std')} for the "
-            f"baseline (a difference of {_m(ctx, 'resBestDelta')})"
-        )
+        base_std = _metric_macro(ctx, "Baseline", "Std") or ""
+        shown = _spread(base, base_std, _seeds(ctx.evidence.baseline))
+        text += f", against {shown} for the baseline (a difference of {_m(ctx, 'resBestDelta')})"
     return text + ". "
 
 
@@ -148,6 +138,11 @@ def setup(ctx: PaperContext) -> str:
         f"\\texttt{{{tex(manifest.plot)}}} draws the figures. The primary metric is "
         f"\\texttt{{{tex(ctx.metric)}}}, to {tex(ctx.goal)}. "
     )
+    if ctx.template.deterministic:
+        text += (
+            "The pack declares itself deterministic: a run gives the same numbers whatever "
+            "its seed, so each configuration is run once. "
+        )
     if ctx.evidence.has("resBaselineNumSeeds"):
         text += f"Seeds of the baseline: {_m(ctx, 'resBaselineNumSeeds')}. "
     for run in ctx.runs:
@@ -180,15 +175,38 @@ def results(ctx: PaperContext) -> str:
         text += f", a relative change of {pct}\\%. " if pct else ". "
     for figure in ctx.figures:
         caption = figure.caption[:1].lower() + figure.caption[1:]
-        text += f"\n\nFigure~\\ref{{{figure.label}}} shows {caption}"
+        text += f"\n\nFigure~\\ref{{{figure.label}}} shows {tex(caption)}"
+    if ctx.supplementary:
+        text += (
+            "\n\nThe plot script drew further figures; they are kept with this paper in its "
+            f"\\texttt{{{SUPPLEMENTARY}}} folder rather than printed."
+        )
     return text
+
+
+def _noise(ctx: PaperContext) -> str:
+    """What the seeds can and cannot show, for this comparison."""
+    comparison = ctx.evidence.comparison
+    if comparison is not None and comparison.exact:
+        return (
+            "The pack is deterministic, so seeds add nothing and one run per configuration "
+            "is exact; the evidence is still one setting of the pack. "
+        )
+    if comparison is not None and comparison.ci_low is not None:
+        return (
+            "The evidence is small-scale: each configuration was run with few seeds (see "
+            "Section~\\ref{sec:setup}); the spread we report is the sample standard deviation "
+            "across those seeds, and the comparison rests on Welch's interval. "
+        )
+    return (
+        "The evidence is small-scale: with a single run on at least one side there is no "
+        "spread, so no difference can be told apart from seed noise. "
+    )
 
 
 def limitations(ctx: PaperContext) -> str:
     return (
-        "The evidence is small-scale: each configuration was run with few seeds (see "
-        "Section~\\ref{sec:setup}), and the spread we report is the standard deviation across "
-        "those seeds, not a confidence interval. The study covers one experiment pack and one "
+        f"{_noise(ctx)}The study covers one experiment pack and one "
         "idea, so it says nothing about other models, data or scales. The prose of this paper "
         "was generated by rules from the recorded results rather than by a model, so it "
         "describes what was measured and does not interpret it further."

@@ -16,9 +16,15 @@ from scientist.sandbox import Sandbox
 from scientist.writeup import llm_prose, offline_prose
 from scientist.writeup.citations import gather_bibliography
 from scientist.writeup.compile import CompileAttempt, compile_attempt
-from scientist.writeup.context import PaperContext
+from scientist.writeup.context import Figure, PaperContext
 from scientist.writeup.document import STYLE, build_document
 from scientist.writeup.evidence import build_evidence
+from scientist.writeup.figure_choice import (
+    SUPPLEMENTARY,
+    choose_figures,
+    missing_main_figures,
+    relevance_terms,
+)
 from scientist.writeup.figures import make_figures
 from scientist.writeup.fixes import apply_model, apply_rules
 from scientist.writeup.verify import find_unsourced
@@ -30,6 +36,15 @@ RETRY_KINDS = frozenset({"undefined_citation", "undefined_reference"})
 def _next_attempt(paper_dir: Path) -> int:
     numbers = [int(p.name.split("_")[-1]) for p in paper_dir.glob("attempts/attempt_*")]
     return max(numbers, default=0) + 1
+
+
+def _keep_supplementary(folder: Path, figures: list[Figure]) -> None:
+    """Copy the figures left out of the body beside the paper (replacing an older set)."""
+    shutil.rmtree(folder, ignore_errors=True)
+    if figures:
+        folder.mkdir(parents=True)
+    for figure in figures:
+        shutil.copy2(figure.source, folder / figure.source.name)
 
 
 def compile_with_fixes(
@@ -80,13 +95,29 @@ def write_paper(
     paper_dir.mkdir(parents=True, exist_ok=True)
     errors: list[str] = []
     manifest = template.manifest
-    evidence = build_evidence(manifest.metric.name, manifest.metric.goal, baseline, runs)
+    evidence = build_evidence(
+        manifest.metric.name,
+        manifest.metric.goal,
+        baseline,
+        runs,
+        deterministic=template.deterministic,
+    )
     queries = [idea.title, manifest.title]
     bibliography = gather_bibliography(template.root / "references.bib", queries, literature)
     figures_dir = campaign.idea_dir(idea_id) / "figures"
-    figures, plot_error = make_figures(template, baseline, runs, sandbox, figures_dir)
+    drawn, plot_error = make_figures(template, baseline, runs, sandbox, figures_dir)
     if plot_error:
         errors.append(plot_error)
+    figures, supplementary = choose_figures(
+        drawn,
+        main=manifest.main_figures,
+        limit=config.max_figures,
+        terms=relevance_terms(manifest.metric.name, idea),
+    )
+    if drawn and manifest.main_figures:
+        missing = missing_main_figures(drawn, manifest.main_figures)
+        if missing:
+            errors.append(f"main figures not drawn by {manifest.plot}: {', '.join(missing)}")
     paper = PaperContext(
         idea=idea,
         template=template,
@@ -95,16 +126,19 @@ def write_paper(
         baseline=baseline,
         runs=runs,
         figures=figures,
+        supplementary=supplementary,
         diff=run_diff(evidence.best) if evidence.best is not None else "",
     )
     if model is None:
         sections = offline_prose.write_sections(paper)
     else:
-        sections = llm_prose.fix_unsourced(paper, model, llm_prose.write_sections(paper, model))
+        drafts = llm_prose.fix_unsourced(paper, model, llm_prose.write_sections(paper, model))
+        sections = llm_prose.fix_overclaims(paper, model, drafts)
     tex = build_document(paper, sections, two_column=config.two_column)
     sources = {"results.tex": evidence.results_tex(), "refs.bib": bibliography.render()}
     assets = {f"{STYLE}.sty": STYLE_FILE}
-    assets |= {figure.path: figures_dir / Path(figure.path).name for figure in figures}
+    assets |= {figure.path: figure.source for figure in figures}
+    _keep_supplementary(paper_dir / SUPPLEMENTARY, supplementary)
     for name, text in sources.items():
         atomic_write_text(paper_dir / name, text)
     for name, source in assets.items():

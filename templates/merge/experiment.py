@@ -30,7 +30,7 @@ def cache_dir(out_dir: Path) -> Path:
 
 
 def summary(values: list[float]) -> dict[str, Any]:
-    """A metric over seeds: its values, their mean and sample standard deviation (n - 1)."""
+    """Mean, sample standard deviation (ddof=1; 0 for one value) and the per-seed values."""
     return {
         "mean": float(np.mean(values)),
         "std": float(np.std(values, ddof=1)) if len(values) > 1 else 0.0,

@@ -1,6 +1,7 @@
 """NAMM pack: learned KV-cache eviction vs H2O, L2 and recency on a synthetic recall world.
 
     python experiment.py --out-dir DIR [--config overrides.json] [--smoke]
+    python experiment.py --out-dir DIR --hf-model PATH --hf-prompts IDS.json [--config ...]
 
 Writes DIR/final_info.json (metrics as mean/std/values over seeds), DIR/results.json
 (per-seed tables, CMA-ES histories, a kept-token example) and DIR/seed_<k>.json.
@@ -85,12 +86,42 @@ def run_seeds(config: dict[str, Any], cache: Path) -> list[dict[str, Any]]:
         return [future.result() for future in futures]
 
 
+def write_final_info(out_dir: Path, final_info: dict[str, Any]) -> None:
+    tmp = out_dir / "final_info.json.tmp"
+    tmp.write_text(json.dumps(final_info, indent=2))
+    tmp.replace(out_dir / "final_info.json")
+
+
+def run_on_hf(args: argparse.Namespace, config: dict[str, Any], began: float) -> int:
+    """Evolve NAMM on a local checkpoint against its own full-cache continuations."""
+    from nammlib.hf_study import PromptsError, run_hf_study
+
+    try:
+        study = run_hf_study(args.hf_model, args.hf_prompts, args.hf_new_tokens, config)
+    except PromptsError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    metrics = study.pop("metrics")
+    hf = {"model": args.hf_model, "prompts": str(args.hf_prompts), "new_tokens": args.hf_new_tokens}
+    runtime = round(time.perf_counter() - began, 2)
+    final_info = {"metrics": metrics, "config": config, "seeds": config["seeds"]}
+    write_final_info(args.out_dir, {**final_info, "runtime_s": runtime, "hf": hf | study})
+    print(f"namm: hf namm accuracy {metrics['namm_accuracy']['mean']:.3f}", flush=True)
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--out-dir", type=Path, required=True)
     parser.add_argument("--config", type=Path, help="JSON object of knob -> value overrides")
     parser.add_argument("--smoke", action="store_true", help="tiny sizes: runs in seconds")
+    parser.add_argument("--hf-model", help="local Hugging Face causal LM: evolve NAMM on it")
+    parser.add_argument("--hf-prompts", type=Path, help="JSON list of token-id lists")
+    parser.add_argument("--hf-new-tokens", type=int, default=32, help="continuation length")
     args = parser.parse_args(argv)
+    if args.hf_model and args.hf_prompts is None:
+        print("error: --hf-model needs --hf-prompts", file=sys.stderr)
+        return 2
     try:
         overrides = json.loads(args.config.read_text()) if args.config else {}
         if not isinstance(overrides, dict):
@@ -105,6 +136,8 @@ def main(argv: list[str] | None = None) -> int:
     began = time.perf_counter()
     args.out_dir.mkdir(parents=True, exist_ok=True)
     print(f"namm: config {json.dumps(config)}", flush=True)
+    if args.hf_model:
+        return run_on_hf(args, config, began)
     per_seed = run_seeds(config, cache_dir(args.out_dir))
     for result in per_seed:
         (args.out_dir / f"seed_{result['seed']}.json").write_text(json.dumps(result))
@@ -119,9 +152,7 @@ def main(argv: list[str] | None = None) -> int:
         "machine": {"torch_threads": torch.get_num_threads(), "cpus": os.cpu_count()},
     }
     (args.out_dir / "results.json").write_text(json.dumps({"config": config, "seeds": per_seed}))
-    tmp = args.out_dir / "final_info.json.tmp"
-    tmp.write_text(json.dumps(final_info, indent=2))
-    tmp.replace(args.out_dir / "final_info.json")
+    write_final_info(args.out_dir, final_info)
     m = metrics
     print(
         f"namm: accuracy at budget {config['main_budget']:g}: namm {m['namm_accuracy']['mean']:.3f}"

@@ -171,7 +171,7 @@ def test_a_scripted_campaign_runs_the_imported_pack_end_to_end(tmp_path, run_cac
         literature="off",
     )
     campaign = start_campaign(config, quiet=True)
-    baseline = json.loads((campaign.baseline_dir / "final_info.json").read_text())
+    baseline = json.loads((campaign.baseline_dir / "outputs" / "final_info.json").read_text())
     assert len(baseline["tanh"]["final_info_dict"]["final_val_loss"]) == 2  # the smoke setting
 
     (entry,) = campaign.archive()

@@ -195,7 +195,7 @@ def test_an_invented_knob_is_refused_before_any_run_and_added_by_an_edit(
     )
     assert version.ready
     assert sorted(p.name for p in tmp_path.glob("smoke_*")) == ["smoke_2"]  # no run before
-    info = json.loads((tmp_path / "smoke_2" / "final_info.json").read_text())
+    info = json.loads((tmp_path / "smoke_2" / "outputs" / "final_info.json").read_text())
     assert info["config"]["momentum"] == 0.9
 
 
@@ -259,8 +259,9 @@ def test_a_smoke_failure_goes_back_with_its_stderr_before_any_full_run(
     campaign, outcome = develop(tmp_path, config, idea)
     assert outcome.entry.status == "done" and [run.index for run in outcome.runs] == [1]
     smoke = campaign.idea_dir(outcome.entry.id) / "smoke"
-    assert json.loads((smoke / "run_1_1" / "result.json").read_text())["status"] == "error"
-    assert (smoke / "run_1_2" / "final_info.json").exists()
+    first = json.loads((smoke / "run_1_1" / "result.json").read_text())["result"]
+    assert first["status"] == "error"
+    assert (smoke / "run_1_2" / "outputs" / "final_info.json").exists()
     assert [run for _, run in run_log()].count("1_bonus/run_1") == 2  # the full run, once
     assert "+BONUS = 0.05" in run_diff(outcome.runs[0])
 

@@ -31,7 +31,9 @@ def test_run_writes_artifacts_and_is_never_repeated(setup, tmp_path: Path, run_l
     assert first.final_info is not None and first.final_info.seeds == [0, 1]
     assert first.final_info.config["lr"] == 0.1
     names = {p.name for p in (tmp_path / "run_1").iterdir()}
-    assert {"final_info.json", "result.json", "overrides.json", "code.diff", "stdout.log"} <= names
+    records = {"result.json", "overrides.json", "code.diff", "stdout.log", "stderr.log"}
+    assert names == {"outputs", *records}
+    assert (tmp_path / "run_1" / "outputs" / "final_info.json").is_file()
     assert "seed 1: score" in (tmp_path / "run_1" / "stdout.log").read_text()
     again = execute_run(sandbox, template, config, overrides={"lr": 0.1, "seeds": [0, 1]}, **kwargs)
     assert again.metric("score") == first.metric("score")
@@ -100,12 +102,16 @@ def test_pack_check_rejects_a_pack_without_its_metric(
         check_pack(load_template(str(broken)), open_sandbox(config.sandbox), config)
 
 
-def test_pack_check_passes_and_is_cached(run_cache: Path, toy_pack: Path):
+def test_pack_check_passes_and_is_cached_where_no_run_reaches(
+    run_cache: Path, toy_pack: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+):
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "host-cache"))
     config = CampaignConfig(template=str(toy_pack))
     template = load_template(str(toy_pack))
     info = check_pack(template, open_sandbox(config.sandbox), config)
     assert "score" in info.metrics
-    assert list((run_cache / "checks").iterdir())
+    assert list((tmp_path / "host-cache" / "scientist" / "checks").iterdir())
+    assert not (run_cache / "checks").exists()
     assert check_pack(template, open_sandbox(config.sandbox), config) == info
 
 

@@ -83,10 +83,10 @@ def test_scripted_campaign_edits_code_and_debugs(tmp_path: Path, toy_pack: Path,
     assert bonus.runs == 1 and bonus.improvement > 0.04
 
     wider = entries["1_0_wider"]
-    first = json.loads((campaign.run_dir(wider.id, 1) / "result.json").read_text())
+    first = json.loads((campaign.run_dir(wider.id, 1) / "result.json").read_text())["result"]
     assert first["status"] == "error" and "undefined_name" in first["stderr_tail"]
     assert wider.runs == 2 and wider.metric is not None
-    assert (campaign.run_dir(wider.id, 2) / "final_info.json").exists()
+    assert (campaign.run_dir(wider.id, 2) / "outputs" / "final_info.json").exists()
 
     proposed = entries["2_0_depth_one"]
     assert proposed.idea.origin == "llm" and proposed.idea.overrides == {"depth": 1}

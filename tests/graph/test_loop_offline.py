@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -30,9 +31,10 @@ def test_offline_campaign_runs_every_idea_once(tmp_path, toy_pack, run_log):
     assert [e.id for e in entries][:2] == ["0_0_higher_lr", "0_1_wider"]
     bred = [e for e in entries if e.idea.origin == "offline"]
     assert bred and all(e.idea.parents for e in bred)
-    baseline = json.loads((campaign.baseline_dir / "final_info.json").read_text())
+    baseline = json.loads((campaign.baseline_dir / "outputs" / "final_info.json").read_text())
     for entry in entries:
-        info = json.loads((campaign.run_dir(entry.id, 1) / "final_info.json").read_text())
+        outputs = campaign.run_dir(entry.id, 1) / "outputs"
+        info = json.loads((outputs / "final_info.json").read_text())
         assert entry.metric == info["metrics"]["score"]["mean"]
         expected = info["metrics"]["score"]["mean"] - baseline["metrics"]["score"]["mean"]
         assert abs(entry.improvement - expected) < 1e-12
@@ -150,3 +152,20 @@ def test_cli_templates_list_and_check(toy_pack, run_cache):
     assert "ok: toy: manifest, 2 seed ideas, smoke run score =" in check.stdout
     missing = subprocess.run([*scientist, "check", "nope"], capture_output=True, text=True)
     assert missing.returncode == 2 and "no experiment pack 'nope'" in missing.stderr
+
+
+def test_cli_templates_check_fails_a_seed_idea_that_is_the_baseline(toy_pack, run_cache, tmp_path):
+    pack = tmp_path / "pack"
+    shutil.copytree(toy_pack, pack)
+    idea = {"name": "same", "title": "t", "hypothesis": "h", "plan": "p", "overrides": {"lr": 0.01}}
+    (pack / "seed_ideas.json").write_text(json.dumps([idea]))
+    check = subprocess.run(
+        [sys.executable, "-m", "scientist", "templates", "check", str(pack)],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert check.returncode == 2
+    assert "seed idea(s) same of pack 'toy' resolve to the baseline's configuration" in (
+        check.stderr
+    )

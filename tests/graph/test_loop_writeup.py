@@ -16,7 +16,7 @@ from scientist.config import CampaignConfig
 from scientist.context import campaign_literature, literature_online
 from scientist.graph.runner import start_campaign
 from scientist.models import MetaReview, Paper
-from scientist.report import generation_scores
+from scientist.report import generation_scores, leaderboard
 
 BROKEN_IDEA = {
     "name": "broken",
@@ -156,3 +156,10 @@ def test_ideas_bred_from_reviewed_parents_review_at_least_as_well(tmp_path, toy_
     report = campaign.report_path.read_text()
     assert f"first generation (seed ideas): {first_mean:.4g} (2 reviewed)" in report
     assert f"ideas bred from reviewed parents: {bred_mean:.4g} (4 reviewed)" in report
+    assert report.index("## Headline") < report.index("## Leaderboard")
+    best = leaderboard(entries)[0]
+    assert f"- Best idea: **{best.id}** ({best.idea.title}): score " in report
+    assert "(3 and 3 seeds)" in report and "95 % Welch interval [" in report
+    bred_best = next(e for e in leaderboard(entries) if e.idea.parents)
+    parents = ", ".join(f"**{parent}**" for parent in bred_best.idea.parents)
+    assert f"- Best idea bred from reviewed parents ({parents}): **{bred_best.id}**" in report

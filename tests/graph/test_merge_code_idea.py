@@ -94,9 +94,8 @@ def test_a_new_operator_in_mergepack_runs_and_reaches_the_paper(tmp_path: Path, 
     request = conversation.split("## assistant")[0]
     assert MERGE_BRANCH in request and CHOICE_LINE in request  # what the SEARCH text copied
     run = campaign.run_dir(entry.id, 1)
-    assert json.loads((run / "final_info.json").read_text())["config"]["ps_operator"] == (
-        "sign_consensus"
-    )
+    info = json.loads((run / "outputs" / "final_info.json").read_text())
+    assert info["config"]["ps_operator"] == ("sign_consensus")
     diff = (run / "code.diff").read_text()
     assert '+    elif method == "sign_consensus":' in diff and "b/mergepack/settings.py" in diff
 

@@ -5,7 +5,8 @@ from __future__ import annotations
 import pytest
 from scipy import stats
 
-from scientist.review.evidence import compare, count_citations, gather_evidence
+from scientist.comparison import compare
+from scientist.review.evidence import count_citations, gather_evidence
 from scientist.stats import welch_interval
 from tests.review.conftest import METRIC, write_tex
 

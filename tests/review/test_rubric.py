@@ -7,7 +7,7 @@ from scientist.review.rubric import review_evidence
 from tests.review.conftest import METRIC
 
 
-def evidence_for(paper, runs, baseline, *, novelty="unchecked") -> Evidence:
+def evidence_for(paper, runs, baseline, *, novelty="unchecked", deterministic=False) -> Evidence:
     return gather_evidence(
         paper=paper,
         runs=runs,
@@ -16,6 +16,7 @@ def evidence_for(paper, runs, baseline, *, novelty="unchecked") -> Evidence:
         goal="maximize",
         page_limit=8,
         novelty=novelty,
+        deterministic=deterministic,
     )
 
 

@@ -5,8 +5,6 @@ Adding a backend to the suite is one line in BACKENDS.
 
 from __future__ import annotations
 
-import textwrap
-from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -14,6 +12,7 @@ import pytest
 from scientist.config import SandboxConfig
 from scientist.errors import SandboxUnavailable
 from scientist.sandbox import Sandbox, open_sandbox
+from scientist.sandbox.conformance.bench import write_workspace
 
 BACKENDS = [
     pytest.param("local", id="local"),
@@ -37,25 +36,4 @@ def sandbox(request: pytest.FixtureRequest) -> Sandbox:
 @pytest.fixture
 def workspace(tmp_path: Path) -> Path:
     """A small experiment folder: `main.py` writes a result into out/ and prints a line."""
-    folder = tmp_path / "workspace"
-    folder.mkdir()
-    (folder / "main.py").write_text(
-        "import json, os, sys\n"
-        "os.makedirs('out', exist_ok=True)\n"
-        "json.dump({'argv': sys.argv[1:]}, open('out/result.json', 'w'))\n"
-        "open('input.txt', 'a').write('changed inside')\n"
-        "print('experiment done')\n"
-    )
-    (folder / "input.txt").write_text("original")
-    return folder
-
-
-@pytest.fixture
-def script(workspace: Path) -> Callable[[str], list[str]]:
-    """`script(source)` puts `source` into the workspace as probe.py and returns its argv."""
-
-    def write(source: str) -> list[str]:
-        (workspace / "probe.py").write_text(textwrap.dedent(source))
-        return ["python", "probe.py"]
-
-    return write
+    return write_workspace(tmp_path / "workspace")

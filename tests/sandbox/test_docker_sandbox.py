@@ -1,16 +1,13 @@
-"""Docker-backend specifics: archives in and out, orphan cleanup, the container's settings."""
+"""Docker-backend specifics: orphan cleanup, the container's settings."""
 
 from __future__ import annotations
 
-import io
 import os
-import tarfile
 from pathlib import Path
 
 import pytest
 
 from scientist.models import RunSpec
-from scientist.sandbox.archive import SANDBOX_UID, extract_capped, workspace_tar
 from scientist.sandbox.docker_backend import (
     LABEL_CAMPAIGN,
     LABEL_OWNER,
@@ -18,37 +15,6 @@ from scientist.sandbox.docker_backend import (
     DockerSandbox,
     remove_orphans,
 )
-
-
-def _chunks(data: bytes, size: int = 1000) -> list[bytes]:
-    return [data[start : start + size] for start in range(0, len(data), size)]
-
-
-def test_workspace_tar_belongs_to_the_sandbox_user(workspace: Path) -> None:
-    buffer = io.BytesIO()
-    workspace_tar(workspace, buffer)
-    with tarfile.open(fileobj=buffer) as tar:
-        members = tar.getmembers()
-    assert sorted(member.name for member in members) == ["input.txt", "main.py"]
-    assert {(member.uid, member.gid) for member in members} == {(SANDBOX_UID, SANDBOX_UID)}
-
-
-def test_extract_capped_drops_links_escapes_and_oversized_files(tmp_path: Path) -> None:
-    buffer = io.BytesIO()
-    with tarfile.open(fileobj=buffer, mode="w") as tar:
-        for name, payload in (("out/keep.json", b"{}"), ("out/big.bin", b"0" * 5000)):
-            info = tarfile.TarInfo(name)
-            info.size = len(payload)
-            tar.addfile(info, io.BytesIO(payload))
-        link = tarfile.TarInfo("out/passwd")
-        link.type, link.linkname = tarfile.SYMTYPE, "/etc/passwd"
-        tar.addfile(link)
-    note = extract_capped(_chunks(buffer.getvalue()), tmp_path / "back", cap_bytes=1000)
-    assert (tmp_path / "back" / "keep.json").read_text() == "{}"
-    assert not (tmp_path / "back" / "big.bin").exists()
-    assert not (tmp_path / "back" / "passwd").exists()
-    assert "big.bin" in note
-    assert "passwd" in note
 
 
 @pytest.fixture

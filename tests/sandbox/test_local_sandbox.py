@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import re
+import subprocess
 import sys
 from pathlib import Path
 
@@ -15,11 +16,14 @@ from scientist.config import SandboxConfig, load_config
 from scientist.errors import ConfigError, SandboxUnavailable
 from scientist.models import RunResult, RunSpec
 from scientist.sandbox import backend_options, known_kinds, open_sandbox, register_backend
-from scientist.sandbox.common import TailBuffer, copy_capped, is_secret
+from scientist.sandbox.cgroup import PREFIX, RunCgroup, cgroup_support
+from scientist.sandbox.collect import OutputLimits, collect_outputs
+from scientist.sandbox.common import TailBuffer, is_secret
 from scientist.sandbox.docker_backend import DockerSandbox
 from scientist.sandbox.local import LocalSandbox
+from scientist.sandbox.uids import RUN_UIDS, SANDBOX_GID
 
-root_only = pytest.mark.skipif(os.geteuid() != 0, reason="privilege drop happens only as root")
+root_only = pytest.mark.skipif(os.geteuid() != 0, reason="uids and cgroups only as root")
 
 
 @pytest.mark.parametrize(
@@ -45,18 +49,34 @@ def test_tail_buffer_keeps_only_the_end() -> None:
     assert "9 earlier bytes dropped" in tail.text()
 
 
-def test_copy_capped_skips_links_and_stops_at_the_cap(tmp_path: Path) -> None:
+def test_collection_skips_links_and_stops_at_the_byte_cap(tmp_path: Path) -> None:
     source, target = tmp_path / "out", tmp_path / "back"
     (source / "sub").mkdir(parents=True)
     (source / "small.txt").write_text("a" * 10)
     (source / "sub" / "big.bin").write_bytes(b"b" * 5000)
     (source / "shadow").symlink_to("/etc/shadow")
-    note = copy_capped(source, target, cap_bytes=1000)
+    note = collect_outputs(tmp_path, "out", target, OutputLimits(max_bytes=1000))
     assert (target / "small.txt").read_text() == "a" * 10
     assert not (target / "sub" / "big.bin").exists()
     assert not (target / "shadow").exists()
     assert "big.bin (output cap 1000 bytes)" in note
-    assert "shadow (not a regular file)" in note
+    assert "shadow (a link)" in note
+
+
+def test_collection_never_enters_a_linked_output_folder(tmp_path: Path) -> None:
+    (tmp_path / "secret").mkdir()
+    (tmp_path / "secret" / "key").write_text("private")
+    (tmp_path / "out").symlink_to(tmp_path / "secret")
+    note = collect_outputs(tmp_path, "out", tmp_path / "back", OutputLimits())
+    assert list((tmp_path / "back").iterdir()) == []
+    assert "no output folder 'out'" in note
+
+
+def test_collection_stops_at_its_time_limit(tmp_path: Path) -> None:
+    (tmp_path / "out").mkdir()
+    (tmp_path / "out" / "file").write_text("x")
+    note = collect_outputs(tmp_path, "out", tmp_path / "back", OutputLimits(max_seconds=-1))
+    assert "collection time limit" in note
 
 
 def _run(sandbox: LocalSandbox, workspace: Path, source: str, **fields: object) -> RunResult:
@@ -70,13 +90,22 @@ def test_python_is_the_host_interpreter(workspace: Path) -> None:
 
 
 @root_only
-def test_as_root_the_run_is_nobody_and_root_home_is_hidden(workspace: Path) -> None:
+def test_as_root_the_run_has_a_uid_of_its_own_and_root_home_is_hidden(workspace: Path) -> None:
     source = "import os; print(os.getuid(), os.getgid(), sorted(os.listdir('/root')))"
     result = _run(LocalSandbox(), workspace, source, timeout_s=30)
     uid, gid, *listing = result.stdout_tail.split(maxsplit=2)
-    assert (uid, gid) == ("65534", "65534")
+    assert int(uid) in RUN_UIDS
+    assert int(gid) == SANDBOX_GID
     assert result.ok
     assert ".bashrc" not in listing[0]
+
+
+@root_only
+def test_check_lists_what_this_host_enforces() -> None:
+    availability = LocalSandbox().check()
+    assert availability.ok
+    enforced = {guarantee.name for guarantee in availability.guarantees if guarantee.enforced}
+    assert {"processes die with the run", "network", "runs apart from each other"} <= enforced
 
 
 def test_oversized_outputs_are_left_out_with_a_note(workspace: Path, tmp_path: Path) -> None:
@@ -84,7 +113,7 @@ def test_oversized_outputs_are_left_out_with_a_note(workspace: Path, tmp_path: P
         "import os\nos.makedirs('out')\n"
         "open('out/keep.txt', 'w').write('k')\nopen('out/huge.bin', 'wb').write(b'0' * 4096)\n"
     )
-    sandbox = LocalSandbox(output_cap_bytes=1024)
+    sandbox = LocalSandbox(limits=OutputLimits(max_bytes=1024))
     result = _run(sandbox, workspace, source, timeout_s=30, output_dir=tmp_path / "back")
     assert result.ok
     assert (tmp_path / "back" / "keep.txt").read_text() == "k"
@@ -147,3 +176,52 @@ def test_pinned_gpus_are_the_only_visible_devices(workspace: Path) -> None:
     source = "import os; print(os.environ.get('CUDA_VISIBLE_DEVICES'))"
     result = _run(LocalSandbox(), workspace, source, timeout_s=30, gpus=[2, 3])
     assert result.stdout_tail.strip() == "2,3"
+
+
+@root_only
+def test_a_run_group_left_by_a_killed_process_is_removed() -> None:
+    probe = RunCgroup.create(64, 64)
+    if probe is None:
+        pytest.skip(f"no cgroups here: {cgroup_support()}")
+    probe.remove()
+    orphan = probe.memory.parent / f"{PREFIX}{_gone_pid()}-left"
+    orphan.mkdir()
+    group = RunCgroup.create(64, 64)
+    assert group is not None
+    group.remove()
+    assert not orphan.exists()
+
+
+def _gone_pid() -> int:
+    """The pid of a process that has exited and been reaped."""
+    process = subprocess.Popen(["true"])
+    process.wait()
+    return process.pid
+
+
+def test_an_interpreter_in_the_hosts_tmp_still_runs(tmp_path: Path, workspace: Path) -> None:
+    venv = tmp_path / "venv"  # under /tmp, which the run sees as its own empty tmpfs
+    subprocess.run(
+        [sys.executable, "-m", "venv", "--without-pip", "--system-site-packages", str(venv)],
+        check=True,
+    )
+    driver = (
+        "import sys\n"
+        "from pathlib import Path\n"
+        "from scientist.models import RunSpec\n"
+        "from scientist.sandbox.local import LocalSandbox\n"
+        "spec = RunSpec(workspace=Path(sys.argv[1]), argv=['python', '-c', "
+        "'import sys; print(sys.prefix)'], timeout_s=30)\n"
+        "result = LocalSandbox().run(spec)\n"
+        "print(result.status, result.stdout_tail.strip(), result.stderr_tail.strip())\n"
+    )
+    checkout = str(Path(__file__).resolve().parents[2])
+    env = {**os.environ, "PYTHONPATH": checkout}
+    done = subprocess.run(
+        [str(venv / "bin" / "python"), "-c", driver, str(workspace)],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=120,
+    )
+    assert done.stdout.split()[:2] == ["ok", str(venv)], done.stdout + done.stderr

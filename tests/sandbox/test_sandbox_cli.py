@@ -37,7 +37,8 @@ def test_exec_rejects_an_unknown_backend() -> None:
 
 
 @pytest.mark.parametrize(
-    ("flag", "value"), [("--timeout", "0"), ("--memory-mb", "-5"), ("--cpus", "0")]
+    ("flag", "value"),
+    [("--timeout", "0"), ("--memory-mb", "-5"), ("--disk-mb", "0"), ("--cpus", "0")],
 )
 def test_exec_rejects_a_limit_out_of_range(flag: str, value: str) -> None:
     result = runner.invoke(app, ["sandbox", "exec", flag, value, "--", "true"])
@@ -68,3 +69,18 @@ def test_check_explains_a_missing_docker_engine(
     assert "cannot reach the Docker engine" in availability.reason
     assert "dockerd" in (availability.hint or "")
     assert backend_availability("local").ok
+
+
+def test_check_says_what_each_backend_enforces_here(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    monkeypatch.setenv("DOCKER_HOST", f"unix://{tmp_path}/no-engine.sock")
+    monkeypatch.setattr("scientist.sandbox.cli.known_kinds", lambda: ["local", "docker"])
+    monkeypatch.setenv("COLUMNS", "200")
+    result = runner.invoke(app, ["sandbox", "check"])
+    assert result.exit_code == 0, result.output
+    assert "what each backend enforces on this host" in result.stdout
+    local = backend_availability("local")
+    for guarantee in local.guarantees:
+        assert guarantee.name in result.stdout
+    assert ("NOT enforced" in result.stdout) == any(not g.enforced for g in local.guarantees)

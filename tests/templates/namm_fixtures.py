@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import subprocess
 import sys
 from collections.abc import Iterator
 from pathlib import Path
@@ -43,3 +45,15 @@ def view(
 
 def kept(mask: torch.Tensor) -> set[int]:
     return set(torch.nonzero(mask.reshape(-1)).reshape(-1).tolist())
+
+
+def run_pack(script: str, *args: str, cache: Path) -> subprocess.CompletedProcess:
+    env = {**os.environ, "SCIENTIST_CACHE": str(cache)}
+    return subprocess.run(
+        [sys.executable, script, *args],
+        cwd=PACK,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )

@@ -10,6 +10,8 @@ from merge_fixtures import copy_pack, run_script
 from scientist.models import FinalInfo, Idea
 from scientist.templates import load_template
 
+TINY = {"seeds": [0], "pretrain_steps": 150, "finetune_steps": 30, "generations": 3}
+
 
 @pytest.fixture(scope="module")
 def pack(tmp_path_factory):
@@ -28,6 +30,15 @@ def test_manifest_and_seed_ideas_are_valid_and_use_known_knobs(pack):
     assert 3 <= len(ideas) <= 5
     for idea in ideas:
         assert set(idea.overrides) <= set(template.manifest.search_space)
+
+
+def test_the_baseline_is_a_hand_merge_that_no_seed_idea_repeats(pack):
+    from mergepack.settings import load_config
+
+    template = load_template(str(pack))
+    assert template.manifest.baseline == {"method": "task_arithmetic"}
+    baseline = {**load_config(None, smoke=False), **template.manifest.baseline}
+    assert template.seed_ideas_repeating_baseline(baseline) == []
 
 
 def test_unknown_config_key_is_a_one_line_error(pack, tmp_path):
@@ -54,10 +65,9 @@ def test_out_of_range_value_is_rejected(pack, tmp_path):
 @pytest.mark.slow
 @pytest.mark.parametrize("overrides", [{}, {"method": "ps_dfs", "ps_operator": "dare_ties"}])
 def test_smoke_run_writes_valid_final_info_and_figures(pack, cache, tmp_path, overrides):
+    (tmp_path / "overrides.json").write_text(json.dumps({**overrides, **TINY}))
     args = ["experiment.py", "--out-dir", str(tmp_path / "run"), "--smoke"]
-    if overrides:
-        (tmp_path / "overrides.json").write_text(json.dumps(overrides))
-        args += ["--config", str(tmp_path / "overrides.json")]
+    args += ["--config", str(tmp_path / "overrides.json")]
     completed = run_script(pack, args, cache=cache)
     assert completed.returncode == 0, completed.stderr[-3000:]
     info = FinalInfo.model_validate_json((tmp_path / "run" / "final_info.json").read_text())
@@ -88,7 +98,7 @@ def test_smoke_caps_the_budgets_of_overrides_and_keeps_their_choices(tmp_path):
     config = tmp_path / "overrides.json"
     config.write_text(json.dumps({"generations": 60, "seeds": [3, 4], "method": "dfs"}))
     smoke = load_config(config, smoke=True)
-    assert (smoke["generations"], smoke["seeds"], smoke["method"]) == (3, [3], "dfs")
+    assert (smoke["generations"], smoke["seeds"], smoke["method"]) == (12, [3, 4], "dfs")
     full = load_config(config, smoke=False)
     assert (full["generations"], full["seeds"]) == (60, [3, 4])
     assert load_config(None, smoke=False) == DEFAULTS

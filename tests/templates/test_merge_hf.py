@@ -56,16 +56,35 @@ def run_hf(tmp_path, family, overrides):
 
 @pytest.mark.slow
 def test_hf_models_are_evolved_in_memory_and_reported(tmp_path, family):
-    completed = run_hf(tmp_path, family, {"method": "ps", "ps_operator": "ties"})
+    completed = run_hf(tmp_path, family, {"method": "ps", "ps_operator": "ties", "generations": 3})
     assert completed.returncode == 0, completed.stderr[-3000:]
     info = FinalInfo.model_validate_json((tmp_path / "out" / "final_info.json").read_text())
     raw = json.loads((tmp_path / "out" / "final_info.json").read_text())
-    history = raw["hf"]["history"]
+    history = raw["hf"]["history"]["ps"]
     assert len(history) == 3
     assert [h["best_so_far"] for h in history] == sorted(h["best_so_far"] for h in history)
     assert set(raw["hf"]["recipe"]["weights"]) == {"embed", "block0", "block1", "head"}
     for name in ("source_0", "source_1", "linear", "ties"):
         assert f"target_accuracy_{name}" in info.metrics
+    assert list((tmp_path / "out").glob("*.safetensors")) == []
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("method", ["dfs", "ps_dfs"])
+def test_hf_layer_paths_are_evolved_across_checkpoints(tmp_path, family, method):
+    budget = {"generations": 2, "dfs_generations": 3, "dfs_repeats": 2}
+    completed = run_hf(tmp_path, family, {"method": method, **budget})
+    assert completed.returncode == 0, completed.stderr[-3000:]
+    raw = json.loads((tmp_path / "out" / "final_info.json").read_text())
+    history = raw["hf"]["history"]["dfs"]
+    assert len(history) == 3
+    assert [h["best_so_far"] for h in history] == sorted(h["best_so_far"] for h in history)
+    path = raw["hf"]["path"]
+    assert len(path["path"]) == len(path["scales"]) >= 1
+    pool = {"ps", "source_0", "source_1"} if method == "ps_dfs" else {"source_0", "source_1"}
+    assert {step.split(".")[0] for step in path["path"]} <= pool
+    assert ("ps" in raw["hf"]["history"]) == (method == "ps_dfs")
+    assert "target_accuracy" in raw["metrics"]
     assert list((tmp_path / "out").glob("*.safetensors")) == []
 
 

@@ -132,3 +132,16 @@ def test_dfs_genome_starts_on_the_initial_path_with_unit_scales():
     x[genome.n_slots + 0 * 4 + 3] = 0.25  # W[0 -> 3]: crossing from model 0 to model 1
     path, scales = genome.decode(x)
     assert path == [0, 3, 1] and np.allclose(scales, [1.0, 0.5, 1.0])
+
+
+@pytest.mark.parametrize("method", ["linear", "task_arithmetic", "ties", "dare_ties"])
+def test_merging_into_existing_tensors_equals_a_fresh_merge(method):
+    generator = torch.Generator().manual_seed(4)
+    states = [{"w": torch.randn(2, 40_000, generator=generator)} for _ in range(3)]  # 2 blocks
+    recipe = Recipe(method, [0.7, 0.4], [0.5, 0.5])
+    fresh = merge_state_dicts(recipe, states[0], states[1:], seed=2)
+    target = {"w": torch.zeros(2, 40_000)}
+    storage = target["w"].data_ptr()
+    merged = merge_state_dicts(recipe, states[0], states[1:], seed=2, out=target)
+    assert torch.allclose(merged["w"], fresh["w"], atol=1e-6)
+    assert target["w"].data_ptr() == storage and torch.equal(target["w"], merged["w"])

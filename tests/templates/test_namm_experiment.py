@@ -3,14 +3,11 @@
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 import torch
-from namm_fixtures import PACK, single_thread  # noqa: F401
+from namm_fixtures import PACK, run_pack, single_thread  # noqa: F401
 from nammlib.inference import run_episode
 from nammlib.policies import Namm
 from nammlib.settings import DEFAULTS, SMOKE_CAPS, SettingsError, resolve
@@ -19,18 +16,6 @@ from nammlib.world import ModelSpec, RecallLM, WorldSpec, make_batch
 
 from scientist.models import FinalInfo, Idea
 from scientist.templates import Range, load_template
-
-
-def run_pack(script: str, *args: str, cache: Path) -> subprocess.CompletedProcess:
-    env = {**os.environ, "SCIENTIST_CACHE": str(cache)}
-    return subprocess.run(
-        [sys.executable, script, *args],
-        cwd=PACK,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=600,
-    )
 
 
 def test_manifest_and_seed_ideas_are_valid() -> None:
@@ -42,6 +27,11 @@ def test_manifest_and_seed_ideas_are_valid() -> None:
     for idea in ideas:
         assert idea.origin == "seed"
         resolve(idea.overrides, smoke=False)
+
+
+def test_no_seed_idea_repeats_the_baseline() -> None:
+    template = load_template("namm")
+    assert template.seed_ideas_repeating_baseline(resolve({}, smoke=False)) == []
 
 
 def test_every_search_space_extreme_is_valid_and_runs() -> None:
@@ -133,3 +123,14 @@ def test_smoke_run_writes_valid_final_info_and_figures(tmp_path: Path) -> None:
     for stem in ("accuracy_vs_budget", "evolution", "kept_tokens"):
         assert (figures / f"{stem}.png").stat().st_size > 1000
         assert (figures / f"{stem}.pdf").stat().st_size > 1000
+
+
+def test_qk_norm_gives_every_key_one_norm_until_its_gain_is_trained() -> None:
+    world = WorldSpec(context=32, n_pairs=4)
+    tokens = make_batch(world, 3, torch.Generator().manual_seed(0)).tokens
+    for qk_norm in (True, False):
+        torch.manual_seed(0)
+        model = RecallLM(world.vocab, ModelSpec(d_model=16, n_layers=1, n_heads=2, qk_norm=qk_norm))
+        x = model.embed_tokens(tokens, torch.zeros(3, dtype=torch.long))
+        norms = model.blocks[0].heads(x)[1].norm(dim=-1)
+        assert torch.allclose(norms, torch.full_like(norms, 8**0.5), atol=1e-3) == qk_norm

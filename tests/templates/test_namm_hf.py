@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import json
+
 import pytest
 import torch
-from namm_fixtures import single_thread  # noqa: F401  (also puts the pack on sys.path)
+from namm_fixtures import run_pack, single_thread  # noqa: F401  (also puts the pack on sys.path)
 from nammlib.hf_eviction import EvictingGenerator
+from nammlib.hf_study import HFEvictionTask
 from nammlib.policies import Namm, Policy, make_policy
 from nammlib.scorer import ScorerSpec
+from nammlib.study import scorer_spec
 from transformers import LlamaConfig, LlamaForCausalLM
 
 PROMPT, NEW, BUDGET, N_UP = 40, 12, 16, 8
@@ -98,3 +102,54 @@ def test_sdpa_model_is_refused(prompt) -> None:
     )
     with pytest.raises(ValueError, match="eager"):
         EvictingGenerator(model, Policy, BUDGET, N_UP, capacity=64)
+
+
+def test_teacher_forced_predictions_with_the_full_cache_are_greedy_decoding(llama, prompt) -> None:
+    expected = reference_greedy(llama, prompt)
+    runner = EvictingGenerator(llama, Policy, BUDGET, N_UP, capacity=PROMPT + NEW)
+    assert torch.equal(runner.predictions(prompt, expected), expected)
+    evicting = EvictingGenerator(
+        llama, lambda: make_policy("recency", BUDGET, 0), BUDGET, N_UP, capacity=PROMPT + NEW
+    )
+    assert evicting.predictions(prompt, expected).shape == expected.shape
+    assert max(evicting.cache_sizes) <= BUDGET
+
+
+@pytest.mark.slow
+def test_namm_is_evolved_on_a_hf_model_and_scored_on_held_out_prompts(llama, tmp_path) -> None:
+    llama.save_pretrained(tmp_path / "llama")
+    ids = torch.randint(96, (8, 32), generator=torch.Generator().manual_seed(5))
+    (tmp_path / "ids.json").write_text(json.dumps(ids.tolist()))
+    (tmp_path / "config.json").write_text(json.dumps({"seeds": [0, 1], "n_up": 8}))
+    args = [
+        "--out-dir",
+        str(tmp_path / "out"),
+        "--smoke",
+        "--config",
+        str(tmp_path / "config.json"),
+    ]
+    hf = ["--hf-model", str(tmp_path / "llama"), "--hf-prompts", str(tmp_path / "ids.json")]
+    completed = run_pack("experiment.py", *args, *hf, "--hf-new-tokens", "8", cache=tmp_path)
+    assert completed.returncode == 0, completed.stderr[-3000:]
+    info = json.loads((tmp_path / "out" / "final_info.json").read_text())
+    metrics, config = info["metrics"], info["config"]
+    assert metrics["full_accuracy"]["values"] == [1.0]
+    for name in ("recency", "h2o", "l2", "l2_inverted", "random", "namm"):
+        assert 0.0 <= metrics[f"{name}_accuracy"]["mean"] <= 1.0
+    budget = info["hf"]["budget_tokens"]
+    assert budget == round(config["main_budget"] * 32)
+    assert metrics["h2o_retained"]["mean"] <= budget / (32 + 8 - 1)
+    genome = torch.tensor(info["hf"]["namm_params"]["0"])
+    task = HFEvictionTask(llama, ids, 8, budget, config["n_up"])
+    accuracy, _ = task.score(lambda: Namm(scorer_spec(config), genome), slice(4, None))
+    assert accuracy == pytest.approx(metrics["namm_accuracy"]["values"][0])
+
+
+def test_a_ragged_prompts_file_is_a_one_line_error(tmp_path) -> None:
+    (tmp_path / "ids.json").write_text(json.dumps([[1, 2, 3], [4, 5]]))
+    args = ["--out-dir", str(tmp_path / "out"), "--smoke", "--hf-model", str(tmp_path)]
+    completed = run_pack(
+        "experiment.py", *args, "--hf-prompts", str(tmp_path / "ids.json"), cache=tmp_path
+    )
+    assert completed.returncode == 2
+    assert "one length" in completed.stderr and completed.stderr.strip().count("\n") == 0

@@ -16,7 +16,7 @@ from matplotlib.figure import Figure
 
 from scientist.campaign import Campaign, atomic_write_json, atomic_write_text
 from scientist.config import CampaignConfig
-from scientist.experiments.runs import CODE_DIFF, RESULT
+from scientist.experiments.runs import CODE_DIFF, FINAL_INFO, OUTPUTS, seal_run
 from scientist.llm.pool import STATS, ModelStats
 from scientist.models import (
     ArchiveEntry,
@@ -32,6 +32,7 @@ from scientist.models import (
     Usage,
 )
 from scientist.review.meta import ReviewRecord
+from scientist.templates import load_template
 
 TOY_PACK = Path(__file__).resolve().parents[1] / "fixtures" / "toy"
 BASELINE = 0.5
@@ -59,11 +60,13 @@ def write_run(campaign: Campaign, idea: str, index: int, value: float, diff: str
     info = FinalInfo(
         metrics={"score": MetricSummary(mean=value, values=[value])}, seeds=[0], runtime_s=1.0
     )
-    atomic_write_text(run_dir / "final_info.json", info.model_dump_json())
+    atomic_write_text(run_dir / OUTPUTS / FINAL_INFO, info.model_dump_json())
     atomic_write_text(run_dir / CODE_DIFF, diff)
-    atomic_write_text(run_dir / "stdout.log", f"score {value}\n")
-    result = RunResult(exit_code=0, status="ok", duration_s=1.5, backend="local")
-    atomic_write_text(run_dir / RESULT, result.model_dump_json())
+    stdout = f"score {value}\n"
+    result = RunResult(
+        exit_code=0, status="ok", stdout_tail=stdout, duration_s=1.5, backend="local"
+    )
+    seal_run(run_dir, load_template(str(TOY_PACK)), result)
 
 
 def write_reviews(campaign: Campaign, idea: str, score: float, pdf: bytes) -> None:
@@ -178,9 +181,9 @@ def write_baseline(campaign: Campaign) -> None:
         seeds=[0],
         runtime_s=1.0,
     )
-    atomic_write_text(run_dir / "final_info.json", info.model_dump_json())
+    atomic_write_text(run_dir / OUTPUTS / FINAL_INFO, info.model_dump_json())
     result = RunResult(exit_code=0, status="ok", duration_s=1.0)
-    atomic_write_text(run_dir / RESULT, result.model_dump_json())
+    seal_run(run_dir, load_template(str(TOY_PACK)), result)
 
 
 def write_costs(campaign: Campaign, calls: int) -> None:

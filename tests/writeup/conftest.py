@@ -10,6 +10,7 @@ import pytest
 
 from scientist.campaign import Campaign
 from scientist.config import CampaignConfig, SandboxConfig, WriteupConfig
+from scientist.experiments.runs import FINAL_INFO, OUTPUTS
 from scientist.models import ExperimentRun, FinalInfo, Idea, RunResult
 from scientist.sandbox import Sandbox, open_sandbox
 from scientist.templates import Template, load_template
@@ -27,7 +28,7 @@ IDEA = Idea(
 def record_run(
     run_dir: Path, idea_id: str, index: int, scores: list[float], config: dict
 ) -> ExperimentRun:
-    """Write a contract `final_info.json` into `run_dir` and describe the run."""
+    """Write a contract `final_info.json` into `run_dir/outputs` and describe the run."""
     losses = [1 - s for s in scores]
     info = {  # plot.py reads the means; the sample stds are left for scientist to compute
         "metrics": {
@@ -38,8 +39,8 @@ def record_run(
         "seeds": list(range(len(scores))),
         "runtime_s": 12.5 * len(scores),
     }
-    run_dir.mkdir(parents=True, exist_ok=True)
-    (run_dir / "final_info.json").write_text(json.dumps(info))
+    (run_dir / OUTPUTS).mkdir(parents=True, exist_ok=True)
+    (run_dir / OUTPUTS / FINAL_INFO).write_text(json.dumps(info))
     return ExperimentRun(
         idea_id=idea_id,
         index=index,

@@ -26,7 +26,7 @@ def test_macros_are_letters_only_and_carry_the_measured_values(
     assert evidence.macros["resRunTwoScoreMean"] == "0.663"
     assert evidence.macros["resBestDelta"] == "+0.218"
     assert evidence.macros["resRunOneTrainLossDelta"] == "$-$0.218"
-    assert evidence.best is runs[0] and evidence.improved is True
+    assert evidence.best is runs[0] and evidence.comparison.verdict == "improved"
 
 
 def test_minimised_metric_picks_the_lowest_run(
@@ -34,7 +34,7 @@ def test_minimised_metric_picks_the_lowest_run(
 ) -> None:
     baseline, runs = toy_runs
     evidence = build_evidence("train_loss", "minimize", baseline, runs)
-    assert evidence.best is runs[0] and evidence.improved is True
+    assert evidence.best is runs[0] and evidence.comparison.verdict == "improved"
 
 
 def test_verifier_reports_only_unsourced_numbers() -> None:

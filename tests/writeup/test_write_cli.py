@@ -11,15 +11,16 @@ import pytest
 
 from scientist.campaign import Campaign
 from scientist.config import CampaignConfig
+from scientist.experiments.runs import OUTPUTS, seal_run
 from scientist.models import RunResult
+from scientist.templates import load_template
 from tests.writeup.conftest import IDEA, TOY, record_run
 
 
 def finished(run_dir: Path, scores: list[float], config: dict) -> None:
     record_run(run_dir, "x", 0, scores, config)
-    (run_dir / "result.json").write_text(
-        RunResult(exit_code=0, status="ok", output_dir=run_dir).model_dump_json()
-    )
+    result = RunResult(exit_code=0, status="ok", output_dir=run_dir / OUTPUTS)
+    seal_run(run_dir, load_template(str(TOY)), result)
     (run_dir / "overrides.json").write_text(json.dumps({"lr": config["lr"]}))
 
 

@@ -150,3 +150,36 @@ class DFSGenome:
         matrix = (low + (high - low) * x[self.n_slots :]).reshape(n, n)
         scales = [1.0] + [float(matrix[i, j]) for i, j in itertools.pairwise(path)]
         return path, scales[: len(path)]
+
+
+PathFitness = Callable[[list[int], list[float]], float]
+
+
+def search_layer_path(
+    fitness: PathFitness,
+    n_models: int,
+    n_layers: int,
+    initial_model: int,
+    cfg: dict,
+    seed: int,
+    log: Callable[[str], None] = print,
+) -> tuple[list[int], list[float], SearchResult]:
+    """CMA-ES over layer paths through the blocks of `n_models` models of `n_layers` each.
+
+    Path steps index the pooled layers as model * n_layers + layer; the search starts from
+    `initial_model`'s own layer sequence with every scale 1. Returns (path, scales, result).
+    """
+    layer_ids = [(m, i) for m in range(n_models) for i in range(n_layers)]
+    genome = DFSGenome(layer_ids, cfg["dfs_repeats"])
+    start = [initial_model * n_layers + i for i in range(n_layers)]
+    result = cma_search(
+        lambda x: fitness(*genome.decode(x)),
+        genome.encode(start),
+        cfg["population"],
+        cfg["dfs_generations"],
+        seed,
+        log=log,
+        name="dfs",
+    )
+    path, scales = genome.decode(result.best)
+    return path, scales, result

@@ -11,7 +11,7 @@ import numpy as np
 import torch
 from torch import nn
 
-from mergepack.evolve import DFSGenome, PSGenome, SearchResult, cma_search
+from mergepack.evolve import PSGenome, SearchResult, cma_search, search_layer_path
 from mergepack.merging import Recipe, StateDict, merge_state_dicts, parameter_groups
 from mergepack.model import ModelConfig, TinyLM, forward_path, score
 from mergepack.train import TrainConfig, build_models
@@ -104,32 +104,16 @@ def _dfs(scorer, pool: list[StateDict], names: list[str], initial: int, cfg, see
     """Search a layer path over the blocks of `pool`; the host pool[0] gives embedding + head."""
     models = scorer.modules(pool)
     n_layers = scorer.model_cfg.n_layers
-    layer_ids = [(m, i) for m in range(len(pool)) for i in range(n_layers)]
-    blocks = [models[m].blocks[i] for m, i in layer_ids]
-    genome = DFSGenome(layer_ids, cfg["dfs_repeats"])
-    start = [initial * n_layers + i for i in range(n_layers)]
+    blocks = [block for model in models for block in model.blocks]
 
-    def fitness(x: np.ndarray) -> float:
-        path, scales = genome.decode(x)
+    def fitness(path: list[int], scales: list[float]) -> float:
         layers = [blocks[p] for p in path]
         exact, soft = scorer.path_scores(models[0], layers, scales, {"dev": scorer.dev})["dev"]
         return exact + scorer.soft_weight * soft
 
-    result = cma_search(
-        fitness,
-        genome.encode(start),
-        cfg["population"],
-        cfg["dfs_generations"],
-        seed,
-        log=log,
-        name="dfs",
-    )
-    path, scales = genome.decode(result.best)
+    path, scales, result = search_layer_path(fitness, len(pool), n_layers, initial, cfg, seed, log)
     scores = scorer.path_scores(models[0], [blocks[p] for p in path], scales, scorer.test)
-    detail = {
-        "path": [f"{names[layer_ids[p][0]]}.{layer_ids[p][1]}" for p in path],
-        "scales": scales,
-    }
+    detail = {"path": [f"{names[p // n_layers]}.{p % n_layers}" for p in path], "scales": scales}
     return {k: v[0] for k, v in scores.items()}, result, detail
 
 

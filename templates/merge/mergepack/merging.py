@@ -47,9 +47,11 @@ def magnitude_mask(delta: torch.Tensor, density: float) -> torch.Tensor:
     if density <= 0 or delta.numel() == 0:
         return torch.zeros_like(delta, dtype=torch.bool)
     k = max(1, int(density * delta.numel()))
-    order = torch.argsort(delta.abs().reshape(-1).float(), descending=True)[:k]
-    mask = torch.zeros(delta.numel(), dtype=torch.bool, device=delta.device)
-    mask[order] = True
+    magnitudes = delta.abs().reshape(-1).float()
+    threshold = torch.kthvalue(magnitudes, magnitudes.numel() - k + 1).values
+    mask = magnitudes >= threshold
+    if int(mask.sum()) != k:  # ties at the threshold: keep exactly k, the first ones found
+        mask = torch.zeros_like(mask).scatter_(0, torch.topk(magnitudes, k).indices, True)
     return mask.reshape(delta.shape)
 
 
@@ -63,14 +65,53 @@ def dare(delta: torch.Tensor, density: float, generator: torch.Generator) -> tor
     return delta * keep / density
 
 
-def linear(tensors: Sequence[torch.Tensor], weights: Sequence[float]) -> torch.Tensor:
+BLOCK = 1 << 16  # float32 entries per block (256 KiB): partial sums stay in the CPU cache
+
+
+def weighted_sum(
+    tensors: Sequence[torch.Tensor], coefficients: Sequence[float], out: torch.Tensor
+) -> torch.Tensor:
+    """out <- sum_k c_k t_k, accumulated in float32 whatever the dtypes.
+
+    On a CPU the sum runs block by block through a small float32 buffer, so each input is
+    read once and `out` written once (the memory-bandwidth bound), instead of re-reading a
+    partial sum per input.
+    """
+    flat_out = out.view(-1)
+    flats = [t.reshape(-1) for t in tensors]
+    step = BLOCK if out.device.type == "cpu" else max(1, flat_out.numel())
+    direct = out.dtype == torch.float32  # else accumulate in a float32 buffer, then cast
+    buffer = None if direct else torch.empty(min(step, out.numel()), device=out.device)
+    for start in range(0, flat_out.numel(), step):
+        size = min(step, flat_out.numel() - start)
+        block = flat_out[start : start + size] if buffer is None else buffer[:size]
+        torch.mul(flats[0][start : start + size], coefficients[0], out=block)
+        for flat, coefficient in zip(flats[1:], coefficients[1:], strict=True):
+            block.add_(flat[start : start + size], alpha=coefficient)
+        if buffer is not None:
+            flat_out[start : start + size].copy_(block)
+    return out
+
+
+def linear(
+    tensors: Sequence[torch.Tensor], weights: Sequence[float], out: torch.Tensor | None = None
+) -> torch.Tensor:
     total = sum(weights)
     if abs(total) < 1e-8:
         total = 1.0
-    out = torch.zeros_like(tensors[0], dtype=torch.float32)
-    for tensor, weight in zip(tensors, weights, strict=True):
-        out += weight * tensor.float()
-    return (out / total).to(tensors[0].dtype)
+    target = torch.empty_like(tensors[0]) if out is None else out
+    return weighted_sum(tensors, [w / total for w in weights], target)
+
+
+def task_arithmetic(
+    base: torch.Tensor,
+    sources: Sequence[torch.Tensor],
+    weights: Sequence[float],
+    out: torch.Tensor | None = None,
+) -> torch.Tensor:
+    """base + sum_k w_k (source_k - base), as (1 - sum w) base + sum_k w_k source_k."""
+    target = torch.empty_like(base) if out is None else out
+    return weighted_sum([base, *sources], [1.0 - sum(weights), *weights], target)
 
 
 def ties_combine(deltas: torch.Tensor, weights: torch.Tensor) -> torch.Tensor:
@@ -102,13 +143,19 @@ def merge_tensor(
     weights: Sequence[float],
     densities: Sequence[float],
     generator: torch.Generator,
+    out: torch.Tensor | None = None,
 ) -> torch.Tensor:
+    """The merged tensor; written into `out` when given (linear and task arithmetic write it
+    directly, the other operators copy their result in)."""
     if method == "linear":
-        return linear(sources, weights)
+        return linear(sources, weights, out)
+    if method == "task_arithmetic":
+        return task_arithmetic(base, sources, weights, out)
     if method == "slerp":
         if len(sources) != 2:
             raise ValueError("slerp merges exactly two models")
-        return slerp(weights[1], sources[0], sources[1])
+        merged = slerp(weights[1], sources[0], sources[1])
+        return merged if out is None else out.copy_(merged)
     deltas = []
     for source, density in zip(sources, densities, strict=True):
         delta = source.float() - base.float()
@@ -122,11 +169,12 @@ def merge_tensor(
     w = w.reshape(-1, *([1] * base.dim()))
     if method in ("ties", "dare_ties"):
         mixed = ties_combine(stacked, w)
-    elif method in ("task_arithmetic", "dare_linear"):
+    elif method == "dare_linear":
         mixed = (stacked * w).sum(dim=0)
     else:
         raise ValueError(f"unknown merge method '{method}' (known: {', '.join(METHODS)})")
-    return (base.float() + mixed).to(base.dtype)
+    merged = (base.float() + mixed).to(base.dtype)
+    return merged if out is None else out.copy_(merged)
 
 
 @dataclass
@@ -158,9 +206,18 @@ class Recipe:
 
 @torch.no_grad()
 def merge_state_dicts(
-    recipe: Recipe, base: StateDict | None, sources: Sequence[StateDict], seed: int = 0
+    recipe: Recipe,
+    base: StateDict | None,
+    sources: Sequence[StateDict],
+    seed: int = 0,
+    out: StateDict | None = None,
 ) -> StateDict:
-    """Merge `sources` (task vectors against `base` where the method needs one) in memory."""
+    """Merge `sources` (task vectors against `base` where the method needs one) in memory.
+
+    With `out` (e.g. a resident model's `state_dict()`, whose tensors share the parameters'
+    storage) the merge is written into its tensors: no new model-sized allocation and no
+    separate load.
+    """
     needs_base = recipe.method not in ("linear", "slerp")
     if needs_base and base is None:
         raise ValueError(f"merge method '{recipe.method}' needs a base model")
@@ -168,8 +225,9 @@ def merge_state_dicts(
     merged: StateDict = {}
     for name in sorted(sources[0]):
         tensors = [s[name] for s in sources]
+        target = None if out is None else out[name]
         if not tensors[0].is_floating_point():
-            merged[name] = tensors[0].clone()
+            merged[name] = tensors[0].clone() if target is None else target.copy_(tensors[0])
             continue
         group = group_of(name)
         anchor = base[name] if base is not None else tensors[0]
@@ -180,5 +238,6 @@ def merge_state_dicts(
             recipe.weights_for(group),
             recipe.densities_for(group),
             generator,
+            target,
         )
     return merged

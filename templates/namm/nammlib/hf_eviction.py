@@ -52,7 +52,7 @@ class EvictingGenerator:
 
     @torch.no_grad()
     def _forward(self, tokens: torch.Tensor) -> torch.Tensor:
-        """Run tokens (B, q) through the model on the cache; returns last-position logits."""
+        """Run tokens (B, q) through the model on the cache; returns their logits (B, q, V)."""
         if self.end + tokens.shape[1] > self.capacity:
             raise ValueError(f"more than capacity={self.capacity} tokens")
         position_ids = torch.arange(self.end, self.end + tokens.shape[1], device=tokens.device)
@@ -71,7 +71,7 @@ class EvictingGenerator:
             grouped = attention.float().view(b, self.kv_heads, heads // self.kv_heads, q, t)
             self.pending[layer].append(self._absolute(layer, grouped.mean(2).cpu()))
         self.end += tokens.shape[1]
-        return output.logits[:, -1]
+        return output.logits
 
     def _absolute(self, layer: int, physical: torch.Tensor) -> torch.Tensor:
         """Scatter (B, H, ..., T_cache) over the absolute positions (B, H, ..., capacity)."""
@@ -122,7 +122,7 @@ class EvictingGenerator:
         self._start(input_ids.shape[0])
         logits = None
         for start in range(0, input_ids.shape[1], self.n_up):
-            logits = self._forward(input_ids[:, start : start + self.n_up])
+            logits = self._forward(input_ids[:, start : start + self.n_up])[:, -1]
             self._evict()
         assert logits is not None
         generated = []
@@ -130,7 +130,19 @@ class EvictingGenerator:
             token = logits.argmax(-1, keepdim=True)
             generated.append(token)
             if step + 1 < max_new_tokens:
-                logits = self._forward(token)
+                logits = self._forward(token)[:, -1]
                 if (step + 1) % self.n_up == 0:
                     self._evict()
         return torch.cat(generated, dim=1)
+
+    @torch.no_grad()
+    def predictions(self, input_ids: torch.Tensor, continuation: torch.Tensor) -> torch.Tensor:
+        """Teacher-forced greedy predictions (B, T) of each continuation token: the prompt and
+        the continuation are fed in n_up-token chunks, with eviction after every chunk."""
+        self._start(input_ids.shape[0])
+        tokens = torch.cat([input_ids, continuation[:, :-1]], dim=1)
+        predicted = []
+        for start in range(0, tokens.shape[1], self.n_up):
+            predicted.append(self._forward(tokens[:, start : start + self.n_up]).argmax(-1))
+            self._evict()
+        return torch.cat(predicted, dim=1)[:, input_ids.shape[1] - 1 :]

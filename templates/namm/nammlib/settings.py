@@ -13,6 +13,7 @@ DEFAULTS: dict[str, Any] = {
     "d_model": 64,
     "n_layers": 2,
     "n_heads": 4,
+    "qk_norm": True,
     "train_steps": 400,
     "transfer_layers": 3,
     # cache

@@ -7,7 +7,7 @@ from typing import Any
 
 import torch
 
-from nammlib.evolve import evolve_namm
+from nammlib.evolve import evolve_scorer, recall_fitness
 from nammlib.inference import EpisodeResult, run_episode
 from nammlib.policies import Namm, Policy, make_policy
 from nammlib.scorer import ScorerSpec
@@ -56,8 +56,9 @@ class SeedStudy:
         self.main = self.budget_tokens[config["main_budget"]]
 
     def model(self, n_layers: int, seed: int) -> RecallLM:
-        spec = ModelSpec(self.config["d_model"], n_layers, self.config["n_heads"])
-        train = TrainSpec(steps=self.config["train_steps"])
+        config = self.config
+        spec = ModelSpec(config["d_model"], n_layers, config["n_heads"], config["qk_norm"])
+        train = TrainSpec(steps=config["train_steps"])
         return load_or_train(self.world, spec, train, seed, self.cache_dir)
 
     def prompts(self, count: int, stream: int) -> Batch:
@@ -79,18 +80,8 @@ class SeedStudy:
         variants = {"namm": {}} | {f"namm_{a}": ABLATIONS[a] for a in config["ablations"]}
         for name, changes in variants.items():
             spec = scorer_spec(config, **changes)
-            result = evolve_namm(
-                model,
-                train,
-                spec,
-                budget=self.main,
-                n_up=config["n_up"],
-                population=config["population"],
-                generations=config["generations"],
-                sigma0=float(config["sigma0"]),
-                seed=seed,
-                label=f"[seed {seed}] {name}",
-            )
+            fitness = recall_fitness(model, train, spec, self.main, config["n_up"])
+            result = evolve_scorer(fitness, spec, config, seed, f"[seed {seed}] {name}")
             evolved[name] = (spec, result.params)
             histories[name] = result.history
             took = f"{spec.n_params} params, {result.seconds:.0f}s"

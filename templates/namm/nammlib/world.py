@@ -85,12 +85,19 @@ class ModelSpec:
     d_model: int = 64
     n_layers: int = 2
     n_heads: int = 4
+    qk_norm: bool = True
 
 
 class Block(nn.Module):
-    def __init__(self, d_model: int, n_heads: int) -> None:
+    """Pre-norm attention + MLP. With `qk_norm`, queries are RMS-normalised with a learned
+    gain and keys are RMS-normalised with none, so every key has the same L2 norm."""
+
+    def __init__(self, d_model: int, n_heads: int, qk_norm: bool = True) -> None:
         super().__init__()
         self.n_heads = n_heads
+        d_head = d_model // n_heads
+        self.q_norm = nn.RMSNorm(d_head) if qk_norm else None
+        self.k_norm = nn.RMSNorm(d_head) if qk_norm else None
         self.ln1 = nn.LayerNorm(d_model)
         self.qkv = nn.Linear(d_model, 3 * d_model)
         self.proj = nn.Linear(d_model, d_model)
@@ -104,6 +111,8 @@ class Block(nn.Module):
         b, t, d = x.shape
         qkv = self.qkv(self.ln1(x)).view(b, t, 3, self.n_heads, d // self.n_heads)
         q, k, v = qkv.permute(2, 0, 3, 1, 4)
+        if self.q_norm is not None and self.k_norm is not None:
+            q, k = self.q_norm(q), self.k_norm(k)
         return q, k, v
 
     def finish(self, x: torch.Tensor, attended: torch.Tensor) -> torch.Tensor:
@@ -124,7 +133,9 @@ class RecallLM(nn.Module):
         self.spec = spec
         self.embed = nn.Embedding(vocab, spec.d_model)
         self.shift_embed = nn.Embedding(vocab, spec.d_model)
-        self.blocks = nn.ModuleList(Block(spec.d_model, spec.n_heads) for _ in range(spec.n_layers))
+        self.blocks = nn.ModuleList(
+            Block(spec.d_model, spec.n_heads, spec.qk_norm) for _ in range(spec.n_layers)
+        )
         self.ln_f = nn.LayerNorm(spec.d_model)
         self.head = nn.Linear(spec.d_model, vocab)
 

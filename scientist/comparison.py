@@ -1,0 +1,128 @@
+"""The best run of an idea against the baseline: the one comparison papers and reviews use.
+
+What may be claimed follows from it alone (`Comparison.verdict`): with n >= 2 seeds on both
+sides, Welch's 95 % interval on the effect decides; a deterministic pack (declared in its
+manifest, and with no spread in its values) is measured exactly by one run; otherwise a
+single run has no spread and supports no claim of a difference, and neither do seeds of a
+stochastic pack whose values are identical on both sides (the seeds did not vary the run).
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict
+
+from scientist.models import ExperimentRun
+from scientist.stats import mean_std, welch_interval
+
+Goal = Literal["maximize", "minimize"]
+Verdict = Literal["improved", "worse", "tie", "within_noise", "single_run", "no_spread"]
+
+
+class Comparison(BaseModel):
+    """The best run against the baseline; `effect` is signed so that positive means better."""
+
+    model_config = ConfigDict(frozen=True)
+
+    run_index: int
+    mean: float
+    std: float
+    n: int
+    baseline_mean: float
+    baseline_std: float
+    baseline_n: int
+    effect: float
+    relative: float | None
+    ci_low: float | None
+    ci_high: float | None
+    deterministic: bool = False
+
+    @property
+    def exact(self) -> bool:
+        """A deterministic pack whose values show no spread: one run measures exactly."""
+        return self.deterministic and self._spreadless
+
+    @property
+    def no_spread(self) -> bool:
+        """Several seeds of a stochastic pack, all identical on both sides: a zero-width
+        interval that measures nothing about noise."""
+        return not self.deterministic and self._spreadless and self.ci_low is not None
+
+    @property
+    def _spreadless(self) -> bool:
+        """No spread on either side, up to float rounding of equal values."""
+        scale = max(1.0, abs(self.mean), abs(self.baseline_mean))
+        return max(self.std, self.baseline_std) <= 1e-9 * scale
+
+    @property
+    def tie(self) -> bool:
+        return math.isclose(self.mean, self.baseline_mean, rel_tol=1e-9, abs_tol=1e-12)
+
+    @property
+    def significant(self) -> bool:
+        """Better beyond doubt: exactly (deterministic) or by an interval above zero."""
+        if self.exact:
+            return self.effect > 0 and not self.tie
+        return not self.no_spread and self.ci_low is not None and self.ci_low > 0
+
+    @property
+    def significantly_worse(self) -> bool:
+        if self.exact:
+            return self.effect < 0 and not self.tie
+        return not self.no_spread and self.ci_high is not None and self.ci_high < 0
+
+    @property
+    def verdict(self) -> Verdict:
+        """The strongest statement the numbers support."""
+        if self.tie:
+            return "tie"
+        if self.significant:
+            return "improved"
+        if self.significantly_worse:
+            return "worse"
+        if self.no_spread:
+            return "no_spread"
+        return "single_run" if self.ci_low is None else "within_noise"
+
+
+def compare(
+    runs: list[ExperimentRun],
+    baseline: ExperimentRun | None,
+    metric: str,
+    goal: Goal,
+    *,
+    deterministic: bool = False,
+) -> Comparison | None:
+    """The finished run with the best mean `metric`, against the baseline's per-seed values."""
+    if baseline is None or baseline.final_info is None:
+        return None
+    base = baseline.final_info.metrics.get(metric)
+    scored = [
+        (run, run.final_info.metrics[metric].values)
+        for run in runs
+        if run.result.ok and run.final_info is not None and metric in run.final_info.metrics
+    ]
+    if base is None or not scored:
+        return None
+    sign = 1.0 if goal == "maximize" else -1.0
+    best, values = max(scored, key=lambda pair: sign * mean_std(pair[1])[0])
+    (mean, std), (base_mean, base_std) = mean_std(values), mean_std(base.values)
+    effect = sign * (mean - base_mean)
+    interval = welch_interval(values, base.values)
+    low, high = (None, None) if interval is None else sorted(sign * bound for bound in interval)
+    return Comparison(
+        run_index=best.index,
+        mean=mean,
+        std=std,
+        n=len(values),
+        baseline_mean=base_mean,
+        baseline_std=base_std,
+        baseline_n=len(base.values),
+        effect=effect,
+        relative=effect / abs(base_mean) if base_mean else None,
+        ci_low=low,
+        ci_high=high,
+        deterministic=deterministic,
+    )

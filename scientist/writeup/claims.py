@@ -1,0 +1,83 @@
+"""The comparative sentence a paper may print, derived from the comparison alone.
+
+The verdict comes from `Comparison.verdict` (n, spread, Welch's interval when both sides
+have n >= 2, exactness for a deterministic pack); every number is an evidence macro. A
+claim the numbers cannot support is never printed: one run gives "a single run; no spread".
+The same sentence is handed to the model writer as the strongest claim it may make.
+"""
+
+from __future__ import annotations
+
+import re
+
+from scientist.writeup.evidence import Evidence
+
+_GAIN = re.compile(
+    r"\b(significant(?:ly)?|outperform(?:s|ed|ing)?|improve(?:s|d)?\s+(?:on|over|upon)|"
+    r"better\s+than|beats?|superior\s+to|surpass(?:es|ed)?)\b",
+    re.IGNORECASE,
+)
+_NEGATION = re.compile(r"\b(?:not|no|never|nor|without|neither)\b[\w\s-]{0,20}$", re.IGNORECASE)
+
+
+def _ref(evidence: Evidence, name: str) -> str:
+    return evidence.ref(name) if evidence.has(name) else "--"
+
+
+def _interval(evidence: Evidence) -> str:
+    seeds = (_ref(evidence, "resBestNumSeeds"), _ref(evidence, "resBaselineNumSeeds"))
+    bounds = (_ref(evidence, "resBestCiLow"), _ref(evidence, "resBestCiHigh"))
+    return (
+        f"the {_ref(evidence, 'resCiLevel')}\\% Welch interval on the difference (idea minus "
+        f"baseline, {seeds[0]} against {seeds[1]} seeds) is [{bounds[0]}, {bounds[1]}]"
+    )
+
+
+def claim_sentence(evidence: Evidence) -> str:
+    """One or two sentences stating exactly what the comparison supports."""
+    if evidence.best is None:
+        return "None of the idea's runs produced a measurement of the metric."
+    comparison = evidence.comparison
+    if comparison is None:
+        return "No baseline measurement was available, so no comparison is made."
+    delta = _ref(evidence, "resBestDelta")
+    verdict = comparison.verdict
+    if verdict == "tie":
+        return "The idea's best run has the same mean as the baseline: no difference was measured."
+    if comparison.exact:
+        exact = "The pack is deterministic, so one run measures each configuration exactly"
+        if verdict == "improved":
+            return f"{exact}: the idea improved on the baseline (a difference of {delta})."
+        return f"{exact}: the idea is worse than the baseline (a difference of {delta})."
+    if verdict == "improved":
+        return f"The idea improved on the baseline: {_interval(evidence)}, which excludes zero."
+    if verdict == "worse":
+        return f"The idea is worse than the baseline: {_interval(evidence)}, which excludes zero."
+    if verdict == "within_noise":
+        return (
+            f"The difference from the baseline ({delta}) is within seed noise: "
+            f"{_interval(evidence)}, which includes zero."
+        )
+    if verdict == "no_spread":
+        return (
+            f"The difference from the baseline is {delta}, but every seed gave the same value, "
+            "so the seeds did not vary the run and no claim of a difference is made."
+        )
+    return (
+        f"The difference from the baseline is {delta}, from a single run; no spread, so no "
+        "claim of a difference is made."
+    )
+
+
+def overclaims(text: str, evidence: Evidence) -> list[str]:
+    """Phrases in `text` that claim a gain the comparison does not support (none when it
+    does); a phrase under a negation ("not significant") is no claim."""
+    comparison = evidence.comparison
+    if comparison is not None and comparison.verdict == "improved":
+        return []
+    found = [
+        match.group(0).lower()
+        for match in _GAIN.finditer(text)
+        if not _NEGATION.search(text[max(0, match.start() - 40) : match.start()])
+    ]
+    return sorted(set(found))
