@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import os
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -16,6 +16,7 @@ from scientist.errors import CampaignError
 from scientist.models import ArchiveEntry, LedgerEntry, SearchNodeRecord
 
 Record = TypeVar("Record", bound=BaseModel)
+Value = TypeVar("Value")
 
 
 PARTIAL_SUFFIX = ".partial-write"
@@ -89,8 +90,37 @@ def _record(kind: type[Record], row: dict[str, Any], path: Path) -> Record:
         ) from None
 
 
+def map_paths(value: Value, convert: Callable[[Path], Path]) -> Value:
+    """`value` with every `Path` in it (records, dicts, lists, tuples) replaced by
+    `convert(path)`; what holds no path is returned as it is."""
+    if isinstance(value, Path):
+        return convert(value)  # type: ignore[return-value]
+    if isinstance(value, BaseModel):
+        changed = {}
+        for name in type(value).model_fields:
+            field = getattr(value, name)
+            mapped = map_paths(field, convert)
+            if mapped is not field:
+                changed[name] = mapped
+        return value.model_copy(update=changed) if changed else value
+    if isinstance(value, dict):
+        items = {key: map_paths(item, convert) for key, item in value.items()}
+        same = all(items[key] is item for key, item in value.items())
+        return value if same else type(value)(items)  # type: ignore[return-value]
+    if isinstance(value, list | tuple) and not hasattr(value, "_fields"):
+        items = [map_paths(item, convert) for item in value]
+        same = all(new is old for new, old in zip(items, value, strict=True))
+        return value if same else type(value)(items)  # type: ignore[return-value]
+    return value
+
+
 class Campaign:
-    """A campaign directory (see docs/architecture.md, "The campaign directory")."""
+    """A campaign directory (see docs/architecture.md, "The campaign directory").
+
+    Every path a campaign stores (checkpoints, `paper.json`) is relative to its directory
+    (`portable`) and made absolute again when read (`localized`), so a campaign works from
+    any working directory and can be moved or copied.
+    """
 
     CONFIG = "campaign.toml"
 
@@ -98,10 +128,25 @@ class Campaign:
         self.root = root
         self.config = config
 
+    def portable(self, value: Value) -> Value:
+        """`value` with its paths inside the campaign made relative to the campaign."""
+        root = self.root.resolve()
+
+        def relative(path: Path) -> Path:
+            absolute = path if path.is_absolute() else Path.cwd() / path
+            return absolute.relative_to(root) if absolute.is_relative_to(root) else path
+
+        return map_paths(value, relative)
+
+    def localized(self, value: Value) -> Value:
+        """`value` with its relative paths (as `portable` stores them) under the campaign."""
+        root = self.root.resolve()
+        return map_paths(value, lambda path: path if path.is_absolute() else root / path)
+
     # ------------------------------------------------------------------ lifecycle
     @classmethod
     def create(cls, root: Path, config: CampaignConfig) -> Campaign:
-        root = Path(root)
+        root = Path(root).resolve()
         if (root / cls.CONFIG).exists():
             raise CampaignError(
                 f"{root} already holds a campaign", hint=f"resume it: scientist resume {root}"
@@ -112,19 +157,27 @@ class Campaign:
             raise CampaignError(
                 f"cannot create campaign directory {root}: {exc.strerror or exc}"
             ) from None
-        config = config.model_copy(update={"campaign_dir": root.resolve()})
+        # the name is the checkpoint thread: fixed now, so a moved folder keeps its state
+        config = config.model_copy(update={"campaign_dir": root, "name": config.name or root.name})
         atomic_write_text(root / cls.CONFIG, dump_config(config))
         return cls(root, config)
 
     @classmethod
     def open(cls, root: Path) -> Campaign:
-        root = Path(root)
+        root = Path(root).resolve()
         if not (root / cls.CONFIG).is_file():
             raise CampaignError(
                 f"{root} is not a campaign directory (no {cls.CONFIG})",
                 hint="start one with: scientist run --template NAME",
             )
-        return cls(root, load_config(root / cls.CONFIG))
+        config = load_config(root / cls.CONFIG)
+        return cls(root, config.model_copy(update={"campaign_dir": root}))
+
+    def update_config(self, **changes: Any) -> None:
+        """Change top-level settings (e.g. `budget_usd`) in memory and in campaign.toml."""
+        self.config = self.config.model_copy(update=changes)
+        stored = self.config.model_copy(update={"campaign_dir": None})
+        atomic_write_text(self.root / self.CONFIG, dump_config(stored))
 
     @property
     def name(self) -> str:
@@ -138,6 +191,11 @@ class Campaign:
     @property
     def ledger_path(self) -> Path:
         return self.root / "ledger.jsonl"
+
+    @property
+    def journal_path(self) -> Path:
+        """Every paid request, before it is sent and when it returns (`llm/journal.py`)."""
+        return self.root / "journal.jsonl"
 
     @property
     def archive_path(self) -> Path:

@@ -21,7 +21,8 @@ from scientist.experiments.smoke import check_pack
 from scientist.graph.build import read_state
 from scientist.graph.runner import resume_campaign, start_campaign
 from scientist.llm.pool import STATS, ModelStats
-from scientist.report import leaderboard
+from scientist.pause import read_pause
+from scientist.report import campaign_warnings, leaderboard
 from scientist.sandbox import open_sandbox
 from scientist.templates import TEMPLATES_ROOT, list_templates, load_template
 
@@ -57,10 +58,14 @@ def run(
             "paper on it",
         ),
     ] = False,
+    allow_unpriced: Annotated[
+        bool,
+        typer.Option("--allow-unpriced", help="accept models without a price under a budget"),
+    ] = False,
     install_requirements: InstallRequirements = False,
     quiet: Annotated[bool, typer.Option("--quiet", help="plain log lines")] = False,
 ) -> None:
-    """Start a campaign: check the pack, then ideas -> runs -> archive until done."""
+    """Start a campaign: check the models and the pack, then ideas -> runs -> archive."""
     overrides = {
         "template": template,
         "models.default": llm,
@@ -70,6 +75,7 @@ def run(
         "campaign_dir": str(campaign) if campaign else None,
         "smoke": True if smoke else None,
         "baseline_paper": True if baseline_paper else None,
+        "models.allow_unpriced": True if allow_unpriced else None,
         "install_requirements": True if install_requirements else None,
     }
     resolved = load_config(config, overrides)
@@ -78,10 +84,16 @@ def run(
 
 def resume(
     directory: Annotated[Path, typer.Argument(help="campaign directory")],
+    budget_usd: Annotated[
+        float | None, typer.Option(min=0, help="raise the budget (after a budget pause)")
+    ] = None,
     quiet: Annotated[bool, typer.Option("--quiet", help="plain log lines")] = False,
 ) -> None:
-    """Continue a campaign from its last checkpoint (after a crash, Ctrl-C or STOP)."""
-    _interruptible(lambda: resume_campaign(directory, quiet=quiet), directory)
+    """Continue a campaign from its last checkpoint (after a crash, Ctrl-C, STOP or a budget
+    pause)."""
+    _interruptible(
+        lambda: resume_campaign(directory, quiet=quiet, budget_usd=budget_usd), directory
+    )
 
 
 def _interruptible(action: Callable[[], Campaign], directory: Path | None) -> None:
@@ -131,10 +143,15 @@ def status(directory: Annotated[Path, typer.Argument(help="campaign directory")]
     if pool.is_file():
         console.print(_pool_table(STATS.validate_json(pool.read_bytes())))
     stopped = state.get("stop_reason")
+    pause = read_pause(campaign)
     console.print(
         f"baseline {template.metric.name}: {_fmt(base)} | cost so far: "
-        f"${campaign.spent_usd():.4f}" + (f" | stopped: {stopped}" if stopped else "")
+        f"${campaign.spent_usd():.4f}"
+        + (f" | stopped: {stopped}" if stopped else "")
+        + (f" | {pause.describe()}" if pause else "")
     )
+    for line in campaign_warnings(campaign):
+        console.print(f"warning: {line}")
 
 
 def ideas(directory: Annotated[Path, typer.Argument(help="campaign directory")]) -> None:

@@ -43,6 +43,9 @@ class ModelsConfig(Section):
     capabilities: dict[str, CapabilityOverride] = Field(
         default_factory=dict, description="model spec or name -> what its API accepts"
     )
+    allow_unpriced: bool = Field(
+        default=False, description="run under a budget with paid models that have no price"
+    )
 
     @field_validator("base_url")
     @classmethod

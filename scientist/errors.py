@@ -59,7 +59,12 @@ class LLMProviderError(LLMError):
 
 
 class BudgetExceeded(ScientistError):
-    """A call would pass the campaign's `budget_usd`; raised before the call is made."""
+    """A call would pass the campaign's `budget_usd`; raised before the call is made.
+    `needed_usd` is the budget that call needs; `step` names the campaign step it paused
+    (set by the graph)."""
+
+    needed_usd: float | None = None
+    step: str | None = None
 
 
 class LiteratureUnavailable(ScientistError):

@@ -284,4 +284,7 @@ class LedgerEntry(Record):
     latency_s: float
     ok: bool = True
     error: str = ""
+    settled: bool = Field(
+        default=True, description="False: in flight at a kill, `usage` is its worst-case estimate"
+    )
     time: str = Field(default_factory=utc_now)

@@ -8,7 +8,9 @@ from pathlib import Path
 
 from scientist.campaign import Campaign, atomic_write_text
 from scientist.experiments.runs import finished_run
+from scientist.llm.pricing import unpriced_models
 from scientist.models import ArchiveEntry, ExperimentRun
+from scientist.pause import read_pause
 from scientist.review.evidence import compare
 from scientist.templates import Template
 
@@ -36,6 +38,14 @@ def render_report(
         f"({metric.goal}).",
         "",
     ]
+    pause = read_pause(campaign)
+    if pause is not None:
+        lines += [
+            f"**{pause.describe()}**: {pause.message}. Continue with "
+            f"`{pause.how_to_continue(campaign)}`.",
+            "",
+        ]
+    lines += [f"Warning: {line}" for line in campaign_warnings(campaign)]
     if baseline is not None:
         base = baseline.metric(metric.name)
         link = _link(campaign.root, baseline.run_dir)
@@ -79,6 +89,25 @@ def render_report(
         lines += [f"- **{e.id}**: {e.error or 'no detail'}" for e in failed]
         lines.append("")
     return "\n".join(lines)
+
+
+def campaign_warnings(campaign: Campaign) -> list[str]:
+    """What makes the costs less than exact: unpriced models, estimated calls."""
+    warnings = []
+    unpriced = unpriced_models(campaign.config.models)
+    if unpriced:
+        allowed = " (--allow-unpriced)" if campaign.config.models.allow_unpriced else ""
+        warnings.append(
+            f"{', '.join(unpriced)} has no price: its calls count as $0 and the budget does "
+            f"not limit them{allowed}"
+        )
+    estimated = [entry for entry in campaign.ledger() if not entry.settled]
+    if estimated:
+        cost = sum(entry.usage.cost_usd for entry in estimated)
+        warnings.append(
+            f"${cost:.4f} of the cost is estimated: {len(estimated)} call(s) in flight at a kill"
+        )
+    return warnings
 
 
 def _claim(

@@ -66,7 +66,7 @@ def open_checkpointer(campaign: Campaign) -> Iterator[SqliteSaver]:
     """The campaign's SQLite checkpointer (one connection, closed on exit)."""
     conn = sqlite3.connect(campaign.checkpoints, check_same_thread=False)
     try:
-        yield SqliteSaver(conn, serde=state_serializer())
+        yield SqliteSaver(conn, serde=state_serializer(campaign))
     finally:
         conn.close()
 

@@ -11,6 +11,11 @@ compiled `paper.json`, reviews in `reviews/`), so nothing is run or paid for twi
 
 Only `entries`, `runs` and `stop_reason` flow back into the campaign state (`IdeaOutput`).
 A failed idea gets no paper; `writeup.enabled` / `review.enabled` switch the steps off.
+
+A model that fails for good (`LLMError`: output that never validates, a provider that
+refuses or stays down) fails that one idea, with the step and the error in the archive;
+the campaign goes on. A budget stop pauses the step instead (`scientist.pause`): its
+successful runs are archived, and the step runs again on resume.
 """
 
 from __future__ import annotations
@@ -23,10 +28,13 @@ from langgraph.graph.state import CompiledStateGraph
 from pydantic import ValidationError
 
 from scientist.context import Context
-from scientist.errors import BudgetExceeded
+from scientist.errors import BudgetExceeded, LLMError
 from scientist.experiments.develop import develop_idea
+from scientist.experiments.outcome import conclude
+from scientist.experiments.runs import finished_run
 from scientist.graph.state import IdeaTask
 from scientist.models import ArchiveEntry, ExperimentRun, Paper
+from scientist.pause import paused_at
 from scientist.review import archive_fields, review_paper
 from scientist.writeup import write_paper
 
@@ -54,14 +62,35 @@ def _recorded(ctx: Context, entry: ArchiveEntry) -> IdeaState:
     return {"entry": entry, "entries": {entry.id: entry}}
 
 
+def _failed(ctx: Context, entry: ArchiveEntry, step: str, exc: LLMError) -> IdeaState:
+    """The idea failed at `step` because its model failed for good; the campaign goes on."""
+    error = f"{step}: {exc.message}"
+    return _recorded(ctx, entry.model_copy(update={"status": "failed", "error": error}))
+
+
+def runs_on_disk(ctx: Context, entry: ArchiveEntry) -> list[ExperimentRun]:
+    """The idea's finished runs (`runs/run_<k>/result.json`), in order."""
+    runs = []
+    for index in range(1, 1 + len(list(ctx.campaign.idea_dir(entry.id).glob("runs/run_*")))):
+        run = finished_run(ctx.campaign.run_dir(entry.id, index), ctx.template, entry.id, index)
+        if run is not None:
+            runs.append(run)
+    return runs
+
+
 def experiment(ctx: Context, state: IdeaState) -> IdeaState:
     """Implement and run the idea (`develop_idea`)."""
-    entry = state["entry"]
+    entry, baseline = state["entry"], state["baseline"]
     try:
-        outcome = develop_idea(ctx, entry, state["baseline"], state["task"].gpus)
+        with paused_at(f"{entry.id}: experiment"):
+            outcome = develop_idea(ctx, entry, baseline, state["task"].gpus)
     except BudgetExceeded:
-        failed = entry.model_copy(update={"status": "failed", "error": "budget exhausted"})
-        return {**_recorded(ctx, failed), "stop_reason": "budget"}
+        runs = runs_on_disk(ctx, entry)  # kept in the archive while the step is paused
+        if any(run.result.ok for run in runs):
+            ctx.campaign.record_idea(conclude(ctx, entry, runs, baseline))
+        raise
+    except LLMError as exc:
+        return _failed(ctx, entry, "code model", exc)
     update: IdeaState = {**_recorded(ctx, outcome.entry), "runs": outcome.runs}
     if outcome.stop_reason:
         update["stop_reason"] = outcome.stop_reason
@@ -75,6 +104,7 @@ def finished_paper(ctx: Context, idea_id: str) -> Paper | None:
         paper = Paper.model_validate_json(path.read_text(encoding="utf-8"))
     except (FileNotFoundError, ValidationError):
         return None
+    paper = ctx.campaign.localized(paper)
     if paper.compiled and paper.pdf_path is not None and paper.pdf_path.is_file():
         return paper
     return None
@@ -87,15 +117,16 @@ def write(ctx: Context, state: IdeaState) -> IdeaState:
     if paper is not None:
         return {"paper": paper}
     try:
-        paper = write_paper(
-            ctx,
-            idea_id=entry.id,
-            idea=entry.idea,
-            baseline=state["baseline"],
-            runs=state.get("runs") or [],
-        )
-    except BudgetExceeded:
-        return {"paper": None, "stop_reason": "budget"}
+        with paused_at(f"{entry.id}: write"):
+            paper = write_paper(
+                ctx,
+                idea_id=entry.id,
+                idea=entry.idea,
+                baseline=state["baseline"],
+                runs=state.get("runs") or [],
+            )
+    except LLMError as exc:
+        return {**_failed(ctx, entry, "writeup", exc), "paper": None}
     return {"paper": paper}
 
 
@@ -103,15 +134,16 @@ def review(ctx: Context, state: IdeaState) -> IdeaState:
     """Review the paper (`review_paper`, reusing reviews on disk) and archive the scores."""
     entry = state["entry"]
     try:
-        meta = review_paper(
-            ctx,
-            idea_id=entry.id,
-            paper=state["paper"],
-            baseline=state["baseline"],
-            runs=state.get("runs") or [],
-        )
-    except BudgetExceeded:
-        return {"stop_reason": "budget"}
+        with paused_at(f"{entry.id}: review"):
+            meta = review_paper(
+                ctx,
+                idea_id=entry.id,
+                paper=state["paper"],
+                baseline=state["baseline"],
+                runs=state.get("runs") or [],
+            )
+    except LLMError as exc:
+        return _failed(ctx, entry, "review", exc)
     if entry.idea.proposed_by:  # the ideas model that proposed it earns the review's verdict
         ctx.llm.reward(entry.idea.proposed_by, meta.decision == "accept")
     return _recorded(ctx, entry.model_copy(update=archive_fields(meta)))

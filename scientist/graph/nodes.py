@@ -6,11 +6,12 @@ The per-idea steps (experiment, write, review) live in `scientist.graph.idea`.
 from __future__ import annotations
 
 from scientist.context import Context
-from scientist.errors import BudgetExceeded, CampaignError
+from scientist.errors import CampaignError
 from scientist.experiments.runs import execute_run, finished_run, prepare_code_dir
 from scientist.graph.state import CampaignState, IdeaTask, finished_ids
 from scientist.ideas.proposals import propose_ideas
 from scientist.ideas.selection import rank_proposed
+from scientist.pause import paused_at
 from scientist.report import write_report
 
 BASELINE_ID = "baseline"
@@ -53,10 +54,8 @@ def ideate(ctx: Context, state: CampaignState) -> CampaignState:
     if len(waiting) >= min(remaining, ctx.config.max_parallel):
         return {}
     generation = state.get("generation", 0)
-    try:
+    with paused_at(f"ideas of generation {generation}"):
         new = propose_ideas(ctx, list(entries.values()), state["baseline"], generation, remaining)
-    except BudgetExceeded:
-        return {"stop_reason": "budget"}
     return {"entries": {e.id: e for e in new}, "generation": generation + 1}
 
 

@@ -9,13 +9,16 @@ from typing import Any
 from scientist.campaign import Campaign
 from scientist.config import CampaignConfig
 from scientist.context import Context, open_context
-from scientist.errors import CampaignError, ConfigError
+from scientist.errors import BudgetExceeded, CampaignError, ConfigError
 from scientist.experiments.smoke import check_pack
-from scientist.graph.build import build_graph, open_checkpointer, thread_of
+from scientist.graph.build import build_graph, open_checkpointer, read_state, thread_of
 from scientist.graph.state import CampaignState, finished_ids
 from scientist.llm import open_llm
+from scientist.llm.pricing import unpriced_models
+from scientist.pause import clear_pause, record_pause
 from scientist.progress import CampaignProgress
-from scientist.sandbox import open_sandbox
+from scientist.report import write_report
+from scientist.sandbox import end_orphans, open_sandbox
 from scientist.templates import Template, load_template
 
 
@@ -25,10 +28,12 @@ def default_campaign_dir(config: CampaignConfig) -> Path:
 
 
 def start_campaign(config: CampaignConfig, *, quiet: bool = False) -> Campaign:
-    """Check the pack (smoke run, before any model spend), create the campaign, run it.
+    """Check the models and the pack (smoke run, before any model spend), create the
+    campaign, run it.
 
     Every service is opened once, before the campaign's folder exists: a bad model string, a
-    missing key or script, or an unusable sandbox fails before anything is created.
+    missing key or script, a model without a price under a budget, a model that does not
+    answer (key, URL, name), or an unusable sandbox fails before anything is created.
     """
     template = load_template(config.template)
     config = _plan_without_knobs(template, config)
@@ -36,6 +41,8 @@ def start_campaign(config: CampaignConfig, *, quiet: bool = False) -> Campaign:
     _check_new_root(root)
     llm = open_llm(config.models, budget_usd=config.budget_usd, seed=0)
     try:
+        check_prices(config)
+        llm.check_models()
         sandbox = open_sandbox(config.sandbox, campaign=config.name or root.name)
         check_pack(template, sandbox, config)
         settings = config.model_copy(update={"template": str(template.root)})
@@ -78,13 +85,49 @@ def _plan_without_knobs(template: Template, config: CampaignConfig) -> CampaignC
     return config.model_copy(update={"max_ideas": 1})
 
 
-def resume_campaign(root: Path, *, quiet: bool = False) -> Campaign:
-    """Continue a campaign from its last checkpoint; a STOP file, and what writes cut short by
-    a kill left behind, are cleared first."""
+def check_prices(config: CampaignConfig) -> None:
+    """Refuse a budget that could not hold: a paid model without a price costs $0."""
+    unpriced = unpriced_models(config.models)
+    if config.budget_usd is None or not unpriced or config.models.allow_unpriced:
+        return
+    raise ConfigError(
+        f"{', '.join(unpriced)} has no price, so budget_usd cannot be enforced",
+        hint='add models.prices = { "<model>" = [input, output] } (USD per 1M tokens), '
+        "or pass --allow-unpriced",
+    )
+
+
+def resume_campaign(
+    root: Path, *, quiet: bool = False, budget_usd: float | None = None
+) -> Campaign:
+    """Continue a campaign from its last checkpoint, or from where its budget paused it
+    (`budget_usd` raises the budget first). The models are checked, and a STOP file, a pause
+    note, what writes cut short by a kill left behind, and the campaign's runs that outlived
+    it are cleared first."""
     campaign = Campaign.open(root)
+    check_prices(campaign.config)
+    if budget_usd is not None:
+        spent = campaign.spent_usd()
+        if budget_usd <= spent:
+            raise ConfigError(
+                f"--budget-usd {budget_usd:g} is not above what {campaign.name} spent "
+                f"(${spent:.4f})",
+                hint="pass a larger budget",
+            )
+        campaign.update_config(budget_usd=budget_usd)
     campaign.stop_file.unlink(missing_ok=True)
     campaign.remove_partial_writes()
-    drive(open_context(campaign), None, quiet=quiet)
+    ctx = open_context(campaign)
+    try:
+        ctx.llm.check_models()
+    except BaseException:
+        ctx.close()
+        raise
+    clear_pause(campaign)
+    ended = end_orphans(ctx.sandbox)
+    if ended:
+        print(f"{campaign.name}: ended {len(ended)} run(s) a kill left behind")
+    drive(ctx, None, quiet=quiet)
     return campaign
 
 
@@ -102,13 +145,25 @@ def drive(ctx: Context, graph_input: dict[str, Any] | None, *, quiet: bool) -> C
                     name = ctx.campaign.name
                     print(f"{name}: already finished (ideas done: {done}); nothing to do")
                     return snapshot.values
-            with CampaignProgress(ctx.campaign, quiet=quiet) as progress:
-                events = graph.stream(graph_input, config, stream_mode="tasks", subgraphs=True)
-                for _namespace, event in events:
-                    progress.handle(event)
+            try:
+                with CampaignProgress(ctx.campaign, quiet=quiet) as progress:
+                    events = graph.stream(graph_input, config, stream_mode="tasks", subgraphs=True)
+                    for _namespace, event in events:
+                        progress.handle(event)
+            except BudgetExceeded as exc:
+                _pause(ctx, exc)
             return graph.get_state(config).values
     finally:
         ctx.close()
+
+
+def _pause(ctx: Context, exc: BudgetExceeded) -> None:
+    """The budget paused a step: note it (`pause.json`), rewrite the report, say how to go on."""
+    campaign = ctx.campaign
+    pause = record_pause(campaign, exc)
+    write_report(campaign, ctx.template, read_state(campaign).get("baseline"), campaign.archive())
+    print(f"{campaign.name}: {pause.describe()}: {pause.message}")
+    print(f"continue with: {pause.how_to_continue(campaign)}")
 
 
 def _thread(ctx: Context) -> dict[str, Any]:

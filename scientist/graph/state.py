@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import operator
-from typing import Annotated, TypedDict
+from typing import Annotated, Any, TypedDict
 
 from langgraph.checkpoint.serde.jsonplus import JsonPlusSerializer
+from langgraph.types import Send
 from pydantic import BaseModel, Field
 
+from scientist.campaign import Campaign
 from scientist.models import ArchiveEntry, ExperimentRun
 
 
@@ -61,9 +63,34 @@ STATE_TYPES = [
 ] + [("scientist.graph.state", "IdeaTask"), ("pathlib", "PosixPath")]
 
 
-def state_serializer() -> JsonPlusSerializer:
+class CampaignSerializer(JsonPlusSerializer):
+    """Checkpoints with every path relative to the campaign directory (`Campaign.portable`),
+    made absolute under the directory the campaign is opened from when read back."""
+
+    def __init__(self, campaign: Campaign) -> None:
+        super().__init__(allowed_msgpack_modules=STATE_TYPES)
+        self.campaign = campaign
+
+    def dumps_typed(self, obj: Any) -> tuple[str, bytes]:
+        return super().dumps_typed(self._convert(obj, self.campaign.portable))
+
+    def loads_typed(self, data: tuple[str, bytes]) -> Any:
+        return self._convert(super().loads_typed(data), self.campaign.localized)
+
+    def _convert(self, obj: Any, convert: Any) -> Any:
+        """`convert` over `obj`, reaching into the arguments of pending `Send`s too."""
+        if isinstance(obj, Send):
+            return Send(obj.node, self._convert(obj.arg, convert))
+        if isinstance(obj, dict):
+            return {key: self._convert(value, convert) for key, value in obj.items()}
+        if isinstance(obj, list | tuple) and not hasattr(obj, "_fields"):
+            return type(obj)(self._convert(item, convert) for item in obj)
+        return convert(obj)
+
+
+def state_serializer(campaign: Campaign) -> JsonPlusSerializer:
     """The checkpoint serializer, allowed to revive exactly the records the state holds."""
-    return JsonPlusSerializer(allowed_msgpack_modules=STATE_TYPES)
+    return CampaignSerializer(campaign)
 
 
 def finished_ids(state: CampaignState) -> list[str]:

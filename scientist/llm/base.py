@@ -91,6 +91,10 @@ class Provider(Protocol):
         max_tokens: int,
     ) -> Reply: ...
 
+    def check(self) -> None:
+        """One cheap round trip that proves the key, the URL and the model name; raises
+        `LLMProviderError` naming the provider, the model and the URL."""
+
     def close(self) -> None: ...
 
 

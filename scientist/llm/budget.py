@@ -34,12 +34,14 @@ class Budget:
         with self._lock:
             committed = self._spent + self._reserved
             if self.limit_usd is not None and committed + estimate_usd > self.limit_usd:
-                raise BudgetExceeded(
+                exceeded = BudgetExceeded(
                     f"a call to {model} could cost up to ${estimate_usd:.4f}; with "
                     f"${committed:.4f} spent or committed it would pass the budget of "
                     f"${self.limit_usd:.2f}",
                     hint="raise budget_usd, lower max_tokens, or pick a cheaper model",
                 )
+                exceeded.needed_usd = committed + estimate_usd
+                raise exceeded
             self._reserved += estimate_usd
 
     def settle(self, estimate_usd: float, actual_usd: float) -> None:

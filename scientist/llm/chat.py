@@ -21,6 +21,7 @@ from scientist.llm.base import (
 )
 from scientist.llm.budget import CallMeter
 from scientist.llm.capabilities import STANDARD, ModelCapabilities
+from scientist.llm.journal import CallJournal
 from scientist.llm.pricing import PriceTable
 from scientist.llm.retry import RetryPolicy, call_with_retries
 from scientist.llm.structured import parse_as, repair_messages
@@ -63,15 +64,17 @@ class ProviderChatModel:
         max_tokens: int | None = None,
         meter: CallMeter | None = None,
         call_id: str | None = None,
+        journal: CallJournal | None = None,
     ) -> Completion:
-        """Answer `messages`; `meter` (optional) collects usage and enforces a budget."""
+        """Answer `messages`; `meter` (optional) collects usage and enforces a budget;
+        `journal` (optional) records every request and answers those it recorded before."""
         meter = meter or CallMeter()
         conversation = as_messages(messages)
         limit = max_tokens or DEFAULT_MAX_TOKENS
         if not self.capabilities.temperature:
             temperature = None
         started = time.perf_counter()
-        reply = self._request(conversation, schema, temperature, limit, meter)
+        reply = self._request(conversation, schema, temperature, limit, meter, journal)
         parsed = None
         if schema is not None:
             for attempt in range(self.format_retries + 1):
@@ -86,14 +89,14 @@ class ProviderChatModel:
                             raw_text=reply.text,
                         ) from None
                     conversation = repair_messages(conversation, reply.text, str(exc))
-                    reply = self._request(conversation, schema, temperature, limit, meter)
+                    reply = self._request(conversation, schema, temperature, limit, meter, journal)
         return Completion(
             text=reply.text,
             parsed=parsed,
             usage=meter.usage,
             model=self.name,
             latency_s=time.perf_counter() - started,
-            call_id=call_id or new_call_id(),
+            call_id=(journal and journal.replayed_call_id) or call_id or new_call_id(),
             truncated=reply.truncated,
         )
 
@@ -104,7 +107,11 @@ class ProviderChatModel:
         temperature: float | None,
         max_tokens: int,
         meter: CallMeter,
+        journal: CallJournal | None = None,
     ) -> Reply:
+        key = journal.key(messages, schema, temperature, max_tokens) if journal else ""
+        if journal is not None and (recorded := journal.replay(key)) is not None:
+            return recorded
         prompt_chars = sum(len(message.content) for message in messages)
         if schema is not None:
             prompt_chars += len(str(schema.model_json_schema()))
@@ -112,13 +119,26 @@ class ProviderChatModel:
 
         def attempt() -> Reply:
             with meter.request(self.name, estimate) as record:
-                reply = self.provider.send(
-                    messages, schema, temperature=temperature, max_tokens=max_tokens
-                )
-                record(self.prices.usage(self.name, reply.input_tokens, reply.output_tokens))
+                number = journal.sent(key, self.name, estimate) if journal else 0
+                try:
+                    reply = self.provider.send(
+                        messages, schema, temperature=temperature, max_tokens=max_tokens
+                    )
+                except Exception:  # refused or unreachable: nothing was paid
+                    if journal is not None:
+                        journal.failed(number, key, self.name)
+                    raise
+                usage = self.prices.usage(self.name, reply.input_tokens, reply.output_tokens)
+                if journal is not None:
+                    journal.answered(number, key, self.name, reply, usage)
+                record(usage)
                 return reply
 
         return call_with_retries(attempt, self.retry, describe=self.name, rng=self._rng)
+
+    def check(self) -> None:
+        """The provider's check: key, URL and model name, before any paid request."""
+        self.provider.check()
 
     def close(self) -> None:
         self.provider.close()

@@ -10,8 +10,10 @@ import tomllib
 from functools import cache
 from pathlib import Path
 
+from scientist.config import ModelsConfig
 from scientist.models import Usage
 
+PAID_KINDS = ("openai", "anthropic")  # local and scripted models cost nothing
 PRICES_FILE = Path(__file__).with_name("prices.toml")
 CHARS_PER_TOKEN = 3.0  # conservative: estimates err towards more tokens
 
@@ -72,4 +74,14 @@ def add_usage(total: Usage, more: Usage) -> Usage:
         output_tokens=total.output_tokens + more.output_tokens,
         cost_usd=total.cost_usd + more.cost_usd,
         priced=total.priced and more.priced,
+    )
+
+
+def unpriced_models(config: ModelsConfig) -> list[str]:
+    """The configured paid models that have no price (they would be counted as $0)."""
+    table = PriceTable(config.prices)
+    roles = ("default", "ideas", "code", "write", "review")
+    specs = {spec for role in roles for spec in config.for_role(role)}
+    return sorted(
+        spec for spec in specs if spec.split(":", 1)[0] in PAID_KINDS and table.price(spec) is None
     )

@@ -26,11 +26,15 @@ Script format: a JSON list of entries, each one answer.
 
 A request that finds no entry gets HTTP 400 "replay script exhausted", which the client
 raises as `LLMProviderError`. `requests` records every request body (never headers, so
-never keys).
+never keys) and `fingerprints` a hash of each, so a test can tell a repeated request.
+`hold(match)` keeps the next request whose last user message fits `match` waiting until
+released: a test can kill a client while its call is in flight. `GET .../models/<name>`
+answers for any name (the early model check).
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
 import re
 import threading
@@ -85,6 +89,7 @@ class ScriptEntry(BaseModel):
             return False
 
 
+EPOCH = "1970-01-01T00:00:00Z"
 ENTRIES = TypeAdapter(list[ScriptEntry])
 
 
@@ -106,6 +111,29 @@ def _tokens(text: str) -> int:
     return max(len(text) // 4, 1)
 
 
+def fingerprint(path: str, body: dict[str, Any]) -> str:
+    """A request's identity: a hash of its route and its whole body."""
+    canonical = json.dumps({"path": path, "body": body}, sort_keys=True).encode()
+    return hashlib.sha256(canonical).hexdigest()[:16]
+
+
+class Hold:
+    """One request kept waiting: `arrived` is set when it came in, `release()` answers it.
+    The first `skip` requests that fit pass unheld."""
+
+    def __init__(self, match: str, skip: int = 0) -> None:
+        self.match = match
+        self.skip = skip
+        self.arrived = threading.Event()
+        self._released = threading.Event()
+
+    def release(self) -> None:
+        self._released.set()
+
+    def wait(self, timeout: float) -> None:
+        self._released.wait(timeout)
+
+
 class ReplayServer:
     """Serves scripted entries on 127.0.0.1; use as a context manager or `start`/`close`."""
 
@@ -114,6 +142,8 @@ class ReplayServer:
         self._used: list[bool] = []
         self._lock = threading.Lock()
         self.requests: list[dict[str, Any]] = []
+        self.fingerprints: list[str] = []
+        self._holds: list[Hold] = []
         self._httpd = ThreadingHTTPServer(("127.0.0.1", 0), _handler_for(self))
         self._httpd.daemon_threads = True
         self._thread = threading.Thread(target=self._httpd.serve_forever, daemon=True)
@@ -132,6 +162,27 @@ class ReplayServer:
                 parsed = entry if isinstance(entry, ScriptEntry) else ScriptEntry(**entry)
                 self._entries.append(parsed)
                 self._used.append(False)
+
+    def hold(self, match: str, *, skip: int = 0) -> Hold:
+        """Keep the next request whose last user message fits `match` (substring or regex),
+        after `skip` such requests, waiting until `release()` (or the server closes)."""
+        held = Hold(match, skip)
+        with self._lock:
+            self._holds.append(held)
+        return held
+
+    def _held(self, user_text: str) -> Hold | None:
+        with self._lock:
+            for held in self._holds:
+                probe = ScriptEntry(text="", match=held.match)
+                if not probe.matches(user_text):
+                    continue
+                if held.skip:
+                    held.skip -= 1
+                    continue
+                self._holds.remove(held)
+                return held
+        return None
 
     @property
     def remaining(self) -> int:
@@ -153,6 +204,10 @@ class ReplayServer:
         return self
 
     def close(self) -> None:
+        with self._lock:
+            holds, self._holds = self._holds, []
+        for held in holds:
+            held.release()
         if self._thread.is_alive():  # shutdown() waits for serve_forever, which must be running
             self._httpd.shutdown()
         self._httpd.server_close()
@@ -177,7 +232,12 @@ def _handler_for(server: ReplayServer) -> type[BaseHTTPRequestHandler]:
                 self._send(404, _error(anthropic_wire, f"no route {self.path}"))
                 return
             server.requests.append({"path": self.path, "body": body})
+            server.fingerprints.append(fingerprint(self.path, body))
             user_text = _last_user_text(body)
+            held = server._held(user_text)
+            if held is not None:
+                held.arrived.set()
+                held.wait(timeout=600)
             entry = server.take(user_text)
             if entry is None:
                 message = f"replay script exhausted: no unused entry for {user_text[:80]!r}"
@@ -188,6 +248,14 @@ def _handler_for(server: ReplayServer) -> type[BaseHTTPRequestHandler]:
                 self._send(200, _anthropic_reply(body, entry))
             else:
                 self._send(200, _openai_reply(body, entry))
+
+        def do_GET(self) -> None:
+            route, _, name = self.path.rstrip("/").rpartition("/models/")
+            if not route.endswith("/v1") or not name:
+                self._send(404, _error(False, f"no route {self.path}"))
+                return
+            model = {"id": name, "object": "model", "created": 0, "owned_by": "replay"}
+            self._send(200, {**model, "type": "model", "display_name": name, "created_at": EPOCH})
 
         def _send(self, status: int, payload: dict, headers: dict[str, str] | None = None):
             data = json.dumps(payload).encode()

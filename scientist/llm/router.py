@@ -17,11 +17,12 @@ from pydantic import BaseModel
 
 from scientist.campaign import Campaign
 from scientist.config import ModelsConfig
-from scientist.errors import ConfigError, LLMError
-from scientist.llm.base import Completion, MessageLike
+from scientist.errors import ConfigError, LLMFormatError
+from scientist.llm.base import DEFAULT_MAX_TOKENS, Completion, MessageLike, as_messages
 from scientist.llm.budget import Budget, CallMeter
 from scientist.llm.chat import ProviderChatModel, new_call_id
 from scientist.llm.factory import is_offline, open_chat_model
+from scientist.llm.journal import Journal
 from scientist.llm.pool import ModelPool, ModelStats
 from scientist.llm.retry import RetryPolicy
 from scientist.models import LedgerEntry
@@ -43,6 +44,7 @@ class LLM:
         self.config = config
         self._seed = seed
         self.campaign: Campaign | None = None
+        self.journal: Journal | None = None
         self.budget = Budget(budget_usd, 0.0)
         self.pool = ModelPool(None, seed=seed)
         if campaign is not None:
@@ -54,8 +56,15 @@ class LLM:
 
     def attach(self, campaign: Campaign) -> None:
         """Record calls in `campaign`'s ledger and pool from now on, its spending counted
-        against the budget (a router is opened before a new campaign's folder exists)."""
+        against the budget (a router is opened before a new campaign's folder exists).
+
+        Calls a kill cut short before their ledger line (journaled, not ledgered) are added
+        to the ledger first, so that the budget counts them."""
         self.campaign = campaign
+        self.journal = Journal(campaign.journal_path)
+        ledgered = {entry.call_id for entry in campaign.ledger()}
+        for entry in self.journal.unledgered(ledgered):
+            campaign.record_call(entry)
         self.budget = Budget(self.budget.limit_usd, campaign.spent_usd())
         self.pool = ModelPool(campaign.root / "pool.json", seed=self._seed)
 
@@ -98,29 +107,42 @@ class LLM:
             raise ConfigError(
                 f"model '{model}' is not one of role '{role}''s models: {', '.join(specs)}"
             )
-        spec = model or self.pool.choose(role, specs)
-        chat_model = self._models[spec]
+        conversation = as_messages(messages)
         call_id = new_call_id()
+        journal = self.journal.call(role, call_id, model) if self.journal else None
+        recorded = None
+        if journal is not None:  # a resumed call is answered by the model that answered it
+            key = journal.key(conversation, schema, temperature, max_tokens or DEFAULT_MAX_TOKENS)
+            recorded = self.journal.recorded_model(key)  # type: ignore[union-attr]
+        spec = model or (recorded if recorded in specs else None) or self.pool.choose(role, specs)
         meter = CallMeter(self.budget)
         started = time.perf_counter()
         try:
-            completion = chat_model.complete(
-                messages,
+            completion = self._models[spec].complete(
+                conversation,
                 schema,
                 temperature=temperature,
                 max_tokens=max_tokens,
                 meter=meter,
                 call_id=call_id,
+                journal=journal,
             )
         except Exception as exc:
             if meter.requests:
                 self._record(call_id, role, spec, meter, started, error=exc)
-            if isinstance(exc, LLMError):
+            if isinstance(exc, LLMFormatError):  # an outage is no fault of the model
                 self.pool.record_failure(role, spec, meter.usage.cost_usd)
             raise
-        self._record(call_id, role, spec, meter, started)
-        self.pool.record_call(call_id, role, spec, meter.usage.cost_usd)
+        if meter.requests:  # else every request was answered from the journal: paid before
+            self._record(call_id, role, spec, meter, started)
+            self.pool.record_call(completion.call_id, role, spec, meter.usage.cost_usd)
         return completion
+
+    def check_models(self) -> None:
+        """One cheap round trip per configured model (key, URL, model name), before any
+        sandbox work; the first failure is raised as one line naming model and URL."""
+        for chat_model in self._models.values():
+            chat_model.check()
 
     def reward(self, call_id: str, success: bool) -> None:
         """Credit (or debit) the model that made `call_id`; unknown ids are ignored.
@@ -216,6 +238,12 @@ class RoleModel:
             max_tokens=max_tokens,
             model=model,
         )
+
+    def check_models(self) -> None:
+        """One cheap round trip per configured model (key, URL, model name), before any
+        sandbox work; the first failure is raised as one line naming model and URL."""
+        for chat_model in self._models.values():
+            chat_model.check()
 
     def reward(self, call_id: str, success: bool) -> None:
         """Credit (or debit) the model that made `call_id` (any role's call)."""

@@ -55,6 +55,9 @@ class ScriptedProvider:
     ) -> Reply:
         return self._client.send(messages, schema, temperature=temperature, max_tokens=max_tokens)
 
+    def check(self) -> None:
+        self._client.check()
+
     def close(self) -> None:
         self._client.close()
         self.server.close()

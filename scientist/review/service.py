@@ -28,24 +28,27 @@ from scientist.review.rubric import review_evidence
 DEFAULT_PAGE_LIMIT = 8
 
 
-def _load_record(path: Path) -> ReviewRecord | None:
+def _load_record(path: Path, *, rubric: bool) -> ReviewRecord | None:
+    """The review saved at `path`, when it is valid and by the same kind of reviewer."""
     try:
-        return ReviewRecord.model_validate_json(path.read_text(encoding="utf-8"))
+        record = ReviewRecord.model_validate_json(path.read_text(encoding="utf-8"))
     except (FileNotFoundError, ValidationError):
         return None
+    return record if record.reviewer.startswith("rubric") == rubric else None
 
 
 def _gather_reviews(
-    folder: Path | None, count: int, make: Callable[[int], ReviewRecord]
+    folder: Path | None, count: int, make: Callable[[int], ReviewRecord], *, rubric: bool = False
 ) -> list[ReviewRecord]:
-    """Reviews 0..count-1: `folder/review_<k>.json` when present and valid, else made (and
-    written when `folder` is set). A member whose output never validates is left out; the
-    ensemble fails only when every member does."""
+    """Reviews 0..count-1: `folder/review_<k>.json` when present, valid and by the same kind
+    of reviewer (`rubric` or a model), else made (and written when `folder` is set). A member
+    whose output never validates is left out; the ensemble fails only when every member
+    does."""
     records: list[ReviewRecord] = []
     failures: list[LLMFormatError] = []
     for k in range(count):
         path = folder / f"review_{k}.json" if folder is not None else None
-        record = _load_record(path) if path is not None else None
+        record = _load_record(path, rubric=rubric) if path is not None else None
         if record is None:
             try:
                 record = make(k)
@@ -75,7 +78,8 @@ def review_paper(
 ) -> MetaReview:
     """Review `paper`; writes `reviews/review_<k>.json` and `reviews/meta.json`.
 
-    Reviews already on disk are reused (a resumed campaign pays for none twice); a paper
+    Reviews already on disk are reused when the configured kind of reviewer wrote them (a
+    resumed campaign pays for none twice, and goes on with the configured reviewers); a paper
     with no PDF is reviewed by the rubric, which caps a paper that did not compile at 2.
     """
     campaign, template, config = ctx.campaign, ctx.template, ctx.config.review
@@ -99,7 +103,8 @@ def review_paper(
             scored = review_evidence(evidence, threshold=threshold)
             return ReviewRecord(reviewer="rubric", score=scored.score, review=scored.review)
 
-        meta = aggregate(_gather_reviews(folder, 1, rubric), threshold=threshold)
+        records = _gather_reviews(folder, 1, rubric, rubric=True)
+        meta = aggregate(records, threshold=threshold)
     else:
         meta = _ensemble_meta(model, pdf_path, folder, config, template.deterministic)
     atomic_write_json(folder / "meta.json", meta)

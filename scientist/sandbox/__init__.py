@@ -7,7 +7,13 @@ own module, named by an entry point in the `scientist.sandboxes` group.
 
 from scientist.backends import known_kinds, register_backend
 from scientist.models import RunResult, RunSpec
-from scientist.sandbox.base import Availability, Sandbox, backend_options, open_sandbox
+from scientist.sandbox.base import (
+    Availability,
+    Sandbox,
+    backend_options,
+    end_orphans,
+    open_sandbox,
+)
 
 __all__ = [
     "Availability",
@@ -15,6 +21,7 @@ __all__ = [
     "RunSpec",
     "Sandbox",
     "backend_options",
+    "end_orphans",
     "known_kinds",
     "open_sandbox",
     "register_backend",

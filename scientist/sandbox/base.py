@@ -49,3 +49,10 @@ def open_sandbox(config: SandboxConfig, *, campaign: str | None = None) -> Sandb
     when that backend cannot run here; never falls back to another backend."""
     sandbox: Sandbox = backend(config.kind).factory(config, campaign)
     return sandbox
+
+
+def end_orphans(sandbox: Sandbox) -> list[str]:
+    """End the runs a killed campaign left behind in `sandbox`, for backends whose runs can
+    outlive the campaign process (they define `end_orphans`); the names of what was ended."""
+    end = getattr(sandbox, "end_orphans", None)
+    return end() if end is not None else []

@@ -119,6 +119,10 @@ class DockerSandbox:
             ],
         )
 
+    def end_orphans(self) -> list[str]:
+        """Remove this campaign's containers that a killed campaign process left running."""
+        return remove_orphans(self.client, campaign=self.campaign) if self.campaign else []
+
     def run(self, spec: RunSpec) -> RunResult:
         started = time.monotonic()
         try:
@@ -254,12 +258,15 @@ def _tail(raw: bytes) -> str:
     return f"[... earlier output dropped ...]\n{text}" if len(raw) > TAIL_BYTES else text
 
 
-def remove_orphans(client: Any, *, everything: bool = False) -> list[str]:
+def remove_orphans(
+    client: Any, *, everything: bool = False, campaign: str | None = None
+) -> list[str]:
     """Remove labelled containers whose owning process (on this host) is gone, or all of
-    them with `everything`. Returns the names removed."""
+    them with `everything`; only `campaign`'s when given. Returns the names removed."""
     host = socket.gethostname()
+    labels = [LABEL_RUN] + ([f"{LABEL_CAMPAIGN}={campaign}"] if campaign else [])
     removed = []
-    for container in client.containers.list(all=True, filters={"label": LABEL_RUN}):
+    for container in client.containers.list(all=True, filters={"label": labels}):
         owner_host, _, pid = container.labels.get(LABEL_OWNER, ":").partition(":")
         orphan = not pid.isdigit() or (owner_host == host and not _process_alive(int(pid)))
         if everything or orphan:

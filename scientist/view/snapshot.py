@@ -209,6 +209,7 @@ class CampaignReader:
         path is gone (a campaign moved or copied elsewhere), and None when it is not there."""
         paper_dir = self.campaign.paper_dir(idea_id)
         paper = next(iter(_valid_files(Paper, [paper_dir / "paper.json"])), None)
+        paper = None if paper is None else self.campaign.localized(paper)
         if paper is None or paper.pdf_path is None or paper.pdf_path.is_file():
             return paper
         moved = paper_dir / paper.pdf_path.name

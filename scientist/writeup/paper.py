@@ -175,5 +175,5 @@ def write_paper(
         compile_rounds=len(attempts),
         errors=errors,
     )
-    atomic_write_json(paper_dir / "paper.json", record)
+    atomic_write_json(paper_dir / "paper.json", campaign.portable(record))
     return record

@@ -5,30 +5,16 @@ run debugged from its stderr, ledger costs in the report."""
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
 from scientist.config import CampaignConfig
-from scientist.graph.build import read_state
 from scientist.graph.runner import start_campaign
 from scientist.review.form import REVIEWS_ROOT
+from tests.graph.scripted_campaign import BLOCK, status_of
+from tests.graph.scripted_campaign import IDEA as LLM_IDEA
 
-BLOCK = "experiment.py\n<<<<<<< SEARCH\n{old}\n=======\n{new}\n>>>>>>> REPLACE\n"
-
-LLM_IDEA = {
-    "name": "depth_one",
-    "title": "One layer is enough",
-    "hypothesis": "A single layer scores higher than two.",
-    "plan": "Run with depth 1.",
-    "interestingness": 6,
-    "feasibility": 9,
-    "novelty": 4,
-    "overrides": {"depth": 1},
-}
 BONUS_IDEA = {
     **LLM_IDEA,
     "name": "bonus_term",
@@ -114,39 +100,6 @@ def test_scripted_campaign_edits_code_and_debugs(tmp_path: Path, toy_pack: Path,
     assert "| code | scripted:" in campaign.report_path.read_text()
 
 
-@pytest.mark.parametrize("parallel", [1, 2])
-def test_budget_ends_the_campaign_cleanly(tmp_path: Path, toy_pack: Path, parallel: int):
-    script = tmp_path / "script.json"
-    script.write_text(json.dumps(SCRIPT))
-    spec = f"scripted:{script}"
-    config = CampaignConfig(
-        template=str(toy_pack),
-        smoke=True,
-        seeds=[0],
-        max_ideas=3,
-        max_parallel=parallel,
-        campaign_dir=tmp_path / "c",
-        budget_usd=0.5,
-        models={
-            "default": spec,
-            "ideas": "none",
-            "write": "none",
-            "review": "none",
-            "prices": {spec: (1e3, 1e3)},
-        },
-        literature="off",
-    )
-    campaign = start_campaign(config, quiet=True)
-    entries = {e.id: e for e in campaign.archive()}
-    in_flight = ["0_0_higher_lr", "0_1_wider"][:parallel]
-    assert [e.id for e in entries.values() if e.status == "failed"] == in_flight
-    assert all(entries[i].error == "budget exhausted" for i in in_flight)
-    assert all(e.status == "proposed" for i, e in entries.items() if i not in in_flight)
-    assert (campaign.baseline_dir / "outputs" / "final_info.json").exists()
-    assert read_state(campaign)["stop_reason"] == "budget"
-    assert "budget exhausted" in campaign.report_path.read_text()
-
-
 def scripted_model(folder: Path, entries: list[dict]) -> str:
     """A `scripted:` model spec replaying `entries` (written to `folder/script.json`)."""
     path = folder / "script.json"
@@ -196,13 +149,7 @@ def test_an_llm_ensemble_reviews_every_paper_once_across_a_resume(tmp_path: Path
     calls = campaign.ledger()
     assert [c.role for c in calls] == ["review"] * 6 and all(c.model == spec for c in calls)
 
-    status = subprocess.run(
-        [sys.executable, "-m", "scientist", "status", str(campaign.root)],
-        capture_output=True,
-        text=True,
-        timeout=60,
-        env={**os.environ, "COLUMNS": "250"},
-    )
+    status = status_of(campaign.root)
     assert status.returncode == 0, status.stderr
     pool_rows = [line for line in status.stdout.splitlines() if "│ review" in line]
     assert len(pool_rows) == 1

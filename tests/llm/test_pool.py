@@ -9,10 +9,10 @@ import pytest
 
 from scientist.campaign import Campaign
 from scientist.config import ModelsConfig
-from scientist.errors import ConfigError
+from scientist.errors import ConfigError, LLMFormatError, LLMProviderError
 from scientist.llm import open_llm
 from scientist.llm.pool import ModelPool
-from tests.llm.conftest import FAST_RETRY
+from tests.llm.conftest import FAST_RETRY, Verdict
 
 POOL = ["openai:good", "anthropic:bad"]
 
@@ -94,3 +94,15 @@ def test_a_reward_after_a_resume_still_reaches_the_model(replay_server, campaign
         resumed.reward(completion.call_id, success=True)
         stats = {arm.model: arm for arm in resumed.stats()}
     assert stats[completion.model].wins == 1
+
+
+def test_an_outage_is_no_loss_but_bad_output_is(replay_server, campaign):
+    models = ModelsConfig(default="none", ideas=POOL, base_url=f"{replay_server.url}/v1")
+    replay_server.load([{"status": 503}] * 3 + [{"text": "not json"}] * 3)
+    with open_llm(models, campaign=campaign, seed=0, retry=FAST_RETRY) as llm:
+        with pytest.raises(LLMProviderError):
+            llm.complete("ideas", [{"role": "user", "content": "hi"}], model="openai:good")
+        assert all(arm.losses == 0 for arm in llm.stats())
+        with pytest.raises(LLMFormatError):
+            llm.complete("ideas", [{"role": "user", "content": "hi"}], Verdict, model="openai:good")
+        assert [(arm.model, arm.losses) for arm in llm.stats()] == [("openai:good", 1)]

@@ -71,3 +71,16 @@ def test_paper_without_pdf_gets_the_rubric_even_with_a_model(
     assert meta.reviewer == "rubric"
     assert meta.decision == "reject" and meta.overall <= 2
     assert replay_server.requests == []
+
+
+def test_the_rubric_never_takes_a_model_review_as_its_own(
+    campaign, make_paper, make_run, baseline, template
+) -> None:
+    runs = [make_run(1, [0.80, 0.82, 0.81])]
+    run_review(campaign, make_paper(), template, runs, baseline)
+    path = campaign.reviews_dir("idea_a") / "review_0.json"
+    saved = json.loads(path.read_text())
+    path.write_text(json.dumps({**saved, "reviewer": "openai:gpt-4o", "score": 9.0}))
+
+    rubric = run_review(campaign, make_paper(), template, runs, baseline)
+    assert rubric.reviewer == "rubric" and rubric.overall == saved["score"]

@@ -9,6 +9,7 @@ import pytest
 
 from scientist.models import RunSpec
 from scientist.sandbox.docker_backend import (
+    LABEL_CAMPAIGN,
     LABEL_OWNER,
     LABEL_RUN,
     DockerSandbox,
@@ -46,6 +47,30 @@ def test_cleanup_removes_only_containers_whose_owner_is_gone(
         owned.reload()
     finally:
         owned.remove(force=True)
+
+
+@pytest.mark.docker
+def test_a_resumed_campaign_ends_only_its_own_orphans(docker_sandbox: DockerSandbox) -> None:
+    client = docker_sandbox.client
+    host = os.uname().nodename
+
+    def container(campaign: str, pid: int):
+        labels = {LABEL_RUN: "r", LABEL_CAMPAIGN: campaign, LABEL_OWNER: f"{host}:{pid}"}
+        return client.containers.create(docker_sandbox.image, ["true"], labels=labels)
+
+    orphan, live, other = (
+        container("c1", 999999),
+        container("c1", os.getpid()),
+        container("c2", 999999),
+    )
+    try:
+        ended = DockerSandbox(image=docker_sandbox.image, campaign="c1").end_orphans()
+        assert ended == [orphan.name]
+        live.reload()
+        other.reload()
+    finally:
+        live.remove(force=True)
+        other.remove(force=True)
 
 
 @pytest.mark.docker

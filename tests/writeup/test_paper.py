@@ -74,10 +74,13 @@ def test_offline_paper_has_table_figure_and_bibliography(offline_paper: Paper) -
     assert "\\newcommand{\\resRunOneScoreDelta}{+0.218}" in results
 
 
-def test_every_number_in_the_offline_paper_is_sourced(offline_paper: Paper) -> None:
+def test_every_number_in_the_offline_paper_is_sourced(
+    offline_paper: Paper, toy_campaign: Campaign
+) -> None:
     assert offline_paper.unsourced_numbers == []
     recorded = json.loads((offline_paper.tex_path.parent / "paper.json").read_text())
-    assert Paper.model_validate(recorded) == offline_paper
+    assert recorded["tex_path"] == "ideas/higher_lr/paper/paper.tex"  # relative to the campaign
+    assert toy_campaign.localized(Paper.model_validate(recorded)) == offline_paper
 
 
 def test_planted_errors_are_fixed_by_the_loop(

@@ -41,7 +41,8 @@ def test_write_rewrites_the_paper_of_one_idea(tmp_path: Path) -> None:
     assert done.returncode == 0, done.stderr
     assert "compiled: True" in done.stdout and "unsourced numbers: 0" in done.stdout
     paper = json.loads((campaign.paper_dir("higher_lr") / "paper.json").read_text())
-    assert paper["compiled"] and Path(paper["pdf_path"]).is_file()
+    assert paper["pdf_path"] == "ideas/higher_lr/paper/paper.pdf"  # relative to the campaign
+    assert paper["compiled"] and (campaign.root / paper["pdf_path"]).is_file()
 
 
 def test_write_without_an_idea_is_one_clear_error(tmp_path: Path) -> None:

@@ -15,7 +15,7 @@ import anthropic
 from pydantic import BaseModel
 
 from scientist.llm.base import Message, Reply
-from scientist.llm.providers.errors import translate
+from scientist.llm.providers.errors import check_failure, translate
 from scientist.llm.providers.keys import api_key as env_api_key
 from scientist.llm.structured import json_schema, schema_name
 
@@ -61,7 +61,7 @@ class AnthropicProvider:
                 model=self.model, max_tokens=max_tokens, messages=turns, **options
             )
         except anthropic.AnthropicError as exc:
-            raise translate(exc, anthropic, f"anthropic:{self.model}") from exc
+            raise translate(exc, anthropic, self.where) from exc
         tool_inputs = [block.input for block in response.content if block.type == "tool_use"]
         texts = [block.text for block in response.content if block.type == "text"]
         text = json.dumps(tool_inputs[0]) if tool_inputs else "".join(texts)
@@ -71,6 +71,18 @@ class AnthropicProvider:
             output_tokens=response.usage.output_tokens,
             truncated=response.stop_reason == "max_tokens",
         )
+
+    @property
+    def where(self) -> str:
+        """The model and its server, as errors name them."""
+        return f"anthropic:{self.model} at {self.client.base_url}"
+
+    def check(self) -> None:
+        """One free round trip (the model's metadata): the key, the URL and the model name."""
+        try:
+            self.client.models.retrieve(self.model)
+        except anthropic.AnthropicError as exc:
+            raise check_failure(exc, anthropic, self.where) from None
 
     def close(self) -> None:
         self.client.close()

@@ -93,5 +93,8 @@ class LocalProvider:
             truncated=int(new_tokens.shape[0]) >= max_tokens,
         )
 
+    def check(self) -> None:
+        """Nothing to reach: the folder was checked when the provider was made."""
+
     def close(self) -> None:
         self.__dict__.pop("_loaded", None)

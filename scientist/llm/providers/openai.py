@@ -17,7 +17,7 @@ from pydantic import BaseModel
 
 from scientist.errors import LLMProviderError
 from scientist.llm.base import Message, Reply
-from scientist.llm.providers.errors import translate
+from scientist.llm.providers.errors import check_failure, translate
 from scientist.llm.providers.keys import api_key as env_api_key
 from scientist.llm.structured import schema_name, strict_json_schema, with_instructions
 
@@ -68,7 +68,7 @@ class OpenAIProvider:
                 **options,
             )
         except openai.OpenAIError as exc:
-            raise translate(exc, openai, f"openai:{self.model}") from exc
+            raise translate(exc, openai, self.where) from exc
         if not response.choices:
             raise LLMProviderError(f"openai:{self.model} returned no choices")
         message = response.choices[0].message
@@ -81,6 +81,23 @@ class OpenAIProvider:
             output_tokens=usage.completion_tokens if usage else 0,
             truncated=response.choices[0].finish_reason == "length",
         )
+
+    @property
+    def where(self) -> str:
+        """The model and its server, as errors name them."""
+        return f"openai:{self.model} at {self.client.base_url}"
+
+    def check(self) -> None:
+        """One free round trip (the model's metadata): the key, the URL and the model name.
+        A server without `GET /models/<name>` is asked for its model list instead."""
+        try:
+            try:
+                self.client.models.retrieve(self.model)
+            except openai.NotFoundError as missing:
+                if self.model not in [listed.id for listed in self.client.models.list()]:
+                    raise missing
+        except openai.OpenAIError as exc:
+            raise check_failure(exc, openai, self.where) from None
 
     def close(self) -> None:
         self.client.close()

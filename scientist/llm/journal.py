@@ -1,0 +1,187 @@
+"""The journal of paid requests: written before a request is sent, completed when it returns.
+
+Every provider request of a campaign is a `sent` line in `journal.jsonl` (with its worst-case
+cost) before it leaves, and an `answered` line (the reply and its usage) when it returns, or
+`failed` when the provider refused it (nothing paid). Lines are keyed by the request: the
+role, the whole conversation, the schema, the sampling settings and, when a call pins one,
+the model. A resumed step asks the same questions again; each question that has an unused
+answer in the journal is answered from it, free, instead of being sent.
+
+A call whose requests the ledger does not list yet (killed before its ledger line) is added
+to the ledger when the campaign is opened again (`unledgered`): answered requests at their
+cost, a request still in flight at the kill at its estimate, marked unsettled.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import threading
+from collections import defaultdict, deque
+from pathlib import Path
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict
+
+from scientist.campaign import append_jsonl, read_jsonl
+from scientist.llm.base import Message, Reply
+from scientist.llm.pricing import add_usage
+from scientist.models import LedgerEntry, Usage, utc_now
+
+IN_FLIGHT = "in flight at a kill: cost estimated"
+
+
+class JournalLine(BaseModel):
+    """One line of `journal.jsonl`."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    event: Literal["sent", "answered", "failed"]
+    call_id: str
+    request: int
+    key: str
+    role: str
+    model: str
+    estimate_usd: float = 0.0
+    reply: Reply | None = None
+    usage: Usage | None = None
+    time: str = ""
+
+
+def request_key(
+    role: str,
+    messages: list[Message],
+    schema: type[BaseModel] | None,
+    temperature: float | None,
+    max_tokens: int,
+    pinned: str | None,
+) -> str:
+    """What identifies a request across processes: its role and its whole content."""
+    content = {
+        "role": role,
+        "messages": [message.model_dump() for message in messages],
+        "schema": None if schema is None else schema.model_json_schema(),
+        "temperature": temperature,
+        "max_tokens": max_tokens,
+        "model": pinned,
+    }
+    encoded = json.dumps(content, sort_keys=True, ensure_ascii=False).encode("utf-8")
+    return hashlib.sha256(encoded).hexdigest()
+
+
+class Journal:
+    """A campaign's `journal.jsonl`: appends lines and hands out recorded answers once each."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self._lock = threading.Lock()
+        self.lines = [JournalLine.model_validate(row) for row in read_jsonl(path)]
+        self._answers: dict[str, deque[JournalLine]] = defaultdict(deque)
+        for line in self.lines:
+            if line.event == "answered":
+                self._answers[line.key].append(line)
+
+    def call(self, role: str, call_id: str, pinned: str | None) -> CallJournal:
+        return CallJournal(self, role, call_id, pinned)
+
+    def recorded_model(self, key: str) -> str | None:
+        """The model of the next unused answer to `key`, if there is one."""
+        with self._lock:
+            answers = self._answers.get(key)
+            return answers[0].model if answers else None
+
+    def take(self, key: str) -> JournalLine | None:
+        """The next unused answer to `key` (each answer is handed out once per process)."""
+        with self._lock:
+            answers = self._answers.get(key)
+            return answers.popleft() if answers else None
+
+    def append(self, line: JournalLine) -> None:
+        with self._lock:
+            append_jsonl(self.path, line.model_copy(update={"time": utc_now()}))
+            self.lines.append(line)
+
+    def unledgered(self, ledgered: set[str]) -> list[LedgerEntry]:
+        """Ledger entries for the calls the ledger misses: what a kill cut short."""
+        requests: dict[str, dict[int, list[JournalLine]]] = defaultdict(lambda: defaultdict(list))
+        for line in self.lines:
+            if line.call_id not in ledgered:
+                requests[line.call_id][line.request].append(line)
+        entries = []
+        for call_id, numbered in requests.items():
+            usage, in_flight = Usage(), False
+            for lines in numbered.values():
+                events = {line.event: line for line in lines}
+                if "answered" in events and events["answered"].usage is not None:
+                    usage = add_usage(usage, events["answered"].usage)
+                elif "failed" not in events:
+                    in_flight = True
+                    usage = add_usage(usage, Usage(cost_usd=events["sent"].estimate_usd))
+            first = next(iter(numbered.values()))[0]
+            entries.append(
+                LedgerEntry(
+                    call_id=call_id,
+                    role=first.role,
+                    model=first.model,
+                    usage=usage,
+                    latency_s=0.0,
+                    ok=not in_flight,
+                    settled=not in_flight,
+                    error=IN_FLIGHT if in_flight else "",
+                )
+            )
+        return entries
+
+
+class CallJournal:
+    """One model call's view of the journal: its key, its replays and its request lines."""
+
+    def __init__(self, journal: Journal, role: str, call_id: str, pinned: str | None) -> None:
+        self.journal = journal
+        self.role = role
+        self.call_id = call_id
+        self.pinned = pinned
+        self.replayed_call_id: str | None = None
+        self._requests = 0
+
+    def key(
+        self,
+        messages: list[Message],
+        schema: type[BaseModel] | None,
+        temperature: float | None,
+        max_tokens: int,
+    ) -> str:
+        return request_key(self.role, messages, schema, temperature, max_tokens, self.pinned)
+
+    def replay(self, key: str) -> Reply | None:
+        """The recorded answer to this request, or None when it must be sent."""
+        line = self.journal.take(key)
+        if line is None:
+            return None
+        self.replayed_call_id = self.replayed_call_id or line.call_id
+        return line.reply
+
+    def sent(self, key: str, model: str, estimate_usd: float) -> int:
+        """Record a request about to leave; its number within the call."""
+        self._requests += 1
+        self.journal.append(self._line("sent", key, model, estimate_usd=estimate_usd))
+        return self._requests
+
+    def answered(self, number: int, key: str, model: str, reply: Reply, usage: Usage) -> None:
+        self.journal.append(self._line("answered", key, model, number, reply=reply, usage=usage))
+
+    def failed(self, number: int, key: str, model: str) -> None:
+        self.journal.append(self._line("failed", key, model, number))
+
+    def _line(
+        self, event: str, key: str, model: str, number: int | None = None, **fields: object
+    ) -> JournalLine:
+        return JournalLine(
+            event=event,  # type: ignore[arg-type]
+            call_id=self.call_id,
+            request=self._requests if number is None else number,
+            key=key,
+            role=self.role,
+            model=model,
+            **fields,  # type: ignore[arg-type]
+        )

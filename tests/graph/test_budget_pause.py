@@ -1,0 +1,107 @@
+"""A budget stop is a pause: the run that succeeded keeps its result, `status` and the report
+say "paused: budget", and `resume --budget-usd` continues at the paused step until the idea
+has its paper and reviews, with no run repeated and no request sent twice."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from scientist.config import CampaignConfig, load_config
+from scientist.errors import ConfigError
+from scientist.graph.runner import resume_campaign, start_campaign
+from scientist.llm.replay_server import ReplayServer
+from tests.graph.scripted_campaign import (
+    BLOCK,
+    CALL_USD,
+    IMPLEMENT,
+    PRICE,
+    RESERVE_USD,
+    SPEC,
+    USAGE,
+    pack_without_seeds,
+    script,
+    status_of,
+    write_config,
+)
+
+pytestmark = [pytest.mark.slow, pytest.mark.latex]
+
+IDEA_ID = "0_0_depth_one"
+
+
+def test_a_budget_pause_resumes_with_a_raised_budget(
+    tmp_path: Path, run_log, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("OPENAI_API_KEY", "test-key")
+    edit = BLOCK.format(old="BONUS = 0.05", new="BONUS = 0.06")
+    second_run = {"match": IMPLEMENT, "text": edit, "usage": USAGE}
+    # propose, reflect, implement, mismatch fit; the second run's implement call does not
+    budget = RESERVE_USD + 4 * CALL_USD - CALL_USD / 2
+    with ReplayServer([*script(), second_run]) as server:
+        path = write_config(tmp_path, server.url, pack_without_seeds(tmp_path), max_runs_per_idea=2)
+        overrides = {"budget_usd": budget, "campaign_dir": str(tmp_path / "c")}
+        campaign = start_campaign(load_config(path, overrides), quiet=True)
+
+        [paused] = campaign.archive()
+        assert paused.status == "done" and paused.metric is not None and paused.runs == 1
+        pause = json.loads((campaign.root / "pause.json").read_text())
+        assert pause["step"] == f"{IDEA_ID}: experiment"
+        assert "paused: budget" in campaign.report_path.read_text()
+        status = status_of(campaign.root)
+        assert status.returncode == 0 and "paused: budget" in status.stdout
+
+        with pytest.raises(ConfigError, match="not above what"):
+            resume_campaign(campaign.root, quiet=True, budget_usd=CALL_USD)
+        resumed = resume_campaign(campaign.root, quiet=True, budget_usd=100.0)
+        fingerprints = server.fingerprints
+
+    [entry] = resumed.archive()
+    assert entry.status == "done", entry.error
+    assert entry.runs == 2 and entry.review_score == 7
+    assert resumed.paper_dir(IDEA_ID).joinpath("paper.pdf").is_file()
+    assert '"n_reviews": 2' in resumed.reviews_dir(IDEA_ID).joinpath("meta.json").read_text()
+    assert not (resumed.root / "pause.json").exists()
+    assert "paused" not in resumed.report_path.read_text()
+    assert len(fingerprints) == len(set(fingerprints))
+    starts = [run for event, run in run_log() if event == "start"]
+    assert sorted(starts) == sorted(["baseline/run_0", f"{IDEA_ID}/run_1", f"{IDEA_ID}/run_2"])
+    assert resumed.config.budget_usd == 100.0
+
+
+def test_a_pause_in_one_of_parallel_ideas_lets_the_other_finish(
+    tmp_path: Path, toy_pack: Path, run_log, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("OPENAI_API_KEY", "test-key")
+    answers = [
+        {"match": f"Idea: {title}", "text": "NO CHANGE\n", "usage": USAGE}
+        for title in ("A tenfold", "Wider")
+    ]
+    with ReplayServer(answers) as server:
+        models = {"default": "none", "code": SPEC, "base_url": f"{server.url}/v1"}
+        config = CampaignConfig(
+            template=str(toy_pack),
+            smoke=True,
+            seeds=[0],
+            max_ideas=2,
+            max_parallel=2,
+            max_runs_per_idea=1,
+            campaign_dir=tmp_path / "c",
+            budget_usd=RESERVE_USD + CALL_USD / 2,  # one call fits, the other idea pauses
+            literature="off",
+            models={**models, "prices": {SPEC: PRICE}},
+        )
+        campaign = start_campaign(config, quiet=True)
+        statuses = sorted(entry.status for entry in campaign.archive())
+        assert statuses == ["done", "selected"]
+        resumed = resume_campaign(campaign.root, quiet=True, budget_usd=10.0)
+        fingerprints = server.fingerprints
+
+    entries = resumed.archive()
+    assert [entry.status for entry in entries] == ["done", "done"]
+    assert all(resumed.reviews_dir(entry.id).joinpath("meta.json").is_file() for entry in entries)
+    assert len(fingerprints) == 2 == len(set(fingerprints))
+    starts = [run for event, run in run_log() if event == "start"]
+    assert len(starts) == len(set(starts)) == 3
