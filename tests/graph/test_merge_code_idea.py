@@ -27,10 +27,7 @@ IDEA = {
     "novelty": 6,
     "overrides": {"ps_operator": "sign_consensus"},
 }
-MERGE_BRANCH = (
-    '    elif method == "dare_linear":\n'
-    "        mixed = (stacked * w).sum(dim=0)\n"
-)
+MERGE_BRANCH = '    elif method == "dare_linear":\n        mixed = (stacked * w).sum(dim=0)\n'
 NEW_BRANCH = (
     '    elif method == "sign_consensus":\n'
     "        agree = stacked.sign() == stacked.sum(dim=0).sign()\n"
