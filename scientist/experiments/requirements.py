@@ -25,7 +25,7 @@ from packaging.requirements import InvalidRequirement, Requirement
 from scientist.config import CampaignConfig
 from scientist.errors import TemplateError
 from scientist.models import RunSpec
-from scientist.sandbox import Sandbox
+from scientist.sandbox import Sandbox, install_hint
 from scientist.templates import Template
 
 PROBE = Path(__file__).with_name("requirement_probe.py")
@@ -136,28 +136,13 @@ def missing_requirements(
         ) from None
 
 
-def _fix(template: Template, kind: str, missing: list[str]) -> str:
-    if kind == "local":
-        return (
-            f"pip install {' '.join(missing)}, or install them into a per-pack environment "
-            "with --install-requirements"
-        )
-    if kind == "docker":
-        return (
-            f"scientist sandbox build --offline --pack {template.root}, then set "
-            "[sandbox.docker] image to the tag it prints"
-        )
-    return f"install {' '.join(missing)} where the {kind} sandbox runs"
-
-
 def check_requirements(template: Template, sandbox: Sandbox, config: CampaignConfig) -> None:
     """Fail in one line on any requirement that does not import in the sandbox (with the
     pack's own environment when `install_requirements` is set)."""
     missing = missing_requirements(template, sandbox, config)
     if missing:
-        kind = config.sandbox.kind
         raise TemplateError(
             f"pack '{template.name}' requires {', '.join(missing)}, which do(es) not import "
-            f"in the {kind} sandbox",
-            hint=_fix(template, kind, missing),
+            f"in the {sandbox.name} sandbox",
+            hint=install_hint(sandbox, missing, template.root),
         )

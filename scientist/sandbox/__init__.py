@@ -12,6 +12,7 @@ from scientist.sandbox.base import (
     Sandbox,
     backend_options,
     end_orphans,
+    install_hint,
     open_sandbox,
 )
 
@@ -22,6 +23,7 @@ __all__ = [
     "Sandbox",
     "backend_options",
     "end_orphans",
+    "install_hint",
     "known_kinds",
     "open_sandbox",
     "register_backend",

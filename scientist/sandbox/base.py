@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Protocol, runtime_checkable
 
 from pydantic import BaseModel
@@ -56,3 +57,12 @@ def end_orphans(sandbox: Sandbox) -> list[str]:
     outlive the campaign process (they define `end_orphans`); the names of what was ended."""
     end = getattr(sandbox, "end_orphans", None)
     return end() if end is not None else []
+
+
+def install_hint(sandbox: Sandbox, missing: list[str], pack: Path) -> str:
+    """How to make `missing` Python packages importable in `sandbox`'s runs of `pack`, for
+    backends that know (they define `install_hint`); else a generic line."""
+    hint = getattr(sandbox, "install_hint", None)
+    if hint is not None:
+        return str(hint(missing, pack))
+    return f"install {' '.join(missing)} where the {sandbox.name} sandbox runs"

@@ -100,6 +100,13 @@ class DockerSandbox:
             self._client = docker_client()
         return self._client
 
+    @staticmethod
+    def install_hint(missing: list[str], pack: Path) -> str:
+        return (
+            f"scientist sandbox build --offline --pack {pack}, then set [sandbox.docker] "
+            "image to the tag it prints"
+        )
+
     def check(self) -> Availability:
         try:
             self.client.images.get(self.image)

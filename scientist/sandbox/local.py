@@ -66,6 +66,13 @@ class LocalSandbox:
         self.campaign = campaign
         self.limits = limits or OutputLimits()
 
+    @staticmethod
+    def install_hint(missing: list[str], pack: Path) -> str:
+        return (
+            f"pip install {' '.join(missing)}, or install them into a per-pack environment "
+            "with --install-requirements"
+        )
+
     def check(self) -> Availability:
         if bwrap_path() is None:
             return Availability(
