@@ -23,6 +23,7 @@ class CapabilityOverride(Section):
 
     reasoning: bool | None = None
     temperature: bool | None = None
+    vision: bool | None = None
 
 
 class ModelsConfig(Section):

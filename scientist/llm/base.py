@@ -7,18 +7,21 @@ from typing import Any, Literal, Protocol, runtime_checkable
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from scientist.llm.images import Image
 from scientist.models import Usage
 
 DEFAULT_MAX_TOKENS = 4096
 
 
 class Message(BaseModel):
-    """One chat turn."""
+    """One chat turn: text, and on a user turn the images shown with it (only to a model
+    whose capabilities say `vision`)."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     role: Literal["system", "user", "assistant"]
     content: str
+    images: tuple[Image, ...] = ()
 
 
 MessageLike = Message | Mapping[str, Any]

@@ -1,11 +1,13 @@
 """What a model's API accepts, per model family: the one place requests are shaped by model.
 
 Reasoning models (OpenAI o1, o3, o4-mini, gpt-5) reject `max_tokens` and any temperature but
-the default: they take `max_completion_tokens`, and no temperature is sent. A campaign config
-overrides or extends the table per model spec or name, e.g.
+the default: they take `max_completion_tokens`, and no temperature is sent. Vision models
+(GPT-4o, GPT-4.1, GPT-5, o1, o3, o4-mini, every Claude) accept images in a message. A campaign
+config overrides or extends the table per model spec or name, e.g.
 
     [models.capabilities."openai:my-reasoner"]
     reasoning = true
+    vision = true
 """
 
 from __future__ import annotations
@@ -19,12 +21,13 @@ from scientist.config import CapabilityOverride
 
 class ModelCapabilities(BaseModel):
     """`reasoning`: tokens are capped by `max_completion_tokens`; `temperature`: the API takes
-    a non-default sampling temperature."""
+    a non-default sampling temperature; `vision`: the model accepts images in a message."""
 
     model_config = ConfigDict(frozen=True)
 
     reasoning: bool = False
     temperature: bool = True
+    vision: bool = False
 
     @property
     def token_limit_field(self) -> str:
@@ -32,11 +35,17 @@ class ModelCapabilities(BaseModel):
 
 
 REASONING = ModelCapabilities(reasoning=True, temperature=False)
+REASONING_VISION = REASONING.model_copy(update={"vision": True})
 STANDARD = ModelCapabilities()
+VISION = ModelCapabilities(vision=True)
 
 FAMILIES: list[tuple[re.Pattern[str], ModelCapabilities]] = [
-    (re.compile(r"^openai:o\d+(-|$)"), REASONING),
-    (re.compile(r"^openai:gpt-5(?!.*-chat)"), REASONING),
+    (re.compile(r"^openai:o1-mini"), REASONING),
+    (re.compile(r"^openai:o3-mini"), REASONING),
+    (re.compile(r"^openai:o\d+(-|$)"), REASONING_VISION),
+    (re.compile(r"^openai:gpt-5(?!.*-chat)"), REASONING_VISION),
+    (re.compile(r"^openai:(gpt-4o|gpt-4\.1|gpt-4-turbo|gpt-5)"), VISION),
+    (re.compile(r"^anthropic:claude-"), VISION),
 ]
 """Model-family patterns over the full spec (`openai:o3-mini`), first match wins."""
 

@@ -161,6 +161,10 @@ class LLM:
         """Whether model `spec` accepts a non-default sampling temperature."""
         return self._models[spec].capabilities.temperature
 
+    def sees_images(self, spec: str) -> bool:
+        """Whether model `spec` accepts images in a message."""
+        return self._models[spec].capabilities.vision
+
     def stats(self) -> list[ModelStats]:
         return self.pool.stats()
 
@@ -219,6 +223,11 @@ class RoleModel:
         """Whether every model of the role accepts a sampling temperature (reasoning models
         do not: vary the model instead)."""
         return all(self.llm.takes_temperature(spec) for spec in self.models)
+
+    @property
+    def sees_images(self) -> bool:
+        """Whether every model of the role accepts images (a pool answers with any of them)."""
+        return all(self.llm.sees_images(spec) for spec in self.models)
 
     def complete(
         self,

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import os
+from typing import Any
 
 import anthropic
 from pydantic import BaseModel
@@ -40,7 +41,7 @@ class AnthropicProvider:
         max_tokens: int,
     ) -> Reply:
         system = "\n\n".join(m.content for m in messages if m.role == "system")
-        turns = [{"role": m.role, "content": m.content} for m in messages if m.role != "system"]
+        turns = [anthropic_turn(m) for m in messages if m.role != "system"]
         options: dict = {}
         if system:
             options["system"] = system
@@ -86,3 +87,19 @@ class AnthropicProvider:
 
     def close(self) -> None:
         self.client.close()
+
+
+def anthropic_turn(message: Message) -> dict[str, Any]:
+    """A Messages API turn: plain text, or base64 `image` blocks then the text (the order
+    Anthropic recommends)."""
+    if not message.images:
+        return {"role": message.role, "content": message.content}
+    blocks: list[dict[str, Any]] = [
+        {
+            "type": "image",
+            "source": {"type": "base64", "media_type": image.media_type, "data": image.data},
+        }
+        for image in message.images
+    ]
+    blocks.append({"type": "text", "text": message.content})
+    return {"role": message.role, "content": blocks}

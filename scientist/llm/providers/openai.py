@@ -11,6 +11,7 @@ sent as `token_limit_field` (`max_completion_tokens` for reasoning models, see
 from __future__ import annotations
 
 import os
+from typing import Any
 
 import openai
 from pydantic import BaseModel
@@ -64,7 +65,7 @@ class OpenAIProvider:
         try:
             response = self.client.chat.completions.create(
                 model=self.model,
-                messages=[message.model_dump() for message in messages],
+                messages=[openai_message(message) for message in messages],
                 **options,
             )
         except openai.OpenAIError as exc:
@@ -101,3 +102,15 @@ class OpenAIProvider:
 
     def close(self) -> None:
         self.client.close()
+
+
+def openai_message(message: Message) -> dict[str, Any]:
+    """A chat-completions message: plain text, or text then `image_url` parts (data URLs)."""
+    if not message.images:
+        return {"role": message.role, "content": message.content}
+    parts: list[dict[str, Any]] = [{"type": "text", "text": message.content}]
+    parts += [
+        {"type": "image_url", "image_url": {"url": image.data_url, "detail": "auto"}}
+        for image in message.images
+    ]
+    return {"role": message.role, "content": parts}
