@@ -34,6 +34,10 @@ class ModelsConfig(Section):
     code: ModelSpec | None = None
     write: ModelSpec | None = None
     review: ModelSpec | None = None
+    vision: ModelSpec | None = Field(
+        default=None,
+        description="looks at figures; unset: each role's own model when it accepts images",
+    )
     base_url: str | None = Field(default=None, description="for OpenAI-compatible servers")
     max_retries: int = Field(default=4, ge=0, le=10)
     format_retries: int = Field(default=2, ge=0, le=10)
@@ -56,7 +60,11 @@ class ModelsConfig(Section):
         return url
 
     def for_role(self, role: str) -> list[str]:
-        spec = getattr(self, role, None) or self.default
+        """`role`'s model specs; an unset role uses `default`, except `vision`, which is
+        only what it names."""
+        spec = getattr(self, role, None) or (None if role == "vision" else self.default)
+        if spec is None:
+            return []
         return [spec] if isinstance(spec, str) else list(spec)
 
 

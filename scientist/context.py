@@ -8,8 +8,9 @@ when the role is `none`.
 
 from __future__ import annotations
 
+import logging
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from scientist.campaign import Campaign
 from scientist.config import CampaignConfig
@@ -20,6 +21,8 @@ from scientist.templates import Template, load_template
 
 LITERATURE_ENV = "SCIENTIST_LITERATURE"
 
+log = logging.getLogger(__name__)
+
 
 @dataclass
 class Context:
@@ -28,6 +31,7 @@ class Context:
     sandbox: Sandbox
     llm: LLM
     literature: LiteratureClient
+    _blind_roles: set[str] = field(default_factory=set, repr=False)
 
     @property
     def config(self) -> CampaignConfig:
@@ -36,6 +40,25 @@ class Context:
     def model(self, role: Role) -> RoleModel | None:
         """`role`'s model, or None offline (the step's offline strategy runs)."""
         return self.llm.for_role(role)
+
+    def vision_model(self, role: Role) -> RoleModel | None:
+        """Who looks at figures for `role`'s step: the `vision` role when configured, else
+        `role`'s own model when it accepts images, else None (the step's vision checks are
+        skipped, said once per role in the log)."""
+        looker = self.model("vision") or self.model(role)
+        if looker is None:
+            return None
+        if looker.sees_images:
+            return looker
+        if role not in self._blind_roles:
+            self._blind_roles.add(role)
+            log.warning(
+                "%s: %s takes no images; its figure checks are skipped (set models.vision, "
+                'or models.capabilities."<model>".vision = true)',
+                role,
+                ", ".join(looker.models),
+            )
+        return None
 
     def close(self) -> None:
         self.llm.close()

@@ -27,7 +27,7 @@ from scientist.llm.pool import ModelPool, ModelStats
 from scientist.llm.retry import RetryPolicy
 from scientist.models import LedgerEntry
 
-Role = Literal["ideas", "code", "write", "review"]
+Role = Literal["ideas", "code", "write", "review", "vision"]
 ROLES: tuple[Role, ...] = get_args(Role)
 
 
