@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 from pylatex.utils import escape_latex
 
+from scientist.experiments.figures import Figure
 from scientist.models import ExperimentRun, Idea
 from scientist.templates import Template
 from scientist.writeup.citations import Bibliography
@@ -28,18 +28,6 @@ SECTIONS: list[tuple[str, str, str]] = [
     ("limitations", "Limitations", "What the evidence cannot show: scale, seeds, noise."),
     ("conclusion", "Conclusion", "What was learned, stated no stronger than the evidence."),
 ]
-
-
-@dataclass
-class Figure:
-    """A figure drawn by the pack's plot script: `source` on disk, `path` in the paper folder
-    (a LaTeX-safe file name), `name` the plot's own file stem."""
-
-    label: str
-    path: str
-    caption: str
-    source: Path
-    name: str
 
 
 @dataclass

@@ -8,8 +8,8 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 
+from scientist.experiments.figures import Figure
 from scientist.models import Idea
-from scientist.writeup.context import Figure
 
 SUPPLEMENTARY = "supplementary"
 

@@ -9,6 +9,7 @@ from scientist.campaign import atomic_write_json, atomic_write_text
 from scientist.config import WriteupConfig
 from scientist.context import Context
 from scientist.errors import LatexError
+from scientist.experiments.figures import Figure, make_figures
 from scientist.experiments.runs import run_diff
 from scientist.llm import RoleModel
 from scientist.models import ExperimentRun, Idea, Paper
@@ -16,7 +17,7 @@ from scientist.sandbox import Sandbox
 from scientist.writeup import llm_prose, offline_prose
 from scientist.writeup.citations import gather_bibliography
 from scientist.writeup.compile import CompileAttempt, compile_attempt
-from scientist.writeup.context import Figure, PaperContext
+from scientist.writeup.context import PaperContext
 from scientist.writeup.document import STYLE, build_document
 from scientist.writeup.evidence import build_evidence
 from scientist.writeup.figure_choice import (
@@ -25,7 +26,6 @@ from scientist.writeup.figure_choice import (
     missing_main_figures,
     relevance_terms,
 )
-from scientist.writeup.figures import make_figures
 from scientist.writeup.fixes import apply_model, apply_rules
 from scientist.writeup.verify import find_unsourced
 

@@ -14,11 +14,11 @@ import pytest
 
 from scientist.campaign import Campaign
 from scientist.config import CampaignConfig, WriteupConfig
+from scientist.experiments.figures import Figure
 from scientist.models import Idea, Paper
 from scientist.sandbox import Sandbox
 from scientist.templates import load_template
 from scientist.writeup import write_paper
-from scientist.writeup.context import Figure
 from scientist.writeup.figure_choice import choose_figures, relevance_terms
 from tests.conftest import stage_context
 from tests.writeup.conftest import TOY, record_run

@@ -1,23 +1,49 @@
-"""Figures: the pack's plot.py, run through the sandbox over copies of the runs."""
+"""Figures: the pack's plot.py, run through the sandbox over copies of the runs, and what
+can be told about a drawn figure without a model (its pixels).
+
+Both the code loop (plot feedback after a run) and the writeup (the paper's figures) draw
+figures here. A figure is shown to a model as a PNG (`figure_image`): a PDF figure is
+rasterised with poppler's `pdftoppm` first.
+"""
 
 from __future__ import annotations
 
 import json
 import re
 import shutil
+import subprocess
 import tempfile
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+import numpy as np
+from PIL import Image as PILImage
+
+from scientist.errors import ScientistError
 from scientist.experiments.runs import OUTPUTS
+from scientist.llm.images import DEFAULT_MAX_SIDE, Image
 from scientist.models import ExperimentRun, RunSpec
 from scientist.templates import Template
-from scientist.writeup.context import Figure
 
 if TYPE_CHECKING:
     from scientist.sandbox import Sandbox
 
 CAPTIONS_FILE = "captions.json"
+BLANK_VARIANCE = 1e-4
+"""Pixel variance (grey levels in [0, 1]) under which a figure counts as blank."""
+
+
+@dataclass
+class Figure:
+    """A figure drawn by the pack's plot script: `source` on disk, `path` in the paper folder
+    (a LaTeX-safe file name), `name` the plot's own file stem."""
+
+    label: str
+    path: str
+    caption: str
+    source: Path
+    name: str
 
 
 def _caption(stem: str, captions: dict[str, str], pack: str) -> str:
@@ -89,3 +115,57 @@ def collect_figures(figures_dir: Path, pack: str) -> list[Figure]:
             )
         )
     return figures
+
+
+def raster(path: Path, *, max_side: int = DEFAULT_MAX_SIDE) -> Path:
+    """A PNG of figure `path`: the file itself, or its first page rasterised (PDF) into
+    `.previews/<stem>.png` beside it (a hidden folder, so it is never taken for a figure)."""
+    if path.suffix.lower() != ".pdf":
+        return path
+    target = path.parent / ".previews" / f"{path.stem}.png"
+    target.parent.mkdir(exist_ok=True)
+    if target.is_file() and target.stat().st_mtime >= path.stat().st_mtime:
+        return target
+    try:
+        subprocess.run(
+            [
+                "pdftoppm",
+                "-png",
+                "-singlefile",
+                "-f",
+                "1",
+                "-scale-to",
+                str(max_side),
+                str(path),
+                str(target.with_suffix("")),
+            ],
+            check=True,
+            capture_output=True,
+            timeout=60,
+        )
+    except FileNotFoundError:
+        raise ScientistError(
+            "pdftoppm is missing, so PDF figures cannot be shown to a model",
+            hint="install poppler-utils",
+        ) from None
+    except (subprocess.CalledProcessError, subprocess.TimeoutExpired) as exc:
+        raise ScientistError(f"cannot rasterise figure {path}: {exc}") from None
+    return target
+
+
+def figure_image(path: Path, *, max_side: int = DEFAULT_MAX_SIDE) -> Image:
+    """Figure `path` (PNG or PDF) as an image for a model, named after the figure file."""
+    image = Image.from_file(raster(path, max_side=max_side), max_side=max_side)
+    return image.model_copy(update={"name": path.name})
+
+
+def pixel_variance(path: Path) -> float:
+    """The variance of the figure's grey levels in [0, 1] (0 for a single flat colour)."""
+    with PILImage.open(raster(path)) as opened:
+        grey = np.asarray(opened.convert("L"), dtype=np.float64) / 255.0
+    return float(grey.var())
+
+
+def is_blank(path: Path) -> bool:
+    """Whether the figure is one flat colour (nothing was drawn on it)."""
+    return pixel_variance(path) < BLANK_VARIANCE
