@@ -272,6 +272,10 @@ class Usage(Record):
     output_tokens: int = 0
     cost_usd: float = 0.0
     priced: bool = Field(default=True, description="False when the model has no known price")
+    image_tokens: int = Field(
+        default=0, description="of input_tokens, those estimated for the images the requests sent"
+    )
+    image_usd: float = Field(default=0.0, description="image_tokens at the model's input price")
 
 
 class LedgerEntry(Record):

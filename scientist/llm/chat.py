@@ -21,6 +21,7 @@ from scientist.llm.base import (
 )
 from scientist.llm.budget import CallMeter
 from scientist.llm.capabilities import STANDARD, ModelCapabilities
+from scientist.llm.image_tokens import images_tokens
 from scientist.llm.journal import CallJournal
 from scientist.llm.pricing import PriceTable
 from scientist.llm.retry import RetryPolicy, call_with_retries
@@ -115,7 +116,8 @@ class ProviderChatModel:
         prompt_chars = sum(len(message.content) for message in messages)
         if schema is not None:
             prompt_chars += len(str(schema.model_json_schema()))
-        estimate = self.prices.worst_case_usd(self.name, prompt_chars, max_tokens)
+        image_tokens = images_tokens(self.name, [image for m in messages for image in m.images])
+        estimate = self.prices.worst_case_usd(self.name, prompt_chars, max_tokens, image_tokens)
 
         def attempt() -> Reply:
             with meter.request(self.name, estimate) as record:
@@ -128,7 +130,9 @@ class ProviderChatModel:
                     if journal is not None:
                         journal.failed(number, key, self.name)
                     raise
-                usage = self.prices.usage(self.name, reply.input_tokens, reply.output_tokens)
+                usage = self.prices.usage(
+                    self.name, reply.input_tokens, reply.output_tokens, image_tokens
+                )
                 if journal is not None:
                     journal.answered(number, key, self.name, reply, usage)
                 record(usage)

@@ -56,16 +56,26 @@ class PriceTable:
         ]
         return self._prices[max(candidates, key=len)] if candidates else None
 
-    def usage(self, spec: str, input_tokens: int, output_tokens: int) -> Usage:
+    def usage(
+        self, spec: str, input_tokens: int, output_tokens: int, image_tokens: int = 0
+    ) -> Usage:
+        """What a request cost; `image_tokens` says how many of `input_tokens` were images."""
+        tokens = Usage(
+            input_tokens=input_tokens, output_tokens=output_tokens, image_tokens=image_tokens
+        )
         price = self.price(spec)
         if price is None:
-            return Usage(input_tokens=input_tokens, output_tokens=output_tokens, priced=False)
+            return tokens.model_copy(update={"priced": False})
         cost = (input_tokens * price[0] + output_tokens * price[1]) / 1_000_000
-        return Usage(input_tokens=input_tokens, output_tokens=output_tokens, cost_usd=cost)
+        image_usd = image_tokens * price[0] / 1_000_000
+        return tokens.model_copy(update={"cost_usd": cost, "image_usd": image_usd})
 
-    def worst_case_usd(self, spec: str, prompt_chars: int, max_tokens: int) -> float:
-        """The most a request can cost: estimated prompt tokens plus all of `max_tokens`."""
-        return self.usage(spec, estimate_tokens(prompt_chars), max_tokens).cost_usd
+    def worst_case_usd(
+        self, spec: str, prompt_chars: int, max_tokens: int, image_tokens: int = 0
+    ) -> float:
+        """The most a request can cost: estimated prompt tokens, its images' tokens, and all
+        of `max_tokens`."""
+        return self.usage(spec, estimate_tokens(prompt_chars) + image_tokens, max_tokens).cost_usd
 
 
 def add_usage(total: Usage, more: Usage) -> Usage:
@@ -74,6 +84,8 @@ def add_usage(total: Usage, more: Usage) -> Usage:
         output_tokens=total.output_tokens + more.output_tokens,
         cost_usd=total.cost_usd + more.cost_usd,
         priced=total.priced and more.priced,
+        image_tokens=total.image_tokens + more.image_tokens,
+        image_usd=total.image_usd + more.image_usd,
     )
 
 

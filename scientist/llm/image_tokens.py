@@ -1,0 +1,97 @@
+"""The input tokens an image costs, per model family, by the providers' published rules.
+
+- OpenAI, `detail: auto` billed as `high` (the worst case; `openai_message` sends `auto`):
+  GPT-4o, GPT-4.1, GPT-5, o1 and o3 fit the image within 2048x2048, shrink it until its
+  shortest side is at most 768 px, then charge a base plus a price per 512-px tile (85 + 170
+  for GPT-4o and GPT-4.1, 70 + 140 for GPT-5, 75 + 150 for o1 and o3, 2833 + 5667 for
+  GPT-4o mini). The mini and nano models of GPT-4.1 and GPT-5 and o4-mini count 32-px patches,
+  at most 1536, times a multiplier (1.62, 2.46, 1.72).
+- Anthropic: about width x height / 750, after fitting the long edge within 1568 px and the
+  whole image within about 1600 tokens.
+- Any other model: width x height / 750 at full size, which no rule above exceeds for a
+  figure of up to 1024 px a side.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from dataclasses import dataclass
+
+from scientist.llm.images import Image
+
+PIXELS_PER_TOKEN = 750
+
+
+@dataclass(frozen=True)
+class Tiles:
+    """OpenAI's tile rule: `base` plus `per_tile` for each 512-px tile of the resized image."""
+
+    base: int
+    per_tile: int
+
+    def tokens(self, width: int, height: int) -> int:
+        width, height = _scaled(width, height, 2048 / max(width, height))
+        width, height = _scaled(width, height, 768 / min(width, height))
+        return self.base + self.per_tile * math.ceil(width / 512) * math.ceil(height / 512)
+
+
+@dataclass(frozen=True)
+class Patches:
+    """OpenAI's patch rule: 32-px patches (at most 1536) times `multiplier`."""
+
+    multiplier: float
+
+    def tokens(self, width: int, height: int) -> int:
+        patches = min(math.ceil(width / 32) * math.ceil(height / 32), 1536)
+        return math.ceil(patches * self.multiplier)
+
+
+@dataclass(frozen=True)
+class Area:
+    """Anthropic's rule: pixels / 750, the long edge fitted within `max_side` and the count
+    capped at `max_tokens` (None: neither bound)."""
+
+    max_side: int | None = None
+    max_tokens: int | None = None
+
+    def tokens(self, width: int, height: int) -> int:
+        if self.max_side is not None:
+            width, height = _scaled(width, height, self.max_side / max(width, height))
+        tokens = math.ceil(width * height / PIXELS_PER_TOKEN)
+        return tokens if self.max_tokens is None else min(tokens, self.max_tokens)
+
+
+Rule = Tiles | Patches | Area
+
+FAMILIES: list[tuple[re.Pattern[str], Rule]] = [
+    (re.compile(r"^openai:gpt-4o-mini"), Tiles(2833, 5667)),
+    (re.compile(r"^openai:gpt-(4\.1|5)-mini"), Patches(1.62)),
+    (re.compile(r"^openai:gpt-(4\.1|5)-nano"), Patches(2.46)),
+    (re.compile(r"^openai:o4-mini"), Patches(1.72)),
+    (re.compile(r"^openai:o[13](-|$)"), Tiles(75, 150)),
+    (re.compile(r"^openai:gpt-5"), Tiles(70, 140)),
+    (re.compile(r"^openai:(gpt-4o|gpt-4\.1|gpt-4\.5|gpt-4-turbo)"), Tiles(85, 170)),
+    (re.compile(r"^anthropic:claude-"), Area(max_side=1568, max_tokens=1600)),
+]
+"""Model-family patterns over the full spec (`openai:gpt-4o`), first match wins."""
+
+UNKNOWN = Area()
+
+
+def image_tokens(spec: str, width: int, height: int) -> int:
+    """The input tokens model `spec` is charged for one `width` x `height` image."""
+    rule = next((rule for pattern, rule in FAMILIES if pattern.search(spec)), UNKNOWN)
+    return rule.tokens(width, height)
+
+
+def images_tokens(spec: str, images: list[Image]) -> int:
+    """The input tokens of all `images` sent to model `spec` in one request."""
+    return sum(image_tokens(spec, image.width, image.height) for image in images)
+
+
+def _scaled(width: int, height: int, factor: float) -> tuple[int, int]:
+    """The size shrunk by `factor` when it is below 1 (never enlarged), whole pixels."""
+    if factor >= 1:
+        return width, height
+    return max(int(width * factor), 1), max(int(height * factor), 1)
