@@ -20,13 +20,16 @@ Script format: a JSON list of entries, each one answer.
   unused entry without `match`. Each entry answers once.
 - `status` + `headers` (optional): answer with that HTTP error instead; `error` sets its
   message.
-- `usage` (optional): token counts; by default about 4 characters per token.
+- `usage` (optional): token counts; by default about 4 characters of text per token, plus
+  each image's tokens by its model's rule (`llm/image_tokens.py`), as the APIs count them.
 - `truncated` (optional): the answer stopped at the output-token limit (OpenAI
   `finish_reason: "length"`, Anthropic `stop_reason: "max_tokens"`).
 
 A request that finds no entry gets HTTP 400 "replay script exhausted", which the client
-raises as `LLMProviderError`. `requests` records every request body (never headers, so
-never keys) and `fingerprints` a hash of each, so a test can tell a repeated request.
+raises as `LLMProviderError`. Image parts are checked as the real APIs check them
+(`llm/image_parts.py`): a malformed one gets HTTP 400 `invalid_request_error` and uses no
+entry. `requests` records every request body, images included (never headers, so never
+keys), and `fingerprints` a hash of each, so a test can tell a repeated request.
 `hold(match)` keeps the next request whose last user message fits `match` waiting until
 released: a test can kill a client while its call is in flight. `GET .../models/<name>`
 answers for any name (the early model check).
@@ -44,6 +47,9 @@ from pathlib import Path
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, model_validator
+
+from scientist.llm import image_tokens as image_rules
+from scientist.llm.image_parts import anthropic_image_sizes, openai_image_sizes, without_images
 
 
 class ScriptUsage(BaseModel):
@@ -233,6 +239,11 @@ def _handler_for(server: ReplayServer) -> type[BaseHTTPRequestHandler]:
                 return
             server.requests.append({"path": self.path, "body": body})
             server.fingerprints.append(fingerprint(self.path, body))
+            try:
+                image_tokens = _image_tokens(body, anthropic_wire)
+            except ValueError as exc:  # a malformed image part, refused as the API does
+                self._send(400, _error(anthropic_wire, str(exc), "invalid_request_error"))
+                return
             user_text = _last_user_text(body)
             held = server._held(user_text)
             if held is not None:
@@ -245,9 +256,9 @@ def _handler_for(server: ReplayServer) -> type[BaseHTTPRequestHandler]:
             elif entry.status is not None:
                 self._send(entry.status, _error(anthropic_wire, entry.error), entry.headers)
             elif anthropic_wire:
-                self._send(200, _anthropic_reply(body, entry))
+                self._send(200, _anthropic_reply(body, entry, image_tokens))
             else:
-                self._send(200, _openai_reply(body, entry))
+                self._send(200, _openai_reply(body, entry, image_tokens))
 
         def do_GET(self) -> None:
             route, _, name = self.path.rstrip("/").rpartition("/models/")
@@ -270,20 +281,33 @@ def _handler_for(server: ReplayServer) -> type[BaseHTTPRequestHandler]:
     return Handler
 
 
-def _usage(body: dict[str, Any], entry: ScriptEntry) -> tuple[int, int]:
+def _image_tokens(body: dict[str, Any], anthropic_wire: bool) -> int:
+    """The input tokens of the request's images, by the rule for the model it names; raises
+    `ValueError` for a malformed image part."""
+    messages = body.get("messages", [])
+    if anthropic_wire:
+        spec, sizes = f"anthropic:{body.get('model')}", anthropic_image_sizes(messages)
+    else:
+        spec, sizes = f"openai:{body.get('model')}", openai_image_sizes(messages)
+    return sum(image_rules.image_tokens(spec, width, height) for width, height in sizes)
+
+
+def _usage(body: dict[str, Any], entry: ScriptEntry, image_tokens: int) -> tuple[int, int]:
+    """The scripted usage, else the text's tokens plus the images' (as the APIs count)."""
     if entry.usage is not None:
         return entry.usage.input_tokens, entry.usage.output_tokens
-    return _tokens(json.dumps(body.get("messages", []))), _tokens(entry.content)
+    text = json.dumps(without_images(body.get("messages", [])))
+    return _tokens(text) + image_tokens, _tokens(entry.content)
 
 
-def _error(anthropic_wire: bool, message: str) -> dict[str, Any]:
+def _error(anthropic_wire: bool, message: str, kind: str | None = None) -> dict[str, Any]:
     if anthropic_wire:
-        return {"type": "error", "error": {"type": "api_error", "message": message}}
-    return {"error": {"message": message, "type": "replay_error", "code": None}}
+        return {"type": "error", "error": {"type": kind or "api_error", "message": message}}
+    return {"error": {"message": message, "type": kind or "replay_error", "code": None}}
 
 
-def _openai_reply(body: dict[str, Any], entry: ScriptEntry) -> dict[str, Any]:
-    prompt, completion = _usage(body, entry)
+def _openai_reply(body: dict[str, Any], entry: ScriptEntry, image_tokens: int) -> dict[str, Any]:
+    prompt, completion = _usage(body, entry, image_tokens)
     return {
         "id": f"chatcmpl-{uuid.uuid4().hex[:12]}",
         "object": "chat.completion",
@@ -304,8 +328,8 @@ def _openai_reply(body: dict[str, Any], entry: ScriptEntry) -> dict[str, Any]:
     }
 
 
-def _anthropic_reply(body: dict[str, Any], entry: ScriptEntry) -> dict[str, Any]:
-    prompt, completion = _usage(body, entry)
+def _anthropic_reply(body: dict[str, Any], entry: ScriptEntry, image_tokens: int) -> dict[str, Any]:
+    prompt, completion = _usage(body, entry, image_tokens)
     forced = (body.get("tool_choice") or {}).get("name")
     answer = entry.json_value
     if answer is None and entry.text is not None:
