@@ -3,9 +3,10 @@
 Every provider request of a campaign is a `sent` line in `journal.jsonl` (with its worst-case
 cost) before it leaves, and an `answered` line (the reply and its usage) when it returns, or
 `failed` when the provider refused it (nothing paid). Lines are keyed by the request: the
-role, the whole conversation, the schema, the sampling settings and, when a call pins one,
-the model. A resumed step asks the same questions again; each question that has an unused
-answer in the journal is answered from it, free, instead of being sent.
+role, the whole conversation (an image by the digest of its bytes), the schema, the sampling
+settings and, when a call pins one, the model. A line stores the key's hash and the reply,
+never the conversation. A resumed step asks the same questions again; each question that has
+an unused answer in the journal is answered from it, free, instead of being sent.
 
 A call whose requests the ledger does not list yet (killed before its ledger line) is added
 to the ledger when the campaign is opened again (`unledgered`): answered requests at their
@@ -56,10 +57,14 @@ def request_key(
     max_tokens: int,
     pinned: str | None,
 ) -> str:
-    """What identifies a request across processes: its role and its whole content."""
+    """What identifies a request across processes: its role and its whole content, each
+    image by the digest of its bytes."""
     content = {
         "role": role,
-        "messages": [message.model_dump() for message in messages],
+        "messages": [
+            {**message.model_dump(exclude={"images"}), "images": [i.digest for i in message.images]}
+            for message in messages
+        ],
         "schema": None if schema is None else schema.model_json_schema(),
         "temperature": temperature,
         "max_tokens": max_tokens,

@@ -4,7 +4,7 @@ The prompt is the tokenizer's chat template when it has one, else the turns join
 "role: content" lines ending in "assistant:". Structured output is JSON + validation: the
 schema goes into a system message and the caller's repair loop fixes what fails. Weights
 load on the first request, so naming a local model in a pool costs nothing until used.
-Local models are unpriced (cost 0).
+Local models are unpriced (cost 0) and take no images.
 """
 
 from __future__ import annotations
@@ -68,6 +68,11 @@ class LocalProvider:
         temperature: float | None,
         max_tokens: int,
     ) -> Reply:
+        if any(message.images for message in messages):
+            raise LLMProviderError(
+                f"{self.model} takes no images: ask a role whose model sees images "
+                "(RoleModel.sees_images) to look at figures"
+            )
         import torch
 
         tokenizer, model, device = self._loaded
