@@ -22,7 +22,7 @@ from scientist.graph.build import read_state
 from scientist.graph.runner import resume_campaign, start_campaign
 from scientist.llm.pool import STATS, ModelStats
 from scientist.pause import read_pause
-from scientist.report import campaign_warnings, leaderboard
+from scientist.report import campaign_warnings, image_spending, leaderboard
 from scientist.sandbox import open_sandbox
 from scientist.templates import TEMPLATES_ROOT, list_templates, load_template
 
@@ -144,9 +144,11 @@ def status(directory: Annotated[Path, typer.Argument(help="campaign directory")]
         console.print(_pool_table(STATS.validate_json(pool.read_bytes())))
     stopped = state.get("stop_reason")
     pause = read_pause(campaign)
+    images = image_spending(campaign.ledger())
     console.print(
         f"baseline {template.metric.name}: {_fmt(base)} | cost so far: "
         f"${campaign.spent_usd():.4f}"
+        + (f" ({images})" if images else "")
         + (f" | stopped: {stopped}" if stopped else "")
         + (f" | {pause.describe()}" if pause else "")
     )

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import statistics
 from collections import defaultdict
+from collections.abc import Iterable
 from pathlib import Path
 
 from scientist.campaign import Campaign, atomic_write_text
 from scientist.experiments.runs import finished_run
 from scientist.llm.pricing import unpriced_models
-from scientist.models import ArchiveEntry, ExperimentRun
+from scientist.models import ArchiveEntry, ExperimentRun, LedgerEntry
 from scientist.pause import read_pause
 from scientist.review.evidence import compare
 from scientist.templates import Template
@@ -185,9 +186,19 @@ def review_feedback(entries: list[ArchiveEntry]) -> list[str]:
     return lines
 
 
+def image_spending(ledger: Iterable[LedgerEntry]) -> str | None:
+    """The input tokens and cost of the images the calls sent, or None when they sent none."""
+    usages = [entry.usage for entry in ledger if entry.usage.image_tokens]
+    if not usages:
+        return None
+    tokens = sum(usage.image_tokens for usage in usages)
+    return f"images: {tokens:,} input tokens, ${sum(usage.image_usd for usage in usages):.4f}"
+
+
 def _costs(campaign: Campaign) -> list[str]:
     totals: dict[tuple[str, str], list[float]] = defaultdict(lambda: [0, 0.0])
-    for entry in campaign.ledger():
+    ledger = campaign.ledger()
+    for entry in ledger:
         row = totals[(entry.role, entry.model)]
         row[0] += 1
         row[1] += entry.usage.cost_usd
@@ -197,7 +208,8 @@ def _costs(campaign: Campaign) -> list[str]:
     for (role, model), (calls, cost) in sorted(totals.items()):
         rows.append(f"| {role} | {model} | {int(calls)} | {cost:.4f} |")
     total = sum(cost for _, cost in totals.values())
-    return [*rows, "", f"Total: ${total:.4f}"]
+    images = image_spending(ledger)
+    return [*rows, "", f"Total: ${total:.4f}" + (f" ({images})" if images else "")]
 
 
 def _link(root: Path, target: Path) -> str:

@@ -27,7 +27,7 @@ from scientist.models import (
     Paper,
     SearchNodeRecord,
 )
-from scientist.report import leaderboard
+from scientist.report import image_spending, leaderboard
 from scientist.review.meta import ReviewRecord
 from scientist.templates import Template, load_template
 
@@ -77,6 +77,10 @@ class Overview(BaseModel):
     @property
     def spent_usd(self) -> float:
         return sum(entry.usage.cost_usd for entry in self.ledger)
+
+    @property
+    def image_spending(self) -> str | None:
+        return image_spending(self.ledger)
 
 
 class CampaignReader:
