@@ -8,8 +8,9 @@
   at most 1536, times a multiplier (1.62, 2.46, 1.72).
 - Anthropic: about width x height / 750, after fitting the long edge within 1568 px and the
   whole image within about 1600 tokens.
-- Any other model: width x height / 750 at full size, which no rule above exceeds for a
-  figure of up to 1024 px a side.
+- Any other model (an OpenAI-compatible server's vision model): width x height / 750 at
+  full size, a little above the one token per 28x28 pixels that open vision models such as
+  Qwen2-VL spend.
 """
 
 from __future__ import annotations
