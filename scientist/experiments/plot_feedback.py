@@ -128,7 +128,7 @@ def plot_feedback(
         request = vision_request(ctx, entry, baseline, run, shown)
         looked, review = look_at_figures(model, request, shown)
         if review is not None:
-            findings = merged(findings, review)
+            findings = merged(findings, review, shown)
             summary = f"{summary} {review.summary}".strip()
     feedback = PlotFeedback(
         run=run.index, figures=findings, plot_error=plot_error, looked=looked, summary=summary
@@ -152,8 +152,7 @@ def mechanical_findings(path: Path) -> FigureFindings:
         variance, blank = pixel_variance(path), is_blank(path)
     except (OSError, ScientistError) as exc:
         return FigureFindings(figure=path.name, notes=f"cannot be read as an image: {exc}")
-    notes = "blank: one flat colour, nothing drawn" if blank else ""
-    return FigureFindings(figure=path.name, pixel_variance=variance, blank=blank, notes=notes)
+    return FigureFindings(figure=path.name, pixel_variance=variance, blank=blank)
 
 
 def _showable(finding: FigureFindings) -> bool:
@@ -208,22 +207,24 @@ def look_at_figures(
     return f"looked at by {completion.model}", completion.parsed
 
 
-def merged(findings: list[FigureFindings], review: FigureReview) -> list[FigureFindings]:
-    """The model's verdicts joined to the mechanical findings of the same figure; what the
-    pixels showed (blank, variance) is kept as it is."""
-    verdicts = {verdict.figure: verdict for verdict in review.figures}
+def merged(
+    findings: list[FigureFindings], review: FigureReview, shown: list[Figure]
+) -> list[FigureFindings]:
+    """The model's verdicts on the figures it was `shown` joined to their mechanical
+    findings; what the pixels showed (blank, variance) is kept as it is."""
+    names = {figure.source.name for figure in shown}
+    verdicts = {verdict.figure: verdict for verdict in review.figures if verdict.figure in names}
     joined = []
     for finding in findings:
         verdict = verdicts.get(finding.figure)
-        if verdict is None or not _showable(finding):
+        if verdict is None:
             joined.append(finding)
             continue
-        notes = "; ".join(note for note in (finding.notes, verdict.notes.strip()) if note)
         update = {
             "degenerate": verdict.degenerate,
             "mislabelled": verdict.mislabelled,
             "supports_idea": verdict.supports_idea,
-            "notes": notes,
+            "notes": verdict.notes.strip(),
         }
         joined.append(finding.model_copy(update=update))
     return joined
