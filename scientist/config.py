@@ -168,6 +168,11 @@ class CampaignConfig(Section):
     search: Literal["linear", "abmcts"] = "linear"
     search_budget: int = Field(default=6, ge=1, le=200, description="tree-search expansions")
     debug_attempts: int = Field(default=2, ge=0, le=10)
+    plot_feedback: bool = Field(
+        default=True,
+        description="before the code model's next prompt, draw the last successful run's "
+        "figures (one plot.py run) and tell it what they show",
+    )
     literature: Literal["semantic_scholar", "off"] = Field(
         default="semantic_scholar",
         description="'off' (or SCIENTIST_LITERATURE=off): citations and novelty from cache only",

@@ -26,6 +26,7 @@ from scientist.experiments.agent import (
 )
 from scientist.experiments.outcome import Outcome, conclude, run_overrides
 from scientist.experiments.pack_view import PackView
+from scientist.experiments.plot_feedback import plot_feedback_request
 from scientist.experiments.runs import execute_run, prepare_code_dir
 from scientist.llm import RoleModel
 from scientist.models import ArchiveEntry, ExperimentRun
@@ -85,14 +86,12 @@ def develop_with_model(
         if run.result.ok:
             successes += 1
             attempts_left = config.debug_attempts
+            if successes == config.max_runs_per_idea:
+                break
+            history = run_history(runs, ctx.template.metric.name)
             request = implement_request(
-                ctx,
-                entry,
-                baseline,
-                view,
-                run_history(runs, ctx.template.metric.name),
-                run=successes + 1,
-            )
+                ctx, entry, baseline, view, history, run=successes + 1
+            ) + plot_feedback_request(ctx, entry, baseline, run, view.code_dir)
         elif attempts_left == 0:
             break
         else:

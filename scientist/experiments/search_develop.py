@@ -26,6 +26,7 @@ from scientist.experiments.agent import CodeSession, accepted_knobs, debug_reque
 from scientist.experiments.coder import implement_request, needs_code, run_history, smoke_test
 from scientist.experiments.outcome import Outcome, conclude, run_overrides
 from scientist.experiments.pack_view import PackView
+from scientist.experiments.plot_feedback import plot_feedback_request
 from scientist.experiments.runs import execute_run
 from scientist.experiments.search_code import CodeVersion, normalised_score, search_experiment
 from scientist.llm import RoleModel
@@ -70,6 +71,8 @@ def model_editor(
         request = implement_request(ctx, entry, baseline, view, history, run=1, max_runs=1)
         if parent_run is not None and not parent_run.result.ok:
             request += "\n\n" + debug_request(parent_run, f"Run {parent_run.index}", 1, view)
+        elif parent_run is not None:  # the folder still holds the parent's code
+            request += plot_feedback_request(ctx, entry, baseline, parent_run, code_dir)
         version = prepare_version(
             session,
             request,
