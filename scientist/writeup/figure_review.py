@@ -206,7 +206,7 @@ class FigureReview:
             FigureCheck(
                 label=figure.label,
                 name=figure.name,
-                findings=list(dict.fromkeys(self.findings.get(figure.label, []))),
+                findings=self.findings.get(figure.label, []),
                 actions=self.actions.get(figure.label) or ["kept"],
             )
             for figure in self.figures
