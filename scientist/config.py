@@ -147,6 +147,12 @@ class ReviewConfig(Section):
     ensemble: int = Field(default=3, ge=1, le=10)
     reflections: int = Field(default=1, ge=0, le=5)
     accept_threshold: float = Field(default=6.0, ge=1, le=10)
+    max_figures: int = Field(
+        default=4,
+        ge=0,
+        le=8,
+        description="the paper's figures shown to a reviewer that sees images",
+    )
 
 
 class CampaignConfig(Section):

@@ -50,15 +50,35 @@ class Context:
             return None
         if looker.sees_images:
             return looker
-        if role not in self._blind_roles:
-            self._blind_roles.add(role)
-            log.warning(
-                "%s: %s takes no images; its figure checks are skipped (set models.vision, "
-                'or models.capabilities."<model>".vision = true)',
-                role,
-                ", ".join(looker.models),
-            )
+        self._say_blind(
+            role,
+            looker,
+            "its figure checks are skipped (set models.vision, "
+            'or models.capabilities."<model>".vision = true)',
+        )
         return None
+
+    def takes_images(self, role: Role) -> bool:
+        """Whether `role`'s own requests may carry figures: only when its own model accepts
+        images (a `models.vision` model does not answer another role's requests); when it
+        does not, said once per role in the log."""
+        model = self.model(role)
+        if model is None:
+            return False
+        if not model.sees_images:
+            self._say_blind(
+                role,
+                model,
+                "its requests carry no figures "
+                '(models.capabilities."<model>".vision = true if it accepts images)',
+            )
+        return model.sees_images
+
+    def _say_blind(self, role: Role, model: RoleModel, consequence: str) -> None:
+        if role in self._blind_roles:
+            return
+        self._blind_roles.add(role)
+        log.warning("%s: %s takes no images; %s", role, ", ".join(model.models), consequence)
 
     def close(self) -> None:
         self.llm.close()

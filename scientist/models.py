@@ -217,6 +217,20 @@ class ArchiveEntry(Record):
 # --------------------------------------------------------------------------- papers & reviews
 
 
+FigureAction = Literal["kept", "caption_rewritten", "text_revised", "reference_added", "dropped"]
+
+
+class FigureCheck(Record):
+    """What the writer's figure review found about one body figure, and what was done:
+    `dropped` moves it to `supplementary/`; `text_revised` sent the findings to the sections'
+    reviser; `reference_added` means the final text refers to it where the drafts did not."""
+
+    label: str
+    name: str
+    findings: list[str] = Field(default_factory=list)
+    actions: list[FigureAction] = Field(default_factory=list)
+
+
 class Paper(Record):
     idea_id: str
     tex_path: Path
@@ -227,6 +241,7 @@ class Paper(Record):
     skipped_citations: list[str] = Field(default_factory=list)
     compile_rounds: int = 0
     errors: list[str] = Field(default_factory=list)
+    figure_review: list[FigureCheck] = Field(default_factory=list)
 
 
 class Review(Record):

@@ -1,5 +1,5 @@
 """The evidence a paper stands on: effect vs baseline (`scientist.comparison`), seeds,
-completeness, and whether the pack is deterministic."""
+completeness, whether the pack is deterministic, and what is wrong with its figures."""
 
 from __future__ import annotations
 
@@ -7,10 +7,11 @@ import json
 import re
 from pathlib import Path
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, Field
 
 from scientist.comparison import Comparison, Goal, compare
 from scientist.models import ExperimentRun, NoveltyStatus, Paper
+from scientist.review.figures import figure_problems
 
 _CITE = re.compile(r"\\cite[a-zA-Z]*\*?(?:\[[^\]]*\])*\{([^}]*)\}")
 
@@ -34,6 +35,8 @@ class Evidence(BaseModel):
     unsourced_numbers: list[str]
     citations: int
     novelty: NoveltyStatus
+    figure_problems: list[str] = Field(default_factory=list)
+    """A missing, unreadable, blank or unreferenced figure, one sentence each."""
 
     @property
     def seeds(self) -> int:
@@ -96,4 +99,5 @@ def gather_evidence(
         unsourced_numbers=paper.unsourced_numbers,
         citations=count_citations(paper.tex_path),
         novelty=novelty,
+        figure_problems=figure_problems(paper.tex_path),
     )

@@ -12,6 +12,7 @@ from functools import cache
 from typing import NamedTuple
 
 from scientist.llm import Message, RoleModel
+from scientist.llm.images import Image
 from scientist.models import Review
 from scientist.prompts import render_prompt
 from scientist.review.form import load_examples, load_form, load_guidelines
@@ -35,8 +36,19 @@ def reviewer_system_prompt() -> str:
     )
 
 
-def paper_prompt(pdf: PdfText, *, deterministic: bool = False) -> str:
-    """The paper's text; for a deterministic pack, with the note not to ask for seeds."""
+def figures_note(figures: tuple[Image, ...]) -> str:
+    """What the prompt says about the attached figures ('' when none are)."""
+    if not figures:
+        return ""
+    names = ", ".join(f"`{image.name}`" for image in figures)
+    return render_prompt("review/figures", count=len(figures), names=names)
+
+
+def paper_prompt(
+    pdf: PdfText, *, deterministic: bool = False, figures: tuple[Image, ...] = ()
+) -> str:
+    """The paper's text; for a deterministic pack, with the note not to ask for seeds; with
+    `figures`, the note that they are attached and how they are named."""
     truncated = " The text was cut at its end to fit the prompt." if pdf.truncated else ""
     provenance = (
         "Its text was parsed from the PDF"
@@ -45,7 +57,12 @@ def paper_prompt(pdf: PdfText, *, deterministic: bool = False) -> str:
     )
     seeding = render_prompt("review/deterministic") if deterministic else ""
     return render_prompt(
-        "review/paper", provenance=provenance, truncated=truncated, text=pdf.text, seeding=seeding
+        "review/paper",
+        provenance=provenance,
+        truncated=truncated,
+        text=pdf.text,
+        figures=figures_note(figures),
+        seeding=seeding,
     )
 
 
@@ -79,15 +96,18 @@ def llm_review(
     reviewer: Reviewer,
     reflections: int,
     deterministic: bool = False,
+    figures: tuple[Image, ...] = (),
 ) -> ReviewRecord:
-    """One reviewer: a first review, then up to `reflections` rounds revisiting it.
+    """One reviewer: a first review, then up to `reflections` rounds revisiting it. The
+    paper's `figures` go with its text (only to a model that accepts images).
 
     Reflection stops early when a round returns the review unchanged.
     """
     temperature, pinned = reviewer
+    paper = paper_prompt(pdf, deterministic=deterministic, figures=figures)
     messages = [
         Message(role="system", content=reviewer_system_prompt()),
-        Message(role="user", content=paper_prompt(pdf, deterministic=deterministic)),
+        Message(role="user", content=paper, images=figures),
     ]
     completion = model.complete(messages, schema=Review, temperature=temperature, model=pinned)
     model.reward(completion.call_id, True)

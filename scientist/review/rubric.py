@@ -1,9 +1,10 @@
 """The rubric reviewer: fills the review form from evidence alone, deterministically.
 
 Points add up to the overall score: 1 + effect (up to 4.5) + rigour (1.5) + presentation
-(1.5) + novelty (-1 to 0.5), at most 9. A flawless protocol with no measured gain scores 4;
-passing the default threshold of 6 takes a significant gain of about 3 % or more. A paper
-that did not compile is capped at 2. Every strength and weakness names its numbers.
+(1.5; a missing, blank or unreferenced figure costs) + novelty (-1 to 0.5), at most 9. A
+flawless protocol with no measured gain scores 4; passing the default threshold of 6 takes a
+significant gain of about 3 % or more. A paper that did not compile is capped at 2. Every
+strength and weakness names its numbers.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from scientist.review.evidence import Comparison, Evidence
 
 NOT_COMPILED_CAP = 2.0
 SMALL, LARGE, HUGE = 0.01, 0.03, 0.10  # relative effect sizes
+FIGURE_COST, FIGURE_COST_CAP = 0.25, 0.5  # presentation points per figure problem, at most
 
 
 class RubricReview(BaseModel):
@@ -54,14 +56,16 @@ def _rigour_points(evidence: Evidence) -> float:
 
 
 def _presentation_points(evidence: Evidence) -> float:
-    """Up to 1.5: compiled, traceable numbers (each unsourced one costs), pages, citations."""
+    """Up to 1.5: compiled, traceable numbers (each unsourced one costs), pages, citations;
+    each figure problem (missing, blank, unreferenced) costs 0.25, at most 0.5."""
     if not evidence.compiled:
         return 0.0
     unsourced = len(evidence.unsourced_numbers)
     traceable = 0.5 if not unsourced else -min(1.0, 0.25 * unsourced)
     pages = 0.25 if evidence.within_page_limit else 0.0
     citations = 0.25 if evidence.citations else 0.0
-    return 0.5 + traceable + pages + citations
+    figures = min(FIGURE_COST_CAP, FIGURE_COST * len(evidence.figure_problems))
+    return 0.5 + traceable + pages + citations - figures
 
 
 def rubric_score(evidence: Evidence) -> float:
@@ -163,6 +167,7 @@ def _paper_sentences(evidence: Evidence) -> tuple[list[str], list[str]]:
         )
     else:
         strengths.append("Every number in the text traces to a results file.")
+    weaknesses += evidence.figure_problems
     if evidence.pages is not None and not evidence.within_page_limit:
         weaknesses.append(f"{evidence.pages} pages, over the {evidence.page_limit}-page limit.")
     if evidence.citations:
@@ -196,7 +201,11 @@ def _form_scores(evidence: Evidence) -> dict[str, int]:
             [evidence.has_seeds(2), evidence.has_seeds(3) and complete, evidence.configs >= 2]
         ),
         "presentation": _scale(
-            [evidence.compiled, clean, evidence.within_page_limit and evidence.citations > 0]
+            [
+                evidence.compiled,
+                clean and not evidence.figure_problems,
+                evidence.within_page_limit and evidence.citations > 0,
+            ]
         ),
         "confidence": 2
         if c is None
@@ -227,8 +236,8 @@ def review_evidence(evidence: Evidence, *, threshold: float) -> RubricReview:
         summary=(
             f"The paper's best run {outcome} the baseline on {evidence.metric} "
             f"({evidence.goal}). This review scores measured evidence only: effect size and its "
-            "interval, seeds, ablations, completed runs, compilation, traceable numbers, page "
-            "limit and citations; it does not judge the prose or the idea's depth."
+            "interval, seeds, ablations, completed runs, compilation, traceable numbers, figures, "
+            "page limit and citations; it does not judge the prose or the idea's depth."
         ),
         strengths=strengths,
         weaknesses=weaknesses,

@@ -1,8 +1,10 @@
 """Entry points: review a campaign's paper (resumable, on disk) or a bare PDF.
 
 Strategy: with no model for the `review` role (`model(review)` is None), the rubric reviewer
-scores the evidence; otherwise an ensemble of LLM reviewers reads the PDF, reflects, and an
-area chair writes the meta-review. Either way the decision is calibrated on the mean score.
+scores the evidence (the paper's figures checked mechanically among it); otherwise an
+ensemble of LLM reviewers reads the PDF, with the paper's figures when the reviewer's model
+accepts images, reflects, and an area chair writes the meta-review. Either way the decision
+is calibrated on the mean score.
 """
 
 from __future__ import annotations
@@ -17,8 +19,10 @@ from scientist.config import ReviewConfig
 from scientist.context import Context
 from scientist.errors import LLMFormatError
 from scientist.llm import RoleModel
+from scientist.llm.images import Image
 from scientist.models import ExperimentRun, MetaReview, NoveltyStatus, Paper
 from scientist.review.evidence import gather_evidence
+from scientist.review.figures import figure_images
 from scientist.review.llm_reviewer import area_chair_notes, ensemble_reviewers, llm_review
 from scientist.review.meta import ReviewRecord, aggregate
 from scientist.review.pdf import PdfText, read_pdf
@@ -106,15 +110,26 @@ def review_paper(
         records = _gather_reviews(folder, 1, rubric, rubric=True)
         meta = aggregate(records, threshold=threshold)
     else:
-        meta = _ensemble_meta(model, pdf_path, folder, config, template.deterministic)
+        figures = (
+            figure_images(paper.tex_path, limit=config.max_figures)
+            if ctx.takes_images("review")
+            else ()
+        )
+        meta = _ensemble_meta(model, pdf_path, folder, config, template.deterministic, figures)
     atomic_write_json(folder / "meta.json", meta)
     return meta
 
 
 def _ensemble_meta(
-    model: RoleModel, pdf_path: Path, folder: Path, config: ReviewConfig, deterministic: bool
+    model: RoleModel,
+    pdf_path: Path,
+    folder: Path,
+    config: ReviewConfig,
+    deterministic: bool,
+    figures: tuple[Image, ...],
 ) -> MetaReview:
-    """The LLM ensemble's reviews and meta-review, each reused from `folder` when present."""
+    """The LLM ensemble's reviews (each shown the paper's `figures`) and meta-review, each
+    reused from `folder` when present."""
     pdf = read_pdf(pdf_path)
     reviewers = ensemble_reviewers(model, config.ensemble)
     threshold = config.accept_threshold
@@ -127,6 +142,7 @@ def _ensemble_meta(
             reviewer=reviewers[k],
             reflections=config.reflections,
             deterministic=deterministic,
+            figures=figures,
         ),
     )
     cached = _cached_meta(folder / "meta.json", len(records), threshold)

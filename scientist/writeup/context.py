@@ -95,3 +95,10 @@ class PaperContext:
 def tex(text: str) -> str:
     """Plain text made safe for LaTeX."""
     return escape_latex(text)
+
+
+def reference_sentence(figure: Figure) -> str:
+    """A sentence that refers to `figure` and says what it shows (its caption)."""
+    caption = figure.caption[:1].lower() + figure.caption[1:].rstrip()
+    stop = "" if caption.endswith((".", "!", "?")) else "."
+    return f"Figure~\\ref{{{figure.label}}} shows {tex(caption)}{stop}"

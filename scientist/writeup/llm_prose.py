@@ -1,6 +1,8 @@
-"""Model-written prose: one LaTeX fragment per section, then a self-critique pass each.
+"""Model-written prose: one LaTeX fragment per section, then a critique round over them.
 
-The model sees the idea, the code diff, the evidence macros, the figure captions, the
+Between the drafts and the critique round the figure review looks at the figures
+(`figure_review`); its findings reach the critique of the sections that discuss them. The
+model sees the idea, the code diff, the evidence macros, the figure captions, the
 bibliography keys and the one comparative claim the evidence supports (`claims`), which no
 section may state more strongly. Its critique pass is told which literal numbers in its
 draft have no source (from the verifier), so the rewrite can replace them by macros.
@@ -39,7 +41,7 @@ def _macro_names(ctx: PaperContext) -> str:
     return ", ".join(f"\\{name}" for name in ctx.evidence.macros)
 
 
-def write_section(ctx: PaperContext, model: RoleModel, title: str, guidance: str) -> str:
+def draft_section(ctx: PaperContext, model: RoleModel, title: str, guidance: str) -> str:
     request = render_prompt(
         "write/section",
         section=title,
@@ -54,7 +56,14 @@ def write_section(ctx: PaperContext, model: RoleModel, title: str, guidance: str
         citations=ctx.citation_listing(),
         claim=claim_sentence(ctx.evidence),
     )
-    draft = ask(model, request, schema=SectionDraft).latex
+    return ask(model, request, schema=SectionDraft).latex
+
+
+def critique_section(
+    ctx: PaperContext, model: RoleModel, title: str, draft: str, figure_notes: str
+) -> str:
+    """The critique round of one section: the rules, and the figure review's findings on the
+    figures it discusses (`figure_notes`, '' when none)."""
     critique = render_prompt(
         "write/critique",
         section=title,
@@ -63,12 +72,23 @@ def write_section(ctx: PaperContext, model: RoleModel, title: str, guidance: str
         macro_names=_macro_names(ctx),
         keys=", ".join(ctx.bibliography.keys) or "(none)",
         claim=claim_sentence(ctx.evidence),
+        figure_notes=figure_notes,
     )
     return ask(model, critique, schema=SectionDraft).latex
 
 
-def write_sections(ctx: PaperContext, model: RoleModel) -> dict[str, str]:
-    return {key: write_section(ctx, model, title, guide) for key, title, guide in SECTIONS}
+def draft_sections(ctx: PaperContext, model: RoleModel) -> dict[str, str]:
+    return {key: draft_section(ctx, model, title, guide) for key, title, guide in SECTIONS}
+
+
+def critique_sections(
+    ctx: PaperContext, model: RoleModel, drafts: dict[str, str], figure_notes: dict[str, str]
+) -> dict[str, str]:
+    """Every draft through its critique round (`figure_notes` by section key)."""
+    return {
+        key: critique_section(ctx, model, title, drafts[key], figure_notes.get(key, ""))
+        for key, title, _ in SECTIONS
+    }
 
 
 def fix_unsourced(ctx: PaperContext, model: RoleModel, sections: dict[str, str]) -> dict[str, str]:

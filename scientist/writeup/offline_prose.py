@@ -11,7 +11,7 @@ from typing import Any
 
 from scientist.models import ExperimentRun
 from scientist.writeup.claims import claim_sentence
-from scientist.writeup.context import PaperContext, tex
+from scientist.writeup.context import PaperContext, reference_sentence, tex
 from scientist.writeup.evidence import macro_stem, run_label
 from scientist.writeup.figure_choice import SUPPLEMENTARY
 
@@ -174,8 +174,7 @@ def results(ctx: PaperContext) -> str:
         pct = _metric_macro(ctx, label, "DeltaPct")
         text += f", a relative change of {pct}\\%. " if pct else ". "
     for figure in ctx.figures:
-        caption = figure.caption[:1].lower() + figure.caption[1:]
-        text += f"\n\nFigure~\\ref{{{figure.label}}} shows {tex(caption)}"
+        text += f"\n\n{reference_sentence(figure)}"
     if ctx.supplementary:
         text += (
             "\n\nThe plot script drew further figures; they are kept with this paper in its "

@@ -1,4 +1,5 @@
-"""`write_paper`: evidence, figures, citations, prose, assembly, compile + fix loop, verify."""
+"""`write_paper`: evidence, figures, citations, prose (with a model: drafts, figure review,
+critique round), assembly, compile + fix loop, verify."""
 
 from __future__ import annotations
 
@@ -12,7 +13,7 @@ from scientist.errors import LatexError
 from scientist.experiments.figures import Figure, make_figures
 from scientist.experiments.runs import run_diff
 from scientist.llm import RoleModel
-from scientist.models import ExperimentRun, Idea, Paper
+from scientist.models import ExperimentRun, FigureCheck, Idea, Paper
 from scientist.sandbox import Sandbox
 from scientist.writeup import llm_prose, offline_prose
 from scientist.writeup.citations import gather_bibliography
@@ -26,6 +27,7 @@ from scientist.writeup.figure_choice import (
     missing_main_figures,
     relevance_terms,
 )
+from scientist.writeup.figure_review import review_figures
 from scientist.writeup.fixes import apply_model, apply_rules
 from scientist.writeup.verify import find_unsourced
 
@@ -129,16 +131,22 @@ def write_paper(
         supplementary=supplementary,
         diff=run_diff(evidence.best) if evidence.best is not None else "",
     )
+    figure_checks: list[FigureCheck] = []
     if model is None:
         sections = offline_prose.write_sections(paper)
     else:
-        drafts = llm_prose.fix_unsourced(paper, model, llm_prose.write_sections(paper, model))
-        sections = llm_prose.fix_overclaims(paper, model, drafts)
+        drafts = llm_prose.draft_sections(paper, model)
+        review = review_figures(paper, drafts, ctx.vision_model("write"))
+        paper = review.revised(paper)
+        critiqued = llm_prose.critique_sections(paper, model, drafts, review.critique_notes(drafts))
+        revised = llm_prose.fix_unsourced(paper, model, critiqued)
+        sections = review.settle(paper, llm_prose.fix_overclaims(paper, model, revised))
+        figure_checks, errors = review.records(), [*errors, *review.errors]
     tex = build_document(paper, sections, two_column=config.two_column)
     sources = {"results.tex": evidence.results_tex(), "refs.bib": bibliography.render()}
     assets = {f"{STYLE}.sty": STYLE_FILE}
-    assets |= {figure.path: figure.source for figure in figures}
-    _keep_supplementary(paper_dir / SUPPLEMENTARY, supplementary)
+    assets |= {figure.path: figure.source for figure in paper.figures}
+    _keep_supplementary(paper_dir / SUPPLEMENTARY, paper.supplementary)
     for name, text in sources.items():
         atomic_write_text(paper_dir / name, text)
     for name, source in assets.items():
@@ -174,6 +182,7 @@ def write_paper(
         skipped_citations=[*bibliography.skipped, *(f"{k}: undefined, removed" for k in dropped)],
         compile_rounds=len(attempts),
         errors=errors,
+        figure_review=figure_checks,
     )
     atomic_write_json(paper_dir / "paper.json", campaign.portable(record))
     return record

@@ -127,7 +127,8 @@ def test_the_model_writer_is_given_the_supported_claim(
     ]
     model = write_model(replay_server, monkeypatch, script)
     ctx = paper_context(tmp_path, toy_template, [0.50], [0.70])
-    body = llm_prose.write_section(ctx, model, "Results", "The results.")
+    draft = llm_prose.draft_section(ctx, model, "Results", "The results.")
+    body = llm_prose.critique_section(ctx, model, "Results", draft, "")
     assert body == "A single run." and replay_server.remaining == 0
 
 
