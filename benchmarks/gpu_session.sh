@@ -145,8 +145,8 @@ fi
 say "2a. pytest on $([ "$CUDA" = 1 ] && echo CUDA || echo CPU)"
 if has pytest; then
     NOCONF=()
-    if ! "$PY" -c "import scientist.campaign" >/dev/null 2>&1; then
-        echo "scientist.campaign does not import (its dependencies are absent): tests/templates only, --noconftest"
+    if ! "$PY" -c "import scientist.context" >/dev/null 2>&1; then
+        echo "scientist.context does not import (its dependencies are absent): tests/templates only, --noconftest"
         NOCONF=(--noconftest -p no:cacheprovider)
     fi
     TIMEOUT_OPT=()
