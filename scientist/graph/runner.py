@@ -143,14 +143,21 @@ def drive(ctx: Context, graph_input: dict[str, Any] | None, *, quiet: bool) -> C
             if graph_input is None:
                 _reopen_if_stopped(ctx, graph, config)
                 snapshot = graph.get_state(config)
-                if snapshot.values and not snapshot.next:
+                # .tasks, not .next: a task that ended just before a kill is not in .next,
+                # but its writes are still to be applied
+                if snapshot.values and not snapshot.tasks:
                     done = len(finished_ids(snapshot.values))
                     name = ctx.campaign.name
                     print(f"{name}: already finished (ideas done: {done}); nothing to do")
                     return snapshot.values
             try:
+                # sync: a step's checkpoint is on disk before the next step starts the
+                # work it decided, so a kill never leaves work the checkpoint does not know
                 with progress:
-                    for event in graph.stream(graph_input, config, stream_mode="tasks"):
+                    events = graph.stream(
+                        graph_input, config, stream_mode="tasks", durability="sync"
+                    )
+                    for event in events:
                         progress.handle(event)
             except BudgetExceeded as exc:
                 _pause(ctx, exc)
