@@ -45,6 +45,9 @@ def run(
     ] = None,
     llm: Annotated[str | None, typer.Option(help="model for every role, or 'none'")] = None,
     ideas: Annotated[int | None, typer.Option(help="how many ideas to run")] = None,
+    parallel: Annotated[
+        int | None, typer.Option(help="slots: ideas whose experiments run at once")
+    ] = None,
     budget_usd: Annotated[float | None, typer.Option(help="hard cap on model spend")] = None,
     sandbox: Annotated[str | None, typer.Option(help="local | docker | ray")] = None,
     campaign: Annotated[Path | None, typer.Option(help="campaign directory")] = None,
@@ -70,6 +73,7 @@ def run(
         "template": template,
         "models.default": llm,
         "max_ideas": ideas,
+        "max_parallel": parallel,
         "budget_usd": budget_usd,
         "sandbox.kind": sandbox,
         "campaign_dir": str(campaign) if campaign else None,

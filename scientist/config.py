@@ -163,7 +163,18 @@ class CampaignConfig(Section):
     budget_usd: float | None = Field(default=None, ge=0)
     max_ideas: int = Field(default=3, ge=1, le=1000)
     max_runs_per_idea: int = Field(default=2, ge=1, le=20)
-    max_parallel: int = Field(default=1, ge=1, le=64)
+    max_parallel: int = Field(
+        default=1, ge=1, le=64, description="slots: ideas whose experiments run at once"
+    )
+    scheduling: Literal["continuous", "batch"] = Field(
+        default="continuous",
+        description="continuous: a freed slot starts the next idea at once, papers are "
+        "written off the slots; batch: a batch of ideas starts only when the last one is "
+        "written and reviewed (selection in lockstep, reproducible across timings)",
+    )
+    max_writing: int = Field(
+        default=2, ge=1, le=64, description="ideas written up or reviewed at once (off the slots)"
+    )
     seeds: list[int] = Field(default_factory=lambda: [0, 1, 2], min_length=1)
     smoke: bool = False
     baseline_paper: bool = Field(

@@ -1,4 +1,5 @@
-"""Live campaign progress fed by the graph's `tasks` stream events (rich, or plain lines)."""
+"""Live campaign progress (rich, or plain lines): the graph's `tasks` stream events for its
+own nodes, and the scheduler's events for the jobs it runs (`job`)."""
 
 from __future__ import annotations
 
@@ -20,7 +21,7 @@ class CampaignProgress:
         self.quiet = quiet
         self.console = console or Console(stderr=True, soft_wrap=True)
         self.started = time.monotonic()
-        self.running: dict[str, str] = {}
+        self.running: set[str] = set()
         self._live: Live | None = None
 
     def __enter__(self) -> CampaignProgress:
@@ -36,15 +37,24 @@ class CampaignProgress:
                 self.console.line()  # only on a terminal; a log file needs one too
 
     def handle(self, event: dict[str, Any]) -> None:
-        """One `stream_mode="tasks"` event: a task starting (has `input`) or ending."""
-        name, task_id = event.get("name", "?"), event.get("id", "")
+        """One `stream_mode="tasks"` event: a task starting (has `input`) or ending. The
+        scheduler's own calls are not shown; its jobs are (`job`)."""
+        name = event.get("name", "?")
+        if name == "schedule":
+            return
         if "input" in event:
-            self.running[task_id] = _describe(name, event["input"])
-            self._log(f"start  {self.running[task_id]}")
+            self.job("start", name, "")
         else:
-            label = self.running.pop(task_id, name)
-            status = "failed" if event.get("error") else "done"
-            self._log(f"{status:6} {label}{_outcome(event.get('result'))}")
+            self.job("failed" if event.get("error") else "done", name, "")
+
+    def job(self, kind: str, label: str, detail: str) -> None:
+        """A job starting or ending (`kind`: start, done, failed), with its outcome."""
+        if kind == "start":
+            self.running.add(label)
+            self._log(f"start  {label}")
+        else:
+            self.running.discard(label)
+            self._log(f"{kind:6} {label}{f' — {detail}' if detail else ''}")
         if self._live is not None:
             self._live.update(self._render())
 
@@ -59,28 +69,8 @@ class CampaignProgress:
 
     def _render(self) -> Text:
         elapsed = time.monotonic() - self.started
-        now = ", ".join(self.running.values()) or "between steps"
+        now = ", ".join(sorted(self.running)) or "between steps"
         return Text(
             f"{self.campaign.name}: {now} | {elapsed:.0f}s | ${self.campaign.spent_usd():.4f}",
             style="bold cyan",
         )
-
-
-def _describe(node: str, payload: Any) -> str:
-    if node == "experiment" and isinstance(payload, dict) and "entry" in payload:
-        return f"experiment {payload['entry'].id}"
-    return node
-
-
-def _outcome(result: Any) -> str:
-    """A short summary of a node's writes (idea statuses and metrics) for the log line."""
-    if not isinstance(result, dict):
-        return ""
-    entries = result.get("entries") or {}
-    parts = []
-    for entry in entries.values():
-        metric = "" if entry.metric is None else f" metric={entry.metric:.4g}"
-        parts.append(f"{entry.id}: {entry.status}{metric}")
-    if result.get("stop_reason"):
-        parts.append(f"stopping ({result['stop_reason']})")
-    return f" — {'; '.join(parts)}" if parts else ""

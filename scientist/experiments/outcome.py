@@ -14,7 +14,6 @@ from scientist.models import ArchiveEntry, ExperimentRun, utc_now
 class Outcome:
     entry: ArchiveEntry
     runs: list[ExperimentRun] = field(default_factory=list)
-    stop_reason: str | None = None
 
 
 def run_overrides(ctx: Context, entry: ArchiveEntry) -> dict[str, Any]:

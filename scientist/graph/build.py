@@ -1,9 +1,11 @@
-"""The campaign graph: baseline -> ideate -> select -> idea* -> archive -> (loop | end).
+"""The campaign graph: baseline -> schedule (again and again) -> archive -> (schedule | end).
 
-`idea` (experiment -> write -> review, `scientist.graph.idea`) is fanned out with `Send`, one
-per selected idea, so up to `max_parallel` ideas run side by side. Every superstep, the
-chains' inner steps included, is checkpointed to `checkpoints.sqlite`; resuming means
-invoking the same thread with no input.
+`schedule` (`scientist.graph.scheduler`) waits for the first job to end, folds it into the
+state and starts what can start: ideas on free slots, papers off the slots, the next
+ideation. Each call is one superstep, checkpointed to `checkpoints.sqlite` with what is in
+flight; resuming means invoking the same thread with no input, and the scheduler submits
+the work in flight again. `archive` ends a campaign (or sends a reopened one back to
+`schedule`).
 """
 
 from __future__ import annotations
@@ -12,52 +14,37 @@ import sqlite3
 from collections.abc import Iterator
 from contextlib import contextmanager
 from functools import partial
-from typing import get_type_hints
+from typing import Literal, get_type_hints
 
 from langgraph.checkpoint.sqlite import SqliteSaver
 from langgraph.graph import END, START, StateGraph
 from langgraph.graph.state import CompiledStateGraph
-from langgraph.types import Send
 
 from scientist.campaign import Campaign
 from scientist.context import Context
 from scientist.graph import nodes
-from scientist.graph.idea import build_idea_graph
-from scientist.graph.state import CampaignState, IdeaInput, state_serializer
+from scientist.graph.scheduler import Scheduler, should_continue
+from scientist.graph.state import CampaignState, finished_ids, state_serializer
 
 
-def _fan_out(state: CampaignState) -> list[Send] | str:
-    if state.get("stop_reason") or not state.get("batch"):
-        return "archive"
-    entries = state["entries"]
-    return [
-        Send(
-            "idea",
-            IdeaInput(task=task, entry=entries[task.idea_id], baseline=state["baseline"]),
-        )
-        for task in state["batch"]
-    ]
+def _reopened(ctx: Context, state: CampaignState) -> Literal["schedule", "__end__"]:
+    """After `archive`: the end, unless a resume cleared the stop of an unfinished campaign."""
+    if state.get("stop_reason") or len(finished_ids(state)) >= ctx.config.max_ideas:
+        return END
+    return "schedule"
 
 
-def _after_ideate(state: CampaignState) -> str:
-    return "archive" if state.get("stop_reason") else "select"
-
-
-def build_graph(ctx: Context, checkpointer: SqliteSaver | None = None) -> CompiledStateGraph:
+def build_graph(
+    ctx: Context, scheduler: Scheduler, checkpointer: SqliteSaver | None = None
+) -> CompiledStateGraph:
     builder = StateGraph(CampaignState)
     builder.add_node("baseline", partial(nodes.baseline, ctx))
-    builder.add_node("ideate", partial(nodes.ideate, ctx))
-    builder.add_node("select", partial(nodes.select, ctx))
-    builder.add_node("idea", build_idea_graph(ctx))
+    builder.add_node("schedule", scheduler)
     builder.add_node("archive", partial(nodes.archive, ctx))
     builder.add_edge(START, "baseline")
-    builder.add_edge("baseline", "ideate")
-    builder.add_conditional_edges("ideate", _after_ideate, ["select", "archive"])
-    builder.add_conditional_edges("select", _fan_out, ["idea", "archive"])
-    builder.add_edge("idea", "archive")
-    builder.add_conditional_edges(
-        "archive", partial(nodes.should_continue, ctx), {"ideate": "ideate", "end": END}
-    )
+    builder.add_edge("baseline", "schedule")
+    builder.add_conditional_edges("schedule", should_continue, ["schedule", "archive"])
+    builder.add_conditional_edges("archive", partial(_reopened, ctx), ["schedule", END])
     return builder.compile(checkpointer=checkpointer)
 
 

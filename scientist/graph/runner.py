@@ -12,6 +12,7 @@ from scientist.context import Context, open_context
 from scientist.errors import BudgetExceeded, CampaignError, ConfigError
 from scientist.experiments.smoke import check_pack
 from scientist.graph.build import build_graph, open_checkpointer, read_state, thread_of
+from scientist.graph.scheduler import Scheduler
 from scientist.graph.state import CampaignState, finished_ids
 from scientist.llm import open_llm
 from scientist.llm.pricing import unpriced_models
@@ -51,7 +52,7 @@ def start_campaign(config: CampaignConfig, *, quiet: bool = False) -> Campaign:
         llm.close()
         raise
     ctx = open_context(campaign, template=template, sandbox=sandbox, llm=llm)
-    drive(ctx, {"generation": 0, "entries": {}, "runs": []}, quiet=quiet)
+    drive(ctx, {"generation": 0, "entries": {}}, quiet=quiet)
     return campaign
 
 
@@ -134,26 +135,35 @@ def resume_campaign(
 def drive(ctx: Context, graph_input: dict[str, Any] | None, *, quiet: bool) -> CampaignState:
     """Stream the graph to its end (or a stop), showing progress; returns the final state."""
     config = _thread(ctx)
+    progress = CampaignProgress(ctx.campaign, quiet=quiet)
+    scheduler = Scheduler(ctx, on_event=progress.job)
     try:
         with open_checkpointer(ctx.campaign) as saver:
-            graph = build_graph(ctx, saver)
+            graph = build_graph(ctx, scheduler, saver)
             if graph_input is None:
                 _reopen_if_stopped(ctx, graph, config)
                 snapshot = graph.get_state(config)
-                if snapshot.values and not snapshot.tasks:  # Send tasks are not in .next
+                # .tasks, not .next: a task that ended just before a kill is not in .next,
+                # but its writes are still to be applied
+                if snapshot.values and not snapshot.tasks:
                     done = len(finished_ids(snapshot.values))
                     name = ctx.campaign.name
                     print(f"{name}: already finished (ideas done: {done}); nothing to do")
                     return snapshot.values
             try:
-                with CampaignProgress(ctx.campaign, quiet=quiet) as progress:
-                    events = graph.stream(graph_input, config, stream_mode="tasks", subgraphs=True)
-                    for _namespace, event in events:
+                # sync: a step's checkpoint is on disk before the next step starts the
+                # work it decided, so a kill never leaves work the checkpoint does not know
+                with progress:
+                    events = graph.stream(
+                        graph_input, config, stream_mode="tasks", durability="sync"
+                    )
+                    for event in events:
                         progress.handle(event)
             except BudgetExceeded as exc:
                 _pause(ctx, exc)
             return graph.get_state(config).values
     finally:
+        scheduler.close()
         ctx.close()
 
 
@@ -167,12 +177,9 @@ def _pause(ctx: Context, exc: BudgetExceeded) -> None:
 
 
 def _thread(ctx: Context) -> dict[str, Any]:
-    limit = 20 + 6 * ctx.config.max_ideas
-    return {
-        **thread_of(ctx.campaign),
-        "recursion_limit": limit,
-        "max_concurrency": ctx.config.max_parallel + 1,
-    }
+    """The campaign's thread, with room for every scheduler call: at most one per job
+    (three steps and an ideation per idea), and a few more for pauses and stops."""
+    return {**thread_of(ctx.campaign), "recursion_limit": 20 + 6 * ctx.config.max_ideas}
 
 
 def _reopen_if_stopped(ctx: Context, graph: Any, config: dict[str, Any]) -> None:
@@ -182,4 +189,4 @@ def _reopen_if_stopped(ctx: Context, graph: Any, config: dict[str, Any]) -> None
     if snapshot.next or not values.get("stop_reason"):
         return
     if len(finished_ids(values)) < ctx.config.max_ideas:
-        graph.update_state(config, {"stop_reason": None}, as_node="archive")
+        graph.update_state(config, {"stop_reason": None, "dry": False}, as_node="archive")

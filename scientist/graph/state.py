@@ -3,21 +3,37 @@
 from __future__ import annotations
 
 import operator
-from typing import Annotated, Any, TypedDict
+from typing import Annotated, Any, Literal, TypedDict
 
 from langgraph.checkpoint.serde.jsonplus import JsonPlusSerializer
-from langgraph.types import Send
 from pydantic import BaseModel, Field
 
 from scientist.campaign import Campaign
-from scientist.models import ArchiveEntry, ExperimentRun
+from scientist.models import ArchiveEntry, ExperimentRun, Paper
+
+Step = Literal["experiment", "write", "review"]
 
 
-class IdeaTask(BaseModel):
-    """One selected idea in flight: what the `idea` chain receives through `Send`."""
+class Flight(BaseModel):
+    """One selected idea in flight: the step it is at, the slot its experiment holds (None
+    once the experiment is over: writing and reviewing run off the slots), and what its
+    finished steps handed on."""
 
     idea_id: str
+    step: Step = "experiment"
+    slot: int | None = None
     gpus: list[int] = Field(default_factory=list)
+    runs: list[ExperimentRun] = Field(default_factory=list)
+    paper: Paper | None = None
+
+
+class Ideation(BaseModel):
+    """The generation being proposed, with the archive as it was when it was asked for
+    (a resumed ideation proposes from the same archive, so the same ideas)."""
+
+    generation: int
+    wanted: int
+    archive: list[ArchiveEntry]
 
 
 def merge_entries(
@@ -36,17 +52,12 @@ class CampaignState(TypedDict, total=False):
     baseline: ExperimentRun | None
     generation: int
     entries: Annotated[dict[str, ArchiveEntry], merge_entries]
-    batch: list[IdeaTask]
+    flights: dict[str, Flight]
+    ideation: Ideation | None
+    dry: bool
+    """The last ideation proposed nothing new; none is asked for until an idea finishes."""
     runs: Annotated[list[ExperimentRun], operator.add]
     stop_reason: Annotated[str | None, latest]
-
-
-class IdeaInput(TypedDict):
-    """What `select` sends to each parallel `idea` chain (`scientist.graph.idea`)."""
-
-    task: IdeaTask
-    entry: ArchiveEntry
-    baseline: ExperimentRun
 
 
 STATE_TYPES = [
@@ -60,7 +71,11 @@ STATE_TYPES = [
         "MetricSummary",
         "Paper",
     )
-] + [("scientist.graph.state", "IdeaTask"), ("pathlib", "PosixPath")]
+] + [
+    ("scientist.graph.state", "Flight"),
+    ("scientist.graph.state", "Ideation"),
+    ("pathlib", "PosixPath"),
+]
 
 
 class CampaignSerializer(JsonPlusSerializer):
@@ -72,20 +87,10 @@ class CampaignSerializer(JsonPlusSerializer):
         self.campaign = campaign
 
     def dumps_typed(self, obj: Any) -> tuple[str, bytes]:
-        return super().dumps_typed(self._convert(obj, self.campaign.portable))
+        return super().dumps_typed(self.campaign.portable(obj))
 
     def loads_typed(self, data: tuple[str, bytes]) -> Any:
-        return self._convert(super().loads_typed(data), self.campaign.localized)
-
-    def _convert(self, obj: Any, convert: Any) -> Any:
-        """`convert` over `obj`, reaching into the arguments of pending `Send`s too."""
-        if isinstance(obj, Send):
-            return Send(obj.node, self._convert(obj.arg, convert))
-        if isinstance(obj, dict):
-            return {key: self._convert(value, convert) for key, value in obj.items()}
-        if isinstance(obj, list | tuple) and not hasattr(obj, "_fields"):
-            return type(obj)(self._convert(item, convert) for item in obj)
-        return convert(obj)
+        return self.campaign.localized(super().loads_typed(data))
 
 
 def state_serializer(campaign: Campaign) -> JsonPlusSerializer:
@@ -94,6 +99,6 @@ def state_serializer(campaign: Campaign) -> JsonPlusSerializer:
 
 
 def finished_ids(state: CampaignState) -> list[str]:
-    """Ideas that were selected for running (whatever their outcome)."""
+    """Ideas that were selected for running (whatever their outcome, in flight included)."""
     entries = state.get("entries") or {}
     return [key for key, entry in entries.items() if entry.status != "proposed"]

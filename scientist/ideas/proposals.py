@@ -6,7 +6,9 @@ few) and later generations are bred. With an ideas model, the model proposes fro
 generation 0. A `baseline_paper` campaign (offline, on a pack with no knobs) has one idea:
 the pack as is.
 Idea ids are `<generation>_<k>_<name>`; a generation already in `archive.jsonl` (written
-before a crash) is reused, never proposed again.
+before a crash) is reused, never proposed again: its ideas come back as proposed (one that
+a lost checkpoint had selected never ran, since the scheduler starts only what it has
+checkpointed).
 """
 
 from __future__ import annotations
@@ -29,7 +31,8 @@ def propose_ideas(
     """New `proposed` entries for `generation` (recorded in the archive and idea.json)."""
     recorded = [e for e in ctx.campaign.archive() if e.idea.generation == generation]
     if recorded:
-        return [e for e in recorded if e.status == "proposed"]
+        unrun = [e for e in recorded if e.status in ("proposed", "selected")]
+        return [e.model_copy(update={"status": "proposed"}) for e in unrun]
     count = max(1, min(wanted, ctx.config.max_parallel))
     seeds = ctx.template.seed_ideas() if generation == 0 else []
     if ctx.config.baseline_paper:

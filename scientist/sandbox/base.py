@@ -59,6 +59,13 @@ def end_orphans(sandbox: Sandbox) -> list[str]:
     return end() if end is not None else []
 
 
+def declared_gpus(sandbox: Sandbox) -> list[int]:
+    """The GPUs the backend itself declares (a Ray cluster's), for backends that define
+    `gpu_slots`; [] when it declares none and the config's `sandbox.gpus` decide."""
+    declare = getattr(sandbox, "gpu_slots", None)
+    return list(declare()) if declare is not None else []
+
+
 def install_hint(sandbox: Sandbox, missing: list[str], pack: Path) -> str:
     """How to make `missing` Python packages importable in `sandbox`'s runs of `pack`, for
     backends that know (they define `install_hint`); else a generic line."""

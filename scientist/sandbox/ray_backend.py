@@ -153,6 +153,12 @@ class RaySandbox:
             guarantees=on_node.guarantees,
         )
 
+    def gpu_slots(self) -> list[int]:
+        """One slot per GPU the cluster declares: a run asks Ray for one GPU, and Ray picks
+        which, on whichever node has it free (the ids only count)."""
+        start_ray(self.options.address)
+        return list(range(int(ray.cluster_resources().get("GPU", 0))))
+
     def run(self, spec: RunSpec) -> RunResult:
         if not spec.workspace.is_dir():
             return self._infra(f"workspace {spec.workspace} is not a folder")

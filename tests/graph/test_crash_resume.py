@@ -4,7 +4,9 @@ twice, and the same artifacts as an uninterrupted run."""
 
 from __future__ import annotations
 
+import json
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -171,3 +173,59 @@ def test_ctrl_c_keeps_the_checkpoint_and_resume_finishes(tmp_path, toy_pack, run
     entries = Campaign.open(root).archive()
     assert sorted(e.id for e in entries) == sorted(e.id for e in reference.archive())
     assert all(e.status == "done" for e in entries)
+
+
+SLEEPY_PACK = TOY_PACK.parent / "sleepy"
+
+
+def _sleepy_times(cache: Path) -> dict[str, list[str]]:
+    """The events ('start', 'done') each run logged, in order (the pack check left out)."""
+    path = cache / "sleepy_runs.log"
+    events: dict[str, list[str]] = {}
+    for line in path.read_text().splitlines() if path.exists() else []:
+        event, run, _at = line.split()
+        if not run.startswith("check/"):
+            events.setdefault(run, []).append(event)
+    return events
+
+
+def test_resume_after_a_kill_with_ideas_at_different_steps(tmp_path, run_cache):
+    """Two slots: one idea's paper is compiling while another idea's run is still running
+    when the campaign is killed; resume finishes both, and the third, exactly once."""
+    pack = tmp_path / "sleepy"
+    shutil.copytree(SLEEPY_PACK, pack, symlinks=False)
+    seeds = json.loads((pack / "seed_ideas.json").read_text())
+    seeds[0]["overrides"]["sleep_s"] = 12  # long enough to outlast the other idea's paper
+    (pack / "seed_ideas.json").write_text(json.dumps(seeds))
+    (run_cache / "sleepy_schedule.json").write_text(json.dumps([1, 2, 2, 2]))
+    root = tmp_path / "c"
+    argv = [*_run_argv(pack, root), "--parallel", "2"]
+    process = subprocess.Popen(
+        argv, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True
+    )
+    long_run, short_run = "0_0_long_run/run_1", "0_1_short_run"
+
+    def at_different_steps() -> bool:
+        compiling = (root / "ideas" / short_run / "paper/attempts/attempt_01").exists()
+        return compiling and _sleepy_times(run_cache).get(long_run) == ["start"]
+
+    _kill_when(process, at_different_steps)
+    cut_short = {run for run, events in _sleepy_times(run_cache).items() if events == ["start"]}
+    time.sleep(1.5)
+    _finish(root)
+
+    campaign = Campaign.open(root)
+    entries = campaign.archive()
+    assert len(entries) == 3
+    assert all(e.status == "done" and e.review_score is not None for e in entries)
+    events = _sleepy_times(run_cache)
+    assert set(events) == {"baseline/run_0", *(f"{e.id}/run_1" for e in entries)}
+    for run, logged in events.items():  # a run the kill cut short ran again, once
+        assert logged == (["start", "start", "done"] if run in cut_short else ["start", "done"])
+    assert long_run in cut_short
+    compiles = _compiles(root)
+    assert compiles[short_run] in (1, 2)
+    assert all(count == 1 for idea, count in compiles.items() if idea != short_run)
+    for entry in entries:
+        reviews = sorted(p.name for p in campaign.reviews_dir(entry.id).iterdir())
+        assert reviews == ["meta.json", "review_0.json"]

@@ -139,8 +139,9 @@ def test_ideas_bred_from_reviewed_parents_review_at_least_as_well(tmp_path, toy_
     gain over the baseline, so children keep the parent's gain unless a mutation moves lr
     away, while the seed generation carries the weak seed. The mechanism is asserted first
     (each parent was the best-reviewed idea when its child was bred); the campaign's seeds
-    are fixed (the campaign default, 0 1 2), so the breeding draws and the means reproduce."""
-    config = _config(toy_pack, tmp_path / "c", max_ideas=6, seeds=[0, 1, 2])
+    are fixed (the campaign default, 0 1 2), so the breeding draws and the means reproduce.
+    Batch scheduling makes every parent's review arrive before its children are bred."""
+    config = _config(toy_pack, tmp_path / "c", max_ideas=6, seeds=[0, 1, 2], scheduling="batch")
     campaign = start_campaign(config, quiet=True)
     entries = campaign.archive()
     assert len(entries) == 6 and all(e.review_score is not None for e in entries)

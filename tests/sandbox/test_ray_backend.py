@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import io
+import subprocess
+import sys
 import tarfile
 import threading
 import time
@@ -121,3 +123,21 @@ def test_tasks_can_run_the_docker_backend_on_their_node(tmp_path: Path) -> None:
     assert result.status == "ok", result
     assert result.backend == "ray" and "with the docker backend" in result.message
     assert (tmp_path / "o" / "where.txt").read_text() == "/workspace"
+
+
+CLUSTER_WITH_GPUS = """
+import ray
+ray.init(num_cpus=1, num_gpus=3, include_dashboard=False, log_to_driver=False)
+from scientist.config import SandboxConfig
+from scientist.sandbox import declared_gpus, open_sandbox
+print(declared_gpus(open_sandbox(SandboxConfig(kind="ray"))))
+"""
+
+
+def test_a_cluster_declares_one_slot_per_gpu() -> None:
+    """A Ray that declares 3 GPUs (on a machine without any) gives the scheduler 3 slots."""
+    done = subprocess.run(
+        [sys.executable, "-c", CLUSTER_WITH_GPUS], capture_output=True, text=True, timeout=120
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip().splitlines()[-1] == "[0, 1, 2]"

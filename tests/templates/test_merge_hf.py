@@ -105,7 +105,8 @@ def test_hf_fixed_recipe_matches_the_operator_applied_directly(tmp_path, family)
     tokens = torch.randint(0, 64, (4, 16), generator=torch.Generator().manual_seed(2))
     with torch.no_grad():
         expected = -model(input_ids=tokens, labels=tokens).loss.item()
-    assert score == pytest.approx(expected, abs=1e-4)
+    # on a GPU the pack merges and scores in bf16; the reference here is float32
+    assert score == pytest.approx(expected, abs=5e-2 if torch.cuda.is_available() else 1e-4)
 
 
 def test_hf_search_that_needs_a_base_without_one_is_a_usage_error(tmp_path, family):

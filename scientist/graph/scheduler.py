@@ -1,0 +1,282 @@
+"""The campaign's scheduler: every slot kept busy, papers written off the slots, ideas
+proposed ahead.
+
+A slot is a GPU (or a CPU slot when the pack uses none); `max_parallel` of them run
+experiments. The scheduler is the graph's `schedule` node, called again and again: each call
+waits until a job ends, folds what ended into the state, and starts what can start now. So
+one call is one checkpointed superstep, and a superstep never waits for more than the first
+job to end: there is no batch barrier.
+
+- A slot frees the moment an idea's experiment ends, and the best proposed idea starts on it
+  in the same call (`rank_proposed` over the archive as it is then).
+- Writing and reviewing run in their own pool (`max_writing` at once), off the slots.
+- Ideation runs ahead in its own worker: while fewer proposed ideas wait than there are
+  slots (and `max_ideas` leaves room), the next generation is asked for, with the archive as
+  it is at that moment, every review finished so far included. The request and that archive
+  are checkpointed, so a resumed ideation proposes from the same archive.
+
+What is in flight lives in the state (`flights`, `ideation`), never only in memory: a resumed
+campaign submits it again (`_adopt`), and the steps are idempotent on disk and journaled.
+`scheduling = "batch"` starts a batch of ideas only when the previous one is written and
+reviewed, the slots held meanwhile (selection in lockstep, whatever the timings).
+
+A budget stop holds the step that met it (it stays in flight), lets the other jobs end, and
+then raises `BudgetExceeded` out of the graph: the campaign pauses, and resume runs the held
+step again. A STOP file lets what is in flight finish and starts nothing new.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Callable
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
+from dataclasses import dataclass
+from typing import Any, Literal
+
+from scientist.context import Context
+from scientist.errors import BudgetExceeded
+from scientist.graph.state import CampaignState, Flight, Ideation, finished_ids
+from scientist.graph.steps import STEPS, StepResult
+from scientist.ideas.proposals import propose_ideas
+from scientist.ideas.selection import rank_proposed
+from scientist.models import ArchiveEntry
+from scientist.pause import paused_at
+from scientist.sandbox import declared_gpus
+
+SLOT_LOG = "slots.jsonl"
+POLL_S = 0.5
+"""How often a waiting scheduler looks for a STOP file."""
+
+IDEATION = "ideation"
+
+EventKind = Literal["start", "done", "failed"]
+OnEvent = Callable[[EventKind, str, str], None]
+
+
+@dataclass
+class Job:
+    """A step running in a worker: `key` is the idea's id, or IDEATION."""
+
+    key: str
+    label: str
+    future: Future[Any]
+    started: float
+    slot: int | None = None
+
+
+def slot_gpus(ctx: Context) -> list[list[int]]:
+    """The GPUs of each slot: one GPU a slot when the pack uses GPUs and some are known
+    (`sandbox.gpus`, or those the sandbox backend declares), none otherwise; at most
+    `max_parallel` slots."""
+    slots = ctx.config.max_parallel
+    if ctx.template.manifest.resources.gpu == "none":
+        return [[] for _ in range(slots)]
+    gpus = ctx.config.sandbox.gpus or declared_gpus(ctx.sandbox)
+    if not gpus:
+        return [[] for _ in range(slots)]
+    return [[gpu] for gpu in gpus[:slots]]
+
+
+class Scheduler:
+    """The `schedule` node with its workers; one per command (`close` ends the workers)."""
+
+    def __init__(self, ctx: Context, on_event: OnEvent | None = None) -> None:
+        self.ctx = ctx
+        self.slots = slot_gpus(ctx)
+        self.on_event = on_event or (lambda kind, label, detail: None)
+        self._pools = {
+            "slot": ThreadPoolExecutor(len(self.slots), thread_name_prefix="slot"),
+            "paper": ThreadPoolExecutor(ctx.config.max_writing, thread_name_prefix="paper"),
+            "ideas": ThreadPoolExecutor(1, thread_name_prefix="ideas"),
+        }
+        self.jobs: dict[str, Job] = {}
+        self.held: set[str] = set()
+        self.budget_stop: BudgetExceeded | None = None
+
+    def close(self) -> None:
+        """Start nothing more; jobs already running end on their own."""
+        for pool in self._pools.values():
+            pool.shutdown(wait=False, cancel_futures=True)
+
+    # ------------------------------------------------------------------ the node
+    def __call__(self, state: CampaignState) -> CampaignState:
+        self._adopt(state)
+        ended, stop = self._wait(state)
+        if self.budget_stop is not None and not ended and not self._running():
+            raise self.budget_stop
+        update = self._fold(state, ended)
+        if stop:
+            update["stop_reason"] = stop
+        merged: CampaignState = {
+            **state,
+            **update,
+            "entries": {**(state.get("entries") or {}), **update["entries"]},
+        }
+        started = self._dispatch(merged)
+        entries = {**update["entries"], **started.pop("entries", {})}
+        return {**update, **started, "entries": entries}
+
+    def _running(self) -> bool:
+        return any(not job.future.done() for job in self.jobs.values())
+
+    def _wait(self, state: CampaignState) -> tuple[list[Job], str | None]:
+        """The jobs that ended (at least one, unless none runs), and 'stop file' when a
+        STOP file appeared meanwhile."""
+        watch_stop = not state.get("stop_reason")
+        while True:
+            if watch_stop and self.ctx.campaign.stop_file.exists():
+                return self._ended(), "stop file"
+            pending = [job.future for job in self.jobs.values()]
+            if not pending:
+                return [], None
+            done, _ = wait(pending, timeout=POLL_S, return_when=FIRST_COMPLETED)
+            if done:
+                return self._ended(), None
+
+    def _ended(self) -> list[Job]:
+        ended = [job for job in self.jobs.values() if job.future.done()]
+        for job in ended:
+            del self.jobs[job.key]
+        return ended
+
+    # ------------------------------------------------------------------ what ended
+    def _fold(self, state: CampaignState, ended: list[Job]) -> CampaignState:
+        flights = dict(state.get("flights") or {})
+        update: CampaignState = {"entries": {}}
+        for job in ended:
+            try:
+                result = job.future.result()
+            except BudgetExceeded as exc:
+                self.held.add(job.key)
+                self.budget_stop = self.budget_stop or exc
+                self.on_event("failed", job.label, f"paused: {exc.message}")
+                continue
+            if job.key == IDEATION:
+                new: list[ArchiveEntry] = result
+                update["entries"].update({entry.id: entry for entry in new})
+                update["ideation"] = None
+                update["dry"] = not new
+                self.on_event("done", job.label, f"{len(new)} idea(s)")
+                continue
+            assert isinstance(result, StepResult)
+            update["entries"][job.key] = result.entry
+            if result.flight is None:
+                flights.pop(job.key, None)
+                update["dry"] = False  # a finished idea is news for the next ideation
+            else:
+                flights[job.key] = result.flight
+            if job.slot is not None:
+                self._log_slot(job, result.entry)
+            self.on_event("done", job.label, _outcome(result.entry))
+        update["flights"] = flights
+        return update
+
+    def _log_slot(self, job: Job, entry: ArchiveEntry) -> None:
+        """One line per experiment in `slots.jsonl`: which slot it held, from when to when."""
+        line = {
+            "idea": job.key,
+            "slot": job.slot,
+            "gpus": self.slots[job.slot] if job.slot is not None else [],
+            "start": job.started,
+            "end": time.time(),
+            "status": entry.status,
+        }
+        with (self.ctx.campaign.root / SLOT_LOG).open("a", encoding="utf-8") as log:
+            log.write(json.dumps(line) + "\n")
+
+    # ------------------------------------------------------------------ what starts
+    def _dispatch(self, state: CampaignState) -> CampaignState:
+        """Put the best proposed ideas on the free slots, and ask for the next ideation when
+        fewer ideas wait than there are slots (the next call starts them); or end the
+        campaign when nothing can start."""
+        if state.get("stop_reason") or self.budget_stop is not None:
+            return {}
+        flights = dict(state.get("flights") or {})
+        if self.ctx.config.scheduling == "batch" and (flights or state.get("ideation")):
+            return {}
+        entries = state.get("entries") or {}
+        started = len(finished_ids(state))
+        room = self.ctx.config.max_ideas - started
+        busy = {flight.slot for flight in flights.values() if flight.slot is not None}
+        free = [slot for slot in range(len(self.slots)) if slot not in busy]
+        chosen = rank_proposed(list(entries.values()))[: max(0, min(len(free), room))]
+        update: CampaignState = {"entries": {}}
+        for slot, entry in zip(free, chosen, strict=False):
+            selected = entry.model_copy(update={"status": "selected"})
+            self.ctx.campaign.record_idea(selected)
+            update["entries"][entry.id] = selected
+            flights[entry.id] = Flight(idea_id=entry.id, slot=slot, gpus=self.slots[slot])
+        update["flights"] = flights
+        room -= len(chosen)
+        waiting = sum(1 for e in entries.values() if e.status == "proposed") - len(chosen)
+        ideating = state.get("ideation") is not None
+        lockstep = self.ctx.config.scheduling == "batch"
+        if (
+            not ideating
+            and not state.get("dry")
+            and waiting < min(room, len(self.slots))
+            and not (lockstep and flights)
+        ):
+            ideation = Ideation(
+                generation=state.get("generation", 0),
+                wanted=room,
+                archive=list({**entries, **update["entries"]}.values()),
+            )
+            update["ideation"] = ideation
+            update["generation"] = ideation.generation + 1
+            ideating = True
+        if not flights and not ideating and room > 0:
+            update["stop_reason"] = "no new ideas: the last generation proposed none"
+        return update
+
+    def _adopt(self, state: CampaignState) -> None:
+        """Submit the work the checkpoint has in flight that no worker here runs: what the
+        previous call decided (a decision is checkpointed before it is acted on, so a kill
+        never leaves work running that the checkpoint does not know), and after a resume
+        everything in flight, except the steps a budget stop holds."""
+        entries = state.get("entries") or {}
+        for key, flight in (state.get("flights") or {}).items():
+            if key not in self.jobs and key not in self.held:
+                self._submit_step(flight, entries[key], state)
+        ideation = state.get("ideation")
+        if ideation is not None and IDEATION not in self.jobs and IDEATION not in self.held:
+            self._submit_ideation(ideation, state)
+
+    def _submit_step(self, flight: Flight, entry: ArchiveEntry, state: CampaignState) -> None:
+        step, baseline = STEPS[flight.step], state["baseline"]
+        pool = self._pools["slot" if flight.step == "experiment" else "paper"]
+        where = f" (slot {flight.slot})" if flight.slot is not None else ""
+        label = f"{flight.step} {entry.id}{where}"
+        future = pool.submit(step, self.ctx, entry, flight, baseline)
+        self.jobs[entry.id] = Job(entry.id, label, future, time.time(), flight.slot)
+        self.on_event("start", label, "")
+
+    def _submit_ideation(self, ideation: Ideation, state: CampaignState) -> None:
+        label = f"ideas (generation {ideation.generation})"
+
+        def propose() -> list[ArchiveEntry]:
+            with paused_at(label):
+                return propose_ideas(
+                    self.ctx,
+                    ideation.archive,
+                    state["baseline"],
+                    ideation.generation,
+                    ideation.wanted,
+                )
+
+        future = self._pools["ideas"].submit(propose)
+        self.jobs[IDEATION] = Job(IDEATION, label, future, time.time())
+        self.on_event("start", label, "")
+
+
+def _outcome(entry: ArchiveEntry) -> str:
+    metric = "" if entry.metric is None else f" metric={entry.metric:.4g}"
+    score = "" if entry.review_score is None else f" review={entry.review_score:g}"
+    return f"{entry.status}{metric}{score}"
+
+
+def should_continue(state: CampaignState) -> Literal["schedule", "archive"]:
+    """After `schedule`: again while anything is in flight (a call that leaves nothing in
+    flight has started everything that could start)."""
+    return "schedule" if state.get("flights") or state.get("ideation") else "archive"
