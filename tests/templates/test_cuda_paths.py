@@ -57,13 +57,14 @@ def test_merges_on_cuda_equal_the_cpu_merge(family, method, dtype) -> None:
     base, a, b = (on(family[k], "cuda", dtype) for k in ("base", "a", "b"))
     resident = {k: torch.empty_like(v) for k, v in base.items()}
     merged = merge_state_dicts(recipe, base, [a, b], seed=3, out=resident)
-    tolerance = 1e-5 if dtype == torch.float32 else 3e-2
     for name, value in expected.items():
         assert merged[name].device.type == "cuda" and merged[name].dtype == dtype
         assert merged[name].data_ptr() == resident[name].data_ptr()
-        torch.testing.assert_close(
-            merged[name].float().cpu(), value.float(), atol=tolerance, rtol=0
-        )
+        difference = (merged[name].float().cpu() - value.float()).abs()
+        if dtype == torch.float32:
+            assert difference.max() <= 1e-5
+        else:  # an entry at the magnitude threshold may flip in or out of the mask
+            assert (difference > 3e-2).float().mean() <= 0.01
 
 
 def test_a_cuda_host_through_its_own_layers_is_the_host() -> None:
