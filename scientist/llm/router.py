@@ -248,12 +248,6 @@ class RoleModel:
             model=model,
         )
 
-    def check_models(self) -> None:
-        """One cheap round trip per configured model (key, URL, model name), before any
-        sandbox work; the first failure is raised as one line naming model and URL."""
-        for chat_model in self._models.values():
-            chat_model.check()
-
     def reward(self, call_id: str, success: bool) -> None:
         """Credit (or debit) the model that made `call_id` (any role's call)."""
         self.llm.reward(call_id, success)
