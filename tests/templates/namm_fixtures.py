@@ -27,6 +27,24 @@ def single_thread() -> Iterator[None]:
     torch.set_num_threads(previous)
 
 
+def tiny_llama():
+    """A random 2-layer Llama (vocabulary 96, eager attention, so attentions are returned)."""
+    from transformers import LlamaConfig, LlamaForCausalLM
+
+    torch.manual_seed(0)
+    config = LlamaConfig(
+        vocab_size=96,
+        hidden_size=32,
+        intermediate_size=64,
+        num_hidden_layers=2,
+        num_attention_heads=4,
+        num_key_value_heads=2,
+        max_position_embeddings=128,
+        attn_implementation="eager",
+    )
+    return LlamaForCausalLM(config).eval()
+
+
 def view(
     end: int,
     attention: torch.Tensor | None = None,

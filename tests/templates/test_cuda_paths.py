@@ -14,7 +14,7 @@ import torch
 from merge_fixtures import tiny_llama_config  # also puts the merge pack on sys.path
 from mergepack.hf_paths import decoder_layers, layer_path
 from mergepack.merging import Recipe, merge_state_dicts
-from namm_fixtures import single_thread  # noqa: F401  (also puts the NAMM pack on sys.path)
+from namm_fixtures import single_thread, tiny_llama  # noqa: F401  (also puts the NAMM pack on sys.path)
 from nammlib.hf_eviction import EvictingGenerator
 from nammlib.hf_study import HFEvictionTask
 from nammlib.policies import Namm, Policy, make_policy
@@ -84,20 +84,7 @@ def test_a_cuda_host_through_its_own_layers_is_the_host() -> None:
 
 @pytest.fixture(scope="module")
 def llama_pair():
-    from transformers import LlamaConfig, LlamaForCausalLM
-
-    torch.manual_seed(0)
-    config = LlamaConfig(
-        vocab_size=96,
-        hidden_size=32,
-        intermediate_size=64,
-        num_hidden_layers=2,
-        num_attention_heads=4,
-        num_key_value_heads=2,
-        max_position_embeddings=128,
-        attn_implementation="eager",
-    )
-    cpu = LlamaForCausalLM(config).eval()
+    cpu = tiny_llama()
     return cpu, copy.deepcopy(cpu).cuda()
 
 

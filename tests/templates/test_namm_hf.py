@@ -6,7 +6,7 @@ import json
 
 import pytest
 import torch
-from namm_fixtures import run_pack, single_thread  # noqa: F401  (also puts the pack on sys.path)
+from namm_fixtures import run_pack, single_thread, tiny_llama  # noqa: F401  (also puts the pack on sys.path)
 from nammlib.hf_eviction import EvictingGenerator
 from nammlib.hf_study import HFEvictionTask
 from nammlib.policies import Namm, Policy, make_policy
@@ -19,18 +19,7 @@ PROMPT, NEW, BUDGET, N_UP = 40, 12, 16, 8
 
 @pytest.fixture(scope="module")
 def llama() -> LlamaForCausalLM:
-    torch.manual_seed(0)
-    config = LlamaConfig(
-        vocab_size=96,
-        hidden_size=32,
-        intermediate_size=64,
-        num_hidden_layers=2,
-        num_attention_heads=4,
-        num_key_value_heads=2,
-        max_position_embeddings=128,
-        attn_implementation="eager",
-    )
-    return LlamaForCausalLM(config).eval()
+    return tiny_llama()
 
 
 @pytest.fixture(scope="module")
