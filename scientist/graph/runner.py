@@ -12,6 +12,7 @@ from scientist.context import Context, open_context
 from scientist.errors import BudgetExceeded, CampaignError, ConfigError
 from scientist.experiments.smoke import check_pack
 from scientist.graph.build import build_graph, open_checkpointer, read_state, thread_of
+from scientist.graph.migrate import adopt_batch_checkpoint
 from scientist.graph.scheduler import Scheduler
 from scientist.graph.state import CampaignState, finished_ids
 from scientist.llm import open_llm
@@ -141,6 +142,8 @@ def drive(ctx: Context, graph_input: dict[str, Any] | None, *, quiet: bool) -> C
         with open_checkpointer(ctx.campaign) as saver:
             graph = build_graph(ctx, scheduler, saver)
             if graph_input is None:
+                if adopt_batch_checkpoint(ctx, graph, config):
+                    print(f"{ctx.campaign.name}: resuming a batch-scheduled campaign")
                 _reopen_if_stopped(ctx, graph, config)
                 snapshot = graph.get_state(config)
                 # .tasks, not .next: a task that ended just before a kill is not in .next,

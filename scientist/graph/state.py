@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import operator
 from typing import Annotated, Any, Literal, TypedDict
 
 from langgraph.checkpoint.serde.jsonplus import JsonPlusSerializer
@@ -56,7 +55,6 @@ class CampaignState(TypedDict, total=False):
     ideation: Ideation | None
     dry: bool
     """The last ideation proposed nothing new; none is asked for until an idea finishes."""
-    runs: Annotated[list[ExperimentRun], operator.add]
     stop_reason: Annotated[str | None, latest]
 
 
