@@ -55,7 +55,7 @@ def test_the_short_runs_slot_starts_the_next_idea_before_the_long_run_ends(tmp_p
     times, slots = _run_times(run_cache), _slots(campaign)
     assert times[third]["start"] < times["0_0_long_run"]["done"]
     assert slots[third] == slots["0_1_short_run"] != slots["0_0_long_run"]
-    assert times[third]["start"] - times["0_1_short_run"]["done"] < 1.5
+    assert times[third]["start"] - times["0_1_short_run"]["done"] < 3
 
 
 def test_batch_scheduling_waits_for_the_whole_batch(tmp_path, run_cache):
