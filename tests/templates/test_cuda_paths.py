@@ -57,14 +57,18 @@ def test_merges_on_cuda_equal_the_cpu_merge(family, method, dtype) -> None:
     base, a, b = (on(family[k], "cuda", dtype) for k in ("base", "a", "b"))
     resident = {k: torch.empty_like(v) for k, v in base.items()}
     merged = merge_state_dicts(recipe, base, [a, b], seed=3, out=resident)
+    flipped = total = 0
     for name, value in expected.items():
         assert merged[name].device.type == "cuda" and merged[name].dtype == dtype
         assert merged[name].data_ptr() == resident[name].data_ptr()
         difference = (merged[name].float().cpu() - value.float()).abs()
         if dtype == torch.float32:
             assert difference.max() <= 1e-5
-        else:  # an entry at the magnitude threshold may flip in or out of the mask
-            assert (difference > 3e-2).float().mean() <= 0.01
+        flipped += int((difference > 3e-2).sum())
+        total += difference.numel()
+    # in bf16, an entry at TIES' magnitude threshold may fall in or out of the mask (a few
+    # entries of a small tensor can be a large share of it, so count over the whole model)
+    assert flipped <= 0.01 * total
 
 
 def test_a_cuda_host_through_its_own_layers_is_the_host() -> None:
