@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 
 import pytest
 import torch
 from namm_fixtures import run_pack, single_thread, tiny_llama  # noqa: F401  (also puts the pack on sys.path)
 from nammlib.hf_eviction import EvictingGenerator
 from nammlib.hf_study import HFEvictionTask
-from nammlib.policies import Namm, Policy, make_policy
+from nammlib.policies import CacheView, Namm, Policy, make_policy
 from nammlib.scorer import ScorerSpec
 from nammlib.study import scorer_spec
 from transformers import LlamaConfig, LlamaForCausalLM
@@ -75,6 +76,36 @@ def test_recency_keeps_the_newest_positions(llama, prompt) -> None:
     runner.generate(prompt[:, :PROMPT], 1)
     kept = runner.positions[0][0, 0].tolist()
     assert kept == [0, 1, 2, 3, *range(PROMPT - BUDGET + 4, PROMPT)]
+
+
+class NewestKept(Policy):
+    """Keeps the newest `count` tokens through the threshold, so the budget never binds."""
+
+    threshold = 0.0
+
+    def __init__(self, count: int) -> None:
+        self.count = count
+
+    def scores(self, view: CacheView) -> torch.Tensor:
+        position = torch.arange(view.end, dtype=torch.float32)
+        return (position - (view.end - self.count)).expand_as(view.alive)
+
+
+def newest_kept_per_layer(*counts: int) -> Callable[[], Policy]:
+    """A policy factory: the policy made for layer k keeps its newest counts[k] tokens."""
+    remaining = iter(counts)
+    return lambda: NewestKept(next(remaining))
+
+
+def test_layers_keeping_different_counts_decode_as_in_chunks(llama, prompt) -> None:
+    runner = EvictingGenerator(llama, newest_kept_per_layer(5, 11), BUDGET, N_UP, PROMPT + NEW)
+    generated = runner.generate(prompt, NEW)
+    fed_since_eviction = (NEW - 1) % N_UP
+    lengths = [layer.keys.shape[-2] - fed_since_eviction for layer in runner.cache.layers]
+    assert lengths == [5, 11]
+    chunked = EvictingGenerator(llama, newest_kept_per_layer(5, 11), BUDGET, N_UP, PROMPT + NEW)
+    # the continuation is fed in causally masked n_up-token chunks, not token by token
+    assert torch.equal(chunked.predictions(prompt, generated), generated)
 
 
 def test_sdpa_model_is_refused(prompt) -> None:

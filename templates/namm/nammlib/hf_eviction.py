@@ -5,6 +5,8 @@ every `n_up` tokens each layer's policy scores the cached tokens from that layer
 attention (eager attention, so the weights are returned), and the cache layer's key and
 value tensors are physically cut to the kept tokens. Rotary positions stay exact: the new
 tokens get their absolute `position_ids`, while the causal mask follows the shorter cache.
+Layers may keep different counts, but the model builds one mask from the first layer's
+length, so each decoder layer gets that mask fitted to its own cache (see `_fit_mask`).
 With grouped-query attention a key/value head's attention is the mean over its query heads.
 
 Policies keep their per-token state over absolute positions, so the same code runs here as
@@ -15,9 +17,13 @@ tokens as its most retentive head keeps.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from functools import partial
+from typing import Any
 
 import torch
+import torch.nn.functional as F
 from transformers import DynamicCache, PreTrainedModel
 
 from nammlib.policies import CacheView, Policy, select
@@ -56,13 +62,14 @@ class EvictingGenerator:
         if self.end + tokens.shape[1] > self.capacity:
             raise ValueError(f"more than capacity={self.capacity} tokens")
         position_ids = torch.arange(self.end, self.end + tokens.shape[1], device=tokens.device)
-        output = self.model(
-            input_ids=tokens,
-            past_key_values=self.cache,
-            position_ids=position_ids.unsqueeze(0),
-            use_cache=True,
-            output_attentions=True,
-        )
+        with self._masks_fitted_per_layer():
+            output = self.model(
+                input_ids=tokens,
+                past_key_values=self.cache,
+                position_ids=position_ids.unsqueeze(0),
+                use_cache=True,
+                output_attentions=True,
+            )
         new = position_ids.expand(tokens.shape[0], self.kv_heads, -1).cpu()
         for layer, attention in enumerate(output.attentions):
             known = self.positions[layer]
@@ -72,6 +79,33 @@ class EvictingGenerator:
             self.pending[layer].append(self._absolute(layer, grouped.mean(2).cpu()))
         self.end += tokens.shape[1]
         return output.logits
+
+    @contextmanager
+    def _masks_fitted_per_layer(self) -> Iterator[None]:
+        """While the model runs, every decoder layer gets a causal mask fitted to its cache."""
+        layers = self.model.base_model.layers
+        handles = [
+            layer.register_forward_pre_hook(partial(self._fit_mask, index), with_kwargs=True)
+            for index, layer in enumerate(layers)
+        ]
+        try:
+            yield
+        finally:
+            for handle in handles:
+                handle.remove()
+
+    def _fit_mask(
+        self, layer: int, module: torch.nn.Module, args: tuple, kwargs: dict[str, Any]
+    ) -> tuple[tuple, dict[str, Any]]:
+        """Pre-hook of decoder layer `layer`: the model's additive mask (B, 1, q, T_0 + q) hides
+        only later tokens of the chunk (its last q columns), so this layer's mask is those
+        columns behind its own T cached tokens, all visible."""
+        mask = kwargs.get("attention_mask")
+        if mask is not None:
+            new = mask.shape[-2]
+            cached = self.cache.layers[layer].get_seq_length()
+            kwargs["attention_mask"] = F.pad(mask[..., -new:], (cached, 0))
+        return args, kwargs
 
     def _absolute(self, layer: int, physical: torch.Tensor) -> torch.Tensor:
         """Scatter (B, H, ..., T_cache) over the absolute positions (B, H, ..., capacity)."""
