@@ -20,6 +20,7 @@ from scientist.errors import ConfigError, TemplateError
 from scientist.experiments.smoke import check_pack
 from scientist.graph.build import read_state
 from scientist.graph.runner import resume_campaign, start_campaign
+from scientist.graph.state import Flight
 from scientist.llm.pool import STATS, ModelStats
 from scientist.pause import read_pause
 from scientist.report import campaign_warnings, image_spending, leaderboard
@@ -146,6 +147,9 @@ def status(directory: Annotated[Path, typer.Argument(help="campaign directory")]
     pool = campaign.root / "pool.json"
     if pool.is_file():
         console.print(_pool_table(STATS.validate_json(pool.read_bytes())))
+    flights = state.get("flights") or {}
+    if flights:
+        console.print("in flight: " + ", ".join(_flight(f) for f in flights.values()))
     stopped = state.get("stop_reason")
     pause = read_pause(campaign)
     images = image_spending(campaign.ledger())
@@ -158,6 +162,11 @@ def status(directory: Annotated[Path, typer.Argument(help="campaign directory")]
     )
     for line in campaign_warnings(campaign):
         console.print(f"warning: {line}")
+
+
+def _flight(flight: Flight) -> str:
+    where = f", slot {flight.slot}" if flight.slot is not None else ""
+    return f"{flight.idea_id} ({flight.step}{where})"
 
 
 def ideas(directory: Annotated[Path, typer.Argument(help="campaign directory")]) -> None:

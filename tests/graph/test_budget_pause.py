@@ -52,6 +52,7 @@ def test_a_budget_pause_resumes_with_a_raised_budget(
         assert "paused: budget" in campaign.report_path.read_text()
         status = status_of(campaign.root)
         assert status.returncode == 0 and "paused: budget" in status.stdout
+        assert f"in flight: {IDEA_ID} (experiment, slot 0)" in status.stdout
 
         with pytest.raises(ConfigError, match="not above what"):
             resume_campaign(campaign.root, quiet=True, budget_usd=CALL_USD)
