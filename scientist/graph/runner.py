@@ -2,8 +2,13 @@
 
 from __future__ import annotations
 
+import signal
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
+from types import FrameType
 from typing import Any
 
 from scientist.campaign import Campaign
@@ -156,7 +161,7 @@ def drive(ctx: Context, graph_input: dict[str, Any] | None, *, quiet: bool) -> C
             try:
                 # sync: a step's checkpoint is on disk before the next step starts the
                 # work it decided, so a kill never leaves work the checkpoint does not know
-                with progress:
+                with progress, noting_interrupts(scheduler):
                     events = graph.stream(
                         graph_input, config, stream_mode="tasks", durability="sync"
                     )
@@ -168,6 +173,26 @@ def drive(ctx: Context, graph_input: dict[str, Any] | None, *, quiet: bool) -> C
     finally:
         scheduler.close()
         ctx.close()
+
+
+@contextmanager
+def noting_interrupts(scheduler: Scheduler) -> Iterator[None]:
+    """Ctrl-C raises KeyboardInterrupt as usual and also tells the scheduler, which raises it
+    again at its next call, so that no code the signal happens to interrupt (a library that
+    waits for its workers) can swallow it and let the campaign run on."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def interrupted(signum: int, frame: FrameType | None) -> None:
+        scheduler.interrupted = True
+        signal.default_int_handler(signum, frame)
+
+    previous = signal.signal(signal.SIGINT, interrupted)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)
 
 
 def _pause(ctx: Context, exc: BudgetExceeded) -> None:

@@ -93,6 +93,9 @@ class Scheduler:
         self.jobs: dict[str, Job] = {}
         self.held: set[str] = set()
         self.budget_stop: BudgetExceeded | None = None
+        self.interrupted = False
+        """Set by Ctrl-C (`runner.noting_interrupts`): the next call raises KeyboardInterrupt,
+        whatever code the signal itself interrupted, and leaves its step pending."""
 
     def close(self) -> None:
         """Start nothing more; jobs already running end on their own."""
@@ -101,6 +104,7 @@ class Scheduler:
 
     # ------------------------------------------------------------------ the node
     def __call__(self, state: CampaignState) -> CampaignState:
+        self._check_interrupt()
         self._adopt(state)
         ended, stop = self._wait(state)
         if self.budget_stop is not None and not ended and not self._running():
@@ -125,6 +129,7 @@ class Scheduler:
         STOP file appeared meanwhile."""
         watch_stop = not state.get("stop_reason")
         while True:
+            self._check_interrupt()
             if watch_stop and self.ctx.campaign.stop_file.exists():
                 return self._ended(), "stop file"
             pending = [job.future for job in self.jobs.values()]
@@ -133,6 +138,10 @@ class Scheduler:
             done, _ = wait(pending, timeout=POLL_S, return_when=FIRST_COMPLETED)
             if done:
                 return self._ended(), None
+
+    def _check_interrupt(self) -> None:
+        if self.interrupted:
+            raise KeyboardInterrupt
 
     def _ended(self) -> list[Job]:
         ended = [job for job in self.jobs.values() if job.future.done()]
