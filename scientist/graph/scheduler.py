@@ -42,6 +42,7 @@ from scientist.ideas.proposals import propose_ideas
 from scientist.ideas.selection import rank_proposed
 from scientist.models import ArchiveEntry
 from scientist.pause import paused_at
+from scientist.report import write_report
 from scientist.sandbox import declared_gpus
 
 SLOT_LOG = "slots.jsonl"
@@ -153,6 +154,7 @@ class Scheduler:
     def _fold(self, state: CampaignState, ended: list[Job]) -> CampaignState:
         flights = dict(state.get("flights") or {})
         update: CampaignState = {"entries": {}}
+        finished = False
         for job in ended:
             try:
                 result = job.future.result()
@@ -172,13 +174,17 @@ class Scheduler:
             update["entries"][job.key] = result.entry
             if result.flight is None:
                 flights.pop(job.key, None)
-                update["dry"] = False  # a finished idea is news for the next ideation
+                finished = True
             else:
                 flights[job.key] = result.flight
             if job.slot is not None:
                 self._log_slot(job, result.entry)
             self.on_event("done", job.label, _outcome(result.entry))
         update["flights"] = flights
+        if finished:  # news for the next ideation, and for the report at once
+            update["dry"] = False
+            ctx = self.ctx
+            write_report(ctx.campaign, ctx.template, state.get("baseline"), ctx.campaign.archive())
         return update
 
     def _log_slot(self, job: Job, entry: ArchiveEntry) -> None:
