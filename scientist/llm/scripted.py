@@ -15,7 +15,8 @@ from pydantic import BaseModel, ValidationError
 from scientist.errors import ConfigError
 from scientist.llm.base import Message, Reply
 from scientist.llm.providers.openai import OpenAIProvider
-from scientist.llm.replay_server import ReplayServer, load_script
+from scientist.llm.replay_script import load_script
+from scientist.llm.replay_server import ReplayServer
 
 
 class ScriptedProvider:
