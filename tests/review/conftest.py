@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import shutil
-import subprocess
 from collections.abc import Callable
 from pathlib import Path
 
@@ -13,6 +11,7 @@ from scientist.campaign import Campaign
 from scientist.config import CampaignConfig
 from scientist.models import ExperimentRun, FinalInfo, MetricSummary, Paper, RunResult, RunStatus
 from scientist.templates import Metric, Template, TemplateManifest
+from tests.review.latex import compile_tex
 
 METRIC = "accuracy"
 
@@ -125,15 +124,6 @@ $0.89 \pm 0.02$ exact match against $0.83 \pm 0.02$ for task arithmetic.
 @pytest.fixture(scope="session")
 def paper_pdf(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A one-page PDF compiled with the real pdflatex."""
-    if shutil.which("pdflatex") is None:
-        pytest.skip("pdflatex is not installed (TeX Live)")
-    folder = tmp_path_factory.mktemp("pdf")
-    (folder / "paper.tex").write_text(PAPER_TEX, encoding="utf-8")
-    subprocess.run(
-        ["pdflatex", "-interaction=nonstopmode", "-halt-on-error", "paper.tex"],
-        cwd=folder,
-        check=True,
-        capture_output=True,
-        timeout=120,
-    )
-    return folder / "paper.pdf"
+    tex = tmp_path_factory.mktemp("pdf") / "paper.tex"
+    tex.write_text(PAPER_TEX, encoding="utf-8")
+    return compile_tex(tex)

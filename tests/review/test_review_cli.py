@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import shutil
-import subprocess
 from pathlib import Path
 
 import pytest
@@ -13,6 +12,7 @@ from typer.testing import CliRunner
 from scientist.cli import app
 from scientist.errors import ConfigError, ScientistError
 from scientist.review.form import REVIEWS_ROOT
+from tests.review.latex import compile_tex
 
 pytestmark = pytest.mark.latex
 
@@ -29,16 +29,9 @@ def invoke(*args: str):
 
 @pytest.fixture(scope="module")
 def weak_pdf(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    folder = tmp_path_factory.mktemp("weak")
-    (folder / "weak.tex").write_text(WEAK_TEX, encoding="utf-8")
-    subprocess.run(
-        ["pdflatex", "-interaction=nonstopmode", "weak.tex"],
-        cwd=folder,
-        check=True,
-        capture_output=True,
-        timeout=120,
-    )
-    return folder / "weak.pdf"
+    tex = tmp_path_factory.mktemp("weak") / "weak.tex"
+    tex.write_text(WEAK_TEX, encoding="utf-8")
+    return compile_tex(tex)
 
 
 def test_review_offline_says_it_only_saw_the_pdf(paper_pdf) -> None:

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import logging
 import shutil
-import subprocess
 from pathlib import Path
 
 import pytest
@@ -19,6 +18,7 @@ from scientist.review.evidence import gather_evidence
 from scientist.review.rubric import review_evidence
 from tests.conftest import stage_context
 from tests.review.conftest import METRIC
+from tests.review.latex import compile_tex
 from tests.review.test_llm_review import NOTES, review_json
 
 REVIEWER = "openai:reviewer-1"
@@ -51,8 +51,6 @@ def figure_block(name: str, label: str) -> str:
 
 def figure_paper(folder: Path, figures: dict[str, str], text: str) -> Paper:
     """A paper compiled by the real pdflatex from `figures` (file name -> label) and `text`."""
-    if shutil.which("pdflatex") is None:
-        pytest.skip("pdflatex is not installed (TeX Live)")
     tex = folder / "paper.tex"
     body = "".join(figure_block(name, label) for name, label in figures.items())
     tex.write_text(
@@ -60,16 +58,8 @@ def figure_paper(folder: Path, figures: dict[str, str], text: str) -> Paper:
         f"\\section{{Results}}\n{text}\n{body}\\end{{document}}\n",
         encoding="utf-8",
     )
-    subprocess.run(
-        ["pdflatex", "-interaction=nonstopmode", "-halt-on-error", "paper.tex"],
-        cwd=folder,
-        check=True,
-        capture_output=True,
-        timeout=120,
-    )
-    return Paper(
-        idea_id="idea_a", tex_path=tex, pdf_path=folder / "paper.pdf", compiled=True, pages=1
-    )
+    pdf = compile_tex(tex)
+    return Paper(idea_id="idea_a", tex_path=tex, pdf_path=pdf, compiled=True, pages=1)
 
 
 @pytest.fixture
