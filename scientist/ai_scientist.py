@@ -11,6 +11,7 @@ dataset's metrics count, or that each metric is averaged over every dataset.
 
 from __future__ import annotations
 
+import statistics
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
@@ -36,7 +37,7 @@ class AIScientistFormat(BaseModel):
 
     dataset: str | None = Field(default=None, description="the dataset whose metrics count")
     aggregate: Literal["mean"] | None = Field(
-        default=None, description="'mean': each metric averaged over every dataset"
+        default=None, description="'mean': each metric averaged over every dataset, per seed"
     )
 
     @model_validator(mode="after")
@@ -60,7 +61,7 @@ class AIScientistFormat(BaseModel):
             seeds = max((len(m.values) for m in metrics.values()), default=1)
         else:
             metrics = _mean_over(datasets)
-            seeds = 1
+            seeds = max((len(m.values) for m in metrics.values()), default=1)
         return FinalInfo(
             metrics=metrics,
             config={},
@@ -95,14 +96,20 @@ def _numbers(values: Any) -> bool:
 
 
 def _mean_over(datasets: dict[str, _Dataset]) -> dict[str, MetricSummary]:
-    """Metrics every dataset reports, over the datasets (values: the per-dataset means)."""
+    """Metrics every dataset reports, averaged over the datasets seed by seed: one value per
+    seed when every dataset recorded the same number of per-seed values, else the one mean
+    of the datasets' means. Datasets are never samples."""
+    summaries = {name: dataset.summaries() for name, dataset in datasets.items()}
     shared = set.intersection(*(set(d.means) for d in datasets.values()))
-    return {
-        key: MetricSummary.model_validate(
-            {"values": [datasets[n].means[key] for n in sorted(datasets)]}
-        )
-        for key in sorted(shared)
-    }
+    metrics = {}
+    for key in sorted(shared):
+        per_dataset = [summaries[name][key].values for name in sorted(datasets)]
+        if len({len(values) for values in per_dataset}) == 1:
+            values = [statistics.fmean(seed) for seed in zip(*per_dataset, strict=True)]
+        else:
+            values = [statistics.fmean(datasets[name].means[key] for name in sorted(datasets))]
+        metrics[key] = MetricSummary.model_validate({"values": values})
+    return metrics
 
 
 class _SeedIdea(BaseModel):

@@ -94,10 +94,28 @@ def test_nested_final_info_reads_one_dataset_or_the_mean_over_datasets():
 
     mean = AIScientistFormat(aggregate="mean").final_info(data, 0.0)
     per_dataset = [data[name]["means"][METRIC] for name in ("sine", "tanh")]
-    assert mean.metrics[METRIC].values == per_dataset
+    assert len(mean.metrics[METRIC].values) == len(mean.seeds) == 3  # seeds, not datasets
     assert mean.metrics[METRIC].mean == pytest.approx(sum(per_dataset) / 2)
     with pytest.raises(ValueError, match="no dataset 'cosine'"):
         AIScientistFormat(dataset="cosine").final_info(data, 0.0)
+
+
+def test_datasets_never_count_as_seeds():
+    """Four datasets of three seeds each, averaged: three values, each a seed's mean over the
+    datasets."""
+    per_seed = {f"d{k}": [k + 0.1 * seed for seed in range(3)] for k in range(4)}
+    data = {
+        name: {
+            "means": {f"{METRIC}_mean": sum(values) / 3},
+            "final_info_dict": {METRIC: values},
+        }
+        for name, values in per_seed.items()
+    }
+    info = AIScientistFormat(aggregate="mean").final_info(data, 0.0)
+    summary = info.metrics[f"{METRIC}_mean"]
+    assert info.seeds == [0, 1, 2]
+    assert summary.values == pytest.approx([1.5, 1.6, 1.7])  # (0 + 1 + 2 + 3) / 4 + 0.1 * seed
+    assert len(summary.values) == len(info.seeds) != len(per_seed)
 
 
 def test_a_smoke_time_limit_passes_a_run_still_going(tmp_path, run_cache):
