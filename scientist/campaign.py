@@ -229,6 +229,11 @@ class Campaign:
     def idea_dir(self, idea_id: str) -> Path:
         return self.root / "ideas" / idea_id
 
+    def control_dir(self, key: str) -> Path:
+        """A control: the unchanged pack run with one configuration (`key`), shared by every
+        idea measured against it."""
+        return self.root / "controls" / key
+
     def run_dir(self, idea_id: str, index: int) -> Path:
         return self.idea_dir(idea_id) / "runs" / f"run_{index}"
 

@@ -23,7 +23,13 @@ from scientist.graph.runner import resume_campaign, start_campaign
 from scientist.graph.state import Flight
 from scientist.llm.pool import STATS, ModelStats
 from scientist.pause import read_pause
-from scientist.report import campaign_warnings, image_spending, leaderboard
+from scientist.report import (
+    campaign_warnings,
+    describe_effect,
+    image_spending,
+    leaderboard,
+    sizes,
+)
 from scientist.sandbox import open_sandbox
 from scientist.templates import TEMPLATES_ROOT, list_templates, load_template
 
@@ -114,8 +120,9 @@ def _interruptible(action: Callable[[], Campaign], directory: Path | None) -> No
 
 
 def status(directory: Annotated[Path, typer.Argument(help="campaign directory")]) -> None:
-    """Ideas with their best metric, improvement, review score and decision; the model pool's
-    win rates and costs; the cost so far."""
+    """Ideas with their best metric, effect against their control, gain over the baseline,
+    review score and decision; the run size; the model pool's win rates and costs; the cost
+    so far."""
     campaign = Campaign.open(directory)
     template = load_template(campaign.config.template)
     state = read_state(campaign)
@@ -124,20 +131,37 @@ def status(directory: Annotated[Path, typer.Argument(help="campaign directory")]
     table = Table(
         title=f"{campaign.name} ({template.name}, {template.metric.name} {template.metric.goal})"
     )
-    columns = ("idea", "status", template.metric.name, "improvement", "review", "decision", "runs")
+    columns = (
+        "idea",
+        "status",
+        template.metric.name,
+        "effect",
+        "gain",
+        "review",
+        "decision",
+        "runs",
+    )
     for column in columns:
-        table.add_column(column)
+        table.add_column(column, no_wrap=column == "idea")
     for entry in leaderboard(campaign.archive()):
+        confirmed = {True: " (confirmed)", False: " (did not confirm)", None: ""}[entry.confirmed]
         table.add_row(
             entry.id,
-            entry.status,
+            entry.status + confirmed,
             _fmt(entry.metric),
-            _fmt(entry.improvement),
+            describe_effect(entry.effect, brief=True),
+            describe_effect(entry.gain, brief=True),
             _fmt(entry.review_score),
             entry.decision or "—",
             str(entry.runs),
         )
     console.print(table)
+    console.print(
+        "effect: against the idea's own control; gain: against the campaign baseline "
+        "(means with 95 % intervals)",
+        markup=False,
+    )
+    console.print(sizes(campaign.config, template), markup=False)
     skipped = [e.id for e in campaign.archive() if e.status == "needs_code_model"]
     if skipped:
         console.print(

@@ -1,8 +1,10 @@
-"""The best run of an idea against the baseline: the one comparison papers and reviews use.
+"""The best run of an idea against the baseline: the one comparison papers and reviews use;
+and `measure_effect`, the archive's record of one run against another.
 
 What may be claimed follows from it alone (`Comparison.verdict`): with n >= 2 seeds on both
-sides, Welch's 95 % interval on the effect decides; a deterministic pack (declared in its
-manifest, and with no spread in its values) is measured exactly by one run; otherwise a
+sides, the 95 % interval on the effect decides (paired over shared seeds, else Welch's); a
+deterministic pack (declared in its manifest, and with no spread in its values) is measured
+exactly by one run; otherwise a
 single run has no spread and supports no claim of a difference, and neither do seeds of a
 stochastic pack whose values are identical on both sides (the seeds did not vary the run).
 """
@@ -14,8 +16,8 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict
 
-from scientist.models import ExperimentRun
-from scientist.stats import mean_std, welch_interval
+from scientist.models import Effect, ExperimentRun
+from scientist.stats import difference_interval, mean_std
 
 Goal = Literal["maximize", "minimize"]
 Verdict = Literal["improved", "worse", "tie", "within_noise", "single_run", "no_spread"]
@@ -37,6 +39,7 @@ class Comparison(BaseModel):
     relative: float | None
     ci_low: float | None
     ci_high: float | None
+    test: Literal["paired", "welch"] = "welch"
     deterministic: bool = False
 
     @property
@@ -110,7 +113,10 @@ def compare(
     best, values = max(scored, key=lambda pair: sign * mean_std(pair[1])[0])
     (mean, std), (base_mean, base_std) = mean_std(values), mean_std(base.values)
     effect = sign * (mean - base_mean)
-    interval = welch_interval(values, base.values)
+    assert best.final_info is not None
+    interval, test = difference_interval(
+        values, best.final_info.seeds, base.values, baseline.final_info.seeds
+    )
     low, high = (None, None) if interval is None else sorted(sign * bound for bound in interval)
     return Comparison(
         run_index=best.index,
@@ -124,5 +130,47 @@ def compare(
         relative=effect / abs(base_mean) if base_mean else None,
         ci_low=low,
         ci_high=high,
+        test=test,
         deterministic=deterministic,
     )
+
+
+def _seeded_values(run: ExperimentRun, metric: str) -> tuple[list[float], list[int]] | None:
+    info = run.final_info
+    if not run.result.ok or info is None or metric not in info.metrics:
+        return None
+    return info.metrics[metric].values, info.seeds
+
+
+def same_values(run: ExperimentRun, other: ExperimentRun, metric: str) -> bool:
+    """Whether two runs measured `metric` identically, seed by seed (a change without effect)."""
+    first, second = _seeded_values(run, metric), _seeded_values(other, metric)
+    return first is not None and first == second
+
+
+def measure_effect(
+    run: ExperimentRun,
+    control: ExperimentRun,
+    metric: str,
+    goal: Goal,
+    *,
+    vs: str,
+    deterministic: bool = False,
+) -> Effect | None:
+    """`run` against `control` on `metric`, signed so that positive is better: a paired
+    interval when both ran the same seeds, Welch's otherwise, exact for a deterministic pack
+    measured once a side. None when either side has no value."""
+    treated, base = _seeded_values(run, metric), _seeded_values(control, metric)
+    if treated is None or base is None:
+        return None
+    (values, seeds), (base_values, base_seeds) = treated, base
+    sign = 1.0 if goal == "maximize" else -1.0
+    mean = sign * (mean_std(values)[0] - mean_std(base_values)[0])
+    n = [len(values), len(base_values)]
+    if deterministic and len(values) == len(base_values) == 1:
+        return Effect(vs=vs, metric=metric, mean=mean, low=mean, high=mean, n=n, test="exact")
+    interval, test = difference_interval(values, seeds, base_values, base_seeds)
+    if interval is None:
+        return Effect(vs=vs, metric=metric, mean=mean, n=n, test="none")
+    low, high = sorted(sign * bound for bound in interval)
+    return Effect(vs=vs, metric=metric, mean=mean, low=low, high=high, n=n, test=test)

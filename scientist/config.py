@@ -176,6 +176,13 @@ class CampaignConfig(Section):
         default=2, ge=1, le=64, description="ideas written up or reviewed at once (off the slots)"
     )
     seeds: list[int] = Field(default_factory=lambda: [0, 1, 2], min_length=1)
+    confirm_seeds: int = Field(
+        default=3,
+        ge=0,
+        le=20,
+        description="before the headline names the best idea, it and its control run again "
+        "on this many fresh seeds (disjoint from `seeds`); 0 skips the confirmation",
+    )
     smoke: bool = False
     baseline_paper: bool = Field(
         default=False,

@@ -13,9 +13,12 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 from scientist.stats import agrees, mean_std
 
 RunStatus = Literal["ok", "error", "timeout", "oom", "infra"]
-IdeaStatus = Literal["proposed", "selected", "running", "done", "failed", "needs_code_model"]
+IdeaStatus = Literal[
+    "proposed", "selected", "running", "done", "failed", "needs_code_model", "no_effect"
+]
 NoveltyStatus = Literal["novel", "not_novel", "unchecked"]
 Decision = Literal["accept", "reject"]
+EffectTest = Literal["paired", "welch", "exact", "none"]
 
 
 def utc_now() -> str:
@@ -190,8 +193,32 @@ class Idea(Record):
         return value
 
 
+class Effect(Record):
+    """One measured difference of a metric: an idea's run against the run it is compared
+    with (`vs`), signed so that positive is better. `n` is [idea seeds, `vs` seeds]; `test`
+    says how the 95 % interval was made: `paired` over shared seeds, `welch` otherwise,
+    `exact` for a deterministic pack measured once, `none` when it has no interval
+    (fewer than two seeds on a side: `low` and `high` are then None)."""
+
+    vs: str = Field(description="the run compared with, by campaign path (e.g. baseline/run_0)")
+    metric: str
+    mean: float
+    low: float | None = None
+    high: float | None = None
+    n: list[int] = Field(min_length=2, max_length=2)
+    test: EffectTest
+
+    @property
+    def excludes_zero(self) -> bool:
+        return self.low is not None and self.high is not None and (self.low > 0 or self.high < 0)
+
+
 class ArchiveEntry(Record):
-    """An idea's line in `archive.jsonl`: status and scores (the evolutionary archive)."""
+    """An idea's line in `archive.jsonl`: status and scores (the evolutionary archive).
+
+    `effect` is the idea's own effect, against its control (`control` says what that is);
+    `gain` is the same run against the campaign baseline. `confirmation` is the effect
+    measured again on fresh seeds, for the campaign's best idea."""
 
     id: str
     idea: Idea
@@ -199,6 +226,11 @@ class ArchiveEntry(Record):
     metric: float | None = None
     baseline_metric: float | None = None
     improvement: float | None = Field(default=None, description="signed by the metric's goal")
+    control: str | None = Field(default=None, description="what the idea is measured against")
+    effect: Effect | None = None
+    gain: Effect | None = None
+    confirmation: Effect | None = None
+    confirmation_error: str = ""
     review_score: float | None = None
     decision: Decision | None = None
     weaknesses: list[str] = Field(default_factory=list)
@@ -208,10 +240,27 @@ class ArchiveEntry(Record):
 
     @property
     def fitness(self) -> tuple[float, float]:
-        """Review score first (once reviewed), metric improvement breaks ties."""
-        review = self.review_score if self.review_score is not None else float("-inf")
-        improvement = self.improvement if self.improvement is not None else float("-inf")
-        return (review, improvement)
+        """How good the configuration is, with its uncertainty: the lower bound of the 95 %
+        interval of its gain over the campaign baseline, then the mean gain (an idea with no
+        interval ranks after every idea with one)."""
+        gain = self.gain
+        if gain is None:
+            improvement = self.improvement if self.improvement is not None else float("-inf")
+            return (float("-inf"), improvement)
+        return (gain.low if gain.low is not None else float("-inf"), gain.mean)
+
+    @property
+    def may_parent(self) -> bool:
+        """Whether breeding may start from it: a measured idea the review did not reject
+        (a `no_effect` idea duplicates its control and is never one)."""
+        return self.status == "done" and self.decision != "reject"
+
+    @property
+    def confirmed(self) -> bool | None:
+        """Whether the confirmation on fresh seeds showed an effect above zero (None: none ran)."""
+        if self.confirmation is None:
+            return None
+        return self.confirmation.low is not None and self.confirmation.low > 0
 
 
 # --------------------------------------------------------------------------- papers & reviews

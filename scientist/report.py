@@ -8,11 +8,10 @@ from collections.abc import Iterable
 from pathlib import Path
 
 from scientist.campaign import Campaign, atomic_write_text
-from scientist.experiments.runs import finished_run
+from scientist.config import CampaignConfig
 from scientist.llm.pricing import unpriced_models
-from scientist.models import ArchiveEntry, ExperimentRun, LedgerEntry
+from scientist.models import ArchiveEntry, Effect, ExperimentRun, LedgerEntry
 from scientist.pause import read_pause
-from scientist.review.evidence import compare
 from scientist.templates import Template
 
 
@@ -21,8 +20,62 @@ def _number(value: float | None) -> str:
 
 
 def leaderboard(entries: list[ArchiveEntry]) -> list[ArchiveEntry]:
-    """Ideas best first by fitness (review score, then improvement over the baseline)."""
-    return sorted(entries, key=lambda entry: (entry.fitness, entry.id), reverse=True)
+    """Ideas best first: measured ideas before the rest, those the review did not reject
+    before those it did (the review is a gate), then by fitness (the lower bound of the gain
+    over the baseline)."""
+
+    def key(entry: ArchiveEntry) -> tuple[bool, bool, tuple[float, float], str]:
+        return (entry.status == "done", entry.decision != "reject", entry.fitness, entry.id)
+
+    return sorted(entries, key=key, reverse=True)
+
+
+def best_idea(entries: list[ArchiveEntry]) -> ArchiveEntry | None:
+    """The idea the headline names: the first measured idea of the leaderboard."""
+    return next((e for e in leaderboard(entries) if e.status == "done"), None)
+
+
+def tested(entries: list[ArchiveEntry]) -> list[ArchiveEntry]:
+    """Ideas that ran (whatever came of it): those a headline's best was chosen among."""
+    return [e for e in entries if e.status in ("done", "no_effect", "failed")]
+
+
+def describe_effect(effect: Effect | None, *, brief: bool = False) -> str:
+    """'+0.51 [+0.43, +0.59] (paired, n = 3/3)' ('+0.51 [+0.43, +0.59]' when `brief`), or '—'."""
+    if effect is None:
+        return "—"
+    if brief:
+        interval = (
+            ""
+            if effect.low is None or effect.high is None
+            else f" [{effect.low:+.3g}, {effect.high:+.3g}]"
+        )
+        return f"{effect.mean:+.3g}{interval}"
+    n = f"n = {effect.n[0]}/{effect.n[1]}"
+    if effect.low is None or effect.high is None:
+        return f"{effect.mean:+.4g} (no interval, {n})"
+    if effect.test == "exact":
+        return f"{effect.mean:+.4g} (exact, deterministic, {n})"
+    return f"{effect.mean:+.4g} [{effect.low:+.4g}, {effect.high:+.4g}] ({effect.test}, {n})"
+
+
+def run_size(config: CampaignConfig, template: Template) -> str:
+    """The size of a campaign's runs in words: full, or smoke with the pack's arguments."""
+    if not config.smoke:
+        return "full size"
+    arguments = " ".join(template.manifest.smoke_args) or "no arguments"
+    return f"smoke size (the pack's reduced settings: {arguments})"
+
+
+def sizes(config: CampaignConfig, template: Template) -> str:
+    """The campaign's run size, seeds and confirmation seeds, in one line."""
+    confirm = (
+        f"the best idea is confirmed on {config.confirm_seeds} fresh seeds"
+        if config.confirm_seeds and not template.deterministic
+        else "no confirmation run"
+    )
+    seeds = template.run_seeds(config.seeds)
+    return f"Runs: {run_size(config, template)}; seeds {seeds}; {confirm}."
 
 
 def render_report(
@@ -51,17 +104,22 @@ def render_report(
         base = baseline.metric(metric.name)
         link = _link(campaign.root, baseline.run_dir)
         lines += [f"Baseline ({link}): {metric.name} = {_number(base)}", ""]
-    headline = _headline(campaign, template, baseline, entries)
+    lines += [sizes(campaign.config, template), ""]
+    headline = _headline(entries, campaign.config, template)
     if headline:
         lines += ["## Headline", "", *headline, ""]
     lines += [
         "## Leaderboard",
         "",
-        "Ranked by review score (overall, 1-10), ties by improvement over the baseline.",
+        "Each idea's *effect* is against its own control (what differs is only the idea's "
+        "change); its *gain* is against the campaign baseline. Both are means with a 95 % "
+        "interval (paired over shared seeds, else Welch). Ideas are ranked by the gain's lower "
+        "bound; the review is a gate (a rejected idea ranks after the others and is never a "
+        "parent).",
         "",
-        f"| # | idea | status | {metric.name} | improvement | review | decision "
-        "| top weaknesses | paper | runs |",
-        "|---|---|---|---|---|---|---|---|---|---|",
+        f"| # | idea | status | {metric.name} | effect vs control | gain vs baseline | review "
+        "| decision | top weaknesses | paper | runs |",
+        "|---|---|---|---|---|---|---|---|---|---|---|",
     ]
     for rank, entry in enumerate(leaderboard(entries), start=1):
         runs = ", ".join(
@@ -71,14 +129,21 @@ def render_report(
         weaknesses = " ".join(
             f"({k}) {point.replace('|', '/')}" for k, point in enumerate(entry.weaknesses, 1)
         )
+        control = f" (vs {entry.control})" if entry.control else ""
         lines.append(
             f"| {rank} | **{entry.id}**: {entry.idea.title} | {entry.status} | "
-            f"{_number(entry.metric)} | {_number(entry.improvement)} | "
+            f"{_number(entry.metric)} | {describe_effect(entry.effect)}{control} | "
+            f"{describe_effect(entry.gain)} | "
             f"{_number(entry.review_score)} | {entry.decision or '—'} | {weaknesses or '—'} | "
             f"{_paper_links(campaign, entry.id)} | {runs or '—'} |"
         )
     lines += ["", "## Review feedback", "", *review_feedback(entries), ""]
     lines += ["## Costs", "", *_costs(campaign), ""]
+    no_effect = [e for e in entries if e.status == "no_effect"]
+    if no_effect:
+        lines += ["## No effect (a result, not written up)", ""]
+        lines += [f"- **{e.id}**: {e.idea.title}: {e.error}" for e in no_effect]
+        lines.append("")
     skipped = [e for e in entries if e.status == "needs_code_model"]
     if skipped:
         lines += ["## Needs a code model (not run)", ""]
@@ -111,48 +176,51 @@ def campaign_warnings(campaign: Campaign) -> list[str]:
     return warnings
 
 
-def _claim(
-    campaign: Campaign, template: Template, baseline: ExperimentRun | None, entry: ArchiveEntry
-) -> str:
-    """One idea's result against the baseline: means, seeds, the Welch interval, the review."""
-    metric = template.metric
-    runs = [
-        run
-        for k in range(1, entry.runs + 1)
-        if (run := finished_run(campaign.run_dir(entry.id, k), template, entry.id, k))
-    ]
-    c = compare(runs, baseline, metric.name, metric.goal)
+def _claim(entry: ArchiveEntry) -> str:
+    """One idea's result: its effect against its control, its gain over the baseline, the
+    review."""
     verdict = f"review {_number(entry.review_score)}, {entry.decision or 'not reviewed'}"
-    if c is None:
-        return f"**{entry.id}** ({entry.idea.title}): no result against the baseline; {verdict}."
-    if c.ci_low is None or c.ci_high is None:
-        interval = "no interval (fewer than 2 seeds on one side)"
-    else:
-        side = "excludes" if c.significant or c.significantly_worse else "includes"
-        interval = f"95 % Welch interval [{c.ci_low:.3g}, {c.ci_high:.3g}], which {side} zero"
+    control = entry.control or "its control"
+    effect = f"effect against {control}: {describe_effect(entry.effect)}"
+    if entry.effect is not None and entry.gain is not None and entry.effect.vs == entry.gain.vs:
+        return f"**{entry.id}** ({entry.idea.title}): {effect}; {verdict}."
+    gain = f"gain over the campaign baseline: {describe_effect(entry.gain)}"
+    return f"**{entry.id}** ({entry.idea.title}): {effect}; {gain}; {verdict}."
+
+
+def _confirmation(entry: ArchiveEntry, config: CampaignConfig, template: Template) -> str:
+    """What the re-run on fresh seeds said about the best idea, plainly."""
+    if entry.confirmation_error:
+        return f"Not confirmed: {entry.confirmation_error}."
+    if entry.confirmation is None and template.deterministic:
+        return "No confirmation: the pack is deterministic, so one run measures it exactly."
+    if entry.confirmation is None and not config.confirm_seeds:
+        return "Not confirmed on fresh seeds (confirm_seeds = 0)."
+    if entry.confirmation is None:
+        return "Not yet confirmed on fresh seeds."
+    effect = describe_effect(entry.confirmation)
+    if entry.confirmed:
+        return f"Confirmed on fresh seeds: effect {effect} against its control."
     return (
-        f"**{entry.id}** ({entry.idea.title}): {metric.name} {_number(c.mean)} against the "
-        f"baseline's {_number(c.baseline_mean)} ({c.n} and {c.baseline_n} seeds), an "
-        f"improvement of {c.effect:+.4g}, {interval}; {verdict}."
+        f"**Did not confirm** on fresh seeds: effect {effect} against its control; the "
+        "selection effect above is not a finding."
     )
 
 
-def _headline(
-    campaign: Campaign,
-    template: Template,
-    baseline: ExperimentRun | None,
-    entries: list[ArchiveEntry],
-) -> list[str]:
-    """The best idea's claim, and the best idea bred from reviewed parents, with its lineage."""
-    ranked = [e for e in leaderboard(entries) if e.status == "done"]
-    if not ranked:
+def _headline(entries: list[ArchiveEntry], config: CampaignConfig, template: Template) -> list[str]:
+    """The best idea's claim with its confirmation, and the best idea bred from reviewed
+    parents, with its lineage."""
+    best = best_idea(entries)
+    if best is None:
         return []
-    lines = [f"- Best idea: {_claim(campaign, template, baseline, ranked[0])}"]
+    count = len(tested(entries))
+    confirmation = _confirmation(best, config, template)
+    lines = [f"- Best of {count} idea(s) tested: {_claim(best)} {confirmation}"]
+    ranked = [e for e in leaderboard(entries) if e.status == "done"]
     bred = [e for e in ranked if e.idea.parents and e.review_score is not None]
     if bred:
         parents = ", ".join(f"**{parent}**" for parent in bred[0].idea.parents)
-        claim = _claim(campaign, template, baseline, bred[0])
-        lines.append(f"- Best idea bred from reviewed parents ({parents}): {claim}")
+        lines.append(f"- Best idea bred from reviewed parents ({parents}): {_claim(bred[0])}")
     return lines
 
 

@@ -3,7 +3,8 @@
 A metric's spread is the *sample* standard deviation of its per-seed values (n - 1 in the
 denominator; 0 for a single value). Packs report the values; the framework computes the
 mean and the spread from them (`MetricSummary`), so a paper's "±" and its review agree.
-Differences between two sets of values get Welch's t interval (unequal variances).
+Differences between two sets of values get a paired t interval when both were measured on
+the same seeds, and Welch's t interval (unequal variances) otherwise.
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ from __future__ import annotations
 import math
 import statistics
 from collections.abc import Sequence
+from typing import Literal
 
 REL_TOLERANCE = 1e-6
 ABS_TOLERANCE = 1e-9
@@ -51,3 +53,36 @@ def welch_interval(
     df = (v1 + v2) ** 2 / (v1**2 / (len(treated) - 1) + v2**2 / (len(control) - 1))
     half = float(stdtrit(df, 0.5 + level / 2)) * math.sqrt(v1 + v2)
     return diff - half, diff + half
+
+
+def paired_interval(
+    treated: Sequence[float], control: Sequence[float], level: float = 0.95
+) -> tuple[float, float] | None:
+    """The t interval for the mean of the per-seed differences treated - control (the two
+    measured on the same seeds, in the same order); None with fewer than 2 pairs."""
+    from scipy.special import stdtrit
+
+    if len(treated) != len(control):
+        raise ValueError("paired values need the same seeds on both sides")
+    if len(treated) < 2:
+        return None
+    mean, std = mean_std([t - c for t, c in zip(treated, control, strict=True)])
+    half = float(stdtrit(len(treated) - 1, 0.5 + level / 2)) * std / math.sqrt(len(treated))
+    return mean - half, mean + half
+
+
+def difference_interval(
+    treated: Sequence[float],
+    treated_seeds: Sequence[int],
+    control: Sequence[float],
+    control_seeds: Sequence[int],
+    level: float = 0.95,
+) -> tuple[tuple[float, float] | None, Literal["paired", "welch"]]:
+    """The interval for mean(treated) - mean(control), and which test made it: paired when
+    both sides ran the same seeds (one value a seed), Welch's otherwise."""
+    paired = list(treated_seeds) == list(control_seeds) and len(treated) == len(control) == len(
+        treated_seeds
+    )
+    if paired:
+        return paired_interval(treated, control, level), "paired"
+    return welch_interval(treated, control, level), "welch"

@@ -6,7 +6,7 @@ import pytest
 from scientist.campaign import Campaign, append_jsonl, atomic_write_json, read_jsonl
 from scientist.config import CampaignConfig
 from scientist.errors import CampaignError
-from scientist.models import ArchiveEntry, Idea, LedgerEntry, Usage
+from scientist.models import ArchiveEntry, Effect, Idea, LedgerEntry, Usage
 
 
 def idea(name: str) -> Idea:
@@ -93,12 +93,25 @@ def test_ledger_sums_cost(tmp_path: Path) -> None:
     assert len(campaign.ledger()) == 2
 
 
-def test_fitness_orders_reviewed_ideas_first() -> None:
-    reviewed = ArchiveEntry(id="r", idea=idea("r"), review_score=5.0, improvement=0.01)
-    unreviewed = ArchiveEntry(id="u", idea=idea("u"), improvement=0.5)
-    better_metric = ArchiveEntry(id="m", idea=idea("m"), review_score=5.0, improvement=0.2)
-    ranked = sorted([reviewed, unreviewed, better_metric], key=lambda e: e.fitness, reverse=True)
-    assert [e.id for e in ranked] == ["m", "r", "u"]
+def test_fitness_is_the_lower_bound_of_the_gain_not_the_review() -> None:
+    """A well-reviewed idea with a wide interval ranks below a plainly better-measured one;
+    an idea without an interval ranks last; a rejected or no-effect idea is never a parent."""
+
+    def gain(mean: float, low: float | None, high: float | None) -> Effect:
+        test = "paired" if low is not None else "none"
+        return Effect(
+            vs="baseline/run_0", metric="m", mean=mean, low=low, high=high, n=[3, 3], test=test
+        )
+
+    praised = ArchiveEntry(id="p", idea=idea("p"), status="done", review_score=9.0,
+                           gain=gain(0.5, -0.2, 1.2))  # fmt: skip
+    measured = ArchiveEntry(id="m", idea=idea("m"), status="done", review_score=4.0,
+                            gain=gain(0.3, 0.2, 0.4))  # fmt: skip
+    single = ArchiveEntry(id="s", idea=idea("s"), status="done", gain=gain(0.9, None, None))
+    ranked = sorted([praised, single, measured], key=lambda e: e.fitness, reverse=True)
+    assert [e.id for e in ranked] == ["m", "p", "s"]
+    assert measured.may_parent and not measured.model_copy(update={"decision": "reject"}).may_parent
+    assert not measured.model_copy(update={"status": "no_effect"}).may_parent
 
 
 def test_idea_names_are_normalised() -> None:

@@ -42,6 +42,16 @@ def needs_code_model(entry: ArchiveEntry, baseline: ExperimentRun) -> ArchiveEnt
     return entry.model_copy(update=update)
 
 
+def best_run(ctx: Context, runs: list[ExperimentRun]) -> ExperimentRun | None:
+    """The successful run with the best mean metric (the idea's result), or None."""
+    metric = ctx.template.metric
+    scored = [run for run in runs if run.result.ok and run.metric(metric.name) is not None]
+    if not scored:
+        return None
+    sign = 1 if metric.goal == "maximize" else -1
+    return max(scored, key=lambda run: sign * (run.metric(metric.name) or 0.0))
+
+
 def conclude(
     ctx: Context,
     entry: ArchiveEntry,
@@ -53,13 +63,11 @@ def conclude(
     """The idea's archive record after its runs: best successful run, or the last error
     (`note` says why there was no run at all)."""
     metric = ctx.template.metric
-    scored = [(run.metric(metric.name), run) for run in runs if run.result.ok]
-    scored = [(value, run) for value, run in scored if value is not None]
+    chosen = best_run(ctx, runs)
     base = baseline.metric(metric.name)
     update: dict[str, Any] = {"runs": len(runs), "baseline_metric": base, "updated": utc_now()}
-    if scored:
-        sign = 1 if metric.goal == "maximize" else -1
-        best, _ = max(scored, key=lambda pair: sign * pair[0])
+    if chosen is not None:
+        best = chosen.metric(metric.name)
         update |= {
             "status": "done",
             "metric": best,

@@ -218,6 +218,11 @@ def _judged(run_dir: Path, template: Template, result: RunResult) -> RunRecord:
 
 def _snapshot(pack: Path, code_dir: Path, run_dir: Path) -> None:
     """Keep the code this run used: a unified diff against the pack (empty when unchanged)."""
+    atomic_write_text(run_dir / CODE_DIFF, code_diff(pack, code_dir))
+
+
+def code_diff(pack: Path, code_dir: Path) -> str:
+    """The code files of `code_dir` as a unified diff against `pack` ('' when unchanged)."""
     chunks: list[str] = []
     for path in sorted(code_dir.rglob("*")):
         if not path.is_file() or path.suffix not in CODE_SUFFIXES or path.name == OVERRIDES:
@@ -227,7 +232,7 @@ def _snapshot(pack: Path, code_dir: Path, run_dir: Path) -> None:
         before = original.read_text(errors="replace").splitlines(True) if original.is_file() else []
         after = path.read_text(errors="replace").splitlines(True)
         chunks.extend(difflib.unified_diff(before, after, f"a/{relative}", f"b/{relative}"))
-    atomic_write_text(run_dir / CODE_DIFF, "".join(chunks))
+    return "".join(chunks)
 
 
 def improvement(metric: float | None, baseline: float | None, goal: str) -> float | None:

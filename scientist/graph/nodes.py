@@ -6,11 +6,18 @@ The scheduler (`scientist.graph.scheduler`) is the node in between; the per-idea
 
 from __future__ import annotations
 
+import logging
+
 from scientist.context import Context
 from scientist.errors import CampaignError
+from scientist.experiments.controls import confirm
 from scientist.experiments.runs import execute_run, finished_run, prepare_code_dir
+from scientist.graph.scheduler import slot_gpus
 from scientist.graph.state import CampaignState
-from scientist.report import write_report
+from scientist.models import ExperimentRun
+from scientist.report import best_idea, write_report
+
+log = logging.getLogger(__name__)
 
 BASELINE_ID = "baseline"
 
@@ -45,8 +52,25 @@ def baseline(ctx: Context, state: CampaignState) -> CampaignState:
 
 
 def archive(ctx: Context, state: CampaignState) -> CampaignState:
-    """Rewrite report.md; note a STOP file so the loop ends cleanly."""
-    write_report(ctx.campaign, ctx.template, state.get("baseline"), ctx.campaign.archive())
-    if ctx.campaign.stop_file.exists() and not state.get("stop_reason"):
+    """Confirm the best idea on fresh seeds (unless a STOP file asks to start nothing new),
+    rewrite report.md; note a STOP file so the loop ends cleanly."""
+    stopping = ctx.campaign.stop_file.exists()
+    baseline = state.get("baseline")
+    if baseline is not None and not stopping:
+        confirm_best(ctx, baseline)
+    write_report(ctx.campaign, ctx.template, baseline, ctx.campaign.archive())
+    if stopping and not state.get("stop_reason"):
         return {"stop_reason": "stop file"}
     return {}
+
+
+def confirm_best(ctx: Context, baseline: ExperimentRun) -> None:
+    """Before the headline names a best idea, it and its control run again on fresh seeds
+    (`confirm_seeds`; none for a deterministic pack, which one run measures exactly)."""
+    if not ctx.config.confirm_seeds or ctx.template.deterministic:
+        return
+    best = best_idea(ctx.campaign.archive())
+    if best is None or best.confirmation is not None or best.confirmation_error:
+        return
+    log.info("confirming %s and its control on %d fresh seeds", best.id, ctx.config.confirm_seeds)
+    ctx.campaign.record_idea(confirm(ctx, best, baseline, slot_gpus(ctx)[0]))

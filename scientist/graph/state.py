@@ -23,6 +23,8 @@ class Flight(BaseModel):
     slot: int | None = None
     gpus: list[int] = Field(default_factory=list)
     runs: list[ExperimentRun] = Field(default_factory=list)
+    control: ExperimentRun | None = None
+    """The run the idea is measured against (None: the campaign baseline)."""
     paper: Paper | None = None
 
 

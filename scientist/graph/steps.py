@@ -6,7 +6,9 @@ idea is finished. The steps are idempotent on disk (finished runs, a compiled `p
 reviews in `reviews/`) and their paid calls are journaled, so a step a kill cut short runs
 again on resume without running or paying for anything twice.
 
-A failed idea gets no paper; `writeup.enabled` / `review.enabled` switch the steps off.
+An idea is measured against its own control (`experiments.controls`), which the paper and
+the review compare it with. A failed idea, and one without effect, gets no paper;
+`writeup.enabled` / `review.enabled` switch the steps off.
 A model that fails for good (`LLMError`: output that never validates, a provider that
 refuses or stays down) fails that one idea, with the step and the error in the archive; the
 campaign goes on. A budget stop (`BudgetExceeded`) leaves the step unfinished: its
@@ -21,6 +23,7 @@ from pydantic import BaseModel, ValidationError
 
 from scientist.context import Context
 from scientist.errors import BudgetExceeded, LLMError
+from scientist.experiments.controls import attribute
 from scientist.experiments.develop import develop_idea
 from scientist.experiments.outcome import conclude
 from scientist.experiments.runs import finished_run
@@ -66,6 +69,7 @@ def experiment(
     try:
         with paused_at(f"{entry.id}: experiment"):
             outcome = develop_idea(ctx, entry, baseline, flight.gpus)
+            entry, control = attribute(ctx, outcome.entry, outcome.runs, baseline, flight.gpus)
     except BudgetExceeded:
         runs = runs_on_disk(ctx, entry)  # kept in the archive while the step is paused
         if any(run.result.ok for run in runs):
@@ -73,11 +77,17 @@ def experiment(
         raise
     except LLMError as exc:
         return _failed(ctx, entry, "code model", exc)
-    entry = outcome.entry
     ctx.campaign.record_idea(entry)
     if entry.status != "done" or entry.metric is None or not ctx.config.writeup.enabled:
         return StepResult(entry=entry, flight=None)
-    onward = flight.model_copy(update={"step": "write", "slot": None, "runs": outcome.runs})
+    onward = flight.model_copy(
+        update={
+            "step": "write",
+            "slot": None,
+            "runs": outcome.runs,
+            "control": control.run if control is not None else None,
+        }
+    )
     return StepResult(entry=entry, flight=onward)
 
 
@@ -101,7 +111,12 @@ def write(ctx: Context, entry: ArchiveEntry, flight: Flight, baseline: Experimen
         try:
             with paused_at(f"{entry.id}: write"):
                 paper = write_paper(
-                    ctx, idea_id=entry.id, idea=entry.idea, baseline=baseline, runs=flight.runs
+                    ctx,
+                    idea_id=entry.id,
+                    idea=entry.idea,
+                    baseline=flight.control or baseline,
+                    runs=flight.runs,
+                    control=entry.control,
                 )
         except LLMError as exc:
             return _failed(ctx, entry, "writeup", exc)
@@ -118,7 +133,11 @@ def review(
     try:
         with paused_at(f"{entry.id}: review"):
             meta = review_paper(
-                ctx, idea_id=entry.id, paper=flight.paper, baseline=baseline, runs=flight.runs
+                ctx,
+                idea_id=entry.id,
+                paper=flight.paper,
+                baseline=flight.control or baseline,
+                runs=flight.runs,
             )
     except LLMError as exc:
         return _failed(ctx, entry, "review", exc)

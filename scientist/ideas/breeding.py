@@ -1,8 +1,11 @@
 """Offline ideation: breed new ideas from the best archived ones within the search space.
 
-Parents are chosen by fitness (tournament selection over finished ideas); a child is a
-mutation of one parent's overrides, or a crossover of two, kept inside the pack's declared
-`search_space`. Titles and hypotheses say in words what changed against the parent.
+Parents are chosen by fitness (tournament selection over the ideas that may be parents: measured,
+not rejected by the review, not `no_effect`); a child is a mutation of one parent's
+overrides, or a crossover of two, kept inside the pack's declared `search_space`. A knob
+change that made no difference (a `no_effect` child) is not proposed again from the same
+configuration: the rest of the configuration is its context. Titles and hypotheses say in
+words what changed against the parent.
 """
 
 from __future__ import annotations
@@ -27,10 +30,12 @@ def breed_ideas(
     count: int,
     seed: int = 0,
 ) -> list[Idea]:
-    """`count` new ideas whose overrides differ from every idea already in `archive`."""
+    """`count` new ideas whose configurations (the defaults with their overrides) differ from
+    the baseline's and from every idea's already in `archive`."""
     rng = random.Random(f"{seed}:{generation}")
-    finished = [e for e in archive if e.status == "done" and e.improvement is not None]
-    seen = {_key(e.idea.overrides) for e in archive} | {_key({})}
+    finished = [e for e in archive if e.may_parent and e.improvement is not None]
+    seen = {_key({**defaults, **e.idea.overrides}) for e in archive} | {_key(defaults)}
+    no_ops = learned_no_ops(archive, defaults)
     ideas: list[Idea] = []
     for _ in range(count * MAX_TRIES):
         if len(ideas) == count:
@@ -40,11 +45,48 @@ def breed_ideas(
         if len(parents) == 2:
             base = _crossover(base, parents[1].idea.overrides, rng)
         child = _mutate(base, manifest.search_space, rng)
-        if _key(child) in seen:
+        reference = {**defaults, **(parents[0].idea.overrides if parents else {})}
+        effective = {**defaults, **child}
+        if _key(effective) in seen or _known_no_op(reference, effective, no_ops):
             continue
-        seen.add(_key(child))
+        seen.add(_key(effective))
         ideas.append(_as_idea(manifest, child, parents, defaults, generation))
     return ideas
+
+
+NoOp = tuple[str, str]
+"""A knob, and the rest of the configuration it was changed from without effect."""
+
+
+def _context(config: dict[str, Any], knob: str) -> str:
+    return _key({k: v for k, v in config.items() if k not in (knob, "seeds")})
+
+
+def _changed(before: dict[str, Any], after: dict[str, Any]) -> list[str]:
+    return sorted(
+        k for k in set(before) | set(after) if k != "seeds" and before.get(k) != after.get(k)
+    )
+
+
+def learned_no_ops(archive: list[ArchiveEntry], defaults: dict[str, Any]) -> set[NoOp]:
+    """The knob changes that `no_effect` ideas made, each with the configuration it was made
+    from (its first parent's, else the baseline's)."""
+    by_id = {entry.id: entry for entry in archive}
+    no_ops: set[NoOp] = set()
+    for entry in archive:
+        if entry.status != "no_effect":
+            continue
+        parent = next((by_id[p] for p in entry.idea.parents if p in by_id), None)
+        reference = {**defaults, **(parent.idea.overrides if parent else {})}
+        child = {**defaults, **entry.idea.overrides}
+        no_ops |= {(knob, _context(reference, knob)) for knob in _changed(reference, child)}
+    return no_ops
+
+
+def _known_no_op(reference: dict[str, Any], child: dict[str, Any], no_ops: set[NoOp]) -> bool:
+    """Whether every knob the child changes is a change already seen to have no effect."""
+    changed = _changed(reference, child)
+    return bool(changed) and all((knob, _context(reference, knob)) in no_ops for knob in changed)
 
 
 def _choose_parents(finished: list[ArchiveEntry], rng: random.Random) -> list[ArchiveEntry]:

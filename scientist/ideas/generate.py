@@ -124,9 +124,11 @@ def _archive(archive: list[ArchiveEntry]) -> str:
     for entry in leaderboard([e for e in archive if e.status != "proposed"]):
         review = "" if entry.review_score is None else f", review {entry.review_score:.1f}"
         result = "failed" if entry.status == "failed" else f"metric {entry.metric}"
+        effect = "" if entry.effect is None else f", effect vs its control {entry.effect.mean:+.4g}"
+        no_effect = " (no effect: identical to its control)" if entry.status == "no_effect" else ""
         lines.append(
             f"- {entry.idea.name} ({entry.idea.title}; overrides {entry.idea.overrides}): "
-            f"{result}, improvement {entry.improvement}{review}"
+            f"{result}, improvement {entry.improvement}{effect}{review}{no_effect}"
         )
         lines += [f"    weakness: {w}" for w in entry.weaknesses[:3]]
     return "\n".join(lines)

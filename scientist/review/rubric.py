@@ -115,7 +115,8 @@ def _comparison_sentences(evidence: Evidence) -> tuple[list[str], list[str]]:
             f"{headline}, but with fewer than 2 seeds on one side no confidence "
             "interval exists; repeat with at least 3 seeds."
         ]
-    interval = f"the 95 % Welch interval on the effect is [{c.ci_low:.3g}, {c.ci_high:.3g}]"
+    test = "paired" if c.test == "paired" else "Welch"
+    interval = f"the 95 % {test} interval on the effect is [{c.ci_low:.3g}, {c.ci_high:.3g}]"
     if c.significant:
         return [f"{headline}; {interval}, which excludes zero."], []
     if c.significantly_worse:

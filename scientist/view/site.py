@@ -30,6 +30,7 @@ from pygments.lexers import DiffLexer
 
 from scientist.campaign import Campaign
 from scientist.errors import PathRefused
+from scientist.report import describe_effect
 from scientist.view import graphs, plots
 from scientist.view.snapshot import CampaignReader, IdeaDetail, Overview
 
@@ -64,6 +65,7 @@ class Site:
         )
         self._templates.filters["number"] = _number
         self._templates.filters["diff"] = _highlight_diff
+        self._templates.filters["effect"] = describe_effect
         self._static = _static_pages()
         self._cache: dict[str, tuple[str, Page]] = {}
         self._overview: tuple[str, Overview] | None = None

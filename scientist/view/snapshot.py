@@ -27,7 +27,7 @@ from scientist.models import (
     Paper,
     SearchNodeRecord,
 )
-from scientist.report import image_spending, leaderboard
+from scientist.report import image_spending, leaderboard, sizes
 from scientist.review.meta import ReviewRecord
 from scientist.templates import Template, load_template
 
@@ -73,6 +73,8 @@ class Overview(BaseModel):
     kinds: dict[str, IdeaKind]
     ledger: list[LedgerEntry]
     pool: list[ModelStats]
+    sizes: str
+    """The run size, seeds and confirmation, in one line."""
 
     @property
     def spent_usd(self) -> float:
@@ -148,6 +150,7 @@ class CampaignReader:
             kinds={entry.id: self.kind(entry.id) for entry in entries},
             ledger=self.campaign.ledger(),
             pool=pool,
+            sizes=sizes(self.campaign.config, self.template),
         )
 
     def kind(self, idea_id: str) -> IdeaKind:

@@ -1,7 +1,7 @@
 """The comparative sentence a paper may print, derived from the comparison alone.
 
-The verdict comes from `Comparison.verdict` (n, spread, Welch's interval when both sides
-have n >= 2, exactness for a deterministic pack); every number is an evidence macro. A
+The verdict comes from `Comparison.verdict` (n, spread, the paired or Welch interval when
+both sides have n >= 2, exactness for a deterministic pack); every number is an evidence macro. A
 claim the numbers cannot support is never printed: one run gives "a single run; no spread".
 The same sentence is handed to the model writer as the strongest claim it may make.
 """
@@ -27,8 +27,10 @@ def _ref(evidence: Evidence, name: str) -> str:
 def _interval(evidence: Evidence) -> str:
     seeds = (_ref(evidence, "resBestNumSeeds"), _ref(evidence, "resBaselineNumSeeds"))
     bounds = (_ref(evidence, "resBestCiLow"), _ref(evidence, "resBestCiHigh"))
+    paired = evidence.comparison is not None and evidence.comparison.test == "paired"
+    test = "paired" if paired else "Welch"
     return (
-        f"the {_ref(evidence, 'resCiLevel')}\\% Welch interval on the difference (idea minus "
+        f"the {_ref(evidence, 'resCiLevel')}\\% {test} interval on the difference (idea minus "
         f"baseline, {seeds[0]} against {seeds[1]} seeds) is [{bounds[0]}, {bounds[1]}]"
     )
 

@@ -42,6 +42,15 @@ class PaperContext:
     supplementary: list[Figure] = field(default_factory=list)
     diff: str = ""
     """The best run's code change (a unified diff against the pack; '' when none)."""
+    control: str = "the campaign baseline"
+    """What `baseline` is: the run the idea is measured against, in words."""
+    size: str = "full size"
+    """The run size: full, or smoke with the settings that differ."""
+
+    @property
+    def against_control(self) -> bool:
+        """Whether the idea's reference run is a control other than the campaign baseline."""
+        return self.baseline is not None and self.baseline.idea_id != "baseline"
 
     @property
     def metric(self) -> str:
@@ -88,7 +97,9 @@ class PaperContext:
         manifest = self.template.manifest
         return (
             f"{manifest.title}: {manifest.description} "
-            f"Metric: {manifest.metric.name} ({manifest.metric.goal})."
+            f"Metric: {manifest.metric.name} ({manifest.metric.goal}). "
+            f"The idea is compared with its control: {self.control} (the 'baseline' of the "
+            f"macros and the table). Run size: {self.size}."
         )
 
 

@@ -115,7 +115,8 @@ def build_document(ctx: PaperContext, sections: dict[str, str], *, two_column: b
     doc.preamble.append(NoEscape("\\input{results}"))
     doc.preamble.append(Command("title", NoEscape(tex(ctx.idea.title))))
     doc.preamble.append(Command("author", "scientist"))
-    doc.preamble.append(Command("date", NoEscape("\\today")))
+    smoke = "Smoke-size runs\\\\ " if ctx.size.startswith("smoke") else ""
+    doc.preamble.append(Command("date", NoEscape(f"{smoke}\\today")))
     doc.append(NoEscape("\\maketitle"))
     abstract = Abstract()
     abstract.append(NoEscape(sections["abstract"]))

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 
 from scientist.comparison import Comparison, Goal, compare
 from scientist.models import ExperimentRun, FinalInfo
-from scientist.stats import welch_interval
+from scientist.stats import difference_interval
 
 _DIGIT_WORDS = ["Zero", "One", "Two", "Three", "Four", "Five", "Six", "Seven", "Eight", "Nine"]
 PREFIX = "res"
@@ -104,7 +104,7 @@ def build_evidence(
     deterministic: bool = False,
 ) -> Evidence:
     """Macros for the baseline and every run that produced a `final_info.json`, and the
-    comparison of the best run with the baseline (its Welch interval as macros too)."""
+    comparison of the best run with the baseline (its interval as macros too)."""
     measured = [run for run in runs if run.final_info is not None]
     base_info = baseline.final_info if baseline else None
     evidence = Evidence(metric=metric, goal=goal, runs=measured)
@@ -155,14 +155,17 @@ def build_evidence(
 
 
 def _add_interval(evidence: Evidence) -> None:
-    """Welch's interval on the best run minus the baseline (signed as the Delta macros)."""
+    """The interval on the best run minus the baseline (signed as the Delta macros): paired
+    over shared seeds, else Welch's (`scientist.stats.difference_interval`)."""
     best, baseline = evidence.best, evidence.baseline
     if evidence.comparison is None or best is None or baseline is None:
         return
     assert best.final_info is not None and baseline.final_info is not None
-    interval = welch_interval(
+    interval, _ = difference_interval(
         best.final_info.metrics[evidence.metric].values,
+        best.final_info.seeds,
         baseline.final_info.metrics[evidence.metric].values,
+        baseline.final_info.seeds,
         level=CI_LEVEL / 100,
     )
     if interval is not None:

@@ -90,14 +90,22 @@ def _value(value: Any) -> str:
 
 def method(ctx: PaperContext) -> str:
     base_config = ctx.baseline.final_info.config if ctx.baseline and ctx.baseline.final_info else {}
-    text = "\\subsection{Baseline}\nThe baseline is the pack's default configuration"
-    if ctx.template.manifest.baseline:
+    if ctx.against_control:
+        text = (
+            f"\\subsection{{Control}}\nThe idea is measured against its control, "
+            f"{tex(ctx.control)}, run with the same seeds as the idea: it differs from the idea "
+            "only by the idea's change, and the table calls it the baseline.\n\n"
+        )
+    else:
+        text = "\\subsection{Baseline}\nThe baseline is the pack's default configuration"
+    if ctx.template.manifest.baseline and not ctx.against_control:
         settings = ", ".join(
             f"\\texttt{{{tex(k)}}}~$=$~{_value(v)}"
             for k, v in ctx.template.manifest.baseline.items()
         )
         text += f" with {settings}"
-    text += ", run once per campaign with the same seeds as the idea.\n\n"
+    if not ctx.against_control:
+        text += ", run once per campaign with the same seeds as the idea.\n\n"
     text += f"\\subsection{{This idea}}\n{tex(ctx.idea.plan)}\n"
     changed = {k: v for k, v in ctx.idea.overrides.items() if base_config.get(k) != v}
     if ctx.idea.overrides and not changed:
@@ -143,6 +151,7 @@ def setup(ctx: PaperContext) -> str:
             "The pack declares itself deterministic: a run gives the same numbers whatever "
             "its seed, so each configuration is run once. "
         )
+    text += f"Runs are {tex(ctx.size)}. The idea is compared with {tex(ctx.control)}. "
     if ctx.evidence.has("resBaselineNumSeeds"):
         text += f"Seeds of the baseline: {_m(ctx, 'resBaselineNumSeeds')}. "
     for run in ctx.runs:
@@ -195,7 +204,8 @@ def _noise(ctx: PaperContext) -> str:
         return (
             "The evidence is small-scale: each configuration was run with few seeds (see "
             "Section~\\ref{sec:setup}); the spread we report is the sample standard deviation "
-            "across those seeds, and the comparison rests on Welch's interval. "
+            "across those seeds, and the comparison rests on a 95 % interval (paired over shared "
+            "seeds, else Welch's). "
         )
     return (
         "The evidence is small-scale: with a single run on at least one side there is no "

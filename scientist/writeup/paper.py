@@ -14,6 +14,7 @@ from scientist.experiments.figures import Figure, make_figures
 from scientist.experiments.runs import run_diff
 from scientist.llm import RoleModel
 from scientist.models import ExperimentRun, FigureCheck, Idea, Paper
+from scientist.report import run_size
 from scientist.sandbox import Sandbox
 from scientist.writeup import llm_prose, offline_prose
 from scientist.writeup.citations import gather_bibliography
@@ -88,9 +89,11 @@ def write_paper(
     idea: Idea,
     baseline: ExperimentRun | None,
     runs: list[ExperimentRun],
+    control: str | None = None,
 ) -> Paper:
     """Write, compile and check the paper for one idea into `campaign.paper_dir(idea_id)`,
-    with the `write` role's model (or the offline prose when it has none)."""
+    with the `write` role's model (or the offline prose when it has none). `baseline` is the
+    run the idea is measured against, its control; `control` says what that is."""
     campaign, template, sandbox = ctx.campaign, ctx.template, ctx.sandbox
     config, model, literature = ctx.config.writeup, ctx.model("write"), ctx.literature
     paper_dir = campaign.paper_dir(idea_id)
@@ -130,6 +133,8 @@ def write_paper(
         figures=figures,
         supplementary=supplementary,
         diff=run_diff(evidence.best) if evidence.best is not None else "",
+        control=control or "the campaign baseline",
+        size=run_size(ctx.config, ctx.template),
     )
     figure_checks: list[FigureCheck] = []
     if model is None:

@@ -15,6 +15,7 @@ from scientist.config import CampaignConfig
 from scientist.errors import CampaignError, ConfigError
 from scientist.graph.build import read_state
 from scientist.graph.runner import resume_campaign, start_campaign
+from scientist.report import best_idea
 
 
 def _config(toy_pack: Path, root: Path, **changes) -> CampaignConfig:
@@ -40,7 +41,11 @@ def test_offline_campaign_runs_every_idea_once(tmp_path, toy_pack, run_log):
         assert abs(entry.improvement - expected) < 1e-12
         assert info["config"]["seeds"] == [0, 1]
     started = [run for event, run in run_log() if event == "start"]
-    assert sorted(started) == sorted(["baseline/run_0", *(f"{e.id}/run_1" for e in entries)])
+    best = best_idea(entries)
+    confirmation = [f"{best.id}/run_0", f"control_{best.confirmation.vs.split('/')[1]}/run_0"]
+    assert best.confirmation.vs.startswith("controls/")  # the baseline's settings, new seeds
+    expected = ["baseline/run_0", *(f"{e.id}/run_1" for e in entries), *confirmation]
+    assert sorted(started) == sorted(expected)  # each once; the controls were run already
     report = campaign.report_path.read_text()
     assert all(e.id in report for e in entries) and "Baseline" in report
     assert read_state(campaign).get("stop_reason") is None
@@ -64,7 +69,8 @@ def test_parallel_ideas_share_the_loop(tmp_path, toy_pack, run_log):
     entries = campaign.archive()
     assert len(entries) == 4 and all(e.status == "done" for e in entries)
     assert len({e.idea.generation for e in entries}) == 2
-    assert len([event for event, _ in run_log() if event == "done"]) == 5
+    done = [run for event, run in run_log() if event == "done"]
+    assert len(done) == 5 + 2  # the baseline, four ideas, and the best idea's confirmation
     for entry in entries:  # each idea's chain wrote and reviewed its own paper
         assert (campaign.paper_dir(entry.id) / "paper.pdf").is_file()
         assert (campaign.reviews_dir(entry.id) / "meta.json").is_file()

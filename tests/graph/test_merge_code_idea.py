@@ -87,6 +87,7 @@ def test_a_new_operator_in_mergepack_runs_and_reaches_the_paper(tmp_path: Path, 
     [entry] = campaign.archive()
     assert entry.status == "done", entry.error
     assert entry.metric != entry.baseline_metric
+    assert entry.control.endswith("without ps_operator, which only its code provides)")
     conversation = (campaign.idea_dir(entry.id) / "edits" / "conversation.md").read_text()
     request = conversation.split("## assistant")[0]
     assert MERGE_BRANCH in request and CHOICE_LINE in request  # what the SEARCH text copied
@@ -100,3 +101,63 @@ def test_a_new_operator_in_mergepack_runs_and_reaches_the_paper(tmp_path: Path, 
     assert "\\section{Code change}" in paper
     assert 'elif method == "sign_consensus":' in paper
     assert "mergepack/merging.py" in paper
+
+
+LONGER = {
+    "name": "longer_search",
+    "title": "A longer parameter-space search",
+    "hypothesis": "More CMA-ES generations find a better merge.",
+    "plan": "Raise the smoke-size generation cap of the parameter-space search in "
+    "mergepack/settings.py from 12 to 14.",
+    "interestingness": 5,
+    "feasibility": 9,
+    "novelty": 3,
+    "overrides": {},
+}
+SMOKE_GENERATIONS = '    "generations": 12,\n'
+
+
+def test_a_code_idea_is_measured_against_the_unchanged_pack(tmp_path: Path, run_cache):
+    """A code idea with no settings: its control is the unchanged pack at its defaults (the
+    evolved merge), not the hand-merge baseline. Its own effect is near zero while its gain
+    over the hand merge is large, and the paper names the control."""
+    pack = load_template("merge").root
+    assert SMOKE_GENERATIONS in (pack / "mergepack/settings.py").read_text()
+    answer = block("mergepack/settings.py", SMOKE_GENERATIONS, '    "generations": 14,\n')
+    script = tmp_path / "script.json"
+    script.write_text(
+        json.dumps(
+            [
+                {"match": "Propose 1 new research ideas", "json": {"ideas": [LONGER]}},
+                {"match": "Reflection round 1", "json": {"ideas": [LONGER]}},
+                {"match": "Idea: A longer", "text": answer},
+            ]
+        )
+    )
+    config = CampaignConfig(
+        template="merge",
+        smoke=True,
+        seeds=[0, 1],
+        max_ideas=1,
+        max_runs_per_idea=1,
+        confirm_seeds=0,
+        campaign_dir=tmp_path / "c",
+        models={"ideas": f"scripted:{script}", "code": f"scripted:{script}"},
+        literature="off",
+    )
+    campaign = start_campaign(config, quiet=True)
+
+    [entry] = campaign.archive()
+    assert entry.status == "done", entry.error
+    assert entry.control == "the unchanged pack with the idea's settings (the pack's defaults)"
+    effect, gain = entry.effect, entry.gain
+    assert effect.vs.startswith("controls/") and effect.test == "paired"
+    control = json.loads((campaign.root / effect.vs / "overrides.json").read_text())
+    assert control == {"seeds": [0, 1]}  # the pack's defaults: its own evolved merge
+    assert (campaign.root / effect.vs / "code.diff").read_text() == ""
+    assert abs(effect.mean) < 0.1, effect
+    assert gain.vs == "baseline/run_0" and gain.mean > 0.3, gain  # over the hand merge
+    paper = (campaign.paper_dir(entry.id) / "paper.tex").read_text()
+    assert "the unchanged pack with the idea" in paper and "Smoke-size runs" in paper
+    report = campaign.report_path.read_text()
+    assert "effect against the unchanged pack with the idea's settings" in report

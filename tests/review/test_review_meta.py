@@ -50,16 +50,21 @@ def test_gathered_notes_put_shared_weaknesses_first() -> None:
     assert notes.weaknesses == ["few seeds", "no ablation", "only one"]
 
 
-def test_archive_fields_become_the_entrys_fitness() -> None:
+def test_archive_fields_gate_the_entry_but_are_not_its_fitness() -> None:
     weaknesses = ["one", "two", "three", "four"]
     meta = aggregate([record(7, "accept", weaknesses=weaknesses)], threshold=6)
     idea = Idea(name="wider", title="t", hypothesis="h", plan="p")
-    entry = ArchiveEntry(id="wider", idea=idea, improvement=0.1)
+    entry = ArchiveEntry(id="wider", idea=idea, status="done", improvement=0.1)
     updated = entry.model_copy(update=archive_fields(meta))
     assert updated.review_score == 7.0
     assert updated.decision == "accept"
     assert updated.weaknesses == ["one", "two", "three"]
-    assert updated.fitness == (7.0, 0.1)
+    assert updated.fitness == entry.fitness  # measured, not reviewed
+    assert updated.may_parent
+    rejected = entry.model_copy(
+        update=archive_fields(aggregate([record(3, "reject", weaknesses=[])], threshold=6))
+    )
+    assert rejected.decision == "reject" and not rejected.may_parent
 
 
 def test_aggregate_needs_a_review() -> None:

@@ -34,6 +34,15 @@ def test_a_real_campaign_shows_every_idea_its_paper_and_reviews(
         assert console_errors(browser) == []
         for entry in entries:
             open_page(browser, f"{server.url}ideas/{entry.id}.html")
+            results = browser.find_element(By.ID, "results").text
+            assert "effect vs control" in results and entry.control in results
+            if entry.status == "no_effect":  # a result without a paper: its note says why
+                assert "no effect" in results
+                assert (
+                    "No paper: the idea measured exactly"
+                    in browser.find_element(By.ID, "paper").text
+                )
+                continue
             pdf = browser.find_element(By.CSS_SELECTOR, "#paper iframe.pdf").get_attribute("src")
             with urllib.request.urlopen(pdf, timeout=30) as reply:
                 assert reply.read(4) == b"%PDF"

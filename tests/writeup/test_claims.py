@@ -103,10 +103,12 @@ def test_a_tie_is_reported_as_no_difference(tmp_path: Path, toy_template: Templa
     assert not any(word in text for word in UNSUPPORTED)
 
 
-def test_several_seeds_claim_by_the_welch_interval(tmp_path: Path, toy_template: Template) -> None:
+def test_several_seeds_claim_by_the_paired_interval(tmp_path: Path, toy_template: Template) -> None:
+    """Idea and baseline ran the same seeds: the interval is over the per-seed differences."""
     clear = paper_context(tmp_path / "a", toy_template, [0.50, 0.51, 0.52], [0.70, 0.71, 0.72])
     text = prose(clear)
-    assert "The idea improved on the baseline: the \\resCiLevel{}\\% Welch interval" in text
+    assert clear.evidence.comparison.test == "paired"
+    assert "The idea improved on the baseline: the \\resCiLevel{}\\% paired interval" in text
     assert "[\\resBestCiLow{}, \\resBestCiHigh{}], which excludes zero" in text
     assert clear.evidence.macros["resBestCiLow"].startswith("+")
 
