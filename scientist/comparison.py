@@ -12,6 +12,7 @@ stochastic pack whose values are identical on both sides (the seeds did not vary
 from __future__ import annotations
 
 import math
+import re
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict
@@ -20,6 +21,15 @@ from scientist.models import Effect, ExperimentRun
 from scientist.stats import difference_interval, mean_std
 
 Goal = Literal["maximize", "minimize"]
+ClaimOutcome = Literal["supported", "unsupported", "contradicted"]
+
+_GAIN = re.compile(
+    r"\b(significant(?:ly)?|outperform(?:s|ed|ing)?|improve(?:s|d)?\s+(?:on|over|upon)|"
+    r"better\s+than|beats?|superior\s+to|surpass(?:es|ed)?)\b",
+    re.IGNORECASE,
+)
+_NEGATION = re.compile(r"\b(?:not|no|never|nor|without|neither)\b[\w\s-]{0,20}$", re.IGNORECASE)
+_SENTENCE_END = re.compile(r"(?<=[.!?])\s+|\n\s*\n")
 Verdict = Literal["improved", "worse", "tie", "within_noise", "single_run", "no_spread"]
 
 
@@ -174,3 +184,25 @@ def measure_effect(
         return Effect(vs=vs, metric=metric, mean=mean, n=n, test="none")
     low, high = sorted(sign * bound for bound in interval)
     return Effect(vs=vs, metric=metric, mean=mean, low=low, high=high, n=n, test=test)
+
+
+def gain_claims(text: str) -> list[tuple[str, str]]:
+    """Each phrase of `text` that claims a gain ("outperforms", "significantly", ...), with
+    the sentence it stands in; a phrase under a negation ("not significant") is no claim."""
+    claims = []
+    for sentence in _SENTENCE_END.split(text):
+        for match in _GAIN.finditer(sentence):
+            if not _NEGATION.search(sentence[max(0, match.start() - 40) : match.start()]):
+                claims.append((match.group(0).lower(), " ".join(sentence.split())))
+    return claims
+
+
+def claim_outcome(comparison: Comparison | None) -> ClaimOutcome:
+    """What the comparison makes of a claimed gain: supported by an improvement, contradicted
+    by a tie or a measured loss, unsupported otherwise (noise, one run, no spread)."""
+    if comparison is None:
+        return "unsupported"
+    verdict = comparison.verdict
+    if verdict == "improved":
+        return "supported"
+    return "contradicted" if verdict in ("tie", "worse") else "unsupported"

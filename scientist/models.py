@@ -293,10 +293,22 @@ class Paper(Record):
     figure_review: list[FigureCheck] = Field(default_factory=list)
 
 
+ClaimVerdict = Literal["supported", "unsupported", "contradicted"]
+
+
+class ClaimCheck(Record):
+    """One quantitative or causal claim of a paper, checked against the evidence."""
+
+    claim: str = Field(description="the claim, quoted or closely paraphrased")
+    verdict: ClaimVerdict
+    evidence: str = Field(default="", description="where in the evidence it is checked")
+
+
 class Review(Record):
     """One reviewer's filled form (reviews/form.toml)."""
 
     summary: str
+    claims: list[ClaimCheck] = Field(default_factory=list)
     strengths: list[str]
     weaknesses: list[str]
     questions: list[str] = Field(default_factory=list)

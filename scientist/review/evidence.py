@@ -9,10 +9,14 @@ from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from scientist.comparison import Comparison, Goal, compare
+from scientist.comparison import Comparison, Goal, compare, gain_claims
 from scientist.models import ExperimentRun, NoveltyStatus, Paper
 from scientist.review.figures import figure_problems
 
+_STRUCTURE = re.compile(
+    r"\\(?:begin|end|section|subsection|subsubsection|paragraph|label|caption|maketitle)\*?"
+    r"(?:\{[^}]*\})?"
+)
 _CITE = re.compile(r"\\cite[a-zA-Z]*\*?(?:\[[^\]]*\])*\{([^}]*)\}")
 
 
@@ -37,6 +41,8 @@ class Evidence(BaseModel):
     novelty: NoveltyStatus
     figure_problems: list[str] = Field(default_factory=list)
     """A missing, unreadable, blank or unreferenced figure, one sentence each."""
+    gain_claims: list[str] = Field(default_factory=list)
+    """The sentences of the paper's body that claim a gain, in order."""
 
     @property
     def seeds(self) -> int:
@@ -65,6 +71,21 @@ def count_citations(tex_path: Path) -> int:
         if key.strip()
     }
     return len(keys)
+
+
+def body_text(tex_path: Path) -> str:
+    """The paper's body: from `\\begin{document}` to the appendix or the bibliography ('' when
+    the source is missing)."""
+    if not tex_path.is_file():
+        return ""
+    text = tex_path.read_text(encoding="utf-8", errors="replace")
+    start = text.find("\\begin{document}")
+    text = text[start if start >= 0 else 0 :]
+    for end in ("\\appendix", "\\bibliography{", "\\end{document}"):
+        cut = text.find(end)
+        if cut >= 0:
+            text = text[:cut]
+    return _STRUCTURE.sub("\n\n", text)
 
 
 def gather_evidence(
@@ -100,4 +121,5 @@ def gather_evidence(
         citations=count_citations(paper.tex_path),
         novelty=novelty,
         figure_problems=figure_problems(paper.tex_path),
+        gain_claims=list(dict.fromkeys(s for _, s in gain_claims(body_text(paper.tex_path)))),
     )

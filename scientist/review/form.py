@@ -12,12 +12,12 @@ from annotated_types import Ge, Le
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from scientist.errors import ConfigError
-from scientist.models import Review
+from scientist.models import ClaimCheck, ClaimVerdict, Review
 from scientist.resources import package_folder
 
 REVIEWS_ROOT = package_folder("review_form")
 
-FieldKind = Literal["text", "list", "flag", "score", "choice"]
+FieldKind = Literal["text", "list", "flag", "score", "choice", "claims"]
 
 
 class FormField(BaseModel):
@@ -52,6 +52,10 @@ class FormField(BaseModel):
             return "\n".join(lines)
         if self.kind == "choice":
             return f"{head}\n  one of: {', '.join(self.choices)}"
+        if self.kind == "claims":
+            verdicts = " | ".join(f'"{v}"' for v in get_args(ClaimVerdict))
+            shape = f'{{"claim": a string, "verdict": {verdicts}, "evidence": a string}}'
+            return f"{head}\n  a list of objects {shape}"
         shape = {"text": "a string", "list": "a list of strings", "flag": "true or false"}
         return f"{head}\n  {shape[self.kind]}"
 
@@ -85,7 +89,7 @@ def _kind_of(annotation: object) -> FieldKind | None:
     if origin is Literal:
         return "choice"
     if origin is list:
-        return "list"
+        return "claims" if get_args(annotation) == (ClaimCheck,) else "list"
     return _KINDS.get(annotation)
 
 

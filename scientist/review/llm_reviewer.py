@@ -17,7 +17,9 @@ from scientist.models import Review
 from scientist.prompts import render_prompt
 from scientist.review.form import load_examples, load_form, load_guidelines
 from scientist.review.meta import TOP_POINTS, AreaChairNotes, ReviewRecord, calibrated_decision
+from scientist.review.packet import data_block
 from scientist.review.pdf import PdfText
+from scientist.review.verdict import decision_score, settle
 
 
 @cache
@@ -40,15 +42,20 @@ def figures_note(figures: tuple[Image, ...]) -> str:
     """What the prompt says about the attached figures ('' when none are)."""
     if not figures:
         return ""
-    names = ", ".join(f"`{image.name}`" for image in figures)
+    names = data_block("figure names", "\n".join(image.name for image in figures))
     return render_prompt("review/figures", count=len(figures), names=names)
 
 
 def paper_prompt(
-    pdf: PdfText, *, deterministic: bool = False, figures: tuple[Image, ...] = ()
+    pdf: PdfText,
+    *,
+    deterministic: bool = False,
+    figures: tuple[Image, ...] = (),
+    evidence: str = "",
 ) -> str:
-    """The paper's text; for a deterministic pack, with the note not to ask for seeds; with
-    `figures`, the note that they are attached and how they are named."""
+    """The paper's text in a data block; with the `evidence` packet in its own; for a
+    deterministic pack, with the note not to ask for seeds; with `figures`, the note that
+    they are attached and how they are named."""
     truncated = " The text was cut at its end to fit the prompt." if pdf.truncated else ""
     provenance = (
         "Its text was parsed from the PDF"
@@ -56,11 +63,17 @@ def paper_prompt(
         else f"It has {pdf.pages} page(s); its text was extracted from the PDF"
     )
     seeding = render_prompt("review/deterministic") if deterministic else ""
+    packet = (
+        render_prompt("review/evidence", packet=data_block("evidence", evidence))
+        if evidence
+        else ""
+    )
     return render_prompt(
         "review/paper",
         provenance=provenance,
         truncated=truncated,
-        text=pdf.text,
+        paper=data_block("paper", pdf.text),
+        evidence=packet,
         figures=figures_note(figures),
         seeding=seeding,
     )
@@ -97,14 +110,17 @@ def llm_review(
     reflections: int,
     deterministic: bool = False,
     figures: tuple[Image, ...] = (),
+    evidence: str = "",
 ) -> ReviewRecord:
     """One reviewer: a first review, then up to `reflections` rounds revisiting it. The
-    paper's `figures` go with its text (only to a model that accepts images).
+    paper's `figures` go with its text (only to a model that accepts images), and the
+    `evidence` packet when there is one. The score is computed from the form
+    (`verdict.decision_score`) after its claim checks are settled (`verdict.settle`).
 
     Reflection stops early when a round returns the review unchanged.
     """
     temperature, pinned = reviewer
-    paper = paper_prompt(pdf, deterministic=deterministic, figures=figures)
+    paper = paper_prompt(pdf, deterministic=deterministic, figures=figures, evidence=evidence)
     messages = [
         Message(role="system", content=reviewer_system_prompt()),
         Message(role="user", content=paper, images=figures),
@@ -129,9 +145,10 @@ def llm_review(
         if completion.parsed == review:
             break
         review = completion.parsed
+    review = settle(review)
     return ReviewRecord(
         reviewer="+".join(dict.fromkeys(models)),
-        score=review.overall,
+        score=decision_score(review),
         temperature=temperature,
         reflections=rounds,
         review=review,
@@ -163,7 +180,9 @@ def area_chair_notes(
         std=f"{std:.2f}",
         threshold=f"{threshold:g}",
         decision=calibrated_decision(mean, threshold),
-        reviews="\n\n".join(_review_block(k, r) for k, r in enumerate(records, start=1)),
+        reviews=data_block(
+            "reviews", "\n\n".join(_review_block(k, r) for k, r in enumerate(records, start=1))
+        ),
         top=TOP_POINTS,
     )
     completion = model.complete(

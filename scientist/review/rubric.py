@@ -11,8 +11,10 @@ from __future__ import annotations
 
 from pydantic import BaseModel, ConfigDict
 
-from scientist.models import Review
+from scientist.comparison import claim_outcome
+from scientist.models import ClaimCheck, Review
 from scientist.review.evidence import Comparison, Evidence
+from scientist.review.verdict import settle
 
 NOT_COMPILED_CAP = 2.0
 SMALL, LARGE, HUGE = 0.01, 0.03, 0.10  # relative effect sizes
@@ -233,7 +235,11 @@ def review_evidence(evidence: Evidence, *, threshold: float) -> RubricReview:
         questions.append("Which component of the change drives the effect?")
     significant = evidence.comparison is not None and evidence.comparison.significant
     outcome = "improves on" if significant else "does not reliably improve on"
+    verdict = claim_outcome(evidence.comparison)
+    pointer = _claim_evidence(evidence.comparison)
+    checks = [ClaimCheck(claim=s, verdict=verdict, evidence=pointer) for s in evidence.gain_claims]
     review = Review(
+        claims=checks,
         summary=(
             f"The paper's best run {outcome} the baseline on {evidence.metric} "
             f"({evidence.goal}). This review scores measured evidence only: effect size and its "
@@ -248,4 +254,12 @@ def review_evidence(evidence: Evidence, *, threshold: float) -> RubricReview:
         decision="accept" if score >= threshold else "reject",
         **_form_scores(evidence),
     )
-    return RubricReview(review=review, score=score)
+    return RubricReview(review=settle(review), score=score)
+
+
+def _claim_evidence(c: Comparison | None) -> str:
+    """Where a claimed gain is checked: the comparison's verdict, effect and interval."""
+    if c is None:
+        return "no comparison with the baseline exists"
+    interval = "" if c.ci_low is None else f", 95 % interval [{c.ci_low:.3g}, {c.ci_high:.3g}]"
+    return f"results: {c.verdict.replace('_', ' ')}, effect {c.effect:+.4g}{interval}"

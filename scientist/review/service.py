@@ -18,13 +18,17 @@ from scientist.campaign import Campaign, atomic_write_json
 from scientist.config import ReviewConfig
 from scientist.context import Context
 from scientist.errors import LLMFormatError
+from scientist.experiments.outcome import best_run
+from scientist.experiments.runs import run_diff
 from scientist.llm import RoleModel
 from scientist.llm.images import Image
 from scientist.models import ExperimentRun, MetaReview, NoveltyStatus, Paper
+from scientist.report import sizes
 from scientist.review.evidence import gather_evidence
 from scientist.review.figures import figure_images
 from scientist.review.llm_reviewer import area_chair_notes, ensemble_reviewers, llm_review
 from scientist.review.meta import ReviewRecord, aggregate
+from scientist.review.packet import evidence_packet, numbers_source
 from scientist.review.pdf import PdfText, read_pdf
 from scientist.review.pdf_rubric import pdf_signals, review_pdf_signals
 from scientist.review.rubric import review_evidence
@@ -115,9 +119,31 @@ def review_paper(
             if ctx.takes_images("review")
             else ()
         )
-        meta = _ensemble_meta(model, pdf_path, folder, config, template.deterministic, figures)
+        packet = paper_packet(ctx, idea_id, baseline, runs)
+        meta = _ensemble_meta(
+            model, pdf_path, folder, config, template.deterministic, figures, packet
+        )
     atomic_write_json(folder / "meta.json", meta)
     return meta
+
+
+def paper_packet(
+    ctx: Context, idea_id: str, control: ExperimentRun | None, runs: list[ExperimentRun]
+) -> str:
+    """The evidence packet of a campaign paper: the idea's best run against its control."""
+    entry = next((e for e in ctx.campaign.archive() if e.id == idea_id), None)
+    metric = ctx.template.metric
+    best = best_run(ctx, runs)
+    return evidence_packet(
+        entry=entry,
+        run=best,
+        control=control,
+        metric=metric.name,
+        goal=metric.goal,
+        sizes=sizes(ctx.config, ctx.template),
+        numbers=numbers_source(best),
+        diff=run_diff(best) if best is not None else "",
+    )
 
 
 def _ensemble_meta(
@@ -127,9 +153,10 @@ def _ensemble_meta(
     config: ReviewConfig,
     deterministic: bool,
     figures: tuple[Image, ...],
+    packet: str,
 ) -> MetaReview:
-    """The LLM ensemble's reviews (each shown the paper's `figures`) and meta-review, each
-    reused from `folder` when present."""
+    """The LLM ensemble's reviews (each shown the paper's `figures` and the evidence
+    `packet`) and meta-review, each reused from `folder` when present."""
     pdf = read_pdf(pdf_path)
     reviewers = ensemble_reviewers(model, config.ensemble)
     threshold = config.accept_threshold
@@ -143,6 +170,7 @@ def _ensemble_meta(
             reflections=config.reflections,
             deterministic=deterministic,
             figures=figures,
+            evidence=packet,
         ),
     )
     cached = _cached_meta(folder / "meta.json", len(records), threshold)

@@ -1,23 +1,16 @@
 """The comparative sentence a paper may print, derived from the comparison alone.
 
 The verdict comes from `Comparison.verdict` (n, spread, the paired or Welch interval when
-both sides have n >= 2, exactness for a deterministic pack); every number is an evidence macro. A
-claim the numbers cannot support is never printed: one run gives "a single run; no spread".
+both sides have n >= 2, exactness for a deterministic pack); every number is an evidence
+macro. A claim the numbers cannot support is never printed: one run gives "a single run; no
+spread".
 The same sentence is handed to the model writer as the strongest claim it may make.
 """
 
 from __future__ import annotations
 
-import re
-
+from scientist.comparison import gain_claims
 from scientist.writeup.evidence import Evidence
-
-_GAIN = re.compile(
-    r"\b(significant(?:ly)?|outperform(?:s|ed|ing)?|improve(?:s|d)?\s+(?:on|over|upon)|"
-    r"better\s+than|beats?|superior\s+to|surpass(?:es|ed)?)\b",
-    re.IGNORECASE,
-)
-_NEGATION = re.compile(r"\b(?:not|no|never|nor|without|neither)\b[\w\s-]{0,20}$", re.IGNORECASE)
 
 
 def _ref(evidence: Evidence, name: str) -> str:
@@ -77,9 +70,4 @@ def overclaims(text: str, evidence: Evidence) -> list[str]:
     comparison = evidence.comparison
     if comparison is not None and comparison.verdict == "improved":
         return []
-    found = [
-        match.group(0).lower()
-        for match in _GAIN.finditer(text)
-        if not _NEGATION.search(text[max(0, match.start() - 40) : match.start()])
-    ]
-    return sorted(set(found))
+    return sorted({phrase for phrase, _ in gain_claims(text)})

@@ -172,7 +172,8 @@ def test_a_reviewer_that_sees_images_gets_the_figures_beside_the_text(
     assert len(parts) == 2  # review.max_figures
     assert all(p["image_url"]["url"].startswith("data:image/png;base64,") for p in parts)
     assert "attached as 2 image(s)" in first_prompt(review)
-    assert "`figures/good.png`, `figures/empty.png`" in first_prompt(review)
+    names = '<data name="figure names">\nfigures/good.png\nfigures/empty.png\n</data>'
+    assert names in first_prompt(review)  # file names are data
     assert len(image_parts(reflection)) == 2  # the conversation keeps them
 
 
