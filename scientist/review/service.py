@@ -26,7 +26,7 @@ from scientist.review.figures import figure_images
 from scientist.review.llm_reviewer import area_chair_notes, ensemble_reviewers, llm_review
 from scientist.review.meta import ReviewRecord, aggregate
 from scientist.review.pdf import PdfText, read_pdf
-from scientist.review.pdf_rubric import pdf_signals, review_pdf_signals
+from scientist.review.pdf_rubric import RUBRIC_PDF, pdf_signals, review_pdf_signals
 from scientist.review.rubric import review_evidence
 
 DEFAULT_PAGE_LIMIT = 8
@@ -184,7 +184,7 @@ def review_text(
     threshold = config.accept_threshold
     if model is None:
         scored = review_pdf_signals(pdf_signals(pdf), page_limit=page_limit, threshold=threshold)
-        records = [ReviewRecord(reviewer="rubric-pdf", score=scored.score, review=scored.review)]
+        records = [ReviewRecord(reviewer=RUBRIC_PDF, score=scored.score, review=scored.review)]
         return aggregate(records, threshold=threshold), records
     reviewers = ensemble_reviewers(model, config.ensemble)
     records = _gather_reviews(
