@@ -135,7 +135,7 @@ def _ensemble_meta(
     threshold = config.accept_threshold
     records = _gather_reviews(
         folder,
-        config.ensemble,
+        len(reviewers),
         lambda k: llm_review(
             model,
             pdf,
@@ -189,7 +189,7 @@ def review_text(
     reviewers = ensemble_reviewers(model, config.ensemble)
     records = _gather_reviews(
         None,
-        config.ensemble,
+        len(reviewers),
         lambda k: llm_review(model, pdf, reviewer=reviewers[k], reflections=config.reflections),
     )
     notes = area_chair_notes(model, records, threshold=threshold) if area_chair else None
