@@ -22,6 +22,7 @@ from scientist.llm import RoleModel
 from scientist.llm.images import Image
 from scientist.models import ExperimentRun, MetaReview, NoveltyStatus, Paper
 from scientist.review.evidence import gather_evidence
+from scientist.review.figure_pages import figure_pages_for
 from scientist.review.figures import figure_images
 from scientist.review.llm_reviewer import area_chair_notes, ensemble_reviewers, llm_review
 from scientist.review.meta import ReviewRecord, aggregate
@@ -167,8 +168,11 @@ def review_pdf(
     config: ReviewConfig,
     page_limit: int = DEFAULT_PAGE_LIMIT,
 ) -> tuple[MetaReview, list[ReviewRecord]]:
-    """Review any PDF (nothing written). Offline, only PDF-level evidence is available."""
-    return review_text(read_pdf(pdf_path), model=model, config=config, page_limit=page_limit)
+    """Review any PDF (nothing written). Offline, only PDF-level evidence is available; a
+    reviewer whose model takes images is shown the pages that hold figures."""
+    pdf = read_pdf(pdf_path)
+    figures = figure_pages_for(model, pdf_path, limit=config.max_figures)
+    return review_text(pdf, model=model, config=config, page_limit=page_limit, figures=figures)
 
 
 def review_text(
@@ -178,9 +182,11 @@ def review_text(
     config: ReviewConfig,
     page_limit: int = DEFAULT_PAGE_LIMIT,
     area_chair: bool = True,
+    figures: tuple[Image, ...] = (),
 ) -> tuple[MetaReview, list[ReviewRecord]]:
-    """Review a paper's text (nothing written); without `area_chair` the meta-review's prose
-    is gathered from the reviews instead of written by a model (one call fewer)."""
+    """Review a paper's text (nothing written), each LLM reviewer shown `figures` with it;
+    without `area_chair` the meta-review's prose is gathered from the reviews instead of
+    written by a model (one call fewer)."""
     threshold = config.accept_threshold
     if model is None:
         scored = review_pdf_signals(pdf_signals(pdf), page_limit=page_limit, threshold=threshold)
@@ -190,7 +196,9 @@ def review_text(
     records = _gather_reviews(
         None,
         len(reviewers),
-        lambda k: llm_review(model, pdf, reviewer=reviewers[k], reflections=config.reflections),
+        lambda k: llm_review(
+            model, pdf, reviewer=reviewers[k], reflections=config.reflections, figures=figures
+        ),
     )
     notes = area_chair_notes(model, records, threshold=threshold) if area_chair else None
     return aggregate(records, threshold=threshold, notes=notes), records
