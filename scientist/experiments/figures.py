@@ -126,6 +126,12 @@ def raster(path: Path, *, max_side: int = DEFAULT_MAX_SIDE) -> Path:
     target.parent.mkdir(exist_ok=True)
     if target.is_file() and target.stat().st_mtime >= path.stat().st_mtime:
         return target
+    return rasterise_page(path, 1, target, max_side=max_side)
+
+
+def rasterise_page(pdf: Path, page: int, target: Path, *, max_side: int) -> Path:
+    """Page `page` (from 1) of `pdf` as the PNG `target`, its longer side `max_side` pixels
+    (poppler's `pdftoppm`)."""
     try:
         subprocess.run(
             [
@@ -133,10 +139,12 @@ def raster(path: Path, *, max_side: int = DEFAULT_MAX_SIDE) -> Path:
                 "-png",
                 "-singlefile",
                 "-f",
-                "1",
+                str(page),
+                "-l",
+                str(page),
                 "-scale-to",
                 str(max_side),
-                str(path),
+                str(pdf),
                 str(target.with_suffix("")),
             ],
             check=True,
@@ -149,7 +157,7 @@ def raster(path: Path, *, max_side: int = DEFAULT_MAX_SIDE) -> Path:
             hint="install poppler-utils",
         ) from None
     except (subprocess.CalledProcessError, subprocess.TimeoutExpired) as exc:
-        raise ScientistError(f"cannot rasterise figure {path}: {exc}") from None
+        raise ScientistError(f"cannot rasterise page {page} of {pdf}: {exc}") from None
     return target
 
 

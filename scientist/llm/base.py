@@ -63,6 +63,7 @@ class ChatModel(Protocol):
         *,
         temperature: float | None = None,
         max_tokens: int | None = None,
+        seed: int | None = None,
     ) -> Completion: ...
 
 
@@ -80,7 +81,8 @@ class Provider(Protocol):
     """One backend request: send a conversation, get text back.
 
     Providers raise `TransientError` for what retrying may fix (429, 5xx, timeouts,
-    connection errors) and `LLMProviderError` for what it will not.
+    connection errors) and `LLMProviderError` for what it will not. A `seed` reaches only a
+    provider whose API takes one (`ModelCapabilities.seed`).
     """
 
     model: str
@@ -92,6 +94,7 @@ class Provider(Protocol):
         *,
         temperature: float | None,
         max_tokens: int,
+        seed: int | None = None,
     ) -> Reply: ...
 
     def check(self) -> None:

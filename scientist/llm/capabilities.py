@@ -2,7 +2,9 @@
 
 Reasoning models (OpenAI o1, o3, o4-mini, gpt-5) reject `max_tokens` and any temperature but
 the default: they take `max_completion_tokens`, and no temperature is sent. Vision models
-(GPT-4o, GPT-4.1, GPT-5, o1, o3, o4-mini, every Claude) accept images in a message. A campaign
+(GPT-4o, GPT-4.1, GPT-5, o1, o3, o4-mini, every Claude) accept images in a message. A sampling
+`seed` is a matter of the API, not the model: OpenAI chat completions (and the `scripted:`
+replay, which speaks them) take one, Anthropic's messages API and local models do not. A campaign
 config overrides or extends the table per model spec or name, e.g.
 
     [models.capabilities."openai:my-reasoner"]
@@ -21,13 +23,15 @@ from scientist.config import CapabilityOverride
 
 class ModelCapabilities(BaseModel):
     """`reasoning`: tokens are capped by `max_completion_tokens`; `temperature`: the API takes
-    a non-default sampling temperature; `vision`: the model accepts images in a message."""
+    a non-default sampling temperature; `vision`: the model accepts images in a message;
+    `seed`: the API takes a sampling seed."""
 
     model_config = ConfigDict(frozen=True)
 
     reasoning: bool = False
     temperature: bool = True
     vision: bool = False
+    seed: bool = False
 
     @property
     def token_limit_field(self) -> str:
@@ -48,6 +52,8 @@ FAMILIES: list[tuple[re.Pattern[str], ModelCapabilities]] = [
     (re.compile(r"^anthropic:claude-"), VISION),
 ]
 """Model-family patterns over the full spec (`openai:o3-mini`), first match wins."""
+SEEDED_KINDS = ("openai:", "scripted:")
+"""The spec prefixes whose API takes a sampling `seed` (OpenAI chat completions)."""
 
 
 def capabilities_for(
@@ -55,7 +61,8 @@ def capabilities_for(
 ) -> ModelCapabilities:
     """The capabilities of model `spec`: the family table, then the config's override for
     the spec (`openai:o3`) or its bare name (`o3`)."""
-    found = next((caps for pattern, caps in FAMILIES if pattern.search(spec)), STANDARD)
+    family = next((caps for pattern, caps in FAMILIES if pattern.search(spec)), STANDARD)
+    found = family.model_copy(update={"seed": spec.startswith(SEEDED_KINDS)})
     overrides = overrides or {}
     override = overrides.get(spec) or overrides.get(spec.partition(":")[2])
     if override is None:

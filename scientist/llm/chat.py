@@ -35,7 +35,7 @@ def new_call_id() -> str:
 class ProviderChatModel:
     """Answers through `provider`: transient failures are retried with backoff, output
     that fails the schema is sent back with the error up to `format_retries` times. A
-    temperature is not sent to a model whose `capabilities` refuse one."""
+    temperature, or a seed, is not sent to a model whose `capabilities` refuse one."""
 
     def __init__(
         self,
@@ -63,6 +63,7 @@ class ProviderChatModel:
         *,
         temperature: float | None = None,
         max_tokens: int | None = None,
+        seed: int | None = None,
         meter: CallMeter | None = None,
         call_id: str | None = None,
         journal: CallJournal | None = None,
@@ -74,8 +75,10 @@ class ProviderChatModel:
         limit = max_tokens or DEFAULT_MAX_TOKENS
         if not self.capabilities.temperature:
             temperature = None
+        if not self.capabilities.seed:
+            seed = None
         started = time.perf_counter()
-        reply = self._request(conversation, schema, temperature, limit, meter, journal)
+        reply = self._request(conversation, schema, temperature, limit, seed, meter, journal)
         parsed = None
         if schema is not None:
             for attempt in range(self.format_retries + 1):
@@ -90,7 +93,9 @@ class ProviderChatModel:
                             raw_text=reply.text,
                         ) from None
                     conversation = repair_messages(conversation, reply.text, str(exc))
-                    reply = self._request(conversation, schema, temperature, limit, meter, journal)
+                    reply = self._request(
+                        conversation, schema, temperature, limit, seed, meter, journal
+                    )
         return Completion(
             text=reply.text,
             parsed=parsed,
@@ -107,10 +112,11 @@ class ProviderChatModel:
         schema: type[BaseModel] | None,
         temperature: float | None,
         max_tokens: int,
+        seed: int | None,
         meter: CallMeter,
         journal: CallJournal | None = None,
     ) -> Reply:
-        key = journal.key(messages, schema, temperature, max_tokens) if journal else ""
+        key = journal.key(messages, schema, temperature, max_tokens, seed) if journal else ""
         if journal is not None and (recorded := journal.replay(key)) is not None:
             return recorded
         prompt_chars = sum(len(message.content) for message in messages)
@@ -124,7 +130,7 @@ class ProviderChatModel:
                 number = journal.sent(key, self.name, estimate) if journal else 0
                 try:
                     reply = self.provider.send(
-                        messages, schema, temperature=temperature, max_tokens=max_tokens
+                        messages, schema, temperature=temperature, max_tokens=max_tokens, seed=seed
                     )
                 except Exception:  # refused or unreachable: nothing was paid
                     if journal is not None:

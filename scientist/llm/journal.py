@@ -4,7 +4,8 @@ Every provider request of a campaign is a `sent` line in `journal.jsonl` (with i
 cost) before it leaves, and an `answered` line (the reply and its usage) when it returns, or
 `failed` when the provider refused it (nothing paid). Lines are keyed by the request: the
 role, the whole conversation (an image by the digest of its bytes), the schema, the sampling
-settings and, when a call pins one, the model. A line stores the key's hash and the reply,
+settings (a seed only when one is sent, so unseeded requests keep the keys they always had)
+and, when a call pins one, the model. A line stores the key's hash and the reply,
 never the conversation. A resumed step asks the same questions again; each question that has
 an unused answer in the journal is answered from it, free, instead of being sent.
 
@@ -56,6 +57,7 @@ def request_key(
     temperature: float | None,
     max_tokens: int,
     pinned: str | None,
+    seed: int | None = None,
 ) -> str:
     """What identifies a request across processes: its role and its whole content, each
     image by the digest of its bytes."""
@@ -70,6 +72,8 @@ def request_key(
         "max_tokens": max_tokens,
         "model": pinned,
     }
+    if seed is not None:
+        content["seed"] = seed
     encoded = json.dumps(content, sort_keys=True, ensure_ascii=False).encode("utf-8")
     return hashlib.sha256(encoded).hexdigest()
 
@@ -155,8 +159,9 @@ class CallJournal:
         schema: type[BaseModel] | None,
         temperature: float | None,
         max_tokens: int,
+        seed: int | None = None,
     ) -> str:
-        return request_key(self.role, messages, schema, temperature, max_tokens, self.pinned)
+        return request_key(self.role, messages, schema, temperature, max_tokens, self.pinned, seed)
 
     def replay(self, key: str) -> Reply | None:
         """The recorded answer to this request, or None when it must be sent."""

@@ -91,11 +91,13 @@ class LLM:
         temperature: float | None = None,
         max_tokens: int | None = None,
         model: str | None = None,
+        seed: int | None = None,
     ) -> Completion:
         """Ask `role`'s model; raises BudgetExceeded before a call that could pass the budget.
 
         With a pool, the model is chosen by Thompson sampling unless `model` pins one of the
-        role's models (a tree search whose arms are models asks each arm's own).
+        role's models (a tree search whose arms are models asks each arm's own). `seed` is
+        sent only to a model whose API takes one.
         """
         specs = self.models(role)
         if not specs:
@@ -112,7 +114,8 @@ class LLM:
         journal = self.journal.call(role, call_id, model) if self.journal else None
         recorded = None
         if journal is not None:  # a resumed call is answered by the model that answered it
-            key = journal.key(conversation, schema, temperature, max_tokens or DEFAULT_MAX_TOKENS)
+            limit = max_tokens or DEFAULT_MAX_TOKENS
+            key = journal.key(conversation, schema, temperature, limit, seed)
             recorded = self.journal.recorded_model(key)  # type: ignore[union-attr]
         spec = model or (recorded if recorded in specs else None) or self.pool.choose(role, specs)
         meter = CallMeter(self.budget)
@@ -123,6 +126,7 @@ class LLM:
                 schema,
                 temperature=temperature,
                 max_tokens=max_tokens,
+                seed=seed,
                 meter=meter,
                 call_id=call_id,
                 journal=journal,
@@ -164,6 +168,10 @@ class LLM:
     def sees_images(self, spec: str) -> bool:
         """Whether model `spec` accepts images in a message."""
         return self._models[spec].capabilities.vision
+
+    def takes_seed(self, spec: str) -> bool:
+        """Whether model `spec`'s API takes a sampling seed."""
+        return self._models[spec].capabilities.seed
 
     def stats(self) -> list[ModelStats]:
         return self.pool.stats()
@@ -229,6 +237,12 @@ class RoleModel:
         """Whether every model of the role accepts images (a pool answers with any of them)."""
         return all(self.llm.sees_images(spec) for spec in self.models)
 
+    @property
+    def takes_seed(self) -> bool:
+        """Whether every model of the role takes a sampling seed (OpenAI's API does,
+        Anthropic's does not)."""
+        return all(self.llm.takes_seed(spec) for spec in self.models)
+
     def complete(
         self,
         messages: Iterable[MessageLike],
@@ -237,6 +251,7 @@ class RoleModel:
         temperature: float | None = None,
         max_tokens: int | None = None,
         model: str | None = None,
+        seed: int | None = None,
     ) -> Completion:
         """`LLM.complete` for this role: budgeted, ledgered, chosen from the pool."""
         return self.llm.complete(
@@ -246,6 +261,7 @@ class RoleModel:
             temperature=temperature,
             max_tokens=max_tokens,
             model=model,
+            seed=seed,
         )
 
     def reward(self, call_id: str, success: bool) -> None:

@@ -53,8 +53,11 @@ class ScriptedProvider:
         *,
         temperature: float | None,
         max_tokens: int,
+        seed: int | None = None,
     ) -> Reply:
-        return self._client.send(messages, schema, temperature=temperature, max_tokens=max_tokens)
+        return self._client.send(
+            messages, schema, temperature=temperature, max_tokens=max_tokens, seed=seed
+        )
 
     def check(self) -> None:
         self._client.check()

@@ -24,7 +24,7 @@ from scientist.review.bench import (
 )
 from scientist.review.meta import ReviewRecord
 from scientist.review.pdf import read_paper
-from scientist.review.pdf_rubric import PDF_ONLY_NOTE
+from scientist.review.pdf_rubric import PDF_ONLY_NOTE, RUBRIC_PDF
 from scientist.review.replay import read_stored_reviews, replay_script
 from scientist.review.service import review_pdf
 
@@ -90,24 +90,33 @@ def review_command(
         meta, records = review_pdf(paper, model=router.for_role("review"), config=config)
     if as_json:
         data = {"meta": meta.model_dump(), "reviews": [r.model_dump() for r in records]}
-        if meta.reviewer == "rubric-pdf":
+        if meta.reviewer == RUBRIC_PDF:
             data["note"] = PDF_ONLY_NOTE
         typer.echo(json.dumps(data, indent=2))
     else:
         _print_review(meta, records)
 
 
-def _print_bench(report: BenchReport) -> None:
+def _print_bench(report: BenchReport, papers: Path) -> None:
     m = report.metrics
+    if report.skipped:
+        console.print(f"skipped {len(report.skipped)} paper(s) with no file in {papers}")
     console.print(
         f"{m.n} papers ({m.positives} accepted by humans); reviewer {report.reviewer}, "
         f"threshold {report.threshold:g}"
     )
-    table = Table("metric", f"overall >= {report.threshold:g}", "reviewers' decision")
+    if report.baseline_note:
+        console.print(f"[bold]Note:[/] {report.baseline_note}.")
+    rules = (f"overall >= {report.threshold:g}", "reviewers' decision")
+    table = Table("metric", *rules)
     for name in ("accuracy", "balanced_accuracy", "f1", "auc", "fpr", "fnr"):
         values = (getattr(m, name), getattr(report.own_metrics, name))
         table.add_row(name, *("n/a" if v is None else f"{v:.3f}" for v in values))
     console.print(table)
+    confusion = Table("rule", "TP", "FP", "FN", "TN", title="accept (positive) vs humans")
+    for rule, counts in zip(rules, (m, report.own_metrics), strict=True):
+        confusion.add_row(rule, *(str(getattr(counts, k)) for k in ("tp", "fp", "fn", "tn")))
+    console.print(confusion)
 
 
 def _replay_model(stored: Path, papers: dict[str, Path], folder: Path) -> str:
@@ -141,13 +150,25 @@ def bench_reviewer_command(
             "--llm; one review per paper, no reflection"
         ),
     ] = None,
+    skip_missing: Annotated[
+        bool,
+        typer.Option(
+            "--skip-missing", help="bench the papers that have a file; count the others skipped"
+        ),
+    ] = False,
     as_json: JsonOption = False,
 ) -> None:
-    """Score our reviewer against human accept/reject decisions."""
+    """Score our reviewer against human accept/reject decisions: balanced accuracy, AUC and
+    the confusion counts for any reviewer.
+
+    With --llm none (the default) the offline rubric reviews, a no-information baseline on
+    external papers: on the 500 ICLR 2022 papers it scores balanced accuracy 0.498 and AUC
+    0.505, accepting 1 of 500. Measure a model with --llm, or check the harness with --replay.
+    """
     if replay is not None and llm != "none":
         raise ConfigError("--replay replays stored reviews; leave out --llm")
     decisions = subsample(read_decisions(data), sample, seed)
-    found = find_papers(decisions, papers)
+    found = find_papers(decisions, papers, skip_missing=skip_missing)
     with tempfile.TemporaryDirectory(prefix="scientist-replay-") as scratch:
         if replay is not None:
             llm = _replay_model(replay, found, Path(scratch))
@@ -161,7 +182,7 @@ def bench_reviewer_command(
     if as_json:
         typer.echo(report.model_dump_json(indent=2))
     else:
-        _print_bench(report)
+        _print_bench(report, papers)
 
 
 def register(app: typer.Typer) -> None:

@@ -7,6 +7,7 @@ from `reviews/`. Scores are validated by `Review` (the LLM layer repairs malform
 from __future__ import annotations
 
 import json
+import logging
 import statistics
 from functools import cache
 from typing import NamedTuple
@@ -20,6 +21,8 @@ from scientist.review.meta import TOP_POINTS, AreaChairNotes, ReviewRecord, cali
 from scientist.review.packet import data_block
 from scientist.review.pdf import PdfText
 from scientist.review.verdict import decision_score, settle
+
+log = logging.getLogger(__name__)
 
 
 @cache
@@ -87,19 +90,43 @@ def ensemble_temperatures(members: int, low: float = 0.5, high: float = 1.0) -> 
 
 
 class Reviewer(NamedTuple):
-    """How one ensemble member differs from the others: its temperature, or its model."""
+    """How one ensemble member differs from the others: its temperature, or its model and,
+    when it repeats an earlier member's model, its sampling seed."""
 
     temperature: float | None
     model: str | None
+    seed: int | None = None
 
 
 def ensemble_reviewers(model: RoleModel, members: int) -> list[Reviewer]:
-    """Members that disagree for real: spread temperatures, or, when a model of the role
-    takes no temperature (a reasoning model), the role's models in turn."""
+    """Members whose requests differ: spread temperatures; or, when a model of the role takes
+    no temperature (a reasoning model), the role's models in turn, a member that repeats a
+    model asking with its own seed (its round: 1, 2, ...) where the API takes one. Where it
+    takes none a repeat would send a byte-identical request, so the ensemble stops at one
+    member per model, and the log says so."""
     if model.takes_temperature:
         return [Reviewer(t, None) for t in ensemble_temperatures(members)]
     specs = model.models
-    return [Reviewer(None, specs[k % len(specs)]) for k in range(members)]
+    rounds = members if model.takes_seed else 1
+    reviewers = [
+        Reviewer(None, specs[k % len(specs)], k // len(specs) or None)
+        for k in range(min(members, rounds * len(specs)))
+    ]
+    if len(reviewers) < members:
+        _say_shrunk(tuple(specs), members, len(reviewers))
+    return reviewers
+
+
+@cache
+def _say_shrunk(specs: tuple[str, ...], asked: int, kept: int) -> None:
+    """Logged once per configuration (a bench reviews many papers with one ensemble)."""
+    log.warning(
+        "review ensemble of %d is %d member(s), one per model: %s take(s) no temperature "
+        "and no seed, so another member would send a byte-identical request",
+        asked,
+        kept,
+        ", ".join(specs),
+    )
 
 
 def llm_review(
@@ -119,13 +146,15 @@ def llm_review(
 
     Reflection stops early when a round returns the review unchanged.
     """
-    temperature, pinned = reviewer
+    temperature, pinned, seed = reviewer
     paper = paper_prompt(pdf, deterministic=deterministic, figures=figures, evidence=evidence)
     messages = [
         Message(role="system", content=reviewer_system_prompt()),
         Message(role="user", content=paper, images=figures),
     ]
-    completion = model.complete(messages, schema=Review, temperature=temperature, model=pinned)
+    completion = model.complete(
+        messages, schema=Review, temperature=temperature, model=pinned, seed=seed
+    )
     model.reward(completion.call_id, True)
     review: Review = completion.parsed
     models = [completion.model]
@@ -138,7 +167,9 @@ def llm_review(
                 content=render_prompt("review/reflection", round=round_number, rounds=reflections),
             ),
         ]
-        completion = model.complete(messages, schema=Review, temperature=temperature, model=pinned)
+        completion = model.complete(
+            messages, schema=Review, temperature=temperature, model=pinned, seed=seed
+        )
         model.reward(completion.call_id, True)
         models.append(completion.model)
         rounds = round_number
@@ -150,6 +181,7 @@ def llm_review(
         reviewer="+".join(dict.fromkeys(models)),
         score=decision_score(review),
         temperature=temperature,
+        seed=seed,
         reflections=rounds,
         review=review,
     )

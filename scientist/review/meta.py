@@ -26,6 +26,7 @@ class ReviewRecord(BaseModel):
     reviewer: str = Field(description="'rubric', 'rubric-pdf' or the model that reviewed")
     score: float = Field(ge=1, le=10, description="the overall score the ensemble averages")
     temperature: float | None = None
+    seed: int | None = Field(default=None, description="the sampling seed the member asked with")
     reflections: int = Field(default=0, description="reflection rounds the review went through")
     review: Review
 

@@ -1,4 +1,5 @@
-"""Agreement of a reviewer with human decisions: accuracy, balanced accuracy, F1, AUC, FPR, FNR.
+"""Agreement of a reviewer with human decisions: accuracy, balanced accuracy, F1, AUC, FPR, FNR,
+and the confusion counts they come from.
 
 Pure functions; "accept" is the positive class. A rate whose denominator is empty is None.
 """
@@ -7,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, Field
 
 
 class DecisionMetrics(BaseModel):
@@ -15,6 +16,10 @@ class DecisionMetrics(BaseModel):
 
     n: int
     positives: int
+    tp: int = Field(description="accepted by humans and by the reviewer")
+    fp: int = Field(description="rejected by humans, accepted by the reviewer")
+    fn: int = Field(description="accepted by humans, rejected by the reviewer")
+    tn: int = Field(description="rejected by humans and by the reviewer")
     accuracy: float
     balanced_accuracy: float | None
     f1: float | None
@@ -52,6 +57,10 @@ def decision_metrics(
     return DecisionMetrics(
         n=len(pairs),
         positives=tp + fn,
+        tp=tp,
+        fp=fp,
+        fn=fn,
+        tn=tn,
         accuracy=(tp + tn) / len(pairs),
         balanced_accuracy=None if tpr is None or tnr is None else (tpr + tnr) / 2,
         f1=_ratio(2 * tp, 2 * tp + fp + fn),

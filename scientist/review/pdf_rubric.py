@@ -13,6 +13,8 @@ from scientist.models import Review
 from scientist.review.pdf import PdfText
 from scientist.review.rubric import RubricReview
 
+RUBRIC_PDF = "rubric-pdf"
+"""The reviewer name of the rubric that scores an external PDF."""
 PDF_ONLY_NOTE = (
     "Reviewed from PDF-level evidence only (text, pages, captions, references): "
     "no runs or results files were available, so effect sizes could not be checked."

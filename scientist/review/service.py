@@ -25,12 +25,13 @@ from scientist.llm.images import Image
 from scientist.models import ExperimentRun, MetaReview, NoveltyStatus, Paper
 from scientist.report import sizes
 from scientist.review.evidence import gather_evidence
+from scientist.review.figure_pages import figure_pages_for
 from scientist.review.figures import figure_images
 from scientist.review.llm_reviewer import area_chair_notes, ensemble_reviewers, llm_review
 from scientist.review.meta import ReviewRecord, aggregate
 from scientist.review.packet import evidence_packet, numbers_source
 from scientist.review.pdf import PdfText, read_pdf
-from scientist.review.pdf_rubric import pdf_signals, review_pdf_signals
+from scientist.review.pdf_rubric import RUBRIC_PDF, pdf_signals, review_pdf_signals
 from scientist.review.rubric import review_evidence
 
 DEFAULT_PAGE_LIMIT = 8
@@ -162,7 +163,7 @@ def _ensemble_meta(
     threshold = config.accept_threshold
     records = _gather_reviews(
         folder,
-        config.ensemble,
+        len(reviewers),
         lambda k: llm_review(
             model,
             pdf,
@@ -195,8 +196,11 @@ def review_pdf(
     config: ReviewConfig,
     page_limit: int = DEFAULT_PAGE_LIMIT,
 ) -> tuple[MetaReview, list[ReviewRecord]]:
-    """Review any PDF (nothing written). Offline, only PDF-level evidence is available."""
-    return review_text(read_pdf(pdf_path), model=model, config=config, page_limit=page_limit)
+    """Review any PDF (nothing written). Offline, only PDF-level evidence is available; a
+    reviewer whose model takes images is shown the pages that hold figures."""
+    pdf = read_pdf(pdf_path)
+    figures = figure_pages_for(model, pdf_path, limit=config.max_figures)
+    return review_text(pdf, model=model, config=config, page_limit=page_limit, figures=figures)
 
 
 def review_text(
@@ -206,19 +210,23 @@ def review_text(
     config: ReviewConfig,
     page_limit: int = DEFAULT_PAGE_LIMIT,
     area_chair: bool = True,
+    figures: tuple[Image, ...] = (),
 ) -> tuple[MetaReview, list[ReviewRecord]]:
-    """Review a paper's text (nothing written); without `area_chair` the meta-review's prose
-    is gathered from the reviews instead of written by a model (one call fewer)."""
+    """Review a paper's text (nothing written), each LLM reviewer shown `figures` with it;
+    without `area_chair` the meta-review's prose is gathered from the reviews instead of
+    written by a model (one call fewer)."""
     threshold = config.accept_threshold
     if model is None:
         scored = review_pdf_signals(pdf_signals(pdf), page_limit=page_limit, threshold=threshold)
-        records = [ReviewRecord(reviewer="rubric-pdf", score=scored.score, review=scored.review)]
+        records = [ReviewRecord(reviewer=RUBRIC_PDF, score=scored.score, review=scored.review)]
         return aggregate(records, threshold=threshold), records
     reviewers = ensemble_reviewers(model, config.ensemble)
     records = _gather_reviews(
         None,
-        config.ensemble,
-        lambda k: llm_review(model, pdf, reviewer=reviewers[k], reflections=config.reflections),
+        len(reviewers),
+        lambda k: llm_review(
+            model, pdf, reviewer=reviewers[k], reflections=config.reflections, figures=figures
+        ),
     )
     notes = area_chair_notes(model, records, threshold=threshold) if area_chair else None
     return aggregate(records, threshold=threshold, notes=notes), records

@@ -26,6 +26,13 @@ def test_the_family_table_and_its_config_override():
     assert capabilities_for("openai:o3", back).token_limit_field == "max_tokens"
 
 
+def test_a_seed_is_a_matter_of_the_api():
+    for spec in ("openai:o3-mini", "openai:gpt-4o", "scripted:answers.json"):
+        assert capabilities_for(spec).seed, spec
+    for spec in ("anthropic:claude-sonnet-4-5", "local:/models/tiny"):
+        assert not capabilities_for(spec).seed, spec
+
+
 def test_a_reasoning_model_request_carries_max_completion_tokens_and_no_temperature(
     replay_server,
 ):
@@ -61,7 +68,7 @@ def test_an_ensemble_of_reasoning_models_varies_the_model_not_the_temperature(re
     assert reviewers == [
         Reviewer(None, "openai:o3"),
         Reviewer(None, "openai:o4-mini"),
-        Reviewer(None, "openai:o3"),
+        Reviewer(None, "openai:o3", seed=1),  # a repeated model asks with its own seed
     ]
     with open_llm(ModelsConfig(review="openai:gpt-4o", base_url=url)) as llm:
         assert ensemble_reviewers(llm.for_role("review"), 2) == [

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from scientist.campaign import Campaign
 from scientist.llm import Message
-from scientist.llm.journal import IN_FLIGHT, Journal
+from scientist.llm.journal import IN_FLIGHT, Journal, request_key
 from tests.llm.conftest import Verdict, openai_llm
 
 ASK = [Message(role="user", content="Rate this.")]
@@ -28,6 +28,27 @@ def test_a_reopened_campaign_replays_paid_requests(replay_server, campaign):
         again = llm.complete("ideas", ASK, schema=Verdict)  # asked once more: sent
     assert again.parsed.label == "fresh" and len(replay_server.fingerprints) == 3
     assert len(campaign.ledger()) == 3  # the replayed calls were paid once
+
+
+def test_requests_that_differ_only_by_seed_are_journaled_and_replayed_apart(
+    replay_server, campaign
+):
+    replay_server.load([{"text": "first seed"}, {"text": "second seed"}])
+    with openai_llm(replay_server, campaign=campaign) as llm:
+        assert llm.complete("review", ASK, seed=1).text == "first seed"
+        assert llm.complete("review", ASK, seed=2).text == "second seed"
+    assert [request["body"]["seed"] for request in replay_server.requests] == [1, 2]
+
+    with openai_llm(replay_server, campaign=Campaign.open(campaign.root)) as llm:
+        assert llm.complete("review", ASK, seed=2).text == "second seed"
+        assert llm.complete("review", ASK, seed=1).text == "first seed"
+    assert len(replay_server.requests) == 2  # both answered from the journal
+
+
+def test_an_unseeded_request_keeps_its_key():
+    unseeded = request_key("review", ASK, None, None, 64, None)
+    assert request_key("review", ASK, None, None, 64, None, seed=None) == unseeded
+    assert request_key("review", ASK, None, None, 64, None, seed=1) != unseeded
 
 
 def test_a_call_cut_short_by_a_kill_is_ledgered_on_reopening(replay_server, campaign):

@@ -36,6 +36,7 @@ PAPERS = {
 }
 UNKNOWN = "aB3-x11"
 METRICS = ("accuracy", "balanced_accuracy", "f1", "auc", "fpr", "fnr")
+COUNTS = ("tp", "fp", "fn", "tn")
 runner = CliRunner()
 
 
@@ -102,6 +103,10 @@ def bench(iclr: dict[str, Path], *extra: str):
 def expected(truth: list[bool], predicted: list[bool], scores: list[float]) -> dict:
     tn, fp, fn, tp = confusion_matrix(truth, predicted).ravel()
     return {
+        "tp": tp,
+        "fp": fp,
+        "fn": fn,
+        "tn": tn,
         "accuracy": accuracy_score(truth, predicted),
         "balanced_accuracy": balanced_accuracy_score(truth, predicted),
         "f1": f1_score(truth, predicted),
@@ -121,10 +126,11 @@ def test_replayed_reviews_give_the_metrics_scikit_learn_gives(iclr):
     assert [row["score"] for row in report["rows"]] == scores
     by_threshold = expected(truth, [s >= 6 for s in scores], scores)
     own = expected(truth, [d == "Accept" for _, _, d in PAPERS.values()], scores)
-    for name in METRICS:
+    for name in METRICS + COUNTS:
         assert report["metrics"][name] == pytest.approx(by_threshold[name]), name
         assert report["own_metrics"][name] == pytest.approx(own[name]), name
     assert (report["metrics"]["n"], report["metrics"]["positives"]) == (10, 5)
+    assert report["baseline_note"] is None and report["skipped"] == []
 
     table = bench(iclr, "--replay", iclr["replay"]).output
     assert "10 papers (5 accepted by humans)" in table
@@ -132,6 +138,10 @@ def test_replayed_reviews_give_the_metrics_scikit_learn_gives(iclr):
         assert name in table
     assert f"{by_threshold['balanced_accuracy']:.3f}" in table
     assert f"{own['fnr']:.3f}" in table
+    counts = [str(by_threshold[k]) for k in COUNTS], [str(own[k]) for k in COUNTS]
+    rows = [line.split("│")[2:6] for line in table.splitlines() if line.count("│") == 6]
+    assert [[cell.strip() for cell in row] for row in rows] == list(counts)
+    assert "no-information baseline" not in table
 
 
 def test_a_seeded_subsample_is_reproducible_and_in_file_order(iclr):
@@ -151,6 +161,47 @@ def test_parsed_texts_are_reviewed_offline_without_a_page_count(iclr):
     assert result.exit_code == 0, result.output
     report = json.loads(result.output)
     assert report["reviewer"] == "rubric-pdf" and len(report["rows"]) == len(PAPERS)
+
+
+def test_the_offline_rubric_is_labelled_a_no_information_baseline(iclr):
+    measured = "balanced accuracy 0.498, AUC 0.505, and accepts 1 of 500"
+    report = json.loads(bench(iclr, "--json").output)
+    assert "no-information baseline on external papers" in report["baseline_note"]
+    assert measured in report["baseline_note"]
+    assert measured in " ".join(bench(iclr).output.split())
+    usage = " ".join(runner.invoke(app, ["bench-reviewer", "--help"]).output.split())
+    assert "no-information baseline" in usage and "balanced accuracy 0.498" in usage
+
+
+def test_missing_papers_stop_the_bench_unless_skipped(iclr):
+    for paper_id in ("aB3-x_2", "aB3-x_8"):
+        (iclr["papers"] / f"{paper_id}.txt").unlink()
+    refused = bench(iclr, "--replay", iclr["replay"])
+    assert isinstance(refused.exception, ConfigError)
+    assert "2 paper(s) missing" in str(refused.exception)
+    assert "--skip-missing benches the 8 found" in str(refused.exception)
+
+    result = bench(iclr, "--replay", iclr["replay"], "--skip-missing", "--json")
+    assert result.exit_code == 0, result.output
+    report = json.loads(result.output)
+    assert report["skipped"] == ["aB3-x_2", "aB3-x_8"]
+    kept = {k: v for k, v in PAPERS.items() if k not in report["skipped"]}
+    assert [row["paper_id"] for row in report["rows"]] == list(kept)
+    truth = [human.startswith("Accept") for human, _, _ in kept.values()]
+    scores = [float(overall) for _, overall, _ in kept.values()]
+    by_threshold = expected(truth, [s >= 6 for s in scores], scores)
+    assert report["metrics"]["balanced_accuracy"] == pytest.approx(
+        by_threshold["balanced_accuracy"]
+    )
+    assert "skipped 2 paper(s)" in bench(iclr, "--replay", iclr["replay"], "--skip-missing").output
+
+
+def test_skipping_needs_at_least_one_paper(iclr):
+    for path in iclr["papers"].iterdir():
+        path.unlink()
+    result = bench(iclr, "--skip-missing")
+    assert isinstance(result.exception, ConfigError)
+    assert "none was found" in str(result.exception)
 
 
 def test_ratings_decisions_map_accepts_and_leave_out_unknown(iclr):

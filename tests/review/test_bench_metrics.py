@@ -28,6 +28,7 @@ def test_metrics_hand_computed() -> None:
     # tp=3 (0, 2, 7), fn=1 (1), fp=1 (4), tn=3 (3, 5, 6)
     m = decision_metrics(TRUTH, PREDICTED, SCORES)
     assert (m.n, m.positives) == (8, 4)
+    assert (m.tp, m.fp, m.fn, m.tn) == (3, 1, 1, 3)
     assert m.accuracy == 6 / 8
     assert m.fpr == 1 / 4
     assert m.fnr == 1 / 4

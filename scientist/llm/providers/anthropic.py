@@ -39,7 +39,9 @@ class AnthropicProvider:
         *,
         temperature: float | None,
         max_tokens: int,
+        seed: int | None = None,
     ) -> Reply:
+        """`seed` is always None here: the messages API has none (`ModelCapabilities.seed`)."""
         system = "\n\n".join(m.content for m in messages if m.role == "system")
         turns = [anthropic_turn(m) for m in messages if m.role != "system"]
         options: dict = {}

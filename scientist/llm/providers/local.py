@@ -67,7 +67,9 @@ class LocalProvider:
         *,
         temperature: float | None,
         max_tokens: int,
+        seed: int | None = None,
     ) -> Reply:
+        """`seed` is always None here: local models take none (`ModelCapabilities.seed`)."""
         if any(message.images for message in messages):
             raise LLMProviderError(
                 f"{self.model} takes no images: ask a role whose model sees images "

@@ -48,10 +48,13 @@ class OpenAIProvider:
         *,
         temperature: float | None,
         max_tokens: int,
+        seed: int | None = None,
     ) -> Reply:
         options: dict = {self.token_limit_field: max_tokens}
         if temperature is not None:
             options["temperature"] = temperature
+        if seed is not None:
+            options["seed"] = seed
         if schema is not None:
             strict = strict_json_schema(schema)
             if strict is None:
