@@ -3,16 +3,18 @@
 The run gets its own PID, IPC, UTS and (unless the spec allows network) network namespace,
 and a mount namespace built from nothing: the system folders (`/usr`, `/etc`, the merged
 `/bin`, `/lib`...) and the interpreter's prefix read-only, `/proc`, a minimal `/dev` (plus
-the device nodes of the pinned GPUs), a minimal `/sys` (the CPU and NUMA topology; the PCI
-tree for GPU runs; never the host's cgroups or network interfaces),
-size-capped tmpfs `/tmp` and `/dev/shm`, the run's own workspace at `/workspace`, and the
-pack cache at `/cache` when there is one. Nothing else of the host exists in it: no
-checkout, no campaign folder, no home. As root, `setpriv` then drops to the run's own uid
-with no capabilities and no_new_privs, under the seccomp filter bubblewrap loaded.
+the device nodes of the pinned GPUs), a minimal `/sys` (the CPU and NUMA topology; for GPU
+runs the PCI device tree, which names the host's physical network interfaces; never the
+host's cgroups), size-capped tmpfs `/tmp` and `/dev/shm`, the run's own workspace at
+`/workspace`, and the pack cache at `/cache` when there is one. Nothing else of the host
+exists in it: no checkout, no campaign folder, no home. As root, `setpriv` then drops to
+the run's own uid with no capabilities and no_new_privs, under the seccomp filter
+bubblewrap loaded.
 """
 
 from __future__ import annotations
 
+import glob
 import os
 import shutil
 import sys
@@ -26,7 +28,7 @@ SYSTEM_FOLDERS = ("/usr", "/etc")
 MERGED_FOLDERS = ("/bin", "/sbin", "/lib", "/lib32", "/lib64", "/libx32")
 SETPRIV = "/usr/bin/setpriv"
 SYS_FOLDERS = ("/sys/devices/system/cpu", "/sys/devices/system/node")
-GPU_SYS_FOLDERS = ("/sys/bus/pci", "/sys/devices", "/sys/module/nvidia")
+GPU_SYS_FOLDERS = ("/sys/bus/pci", "/sys/devices/pci*", "/sys/module/nvidia")
 NVIDIA_CONTROL_NODES = ("nvidiactl", "nvidia-uvm", "nvidia-uvm-tools", "nvidia-modeset")
 
 
@@ -94,9 +96,9 @@ class Layout:
         return [*args, "--proc", "/proc", "--dev", "/dev"]
 
     def _sys(self) -> list[str]:
-        folders = SYS_FOLDERS + (GPU_SYS_FOLDERS if self.spec.gpus else ())
+        patterns = SYS_FOLDERS + (GPU_SYS_FOLDERS if self.spec.gpus else ())
         args: list[str] = []
-        for folder in folders:
+        for folder in sorted(path for pattern in patterns for path in glob.glob(pattern)):
             if os.path.isdir(folder):
                 args += ["--ro-bind", folder, folder]
         return args
