@@ -26,7 +26,7 @@ import stat
 import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager, suppress
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from scientist.sandbox.collect import OutputLimits, collect_outputs
@@ -112,9 +112,11 @@ class RunDisk:
 
     def save_cache(self, cache_dir: Path | None, limits: OutputLimits) -> str:
         """Copy what the finished run added to its cache layer into `cache_dir`, group
-        writable for the next runs; '' or a note on what was left out."""
+        writable for the next runs, within `limits` but for bytes (the layer is already
+        within the quota); '' or a note on what was left out."""
         if cache_dir is None or not self.own_filesystem:
             return ""
+        limits = replace(limits, max_bytes=self.quota_bytes)
         note = collect_outputs(self.root, UPPER, cache_dir, limits)
         for folder, dirs, files in os.walk(self.root / UPPER):
             relative = Path(folder).relative_to(self.root / UPPER)

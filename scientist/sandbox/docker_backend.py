@@ -180,7 +180,17 @@ class DockerSandbox:
         command = ["python3", *spec.argv[1:]] if spec.argv[0] == "python" else list(spec.argv)
         program, _ = seccomp_program(spec.network)
         entry = inspect.getsource(container_entry)
-        command = ["python3", "-c", entry, str(uid), str(gid), (program or b"").hex(), *command]
+        command = [
+            "python3",
+            "-I",
+            "-S",
+            "-c",
+            entry,
+            str(uid),
+            str(gid),
+            (program or b"").hex(),
+            *command,
+        ]
         mounts = [docker.types.Mount(WORKDIR, str(disk.workspace), type="bind")]
         if disk.cache is not None:
             mounts.append(docker.types.Mount(CACHE_MOUNT, str(disk.cache), type="bind"))
