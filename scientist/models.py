@@ -12,7 +12,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 
 from scientist.stats import agrees, mean_std
 
-RunStatus = Literal["ok", "error", "timeout", "oom", "infra"]
+RunStatus = Literal["ok", "error", "timeout", "oom", "disk", "infra"]
 IdeaStatus = Literal[
     "proposed", "selected", "running", "done", "failed", "needs_code_model", "no_effect"
 ]
@@ -40,7 +40,9 @@ class RunSpec(Record):
     timeout_s: float = Field(default=600, gt=0)
     cpus: float = Field(default=1.0, gt=0)
     memory_mb: int = Field(default=4096, ge=64)
-    disk_mb: int = Field(default=4096, ge=1, description="quota on workspace plus outputs")
+    disk_mb: int = Field(
+        default=4096, ge=1, description="quota on what the run writes: workspace, outputs, cache"
+    )
     pids: int = Field(default=256, ge=8)
     gpus: list[int] = Field(default_factory=list, description="device ids pinned to this run")
     env: dict[str, str] = Field(default_factory=dict, description="explicit variables to set")

@@ -2,11 +2,14 @@
 
 The run gets its own PID, IPC, UTS and (unless the spec allows network) network namespace,
 and a mount namespace built from nothing: the system folders (`/usr`, `/etc`, the merged
-`/bin`, `/lib`...) and the interpreter's prefix read-only, `/proc`, a minimal `/dev`,
-size-capped tmpfs `/tmp` and `/dev/shm`, the run's own workspace at `/workspace`, and the
-pack cache at `/cache` when there is one. Nothing else of the host exists in it: no
-checkout, no campaign folder, no home. As root, `setpriv` then drops to the run's own uid
-with no capabilities and no_new_privs, under the seccomp filter bubblewrap loaded.
+`/bin`, `/lib`...) and the interpreter's prefix read-only, `/proc`, a minimal `/dev` (plus
+the device nodes of the pinned GPUs), a minimal `/sys` (the CPU and NUMA topology; for GPU
+runs the PCI device tree, which names the host's physical network interfaces; never the
+host's cgroups), size-capped tmpfs `/tmp` and `/dev/shm`, the run's own workspace at
+`/workspace`, and the pack cache at `/cache` when there is one. Nothing else of the host
+exists in it: no checkout, no campaign folder, no home. As root, `setpriv` then drops to
+the run's own uid with no capabilities and no_new_privs, under the seccomp filter
+bubblewrap loaded.
 """
 
 from __future__ import annotations
@@ -24,10 +27,22 @@ from scientist.sandbox.common import CACHE_MOUNT, WORKDIR
 SYSTEM_FOLDERS = ("/usr", "/etc")
 MERGED_FOLDERS = ("/bin", "/sbin", "/lib", "/lib32", "/lib64", "/libx32")
 SETPRIV = "/usr/bin/setpriv"
+SYS_FOLDERS = ("/sys/devices/system/cpu", "/sys/devices/system/node")
+GPU_SYS_FOLDERS = ("/sys/bus/pci", "/sys/devices/pci*", "/sys/module/nvidia")
+NVIDIA_CONTROL_NODES = ("nvidiactl", "nvidia-uvm", "nvidia-uvm-tools", "nvidia-modeset")
 
 
 def bwrap_path() -> str | None:
     return shutil.which("bwrap")
+
+
+def gpu_device_nodes(gpus: list[int], dev: Path = Path("/dev")) -> list[Path]:
+    """The device nodes a run pinned to `gpus` needs: `/dev/nvidiaN` of each pinned N and
+    the driver's control nodes, those that exist under `dev`."""
+    if not gpus:
+        return []
+    names = [f"nvidia{gpu}" for gpu in sorted(set(gpus))] + list(NVIDIA_CONTROL_NODES)
+    return [dev / name for name in names if (dev / name).exists()]
 
 
 def interpreter_prefixes() -> list[Path]:
@@ -57,7 +72,8 @@ class Layout:
         args += ["--unshare-pid", "--unshare-ipc", "--unshare-uts", "--unshare-cgroup-try"]
         if not self.spec.network:
             args.append("--unshare-net")
-        args += self._system() + self._private() + self._read_only() + self._shared()
+        args += self._system() + self._sys() + self._private() + self._read_only()
+        args += self._shared()
         args += ["--info-fd", str(self.info_fd)]
         if self.seccomp_fd is not None:
             args += ["--seccomp", str(self.seccomp_fd)]
@@ -77,7 +93,15 @@ class Layout:
                 args += ["--symlink", os.readlink(folder), folder]
             elif os.path.isdir(folder):
                 args += ["--ro-bind", folder, folder]
-        return [*args, "--proc", "/proc", "--dev", "/dev", "--ro-bind", "/sys", "/sys"]
+        return [*args, "--proc", "/proc", "--dev", "/dev"]
+
+    def _sys(self) -> list[str]:
+        patterns = SYS_FOLDERS + (GPU_SYS_FOLDERS if self.spec.gpus else ())
+        args: list[str] = []
+        for folder in sorted(path for pattern in patterns for path in glob.glob(pattern)):
+            if os.path.isdir(folder):
+                args += ["--ro-bind", folder, folder]
+        return args
 
     def _private(self) -> list[str]:
         """The run's own `/tmp` and `/dev/shm` (before the interpreter, which may live in
@@ -103,7 +127,6 @@ class Layout:
         args = ["--bind", str(self.workspace), WORKDIR]
         if self.cache is not None:
             args += ["--bind", str(self.cache), CACHE_MOUNT]
-        if self.spec.gpus:
-            for device in sorted(glob.glob("/dev/nvidia*")):
-                args += ["--dev-bind", device, device]
+        for device in gpu_device_nodes(self.spec.gpus):
+            args += ["--dev-bind", str(device), str(device)]
         return args

@@ -1,7 +1,9 @@
 """A memory and pids cgroup for one local run, under this process's own cgroup.
 
 The memory limit then covers the whole run: every process, its `/tmp` and `/dev/shm`
-(tmpfs pages are charged to the writer's cgroup) and memfds. The kernel's OOM counter of
+(tmpfs pages are charged to the writer's cgroup), memfds, and socket buffers (on v1 the
+separate TCP-buffer counter, which also carries UDP's, is limited to the same size; v2
+counts them in the one limit). The kernel's OOM counter of
 the group tells an out-of-memory kill from any other death. cgroup v1 (separate `memory`
 and `pids` hierarchies) and v2 (one unified hierarchy) are both handled; where neither lets
 this process create a child group, `RunCgroup.create` returns None and the caller says so.
@@ -21,6 +23,7 @@ from pathlib import Path
 CGROUP_ROOT = Path("/sys/fs/cgroup")
 PREFIX = "scientist-run-"
 KILL_WAIT_S = 5.0
+OPTIONAL_SETTINGS = ("memory.memsw", "memory.swap", "memory.kmem")
 
 
 def _own_paths() -> dict[str, str]:
@@ -65,6 +68,7 @@ class RunCgroup:
             settings = {
                 group.memory / "memory.limit_in_bytes": str(memory_mb * 1024 * 1024),
                 group.memory / "memory.memsw.limit_in_bytes": str(memory_mb * 1024 * 1024),
+                group.memory / "memory.kmem.tcp.limit_in_bytes": str(memory_mb * 1024 * 1024),
                 group.pids / "pids.max": str(pids),
             }
         elif (CGROUP_ROOT / "cgroup.controllers").exists() and "" in own:
@@ -82,7 +86,7 @@ class RunCgroup:
                 _remove_orphans(folder.parent)
                 folder.mkdir()
             for path, value in settings.items():
-                if path.exists() or not path.name.startswith(("memory.memsw", "memory.swap")):
+                if path.exists() or not path.name.startswith(OPTIONAL_SETTINGS):
                     _write(path, value)
         except OSError:
             group.remove()

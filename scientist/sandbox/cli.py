@@ -32,7 +32,9 @@ def exec_command(
     backend: Annotated[str, typer.Option(help="a sandbox kind: local, docker, ...")] = "local",
     timeout: Annotated[float, typer.Option(help="time limit, seconds")] = 60.0,
     memory_mb: Annotated[int, typer.Option(help="memory limit, MB")] = 2048,
-    disk_mb: Annotated[int, typer.Option(help="disk quota on workspace + outputs, MB")] = 4096,
+    disk_mb: Annotated[
+        int, typer.Option(help="disk quota on what the run writes (workspace, outputs, cache), MB")
+    ] = 4096,
     cpus: Annotated[float, typer.Option(help="CPU limit")] = 1.0,
     workspace: Annotated[
         Path | None,

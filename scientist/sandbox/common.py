@@ -16,6 +16,7 @@ from typing import BinaryIO
 
 from scientist.errors import SandboxError
 from scientist.models import RunSpec, RunStatus
+from scientist.sandbox.disk import RunDisk, run_disk, scratch_prefix
 
 TAIL_BYTES = 64 * 1024
 WORKDIR = "/workspace"
@@ -111,38 +112,40 @@ def prepare_cache(path: Path, gid: int) -> None:
 
 
 @contextmanager
-def run_scratch(spec: RunSpec, uid: int, gid: int) -> Iterator[Path]:
-    """A private folder holding a copy of the spec's workspace at `workspace/`, owned by the
-    run's uid (as root; otherwise writable by all, inside a folder only the caller can
-    enter), with the spec's pack cache prepared. Removed afterwards, never following a link
-    the run left there."""
+def run_scratch(spec: RunSpec, uid: int, gid: int) -> Iterator[RunDisk]:
+    """The run's disk (`scientist.sandbox.disk`) in a private folder: a copy of the spec's
+    workspace owned by the run's uid (as root; otherwise writable by all, inside a folder
+    only the caller can enter), and the spec's pack cache prepared. Removed afterwards,
+    never following a link the run left there."""
     if spec.cache_dir is not None:
         prepare_cache(spec.cache_dir, gid)
-    scratches = tempfile.TemporaryDirectory(prefix="scientist-run-", ignore_cleanup_errors=True)
-    with scratches as scratch:
-        workspace = Path(scratch) / "workspace"
-        shutil.copytree(spec.workspace, workspace, symlinks=True)
-        for folder, dirs, files in os.walk(workspace):
+    scratches = tempfile.TemporaryDirectory(prefix=scratch_prefix(), ignore_cleanup_errors=True)
+    quota = spec.disk_mb * 1024 * 1024
+    with scratches as scratch, run_disk(Path(scratch), quota, spec.cache_dir, (uid, gid)) as disk:
+        shutil.copytree(spec.workspace, disk.workspace, symlinks=True)
+        for folder, dirs, files in os.walk(disk.workspace):
             for name in [".", *dirs, *files]:
                 path = os.path.join(folder, name)
                 if os.geteuid() == 0:
                     os.chown(path, uid, gid, follow_symlinks=False)
                 elif not os.path.islink(path):
                     os.chmod(path, 0o777 if os.path.isdir(path) else 0o666)
-        yield workspace
+        yield disk
 
 
 def run_status(
-    spec: RunSpec, code: int | None, *, timed_out: bool, oom_killed: bool, over_quota: bool
+    spec: RunSpec, code: int | None, *, timed_out: bool, oom_killed: bool, disk_full: bool
 ) -> tuple[RunStatus, str]:
     """The status of a finished run, from what the host saw: its own timer, the kernel's OOM
-    record, its disk watch. Never from the run's output or an exit code it could choose."""
+    record, its disk. Never from the run's output or an exit code it could choose. An
+    out-of-memory kill of a process the run survived (exit 0) is a note on an ok run."""
     if timed_out:
         return "timeout", f"killed after the {spec.timeout_s:g} s time limit"
     if oom_killed and code != 0:
         return "oom", f"killed by the kernel past its {spec.memory_mb} MB memory limit"
-    if over_quota:
-        return "error", f"stopped past its {spec.disk_mb} MB disk quota"
+    if disk_full:
+        return "disk", f"filled its {spec.disk_mb} MB disk quota"
     if code == 0:
-        return "ok", ""
+        note = "a process of the run ran out of memory and was killed" if oom_killed else ""
+        return "ok", note
     return "error", f"exited with code {code}"

@@ -1,16 +1,20 @@
 """The docker backend: one throwaway container per run, locked down.
 
-network none; memory == memory+swap; nano_cpus; pids limit; all capabilities dropped;
-no-new-privileges; uid 65534; read-only root with a tmpfs /tmp; the run's scratch copy of
-the workspace bind-mounted at /workspace (and the pack cache at /cache); an init process;
-GPUs pinned by device id; bounded logs. The host enforces the time limit with its own timer
-and the disk quota by watching the workspace; outputs are collected from the host side
-once the container has stopped. The engine must run on this host (bind mounts).
+network none; memory == memory+swap; nano_cpus; pids limit; RLIMIT_NOFILE; every
+capability dropped but SETUID and SETGID, which the first process (`container_entry.py`)
+uses to drop to the run's own leased uid before it loads the local backend's seccomp
+program on top of the engine's and execs the experiment; no-new-privileges; read-only root
+with a tmpfs /tmp; the run's disk (`disk.py`: a tmpfs of the quota as root) bind-mounted at
+/workspace and /cache; a root init process the run cannot signal; GPUs pinned by device id;
+bounded logs. The host enforces the time limit with its own timer; outputs are collected
+from the host side once the container has stopped. The engine must run on this host (bind
+mounts).
 """
 
 from __future__ import annotations
 
 import contextlib
+import inspect
 import os
 import socket
 import time
@@ -28,6 +32,7 @@ from scientist.backends import register_backend
 from scientist.config import SandboxConfig
 from scientist.errors import SandboxError, SandboxUnavailable
 from scientist.models import RunResult, RunSpec
+from scientist.sandbox import container_entry
 from scientist.sandbox.base import Availability, Guarantee, backend_options
 from scientist.sandbox.collect import OutputLimits, collect_outputs
 from scientist.sandbox.common import (
@@ -38,8 +43,11 @@ from scientist.sandbox.common import (
     run_status,
     sandbox_env,
 )
+from scientist.sandbox.disk import DiskWatch, RunDisk
 from scientist.sandbox.image import SANDBOX_UID, default_image_tag
-from scientist.sandbox.quota import DiskWatch
+from scientist.sandbox.limits import OPEN_FILES
+from scientist.sandbox.seccomp_filter import seccomp_program
+from scientist.sandbox.uids import run_identity
 
 DEFAULT_SOCKET = "unix:///var/run/docker.sock"
 LABEL_RUN, LABEL_CAMPAIGN, LABEL_OWNER = "scientist.run", "scientist.campaign", "scientist.owner"
@@ -49,12 +57,13 @@ DOCKER_GUARANTEES = (
     ("processes die with the run", "the container's PID namespace"),
     ("host files", "read-only image root, the workspace bind and nothing else"),
     ("network", "network_mode none"),
-    ("syscall filter", "the engine's default seccomp profile + no-new-privileges"),
-    ("runs apart from each other", "a PID namespace per container, no capabilities"),
-    ("memory of the whole run", "memory cgroup, swap included"),
+    ("syscall filter", "the engine's default profile + the local filter + no-new-privileges"),
+    ("runs apart from each other", "a uid of its own per run (as root), no capabilities"),
+    ("memory of the whole run", "memory cgroup, swap included (on cgroup v1 not TCP buffers)"),
     ("processes per run", "pids cgroup"),
-    ("disk quota", "host watch of the workspace bind + RLIMIT_FSIZE"),
+    ("disk quota", "a tmpfs of the quota for workspace and cache writes (as root)"),
     ("time", "host timer kills the container"),
+    ("kernel-wide resources", "AIO refused, nofile ulimit, inotify per uid (a uid per run)"),
 )
 
 
@@ -121,9 +130,7 @@ class DockerSandbox:
         return Availability(
             ok=True,
             reason=f"engine reachable, image {self.image} present",
-            guarantees=[
-                Guarantee(name=name, enforced=True, how=how) for name, how in DOCKER_GUARANTEES
-            ],
+            guarantees=_guarantees(),
         )
 
     def end_orphans(self) -> list[str]:
@@ -133,13 +140,15 @@ class DockerSandbox:
     def run(self, spec: RunSpec) -> RunResult:
         started = time.monotonic()
         try:
-            with run_scratch(spec, SANDBOX_UID, SANDBOX_UID) as workspace:
-                container = self._create(spec, workspace)
-                try:
-                    return self._run_container(container, spec, workspace, started)
-                finally:
-                    with contextlib.suppress(docker.errors.DockerException):
-                        container.remove(force=True, v=True)
+            with run_identity(SANDBOX_UID) as (leased, gid):
+                uid = SANDBOX_UID if leased is None else leased
+                with run_scratch(spec, uid, gid) as disk:
+                    container = self._create(spec, disk, uid, gid)
+                    try:
+                        return self._run_container(container, spec, disk, started)
+                    finally:
+                        with contextlib.suppress(docker.errors.DockerException):
+                            container.remove(force=True, v=True)
         except (
             docker.errors.DockerException,
             requests.exceptions.RequestException,
@@ -155,27 +164,44 @@ class DockerSandbox:
             )
 
     def _run_container(
-        self, container: Any, spec: RunSpec, workspace: Path, started: float
+        self, container: Any, spec: RunSpec, disk: RunDisk, started: float
     ) -> RunResult:
-        """Start the container, stop it at the time limit or the disk quota, collect."""
-        quota = spec.disk_mb * 1024 * 1024
-        with DiskWatch(workspace, quota, lambda: _kill(container)) as watch:
+        """Start the container, stop it at the time limit (or, without a filesystem of its
+        own, past the disk quota), collect."""
+        with DiskWatch(disk, lambda: _kill(container)) as watch:
             container.start()
             timed_out = self._wait(container, spec)
+            disk_full = watch.filled()
         container.reload()
         took = time.monotonic() - started
-        return self._result(container, spec, workspace, timed_out, watch.exceeded, took)
+        return self._result(container, spec, disk, timed_out, disk_full, took)
 
-    def _create(self, spec: RunSpec, workspace: Path) -> Any:
+    def _create(self, spec: RunSpec, disk: RunDisk, uid: int, gid: int) -> Any:
         command = ["python3", *spec.argv[1:]] if spec.argv[0] == "python" else list(spec.argv)
-        mounts = [docker.types.Mount(WORKDIR, str(workspace), type="bind")]
-        if spec.cache_dir is not None:
-            mounts.append(docker.types.Mount(CACHE_MOUNT, str(spec.cache_dir), type="bind"))
+        program, _ = seccomp_program(spec.network)
+        entry = inspect.getsource(container_entry)
+        command = [
+            "python3",
+            "-I",
+            "-S",
+            "-c",
+            entry,
+            str(uid),
+            str(gid),
+            (program or b"").hex(),
+            *command,
+        ]
+        mounts = [docker.types.Mount(WORKDIR, str(disk.workspace), type="bind")]
+        if disk.cache is not None:
+            mounts.append(docker.types.Mount(CACHE_MOUNT, str(disk.cache), type="bind"))
         mounts += [
             docker.types.Mount(str(path), str(path), type="bind", read_only=True)
             for path in spec.read_only
         ]
-        quota = spec.disk_mb * 1024 * 1024
+        ulimits = [docker.types.Ulimit(name="nofile", soft=OPEN_FILES, hard=OPEN_FILES)]
+        if not disk.own_filesystem:
+            quota = spec.disk_mb * 1024 * 1024
+            ulimits.append(docker.types.Ulimit(name="fsize", soft=quota, hard=quota))
         labels = {
             **spec.labels,
             LABEL_RUN: spec.labels.get(LABEL_RUN, uuid.uuid4().hex[:12]),
@@ -191,7 +217,7 @@ class DockerSandbox:
             self.image,
             command=command,
             working_dir=WORKDIR,
-            user=f"{SANDBOX_UID}:{SANDBOX_UID}",
+            user="0:0",
             environment=sandbox_env(spec, home=WORKDIR, tmpdir="/tmp"),
             network_mode="bridge" if spec.network else "none",
             mem_limit=f"{spec.memory_mb}m",
@@ -199,11 +225,12 @@ class DockerSandbox:
             nano_cpus=int(spec.cpus * 1e9),
             pids_limit=spec.pids,
             cap_drop=["ALL"],
+            cap_add=["SETUID", "SETGID"],
             security_opt=["no-new-privileges"],
             read_only=True,
             tmpfs={"/tmp": f"rw,nosuid,nodev,size={min(spec.memory_mb, 1024)}m"},
             mounts=mounts,
-            ulimits=[docker.types.Ulimit(name="fsize", soft=quota, hard=quota)],
+            ulimits=ulimits,
             shm_size=f"{max(64, spec.memory_mb // 4)}m",
             init=True,
             labels=labels,
@@ -228,19 +255,21 @@ class DockerSandbox:
         self,
         container: Any,
         spec: RunSpec,
-        workspace: Path,
+        disk: RunDisk,
         timed_out: bool,
-        over_quota: bool,
+        disk_full: bool,
         took: float,
     ) -> RunResult:
         state = container.attrs["State"]
         code = state["ExitCode"]
         status, message = run_status(
-            spec, code, timed_out=timed_out, oom_killed=state["OOMKilled"], over_quota=over_quota
+            spec, code, timed_out=timed_out, oom_killed=state["OOMKilled"], disk_full=disk_full
         )
-        note = ""
+        notes = [disk.save_cache(spec.cache_dir, self.limits)]
         if spec.output_dir is not None:
-            note = collect_outputs(workspace, spec.output_subdir, spec.output_dir, self.limits)
+            notes.append(
+                collect_outputs(disk.workspace, spec.output_subdir, spec.output_dir, self.limits)
+            )
         return RunResult(
             exit_code=code,
             status=status,
@@ -250,8 +279,20 @@ class DockerSandbox:
             output_dir=spec.output_dir,
             backend=self.name,
             network_isolated=not spec.network,
-            message="; ".join(part for part in (message, note) if part),
+            message="; ".join(part for part in (message, *notes) if part),
         )
+
+
+def _guarantees() -> list[Guarantee]:
+    """DOCKER_GUARANTEES, with the syscall filter not enforced where the local filter
+    cannot be compiled on this host."""
+    _, no_filter = seccomp_program(False)
+    return [
+        Guarantee(name=name, enforced=False, how=no_filter)
+        if no_filter and name == "syscall filter"
+        else Guarantee(name=name, enforced=True, how=how)
+        for name, how in DOCKER_GUARANTEES
+    ]
 
 
 def _kill(container: Any) -> None:

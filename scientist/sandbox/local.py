@@ -2,14 +2,17 @@
 
 Every process of the run lives in its own PID namespace, so all of them die with it: when
 the run's first process exits, or when the host kills the namespace's init at the time
-limit or the disk quota. Only then are the outputs collected. As root each concurrent run
-gets a uid of its own and a cgroup that bounds the memory (tmpfs and memfds included) and
-the processes of the whole run; `check()` lists what this host enforces.
+limit; the bubblewrap process itself dies with the campaign process (a parent-death
+signal), even a SIGKILLed one. Only then are the outputs collected. As root each
+concurrent run gets a uid of its own, a disk of its own (`disk.py`) and a cgroup that
+bounds the memory (tmpfs, memfds and socket buffers included) and the processes of the
+whole run; `check()` lists what this host enforces.
 """
 
 from __future__ import annotations
 
 import contextlib
+import ctypes
 import json
 import os
 import resource
@@ -19,8 +22,7 @@ import signal
 import subprocess
 import sys
 import time
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from pathlib import Path
 
 from scientist.backends import register_backend
@@ -40,21 +42,14 @@ from scientist.sandbox.common import (
     run_status,
     sandbox_env,
 )
-from scientist.sandbox.quota import DiskWatch
+from scientist.sandbox.disk import DiskWatch, RunDisk
+from scientist.sandbox.limits import OPEN_FILES
 from scientist.sandbox.seccomp_filter import seccomp_program
-from scientist.sandbox.uids import SANDBOX_GID, leased_uid
+from scientist.sandbox.uids import run_identity
 
 AS_ROOT = os.geteuid() == 0
-
-
-@contextmanager
-def _run_identity() -> Iterator[tuple[int | None, int]]:
-    """(uid, gid) of the run: as root a leased uid of its own, else the caller's (None)."""
-    if not AS_ROOT:
-        yield None, os.getegid()
-        return
-    with leased_uid() as uid:
-        yield uid, SANDBOX_GID
+PR_SET_PDEATHSIG = 1
+_libc = ctypes.CDLL(None, use_errno=True)
 
 
 class LocalSandbox:
@@ -80,7 +75,7 @@ class LocalSandbox:
                 reason="bubblewrap (bwrap) is not installed",
                 hint="apt-get install bubblewrap",
             )
-        _, no_seccomp = seccomp_program()
+        _, no_seccomp = seccomp_program(False)
         no_cgroup = cgroup_support()
         guarantees = [
             Guarantee(name="processes die with the run", enforced=True, how="PID namespace"),
@@ -89,7 +84,11 @@ class LocalSandbox:
                 enforced=True,
                 how="mount namespace: read-only system, no checkout, homes or campaigns",
             ),
-            Guarantee(name="network", enforced=True, how="network namespace with only lo"),
+            Guarantee(
+                name="network",
+                enforced=True,
+                how="network namespace with only lo; AF_UNIX sockets only without network",
+            ),
             Guarantee(
                 name="syscall filter",
                 enforced=not no_seccomp,
@@ -105,7 +104,7 @@ class LocalSandbox:
             Guarantee(
                 name="memory of the whole run",
                 enforced=not no_cgroup,
-                how="memory cgroup (tmpfs and memfd included)"
+                how="memory cgroup (tmpfs, memfds and socket buffers included)"
                 if not no_cgroup
                 else f"per process only (RLIMIT_AS): {no_cgroup}",
             ),
@@ -115,9 +114,18 @@ class LocalSandbox:
                 how="pids cgroup" if not no_cgroup else "RLIMIT_NPROC of the run's uid",
             ),
             Guarantee(
-                name="disk quota", enforced=True, how="host watch of the workspace + RLIMIT_FSIZE"
+                name="disk quota",
+                enforced=True,
+                how="a tmpfs of the quota for workspace and cache writes"
+                if AS_ROOT
+                else "not as root: host watch of the workspace + RLIMIT_FSIZE",
             ),
             Guarantee(name="time", enforced=True, how="host timer kills the PID namespace"),
+            Guarantee(
+                name="kernel-wide resources",
+                enforced=AS_ROOT and not no_seccomp,
+                how="AIO refused, RLIMIT_NOFILE, inotify per uid (a uid per run)",
+            ),
         ]
         missing = [guarantee.name for guarantee in guarantees if not guarantee.enforced]
         reason = "bubblewrap sandbox" + (f"; not enforced: {', '.join(missing)}" if missing else "")
@@ -130,8 +138,8 @@ class LocalSandbox:
             return self._infra("bubblewrap (bwrap) is not installed", 0.0)
         started = time.monotonic()
         try:
-            with _run_identity() as (uid, gid), run_scratch(spec, uid or 0, gid) as workspace:
-                return self._run_in(workspace, spec, uid, gid, started)
+            with run_identity(None) as (uid, gid), run_scratch(spec, uid or 0, gid) as disk:
+                return self._run_in(disk, spec, uid, gid, started)
         except (OSError, SandboxError) as exc:
             return self._infra(f"could not set up the run: {exc}", time.monotonic() - started)
 
@@ -145,11 +153,11 @@ class LocalSandbox:
         )
 
     def _run_in(
-        self, workspace: Path, spec: RunSpec, uid: int | None, gid: int, started: float
+        self, disk: RunDisk, spec: RunSpec, uid: int | None, gid: int, started: float
     ) -> RunResult:
         cgroup = RunCgroup.create(spec.memory_mb, spec.pids) if AS_ROOT else None
         try:
-            return self._supervise(workspace, spec, uid, gid, cgroup, started)
+            return self._supervise(disk, spec, uid, gid, cgroup, started)
         finally:
             if cgroup is not None:
                 cgroup.kill_all()
@@ -157,7 +165,7 @@ class LocalSandbox:
 
     def _supervise(
         self,
-        workspace: Path,
+        disk: RunDisk,
         spec: RunSpec,
         uid: int | None,
         gid: int,
@@ -172,15 +180,15 @@ class LocalSandbox:
         env.update({"USER": "sandbox", "LOGNAME": "sandbox"})
         if spec.gpus:
             env["CUDA_VISIBLE_DEVICES"] = ",".join(str(gpu) for gpu in spec.gpus)
-        program, _ = seccomp_program()
+        program, _ = seccomp_program(spec.network)
         info_read, info_write = os.pipe()
         filter_read, filter_write = os.pipe()
         os.write(filter_write, program or b"")
         os.close(filter_write)
         layout = Layout(
             spec=spec,
-            workspace=workspace,
-            cache=spec.cache_dir,
+            workspace=disk.workspace,
+            cache=disk.cache,
             uid=uid,
             gid=gid,
             info_fd=info_write,
@@ -194,7 +202,7 @@ class LocalSandbox:
                 stdout=subprocess.PIPE,
                 stderr=subprocess.PIPE,
                 start_new_session=True,
-                preexec_fn=_child_setup(spec, cgroup),
+                preexec_fn=_child_setup(spec, cgroup, disk),
                 pass_fds=(info_write, filter_read),
                 umask=0o002,
             )
@@ -211,11 +219,12 @@ class LocalSandbox:
         def stop() -> None:
             _kill_run(process, init_pid, cgroup)
 
-        with DiskWatch(workspace, spec.disk_mb * 1024 * 1024, stop) as watch:
+        with DiskWatch(disk, stop) as watch:
             timed_out = not _exits_within(process, spec.timeout_s)
             if timed_out:
                 stop()
             process.wait()
+            disk_full = watch.filled()
         duration = time.monotonic() - started
         for reader in readers:
             reader.join(timeout=5)
@@ -227,11 +236,13 @@ class LocalSandbox:
             process.returncode,
             timed_out=timed_out,
             oom_killed=cgroup is not None and cgroup.oom_killed(),
-            over_quota=watch.exceeded,
+            disk_full=disk_full,
         )
-        note = ""
+        notes = [disk.save_cache(spec.cache_dir, self.limits)]
         if spec.output_dir is not None:
-            note = collect_outputs(workspace, spec.output_subdir, spec.output_dir, self.limits)
+            notes.append(
+                collect_outputs(disk.workspace, spec.output_subdir, spec.output_dir, self.limits)
+            )
         return RunResult(
             exit_code=process.returncode,
             status=status,
@@ -241,22 +252,29 @@ class LocalSandbox:
             output_dir=spec.output_dir,
             backend=self.name,
             network_isolated=not spec.network,
-            message="; ".join(part for part in (message, note) if part),
+            message="; ".join(part for part in (message, *notes) if part),
         )
 
 
-def _child_setup(spec: RunSpec, cgroup: RunCgroup | None) -> Callable[[], None]:
-    """What the forked child does before exec'ing bubblewrap: join the run's cgroup, set the
-    limits the kernel keeps per process (soft == hard, so they cannot be raised)."""
+def _child_setup(spec: RunSpec, cgroup: RunCgroup | None, disk: RunDisk) -> Callable[[], None]:
+    """What the forked child does before exec'ing bubblewrap: die with this thread (the
+    kernel's parent-death signal), join the run's cgroup, set the limits the kernel keeps per
+    process (soft == hard, so they cannot be raised)."""
     limits = {
         resource.RLIMIT_CORE: 0,
-        resource.RLIMIT_FSIZE: spec.disk_mb * 1024 * 1024,
         resource.RLIMIT_NPROC: spec.pids,
+        resource.RLIMIT_NOFILE: OPEN_FILES,
     }
+    if not disk.own_filesystem:
+        limits[resource.RLIMIT_FSIZE] = spec.disk_mb * 1024 * 1024
     if cgroup is None:
         limits[resource.RLIMIT_AS] = spec.memory_mb * 1024 * 1024
+    parent = os.getpid()
 
     def setup() -> None:
+        _libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
+        if os.getppid() != parent:
+            os._exit(1)
         if cgroup is not None:
             cgroup.join()
         for limit, value in limits.items():

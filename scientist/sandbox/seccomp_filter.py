@@ -6,12 +6,20 @@ which exist for the system interpreter only, so it is compiled once per process 
 
 It refuses what a run never needs and what crosses its walls: tracing other processes,
 new namespaces, mounts, kernel keyrings, eBPF, perf events, userfaultfd, io_uring, module
-and kexec loading, clock and swap changes. Everything else is allowed: this is a
-denylist on top of the namespaces, not the only wall.
+and kexec loading, clock and swap changes (EPERM); the host-wide pool of AIO events
+(`io_setup` and the other AIO calls, ENOSYS, so libraries fall back to threads); sockets
+of the families that reach past the network namespace or the kernel's crypto (AF_VSOCK,
+AF_PACKET, AF_ALG) always, and AF_INET/AF_INET6 when the run has no network
+(EAFNOSUPPORT): a run without network gets AF_UNIX sockets only, so it cannot queue
+socket buffers on its own loopback either. Everything else is allowed: this is a denylist
+on top of the namespaces, not the only wall. The docker backend loads the same program
+inside the container, on top of the engine's own profile.
 """
 
 from __future__ import annotations
 
+import json
+import socket
 import subprocess
 from functools import cache
 
@@ -26,16 +34,23 @@ DENIED = (
     *("adjtimex", "open_by_handle_at", "name_to_handle_at", "lookup_dcookie"),
     *("io_uring_setup", "io_uring_enter", "io_uring_register", "vhangup", "uselib"),
 )
+AIO = ("io_setup", "io_submit", "io_getevents", "io_pgetevents", "io_cancel", "io_destroy")
+ALWAYS_REFUSED_FAMILIES = (socket.AF_VSOCK, socket.AF_PACKET, socket.AF_ALG)
+NETWORK_FAMILIES = (socket.AF_INET, socket.AF_INET6)
 NAMESPACE_FLAGS = 0x7E020080  # CLONE_NEWNS|NEWCGROUP|NEWUTS|NEWIPC|NEWUSER|NEWPID|NEWNET|NEWTIME
 
 COMPILER = f"""
-import errno, sys, seccomp
+import errno, json, sys, seccomp
+wanted = json.loads(sys.argv[1])
 rules = seccomp.SyscallFilter(defaction=seccomp.ALLOW)
-for name in sys.argv[1:]:
-    try:
-        rules.add_rule(seccomp.ERRNO(errno.EPERM), name)
-    except (RuntimeError, ValueError):
-        pass
+for names, refusal in ((wanted["denied"], errno.EPERM), (wanted["absent"], errno.ENOSYS)):
+    for name in names:
+        try:
+            rules.add_rule(seccomp.ERRNO(refusal), name)
+        except (RuntimeError, ValueError):
+            pass
+for family in wanted["families"]:
+    rules.add_rule(seccomp.ERRNO(errno.EAFNOSUPPORT), "socket", seccomp.Arg(0, seccomp.EQ, family))
 rules.add_rule(seccomp.ERRNO(errno.ENOSYS), "clone3")
 for flag in (1 << bit for bit in range(32) if {NAMESPACE_FLAGS} >> bit & 1):
     refused = seccomp.Arg(0, seccomp.MASKED_EQ, flag, flag)
@@ -45,11 +60,14 @@ rules.export_bpf(sys.stdout.buffer)
 
 
 @cache
-def seccomp_program() -> tuple[bytes | None, str]:
-    """(the compiled BPF program, '') or (None, why there is none here)."""
+def seccomp_program(network: bool) -> tuple[bytes | None, str]:
+    """(the compiled BPF program for a run with or without `network`, '') or (None, why
+    there is none here)."""
+    families = list(ALWAYS_REFUSED_FAMILIES) + ([] if network else list(NETWORK_FAMILIES))
+    wanted = json.dumps({"denied": DENIED, "absent": AIO, "families": families})
     try:
         compiled = subprocess.run(
-            [SYSTEM_PYTHON, "-c", COMPILER, *DENIED], capture_output=True, timeout=60, check=True
+            [SYSTEM_PYTHON, "-c", COMPILER, wanted], capture_output=True, timeout=60, check=True
         )
     except (OSError, subprocess.SubprocessError) as exc:
         reason = f"libseccomp's Python bindings did not compile it ({type(exc).__name__})"

@@ -1,4 +1,4 @@
-"""A uid of its own for each concurrent local run, leased through a lock file.
+"""A uid of its own for each concurrent run (local or docker), leased through a lock file.
 
 Runs with different uids cannot signal, ptrace or read the private files of each other.
 The lease is an exclusive `flock` on `/run/scientist-sandbox/<uid>.lock`: it is released
@@ -35,6 +35,17 @@ def _lease_folder() -> int:
         os.close(fd)
         raise SandboxError(f"{LEASES} must be owned by root and writable by root only")
     return fd
+
+
+@contextmanager
+def run_identity(fallback_uid: int | None) -> Iterator[tuple[int | None, int]]:
+    """(uid, gid) of a run: as root a leased uid of its own and SANDBOX_GID; else
+    `fallback_uid` (None: the caller's) and the caller's group."""
+    if os.geteuid() != 0:
+        yield fallback_uid, os.getegid() if fallback_uid is None else SANDBOX_GID
+        return
+    with leased_uid() as uid:
+        yield uid, SANDBOX_GID
 
 
 @contextmanager

@@ -15,6 +15,8 @@ from scientist.sandbox.docker_backend import (
     DockerSandbox,
     remove_orphans,
 )
+from scientist.sandbox.image import SANDBOX_UID
+from scientist.sandbox.uids import RUN_UIDS
 
 
 @pytest.fixture
@@ -81,8 +83,10 @@ def test_containers_are_locked_down_and_removed(
     spec = RunSpec(workspace=workspace, argv=argv, timeout_s=60, labels={LABEL_RUN: "locked"})
     result = docker_sandbox.run(spec)
     assert result.ok, result
-    assert result.stdout_tail.startswith("65534")
+    uid = int(result.stdout_tail.split()[0])
+    assert uid in RUN_UIDS if os.geteuid() == 0 else uid == SANDBOX_UID
     assert "CapEff:\t0000000000000000" in result.stdout_tail
+    assert "CapPrm:\t0000000000000000" in result.stdout_tail
     assert (
         docker_sandbox.client.containers.list(all=True, filters={"label": f"{LABEL_RUN}=locked"})
         == []

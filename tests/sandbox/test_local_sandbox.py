@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 import subprocess
 import sys
+import time
+import uuid
 from pathlib import Path
 
 import pytest
@@ -19,6 +22,7 @@ from scientist.sandbox import backend_options, known_kinds, open_sandbox, regist
 from scientist.sandbox.cgroup import PREFIX, RunCgroup, cgroup_support
 from scientist.sandbox.collect import OutputLimits, collect_outputs
 from scientist.sandbox.common import TailBuffer, is_secret
+from scientist.sandbox.conformance.bench import host_processes_with
 from scientist.sandbox.docker_backend import DockerSandbox
 from scientist.sandbox.local import LocalSandbox
 from scientist.sandbox.uids import RUN_UIDS, SANDBOX_GID
@@ -225,3 +229,87 @@ def test_an_interpreter_in_the_hosts_tmp_still_runs(tmp_path: Path, workspace: P
         timeout=120,
     )
     assert done.stdout.split()[:2] == ["ok", str(venv)], done.stdout + done.stderr
+
+
+@root_only
+def test_no_process_of_a_run_outlives_a_killed_campaign(tmp_path: Path, workspace: Path) -> None:
+    mark = f"campaign-{uuid.uuid4().hex}"
+    driver = (
+        "import sys\n"
+        "from pathlib import Path\n"
+        "from scientist.models import RunSpec\n"
+        "from scientist.sandbox.local import LocalSandbox\n"
+        "spec = RunSpec(workspace=Path(sys.argv[1]), argv=['sleep', '600'], timeout_s=600,"
+        " env={'MARK': sys.argv[2][::-1]})\n"
+        "LocalSandbox().run(spec)\n"
+    )
+    checkout = str(Path(__file__).resolve().parents[2])
+    campaign = subprocess.Popen(
+        [sys.executable, "-c", driver, str(workspace), mark[::-1]],
+        env={**os.environ, "PYTHONPATH": checkout},
+    )
+    deadline = time.monotonic() + 30
+    while not host_processes_with(mark) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    bwraps = [pid for pid in _children(campaign.pid) if "bwrap" in _command(pid)]
+    assert bwraps and host_processes_with(mark)
+    campaign.kill()
+    campaign.wait()
+    deadline = time.monotonic() + 5
+    while _living([*bwraps, *host_processes_with(mark)]) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert _living([*bwraps, *host_processes_with(mark)]) == []
+    assert _run(LocalSandbox(), workspace, "print('next')", timeout_s=30).ok
+    left = f"scientist-run-{campaign.pid}-"
+    assert left not in Path("/proc/mounts").read_text(), "the next run unmounts its disk"
+
+
+def _children(pid: int) -> list[int]:
+    found = []
+    for task in Path(f"/proc/{pid}/task").iterdir():
+        children = task / "children"
+        found += [int(child) for child in children.read_text().split()]
+    return found
+
+
+def _living(pids: list[int]) -> list[int]:
+    """Those of `pids` that still run (neither gone nor a zombie)."""
+    living = []
+    for pid in pids:
+        with contextlib.suppress(OSError):
+            if "\nState:\tZ" not in Path(f"/proc/{pid}/status").read_text():
+                living.append(pid)
+    return living
+
+
+def _command(pid: int) -> str:
+    return Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode()
+
+
+@root_only
+def test_tcp_buffers_of_a_run_with_network_count_as_memory(workspace: Path) -> None:
+    source = (
+        "import socket\n"
+        "queued = 0\n"
+        "server = socket.socket()\n"
+        "server.bind(('127.0.0.1', 0))\n"
+        "server.listen()\n"
+        "held = []\n"
+        "try:\n"
+        "    while queued < 1024**3:\n"
+        "        sender = socket.create_connection(server.getsockname())\n"
+        "        receiver, _ = server.accept()\n"
+        "        sender.setblocking(False)\n"
+        "        held += [sender, receiver]\n"
+        "        try:\n"
+        "            while True:\n"
+        "                queued += sender.send(b'x' * 65536)\n"
+        "        except BlockingIOError:\n"
+        "            pass\n"
+        "except OSError as exc:\n"
+        "    print('stopped', exc)\n"
+        "print('queued MB', queued // 1024**2)\n"
+    )
+    result = _run(LocalSandbox(), workspace, source, timeout_s=60, memory_mb=256, network=True)
+    queued = [line for line in result.stdout_tail.splitlines() if line.startswith("queued MB")]
+    assert result.status == "oom" or (queued and int(queued[-1].split()[-1]) < 512), result

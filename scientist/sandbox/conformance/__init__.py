@@ -9,7 +9,7 @@ when the backend does not hold what it claims. The tests run every probe on ever
 Probes send network traffic to loopback only: to listeners they start themselves.
 """
 
-from scientist.sandbox.conformance import basics, outputs, statuses, walls  # noqa: F401
+from scientist.sandbox.conformance import basics, kernel, outputs, statuses, walls  # noqa: F401
 from scientist.sandbox.conformance.bench import PROBES, Bench, ProbeFailed, run_probe
 
 __all__ = ["PROBES", "Bench", "ProbeFailed", "run_probe"]

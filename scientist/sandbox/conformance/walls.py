@@ -113,7 +113,7 @@ def new_namespaces_and_mounts_are_refused(bench: Bench) -> None:
     expect("ALLOWED" not in result.stdout_tail, "no new namespace, no mount", result)
 
 
-def _in_thread(target: object, *args: object) -> tuple[threading.Thread, list[RunResult]]:
+def in_thread(target: object, *args: object) -> tuple[threading.Thread, list[RunResult]]:
     results: list[RunResult] = []
     thread = threading.Thread(target=lambda: results.append(target(*args)), daemon=True)  # type: ignore[operator]
     thread.start()
@@ -130,7 +130,7 @@ def concurrent_runs_cannot_trace_each_other(bench: Bench) -> None:
         time.sleep(8)
         print("intact", os.environ["MARK"])
     """
-    thread, victim_result = _in_thread(lambda: victim.run(source, env={"MARK": token}))
+    thread, victim_result = in_thread(lambda: victim.run(source, env={"MARK": token}))
     time.sleep(2 + bench.startup_s / 2)
     attacker = bench.run(
         f"""
@@ -196,7 +196,7 @@ def memfd_and_dev_shm_count_as_memory(bench: Bench) -> None:
 def a_fork_bomb_does_not_starve_another_run(bench: Bench) -> None:
     bomber = Bench(sandbox=bench.sandbox, root=bench.root / "bomber")
     bomber.workspace.mkdir(parents=True)
-    thread, _ = _in_thread(lambda: bomber.run(FORK_BOMB, timeout_s=8, pids=64))
+    thread, _ = in_thread(lambda: bomber.run(FORK_BOMB, timeout_s=8, pids=64))
     time.sleep(2 + bench.startup_s / 2)
     result = bench.run(
         """
@@ -212,22 +212,67 @@ def a_fork_bomb_does_not_starve_another_run(bench: Bench) -> None:
 
 
 @probe
-def the_disk_quota_stops_the_run(bench: Bench) -> None:
+def writes_past_the_disk_quota_fail_with_enospc(bench: Bench) -> None:
     source = """
-        import os
+        import errno
         block = b"x" * (16 * 1024**2)
-        for index in range(128):
-            with open(f"fill_{index}", "wb") as out:
-                out.write(block)
-        print("wrote 2 GB")
+        try:
+            for index in range(128):
+                with open(f"fill_{index}", "wb") as out:
+                    out.write(block)
+            print("wrote 2 GB")
+        except OSError as exc:
+            print("refused", errno.errorcode.get(exc.errno), flush=True)
+            raise
     """
     started = time.monotonic()
     result = bench.run(source, disk_mb=64, timeout_s=120)
-    expect(result.status == "error" and "disk quota" in result.message, "quota stops it", result)
-    expect("wrote 2 GB" not in result.stdout_tail, "before it wrote everything", result)
+    expect("refused ENOSPC" in result.stdout_tail, "the kernel refuses the write", result)
+    expect(result.status == "disk" and "disk quota" in result.message, "reported disk", result)
     expect(time.monotonic() - started < 60, "promptly", result)
-    big = bench.run("open('one.bin', 'wb').write(b'x' * (128 * 1024**2))", disk_mb=64)
-    expect(big.status != "ok", "one file cannot pass the quota either", big)
+
+
+@probe
+def allocation_past_the_disk_quota_fails_with_enospc(bench: Bench) -> None:
+    source = """
+        import errno, os
+        def allocate(name, megabytes):
+            fd = os.open(name, os.O_CREAT | os.O_WRONLY)
+            try:
+                os.posix_fallocate(fd, 0, megabytes * 1024**2)
+                return "allocated"
+            except OSError as exc:
+                return f"refused {errno.errorcode.get(exc.errno)}"
+        print("at once", allocate("at_once.bin", 2400))
+        steps = (allocate(f"step_{index}", 1) for index in range(2400))
+        print("in steps", next((said for said in steps if said != "allocated"), "allocated all"))
+    """
+    result = bench.run(source, disk_mb=64)
+    expect("at once refused ENOSPC" in result.stdout_tail, "fallocate stays in the quota", result)
+    expect("in steps refused ENOSPC" in result.stdout_tail, "step by step too", result)
+    expect(result.status == "disk", "a run that filled its quota is reported disk", result)
+
+
+@probe
+def cache_writes_count_against_the_disk_quota(bench: Bench) -> None:
+    cache = bench.root / "pack-cache"
+    source = """
+        import errno, os
+        block = b"x" * (16 * 1024**2)
+        try:
+            for index in range(30):
+                with open(os.path.join(os.environ["SCIENTIST_CACHE"], f"c{index}"), "wb") as out:
+                    out.write(block)
+            print("wrote 480 MB")
+        except OSError as exc:
+            print("refused", errno.errorcode.get(exc.errno))
+    """
+    result = bench.run(source, disk_mb=64, cache_dir=cache)
+    held = sum(path.stat().st_blocks * 512 for path in cache.rglob("*"))
+    expect("refused ENOSPC" in result.stdout_tail, "the cache write is refused", result)
+    expect(result.status == "disk", "the run is reported disk", result)
+    expect(held <= 64 * 1024**2, "the campaign's cache holds no more than the quota", result)
+    subprocess.run(["rm", "-rf", str(cache)], check=True)
 
 
 @probe
