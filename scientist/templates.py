@@ -15,6 +15,7 @@ from scientist.ai_scientist import OUT_DIR_FLAG, PLOT_ARGV, AIScientistFormat, s
 from scientist.errors import TemplateError
 from scientist.models import FinalInfo, Idea
 from scientist.resources import package_folder
+from scientist.safe_tree import read_bytes, walk_files
 from scientist.sanity import MetricBounds, degenerate_reason
 
 TEMPLATES_ROOT = package_folder("packs")
@@ -188,10 +189,9 @@ class Template(BaseModel):
     def content_hash(self) -> str:
         """A digest of every file in the pack: equal hashes mean an identical pack."""
         digest = hashlib.sha256()
-        for path in sorted(self.root.rglob("*")):
-            if path.is_file() and "__pycache__" not in path.parts:
-                digest.update(str(path.relative_to(self.root)).encode())
-                digest.update(path.read_bytes())
+        for relative in walk_files(self.root, skip=["__pycache__"]):
+            digest.update(str(relative).encode())
+            digest.update(read_bytes(self.root, relative))
         return digest.hexdigest()[:16]
 
     def run_argv(self, out_dir: str, overrides_file: str | None, *, smoke: bool) -> list[str]:

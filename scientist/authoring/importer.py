@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import json
 import re
-import shutil
 from pathlib import Path
 from typing import Literal
 
@@ -19,6 +18,7 @@ from pydantic import BaseModel, ValidationError
 
 from scientist.ai_scientist import AIScientistFormat
 from scientist.errors import TemplateError
+from scientist.safe_tree import copy_tree
 from scientist.templates import Template, load_template
 
 REQUIRED = ("experiment.py", "plot.py", "prompt.json")
@@ -70,7 +70,7 @@ def import_template(request: ImportRequest) -> Template:
     if target.exists():
         raise TemplateError(f"{target} already exists", hint="choose another --name or --into")
     manifest = _manifest(request, name, fmt, _task_description(source / "prompt.json"))
-    shutil.copytree(source, target, ignore=shutil.ignore_patterns("__pycache__"))
+    copy_tree(source, target, skip=["__pycache__"])
     (target / "template.toml").write_text(tomli_w.dumps(manifest), encoding="utf-8")
     return load_template(str(target))
 

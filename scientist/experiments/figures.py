@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import json
 import re
-import shutil
 import subprocess
 import tempfile
 from dataclasses import dataclass
@@ -24,6 +23,7 @@ from scientist.errors import ScientistError
 from scientist.experiments.runs import OUTPUTS
 from scientist.llm.images import DEFAULT_MAX_SIDE, Image
 from scientist.models import ExperimentRun, RunSpec
+from scientist.safe_tree import copy_tree
 from scientist.templates import Template
 
 if TYPE_CHECKING:
@@ -70,11 +70,11 @@ def make_figures(
         workspace = Path(tmp) / "pack"
         folder = template.plot_runs_folder
         stale = ("runs", "out", "run_*") if folder == "." else ("runs", "out")
-        shutil.copytree(template.root, workspace, ignore=shutil.ignore_patterns(*stale))
+        copy_tree(template.root, workspace, skip=stale)
         run_args = []
         for run in measured:
             name = "run_0" if run is baseline else f"run_{run.index}"
-            shutil.copytree(run.run_dir / OUTPUTS, workspace / folder / name, dirs_exist_ok=True)
+            copy_tree(run.run_dir / OUTPUTS, workspace / folder / name)
             run_args.append(f"{folder}/{name}")
         spec = RunSpec(
             workspace=workspace,
