@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 import os
 import tempfile
+import time
+import traceback
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any, TypeVar
@@ -209,6 +211,18 @@ class Campaign:
     @property
     def report_path(self) -> Path:
         return self.root / "report.md"
+
+    @property
+    def log_path(self) -> Path:
+        """The campaign log: the traceback of every job that failed on an unexpected error."""
+        return self.root / "campaign.log"
+
+    def log_failure(self, what: str, exc: BaseException) -> None:
+        """Append `exc`'s traceback, headed by the time and `what` failed, to the log."""
+        trace = "".join(traceback.format_exception(exc))
+        stamp = time.strftime("%Y-%m-%d %H:%M:%S")
+        with self.log_path.open("a", encoding="utf-8", errors="replace") as log:
+            log.write(f"{stamp} {what} failed\n{trace}\n")
 
     @property
     def stop_file(self) -> Path:

@@ -223,7 +223,7 @@ class Template(BaseModel):
         `measured_s` (the sandbox's wall time) stands in for a runtime the file lacks."""
         if not path.is_file():
             raise TemplateError(f"{path} was not written by {self.manifest.entrypoint}")
-        text = path.read_text(encoding="utf-8")
+        text = path.read_bytes().decode("utf-8", errors="replace")
         try:
             if self.manifest.ai_scientist is not None:
                 info = self.manifest.ai_scientist.final_info(json.loads(text), measured_s)
