@@ -27,6 +27,7 @@ from scientist.pause import clear_pause, record_pause
 from scientist.progress import CampaignProgress
 from scientist.report import write_report
 from scientist.sandbox import end_orphans, open_sandbox
+from scientist.sandbox.common import remove_stale_scratch
 from scientist.templates import Template, load_template
 
 
@@ -137,6 +138,9 @@ def resume_campaign(
     ended = end_orphans(ctx.sandbox)
     if ended:
         print(f"{campaign.name}: ended {len(ended)} run(s) a kill left behind")
+    scratch = remove_stale_scratch(campaign.name)
+    if scratch:
+        print(f"{campaign.name}: removed {len(scratch)} run scratch folder(s) a kill left behind")
     drive(ctx, None, quiet=quiet)
     return campaign
 

@@ -4,6 +4,7 @@ output tails and the status of a finished run."""
 from __future__ import annotations
 
 import fnmatch
+import hashlib
 import os
 import shutil
 import stat
@@ -110,15 +111,54 @@ def prepare_cache(path: Path, gid: int) -> None:
         os.close(fd)
 
 
+SCRATCH_PREFIX = "scientist-run-"
+
+
+def scratch_prefix(campaign: str | None) -> str:
+    """The name a run's scratch folder starts with: for a campaign's run, a tag of the
+    campaign and the pid of the process that owns the folder."""
+    if campaign is None:
+        return SCRATCH_PREFIX
+    tag = hashlib.sha256(campaign.encode()).hexdigest()[:12]
+    return f"{SCRATCH_PREFIX}{tag}-{os.getpid()}-"
+
+
+def remove_stale_scratch(campaign: str) -> list[Path]:
+    """Remove the scratch folders of `campaign`'s runs whose owning process is gone (a killed
+    campaign's), never following a link; a folder whose owner still runs is kept."""
+    tag = scratch_prefix(campaign).removesuffix(f"{os.getpid()}-")
+    removed = []
+    for folder in Path(tempfile.gettempdir()).glob(f"{tag}*"):
+        owner = folder.name.removeprefix(tag).split("-", 1)[0]
+        if not owner.isdigit() or _alive(int(owner)) or folder.is_symlink():
+            continue
+        shutil.rmtree(folder, ignore_errors=True)
+        removed.append(folder)
+    return removed
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
 @contextmanager
-def run_scratch(spec: RunSpec, uid: int, gid: int) -> Iterator[Path]:
+def run_scratch(spec: RunSpec, uid: int, gid: int, campaign: str | None = None) -> Iterator[Path]:
     """A private folder holding a copy of the spec's workspace at `workspace/`, owned by the
     run's uid (as root; otherwise writable by all, inside a folder only the caller can
-    enter), with the spec's pack cache prepared. Removed afterwards, never following a link
-    the run left there."""
+    enter), with the spec's pack cache prepared; named after `campaign` and this process
+    (`remove_stale_scratch`). Removed afterwards, never following a link the run left
+    there."""
     if spec.cache_dir is not None:
         prepare_cache(spec.cache_dir, gid)
-    scratches = tempfile.TemporaryDirectory(prefix="scientist-run-", ignore_cleanup_errors=True)
+    scratches = tempfile.TemporaryDirectory(
+        prefix=scratch_prefix(campaign), ignore_cleanup_errors=True
+    )
     with scratches as scratch:
         workspace = Path(scratch) / "workspace"
         shutil.copytree(spec.workspace, workspace, symlinks=True)

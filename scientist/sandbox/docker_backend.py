@@ -133,7 +133,7 @@ class DockerSandbox:
     def run(self, spec: RunSpec) -> RunResult:
         started = time.monotonic()
         try:
-            with run_scratch(spec, SANDBOX_UID, SANDBOX_UID) as workspace:
+            with run_scratch(spec, SANDBOX_UID, SANDBOX_UID, self.campaign) as workspace:
                 container = self._create(spec, workspace)
                 try:
                     return self._run_container(container, spec, workspace, started)

@@ -130,7 +130,10 @@ class LocalSandbox:
             return self._infra("bubblewrap (bwrap) is not installed", 0.0)
         started = time.monotonic()
         try:
-            with _run_identity() as (uid, gid), run_scratch(spec, uid or 0, gid) as workspace:
+            with (
+                _run_identity() as (uid, gid),
+                run_scratch(spec, uid or 0, gid, self.campaign) as workspace,
+            ):
                 return self._run_in(workspace, spec, uid, gid, started)
         except (OSError, SandboxError) as exc:
             return self._infra(f"could not set up the run: {exc}", time.monotonic() - started)
