@@ -19,7 +19,7 @@ from scientist.graph import scheduler
 from scientist.graph.runner import resume_campaign, start_campaign
 from scientist.llm.images import Image
 
-HOSTILE_WRITES = '''
+HOSTILE_WRITES = """
     if config["width"] == 32:  # the "wider" seed idea: a byte that is not UTF-8
         with open(args.out_dir / "final_info.json", "ab") as handle:
             handle.write(b"\\xff")
@@ -27,7 +27,7 @@ HOSTILE_WRITES = '''
         (args.out_dir / "notes").mkdir()
         open(bytes(args.out_dir / "notes") + b"/bad\\xffname.txt", "wb").close()
     log_event("done")
-'''
+"""
 
 
 def _hostile_pack(toy_pack: Path, tmp_path: Path) -> Path:
