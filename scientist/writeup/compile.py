@@ -24,7 +24,7 @@ from scientist.config import WriteupConfig
 from scientist.errors import LatexError
 from scientist.models import RunSpec
 from scientist.sandbox.collect import OutputLimits, collect_outputs
-from scientist.sandbox.common import run_scratch
+from scientist.sandbox.common import is_secret, run_scratch
 from scientist.sandbox.uids import SANDBOX_GID, leased_uid
 from scientist.writeup.latex_log import LatexIssue, chktex_warnings, parse_log
 
@@ -74,9 +74,10 @@ def _run_host(directory: Path, timeout_s: float) -> str:
 
 
 def _latexmk(directory: Path, timeout_s: float, *, uid: int | None) -> str:
-    """latexmk in `directory` with TeX sealed (as `uid` when given); kill its whole process
-    group on timeout."""
-    env = {**os.environ, **SEALED_TEX, "HOME": str(directory)}
+    """latexmk in `directory` with TeX sealed (as `uid` when given), without the host's
+    credentials in its environment; kill its whole process group on timeout."""
+    host = {name: value for name, value in os.environ.items() if not is_secret(name)}
+    env = {**host, **SEALED_TEX, "HOME": str(directory)}
     with subprocess.Popen(
         [*LATEXMK, MAIN],
         cwd=directory,
