@@ -5,11 +5,13 @@ from __future__ import annotations
 import json
 import os
 import tempfile
+import time
+import traceback
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any, TypeVar
 
-from pydantic import BaseModel, ValidationError
+from pydantic import BaseModel, TypeAdapter, ValidationError
 
 from scientist.config import CampaignConfig, dump_config, load_config
 from scientist.errors import CampaignError
@@ -64,12 +66,20 @@ def append_jsonl(path: Path, record: BaseModel | dict[str, Any]) -> None:
 
 
 def read_jsonl(path: Path) -> Iterator[dict[str, Any]]:
-    """Yield each complete JSON line; a torn last line (a crash mid-write) is skipped."""
+    """Yield each complete JSON line; a torn last line (a crash mid-write) is skipped. A
+    complete line that is not UTF-8 is a CampaignError naming the file and the line."""
     if not path.exists():
         return
-    with path.open(encoding="utf-8") as handle:
-        for line in handle:
-            line = line.strip()
+    with path.open("rb") as handle:
+        for number, raw in enumerate(handle, start=1):
+            try:
+                line = raw.decode("utf-8").strip()
+            except UnicodeDecodeError:
+                if not raw.endswith(b"\n"):
+                    continue  # torn mid-character
+                raise CampaignError(
+                    f"{path} line {number} is not UTF-8 text", hint="fix or remove that line"
+                ) from None
             if not line:
                 continue
             try:
@@ -78,7 +88,23 @@ def read_jsonl(path: Path) -> Iterator[dict[str, Any]]:
                 continue
 
 
-def _record(kind: type[Record], row: dict[str, Any], path: Path) -> Record:
+def read_records(kind: type[Record], path: Path) -> list[Record]:
+    """Every row of JSONL file `path` as `kind`; a row that is not one is a CampaignError
+    naming the file."""
+    return [_record(kind, row, path) for row in read_jsonl(path)]
+
+
+def read_json(adapter: TypeAdapter[Value], path: Path, hint: str) -> Value:
+    """JSON file `path` validated by `adapter`; one that is unreadable, not UTF-8, not JSON
+    or of the wrong shape is a CampaignError naming the file, with `hint`."""
+    try:
+        return adapter.validate_json(path.read_bytes())
+    except (OSError, ValidationError) as exc:
+        reason = exc.strerror if isinstance(exc, OSError) else exc.errors()[0]["msg"]
+        raise CampaignError(f"{path} cannot be read: {reason}", hint=hint) from None
+
+
+def _record(kind: type[Record], row: Any, path: Path) -> Record:
     """One JSONL row as `kind`; a row that is not one is a CampaignError naming the file."""
     try:
         return kind.model_validate(row)
@@ -211,6 +237,18 @@ class Campaign:
         return self.root / "report.md"
 
     @property
+    def log_path(self) -> Path:
+        """The campaign log: the traceback of every job that failed on an unexpected error."""
+        return self.root / "campaign.log"
+
+    def log_failure(self, what: str, exc: BaseException) -> None:
+        """Append `exc`'s traceback, headed by the time and `what` failed, to the log."""
+        trace = "".join(traceback.format_exception(exc))
+        stamp = time.strftime("%Y-%m-%d %H:%M:%S")
+        with self.log_path.open("a", encoding="utf-8", errors="replace") as log:
+            log.write(f"{stamp} {what} failed\n{trace}\n")
+
+    @property
     def stop_file(self) -> Path:
         return self.root / "STOP"
 
@@ -252,7 +290,7 @@ class Campaign:
         append_jsonl(self.ledger_path, entry)
 
     def ledger(self) -> list[LedgerEntry]:
-        return [_record(LedgerEntry, row, self.ledger_path) for row in read_jsonl(self.ledger_path)]
+        return read_records(LedgerEntry, self.ledger_path)
 
     def spent_usd(self) -> float:
         return sum(entry.usage.cost_usd for entry in self.ledger())
@@ -264,7 +302,7 @@ class Campaign:
     def search_tree(self, idea_id: str) -> list[SearchNodeRecord]:
         """The idea's search nodes in the order they were expanded (empty without a search)."""
         path = self.search_dir(idea_id) / "tree.jsonl"
-        return [_record(SearchNodeRecord, row, path) for row in read_jsonl(path)]
+        return read_records(SearchNodeRecord, path)
 
     # ------------------------------------------------------------------ archive
     def record_idea(self, entry: ArchiveEntry) -> None:
@@ -273,7 +311,6 @@ class Campaign:
 
     def archive(self) -> list[ArchiveEntry]:
         latest: dict[str, ArchiveEntry] = {}
-        for row in read_jsonl(self.archive_path):
-            entry = _record(ArchiveEntry, row, self.archive_path)
+        for entry in read_records(ArchiveEntry, self.archive_path):
             latest[entry.id] = entry
         return list(latest.values())

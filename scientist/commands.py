@@ -21,7 +21,7 @@ from scientist.experiments.smoke import check_pack
 from scientist.graph.build import read_state
 from scientist.graph.runner import resume_campaign, start_campaign
 from scientist.graph.state import Flight
-from scientist.llm.pool import STATS, ModelStats
+from scientist.llm.pool import ModelStats, read_pool
 from scientist.pause import read_pause
 from scientist.report import (
     campaign_warnings,
@@ -98,12 +98,19 @@ def resume(
     budget_usd: Annotated[
         float | None, typer.Option(min=0, help="raise the budget (after a budget pause)")
     ] = None,
+    repay: Annotated[
+        bool,
+        typer.Option(
+            "--repay", help="the journal lost calls the ledger lists: ask and pay for them again"
+        ),
+    ] = False,
     quiet: Annotated[bool, typer.Option("--quiet", help="plain log lines")] = False,
 ) -> None:
     """Continue a campaign from its last checkpoint (after a crash, Ctrl-C, STOP or a budget
     pause)."""
     _interruptible(
-        lambda: resume_campaign(directory, quiet=quiet, budget_usd=budget_usd), directory
+        lambda: resume_campaign(directory, quiet=quiet, budget_usd=budget_usd, repay=repay),
+        directory,
     )
 
 
@@ -168,9 +175,9 @@ def status(directory: Annotated[Path, typer.Argument(help="campaign directory")]
             f"needs a code model, not run offline: {', '.join(skipped)} "
             "(a campaign with a model for the `code` role implements them)"
         )
-    pool = campaign.root / "pool.json"
-    if pool.is_file():
-        console.print(_pool_table(STATS.validate_json(pool.read_bytes())))
+    pool = read_pool(campaign.pool_path)
+    if pool:
+        console.print(_pool_table(pool))
     flights = state.get("flights") or {}
     if flights:
         console.print("in flight: " + ", ".join(_flight(f) for f in flights.values()))

@@ -10,12 +10,13 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from scientist.backends import backend, validate_options
 from scientist.errors import ConfigError
+from scientist.models import MAX_CPUS, MAX_MEMORY_MB, MAX_PIDS, MAX_TIMEOUT_S
 
 ModelSpec = str | list[str]
 
 
 class Section(BaseModel):
-    model_config = ConfigDict(extra="forbid", validate_assignment=True)
+    model_config = ConfigDict(extra="forbid", validate_assignment=True, allow_inf_nan=False)
 
 
 class CapabilityOverride(Section):
@@ -41,7 +42,7 @@ class ModelsConfig(Section):
     base_url: str | None = Field(default=None, description="for OpenAI-compatible servers")
     max_retries: int = Field(default=4, ge=0, le=10)
     format_retries: int = Field(default=2, ge=0, le=10)
-    timeout_s: float = Field(default=120, gt=0)
+    timeout_s: float = Field(default=120, gt=0, le=MAX_TIMEOUT_S)
     prices: dict[str, tuple[float, float]] = Field(
         default_factory=dict, description="model -> (USD per 1M input, per 1M output tokens)"
     )
@@ -76,13 +77,15 @@ class SandboxConfig(Section):
     kinds exist is the sandbox registry's business, not this model's.
     """
 
-    model_config = ConfigDict(extra="allow", validate_assignment=True)
+    model_config = ConfigDict(extra="allow", validate_assignment=True, allow_inf_nan=False)
 
     kind: str = "local"
-    cpus: float = Field(default=1.0, gt=0)
-    memory_mb: int = Field(default=4096, ge=256)
-    pids: int = Field(default=512, ge=16)
-    timeout_s: float | None = Field(default=None, gt=0, description="default: the pack's")
+    cpus: float = Field(default=1.0, gt=0, le=MAX_CPUS)
+    memory_mb: int = Field(default=4096, ge=256, le=MAX_MEMORY_MB)
+    pids: int = Field(default=512, ge=16, le=MAX_PIDS)
+    timeout_s: float | None = Field(
+        default=None, gt=0, le=MAX_TIMEOUT_S, description="default: the pack's"
+    )
     gpus: list[int] = Field(default_factory=list, description="GPU ids runs may use")
 
     @model_validator(mode="before")
@@ -135,7 +138,7 @@ class WriteupConfig(Section):
     page_limit: int = Field(default=8, ge=1)
     compile_in: Literal["host", "sandbox"] = "host"
     fix_rounds: int = Field(default=3, ge=0, le=10)
-    compile_timeout_s: float = Field(default=120, gt=0)
+    compile_timeout_s: float = Field(default=120, gt=0, le=MAX_TIMEOUT_S)
     two_column: bool = False
     max_figures: int = Field(
         default=3, ge=0, le=8, description="figures in the body; the rest are supplementary"

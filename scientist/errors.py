@@ -81,3 +81,7 @@ class ViewError(ScientistError):
 
 class PathRefused(ViewError):
     """A request for a file outside the campaign directory (answered 403, never served)."""
+
+
+class LinkRefused(ScientistError):
+    """A pack, run or model tree holds a link leading out of it; the host never follows it."""

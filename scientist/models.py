@@ -32,18 +32,33 @@ class Record(BaseModel):
 # --------------------------------------------------------------------------- sandbox
 
 
+MAX_TIMEOUT_S = 30 * 24 * 3600.0
+MAX_CPUS = 4096.0
+MAX_MEMORY_MB = 64 * 1024 * 1024
+MAX_DISK_MB = 1024 * 1024 * 1024
+MAX_PIDS = 4_194_304
+"""The largest limits a run, a pack or a campaign may ask for (a month, 4096 CPUs, 64 TB of
+memory, 1 PB of disk, the kernel's most pids): finite, and small enough for every rlimit and
+timer the host sets from them."""
+
+
 class RunSpec(Record):
     """What to run in a sandbox. Limits are enforced outside the experiment code."""
 
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
+
     workspace: Path
     argv: list[str] = Field(min_length=1)
-    timeout_s: float = Field(default=600, gt=0)
-    cpus: float = Field(default=1.0, gt=0)
-    memory_mb: int = Field(default=4096, ge=64)
+    timeout_s: float = Field(default=600, gt=0, le=MAX_TIMEOUT_S)
+    cpus: float = Field(default=1.0, gt=0, le=MAX_CPUS)
+    memory_mb: int = Field(default=4096, ge=64, le=MAX_MEMORY_MB)
     disk_mb: int = Field(
-        default=4096, ge=1, description="quota on what the run writes: workspace, outputs, cache"
+        default=4096,
+        ge=1,
+        le=MAX_DISK_MB,
+        description="quota on what the run writes: workspace, outputs, cache",
     )
-    pids: int = Field(default=256, ge=8)
+    pids: int = Field(default=256, ge=8, le=MAX_PIDS)
     gpus: list[int] = Field(default_factory=list, description="device ids pinned to this run")
     env: dict[str, str] = Field(default_factory=dict, description="explicit variables to set")
     env_allowlist: list[str] = Field(default_factory=list, description="host variables to pass")

@@ -13,8 +13,9 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_valida
 
 from scientist.ai_scientist import OUT_DIR_FLAG, PLOT_ARGV, AIScientistFormat, seed_idea
 from scientist.errors import TemplateError
-from scientist.models import FinalInfo, Idea
+from scientist.models import MAX_CPUS, MAX_MEMORY_MB, MAX_TIMEOUT_S, FinalInfo, Idea
 from scientist.resources import package_folder
+from scientist.safe_tree import read_bytes, walk_files
 from scientist.sanity import MetricBounds, degenerate_reason
 
 TEMPLATES_ROOT = package_folder("packs")
@@ -24,7 +25,7 @@ Choice = str | int | float | bool
 
 
 class Manifest(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
 
 
 class Metric(Manifest):
@@ -33,10 +34,10 @@ class Metric(Manifest):
 
 
 class Resources(Manifest):
-    cpus: float = Field(default=1.0, gt=0)
-    memory_gb: float = Field(default=4.0, gt=0)
+    cpus: float = Field(default=1.0, gt=0, le=MAX_CPUS)
+    memory_gb: float = Field(default=4.0, gt=0, le=MAX_MEMORY_MB / 1024)
     gpu: Literal["none", "optional", "required"] = "none"
-    timeout_s: float = Field(default=1800, gt=0)
+    timeout_s: float = Field(default=1800, gt=0, le=MAX_TIMEOUT_S)
 
 
 class Range(Manifest):
@@ -150,7 +151,7 @@ class Template(BaseModel):
         if not path.is_file():
             return []
         try:
-            rows = json.loads(path.read_text(encoding="utf-8"))
+            rows = json.loads(pack_text(self.root, "seed_ideas.json"))
         except json.JSONDecodeError as exc:
             raise TemplateError(f"{path} is not valid JSON: {exc}") from None
         if not isinstance(rows, list):
@@ -188,10 +189,9 @@ class Template(BaseModel):
     def content_hash(self) -> str:
         """A digest of every file in the pack: equal hashes mean an identical pack."""
         digest = hashlib.sha256()
-        for path in sorted(self.root.rglob("*")):
-            if path.is_file() and "__pycache__" not in path.parts:
-                digest.update(str(path.relative_to(self.root)).encode())
-                digest.update(path.read_bytes())
+        for relative in walk_files(self.root, skip=["__pycache__"]):
+            digest.update(str(relative).encode())
+            digest.update(read_bytes(self.root, relative))
         return digest.hexdigest()[:16]
 
     def run_argv(self, out_dir: str, overrides_file: str | None, *, smoke: bool) -> list[str]:
@@ -223,7 +223,7 @@ class Template(BaseModel):
         `measured_s` (the sandbox's wall time) stands in for a runtime the file lacks."""
         if not path.is_file():
             raise TemplateError(f"{path} was not written by {self.manifest.entrypoint}")
-        text = path.read_text(encoding="utf-8")
+        text = path.read_bytes().decode("utf-8", errors="replace")
         try:
             if self.manifest.ai_scientist is not None:
                 info = self.manifest.ai_scientist.final_info(json.loads(text), measured_s)
@@ -242,6 +242,20 @@ class Template(BaseModel):
         if reason is not None:
             raise TemplateError(f"{path}: {reason}")
         return info
+
+
+def pack_text(root: Path, name: str) -> str:
+    """A pack's own text file, read without following a link; TemplateError when it is a link,
+    unreadable, or not UTF-8."""
+    try:
+        return read_bytes(root, name).decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise TemplateError(
+            f"{root / name} is not UTF-8 text (byte {exc.start}: {exc.reason})",
+            hint="save it as UTF-8",
+        ) from None
+    except OSError as exc:
+        raise TemplateError(f"cannot read {root / name}: {exc.strerror or exc}") from None
 
 
 def _first_error(exc: ValidationError) -> str:
@@ -305,7 +319,7 @@ def load_template(name_or_path: str) -> Template:
     if not manifest_path.is_file():
         raise TemplateError(f"{root} has no template.toml")
     try:
-        data = tomllib.loads(manifest_path.read_text(encoding="utf-8"))
+        data = tomllib.loads(pack_text(root, "template.toml"))
         manifest = TemplateManifest.model_validate(data)
     except tomllib.TOMLDecodeError as exc:
         raise TemplateError(f"{manifest_path} is not valid TOML: {exc}") from None

@@ -39,6 +39,17 @@ def test_model_pool_and_offline() -> None:
         ('template = "merge"\n[sandbox]\nkind = "vm"\n', "field 'sandbox.kind'"),
         ('template = "merge"\nseeds = [1, 1]\n', "seeds must be distinct"),
         ("template = \n", "is not valid TOML"),
+        ('template = "merge"\n[sandbox]\ntimeout_s = inf\n', "field 'sandbox.timeout_s'"),
+        ('template = "merge"\n[sandbox]\ncpus = 1e308\n', "field 'sandbox.cpus'"),
+        ('template = "merge"\n[sandbox]\ncpus = nan\n', "field 'sandbox.cpus'"),
+        ('template = "merge"\n[sandbox]\nmemory_mb = 10_000_000_000_000\n', "memory_mb"),
+        ('template = "merge"\n[sandbox]\npids = 10_000_000_000\n', "field 'sandbox.pids'"),
+        (
+            'template = "merge"\n[writeup]\ncompile_timeout_s = inf\n',
+            "field 'writeup.compile_timeout_s'",
+        ),
+        ('template = "merge"\n[models]\ntimeout_s = inf\n', "field 'models.timeout_s'"),
+        ('template = "merge"\nbudget_usd = inf\n', "field 'budget_usd'"),
     ],
 )
 def test_bad_files_name_the_field(tmp_path: Path, text: str, expected: str) -> None:

@@ -55,6 +55,29 @@ def test_missing_entrypoint_is_named(pack: Path):
         load_template(str(pack))
 
 
+@pytest.mark.parametrize(
+    ("old", "new", "field"),
+    [
+        ("timeout_s = 60", "timeout_s = inf", "resources.timeout_s"),
+        ("cpus = 1", "cpus = 1e308", "resources.cpus"),
+        ("memory_gb = 1", "memory_gb = nan", "resources.memory_gb"),
+    ],
+)
+def test_limits_of_a_pack_are_finite_and_bounded(pack: Path, old: str, new: str, field: str):
+    manifest = pack / "template.toml"
+    manifest.write_text(manifest.read_text().replace(old, new))
+    with pytest.raises(TemplateError, match=rf"template.toml: field '{field}'"):
+        load_template(str(pack))
+
+
+@pytest.mark.parametrize("name", ["template.toml", "seed_ideas.json"])
+def test_a_pack_file_that_is_not_utf8_is_one_clear_error(pack: Path, name: str):
+    path = pack / name
+    path.write_bytes(path.read_bytes().replace(b"Toy", b"T\xffy").replace(b"tenfold", b"ten\xff"))
+    with pytest.raises(TemplateError, match=rf"{name} is not UTF-8 text \(byte \d+"):
+        load_template(str(pack)).seed_ideas()
+
+
 def test_bad_seed_idea_names_its_index(pack: Path):
     (pack / "seed_ideas.json").write_text('[{"name": "ok", "title": "t"}]')
     with pytest.raises(TemplateError, match=r"seed_ideas.json: idea 0: field 'hypothesis'"):

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import json
 import re
-import shutil
 from pathlib import Path
 from typing import Literal
 
@@ -19,7 +18,8 @@ from pydantic import BaseModel, ValidationError
 
 from scientist.ai_scientist import AIScientistFormat
 from scientist.errors import TemplateError
-from scientist.templates import Template, load_template
+from scientist.safe_tree import copy_tree, is_regular_file
+from scientist.templates import Template, load_template, pack_text
 
 REQUIRED = ("experiment.py", "plot.py", "prompt.json")
 DEFAULT_SMOKE_TIMEOUT_S = 60.0
@@ -69,26 +69,29 @@ def import_template(request: ImportRequest) -> Template:
     target = request.into / name
     if target.exists():
         raise TemplateError(f"{target} already exists", hint="choose another --name or --into")
-    manifest = _manifest(request, name, fmt, _task_description(source / "prompt.json"))
-    shutil.copytree(source, target, ignore=shutil.ignore_patterns("__pycache__"))
+    manifest = _manifest(request, name, fmt, _task_description(source))
+    copy_tree(source, target, skip=["__pycache__"])
     (target / "template.toml").write_text(tomli_w.dumps(manifest), encoding="utf-8")
     return load_template(str(target))
 
 
-def _task_description(path: Path) -> str:
+def _task_description(source: Path) -> str:
+    """The template's task, from its prompt.json (read without following a link)."""
     try:
-        return PromptFile.model_validate_json(path.read_text(encoding="utf-8")).task_description
-    except (ValidationError, UnicodeDecodeError) as exc:
-        raise TemplateError(f"{path} needs a 'task_description' string: {exc}") from None
+        return PromptFile.model_validate_json(pack_text(source, "prompt.json")).task_description
+    except ValidationError as exc:
+        raise TemplateError(
+            f"{source / 'prompt.json'} needs a 'task_description' string: {exc}"
+        ) from None
 
 
 def _check_baseline_results(source: Path, fmt: AIScientistFormat, metric: str) -> None:
     """When the template ships its baseline's results (run_0), the metric must be in them."""
     results = source / "run_0" / "final_info.json"
-    if not results.is_file():
+    if not is_regular_file(source, "run_0/final_info.json"):
         return
     try:
-        info = fmt.final_info(json.loads(results.read_text(encoding="utf-8")), 0.0)
+        info = fmt.final_info(json.loads(pack_text(source, "run_0/final_info.json")), 0.0)
     except ValueError as exc:
         raise TemplateError(f"{results}: {exc}") from None
     if metric not in info.metrics:

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import re
-import shutil
 from pathlib import Path
 from string import Template
 
 from scientist.errors import TemplateError
 from scientist.resources import package_folder
+from scientist.safe_tree import copy_tree
 
 SCAFFOLD = package_folder("scaffold")
 FILLED_IN = ("template.toml", "README.md")
@@ -25,7 +25,7 @@ def new_pack(name: str, parent: Path) -> Path:
     target = parent / name
     if target.exists():
         raise TemplateError(f"{target} already exists", hint="choose another name or --into")
-    shutil.copytree(SCAFFOLD, target, ignore=shutil.ignore_patterns("__pycache__"))
+    copy_tree(SCAFFOLD, target, skip=["__pycache__"])
     values = {"name": name, "title": name.replace("_", " ").replace("-", " ").capitalize()}
     values["path"] = str(target)
     for filename in FILLED_IN:

@@ -8,9 +8,7 @@ rasterised with poppler's `pdftoppm` first.
 
 from __future__ import annotations
 
-import json
 import re
-import shutil
 import subprocess
 import tempfile
 from dataclasses import dataclass
@@ -19,17 +17,20 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 from PIL import Image as PILImage
+from pydantic import TypeAdapter, ValidationError
 
 from scientist.errors import ScientistError
 from scientist.experiments.runs import OUTPUTS
-from scientist.llm.images import DEFAULT_MAX_SIDE, Image
+from scientist.llm.images import DEFAULT_MAX_SIDE, Image, declared_pixels
 from scientist.models import ExperimentRun, RunSpec
+from scientist.safe_tree import copy_tree
 from scientist.templates import Template
 
 if TYPE_CHECKING:
     from scientist.sandbox import Sandbox
 
 CAPTIONS_FILE = "captions.json"
+CAPTIONS = TypeAdapter(dict[str, str])
 BLANK_VARIANCE = 1e-4
 """Pixel variance (grey levels in [0, 1]) under which a figure counts as blank."""
 
@@ -44,6 +45,15 @@ class Figure:
     caption: str
     source: Path
     name: str
+
+
+def _captions(path: Path) -> dict[str, str]:
+    """The captions plot.py wrote (`{stem: caption}`); none when the file is missing or is
+    not such a mapping (what a run writes is untrusted)."""
+    try:
+        return CAPTIONS.validate_json(path.read_bytes().decode("utf-8", errors="replace"))
+    except (OSError, ValidationError):
+        return {}
 
 
 def _caption(stem: str, captions: dict[str, str], pack: str) -> str:
@@ -70,11 +80,11 @@ def make_figures(
         workspace = Path(tmp) / "pack"
         folder = template.plot_runs_folder
         stale = ("runs", "out", "run_*") if folder == "." else ("runs", "out")
-        shutil.copytree(template.root, workspace, ignore=shutil.ignore_patterns(*stale))
+        copy_tree(template.root, workspace, skip=stale)
         run_args = []
         for run in measured:
             name = "run_0" if run is baseline else f"run_{run.index}"
-            shutil.copytree(run.run_dir / OUTPUTS, workspace / folder / name, dirs_exist_ok=True)
+            copy_tree(run.run_dir / OUTPUTS, workspace / folder / name)
             run_args.append(f"{folder}/{name}")
         spec = RunSpec(
             workspace=workspace,
@@ -92,8 +102,7 @@ def make_figures(
 
 
 def collect_figures(figures_dir: Path, pack: str) -> list[Figure]:
-    captions_path = figures_dir / CAPTIONS_FILE
-    captions = json.loads(captions_path.read_text()) if captions_path.is_file() else {}
+    captions = _captions(figures_dir / CAPTIONS_FILE)
     chosen: dict[str, Path] = {}
     for path in sorted(figures_dir.glob("*")):
         if path.suffix.lower() == ".pdf" or (
@@ -169,8 +178,13 @@ def figure_image(path: Path, *, max_side: int = DEFAULT_MAX_SIDE) -> Image:
 
 def pixel_variance(path: Path) -> float:
     """The variance of the figure's grey levels in [0, 1] (0 for a single flat colour)."""
-    with PILImage.open(raster(path)) as opened:
-        grey = np.asarray(opened.convert("L"), dtype=np.float64) / 255.0
+    picture = raster(path)
+    declared_pixels(picture)
+    try:
+        with PILImage.open(picture) as opened:
+            grey = np.asarray(opened.convert("L"), dtype=np.float64) / 255.0
+    except OSError as exc:
+        raise ScientistError(f"cannot read figure {path}: {exc}") from None
     return float(grey.var())
 
 

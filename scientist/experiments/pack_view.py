@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from fnmatch import fnmatch
 from pathlib import Path
 
+from scientist.safe_tree import is_regular_file, read_bytes, read_text, walk_files
 from scientist.templates import Template
 
 CHARS_PER_TOKEN = 4
@@ -47,12 +48,7 @@ class PackView:
     code_dir: Path
 
     def files(self, patterns: list[str]) -> list[str]:
-        root = self.code_dir
-        found = [
-            str(path.relative_to(root).as_posix())
-            for path in sorted(root.rglob("*"))
-            if path.is_file() and "__pycache__" not in path.parts
-        ]
+        found = [str(path) for path in walk_files(self.code_dir, skip=["__pycache__"])]
         return [name for name in found if matches(name, patterns) and name != "overrides.json"]
 
     @property
@@ -65,7 +61,7 @@ class PackView:
         return set(self.files(self.template.manifest.agent.editable))
 
     def text(self, name: str) -> str:
-        return (self.code_dir / name).read_text(encoding="utf-8", errors="replace")
+        return read_text(self.code_dir, name)
 
     def changed(self) -> list[str]:
         """Files of the folder that differ from the pack's (new files included)."""
@@ -73,8 +69,8 @@ class PackView:
         return [
             name
             for name in self.files(["**/*"])
-            if not (pack / name).is_file()
-            or (pack / name).read_bytes() != (self.code_dir / name).read_bytes()
+            if not is_regular_file(pack, name)
+            or read_bytes(pack, name) != read_bytes(self.code_dir, name)
         ]
 
     def tree(self) -> str:
@@ -139,7 +135,7 @@ class PackView:
         """The named files in full, each under its path in a fenced block."""
         blocks = []
         for name in names:
-            if (self.code_dir / name).is_file():
+            if is_regular_file(self.code_dir, name):
                 language = "python" if name.endswith(".py") else ""
                 blocks.append(f"{name}\n```{language}\n{self.text(name)}```")
         return "\n\n".join(blocks) or "(none)"

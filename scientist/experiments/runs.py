@@ -28,6 +28,7 @@ from scientist.config import CampaignConfig
 from scientist.errors import ScientistError, TemplateError
 from scientist.experiments.requirements import pack_env, pack_paths
 from scientist.models import ExperimentRun, Record, RunResult, RunSpec
+from scientist.safe_tree import copy_tree, is_regular_file, read_text, walk_files
 from scientist.sandbox import Sandbox
 from scientist.templates import Template
 
@@ -68,7 +69,7 @@ def prepare_code_dir(template: Template, code_dir: Path) -> Path:
     if not code_dir.is_dir():
         staging = code_dir.with_name(code_dir.name + ".partial")
         shutil.rmtree(staging, ignore_errors=True)
-        shutil.copytree(template.root, staging, ignore=shutil.ignore_patterns("__pycache__"))
+        copy_tree(template.root, staging, skip=["__pycache__"])
         staging.rename(code_dir)
     return code_dir
 
@@ -224,13 +225,12 @@ def _snapshot(pack: Path, code_dir: Path, run_dir: Path) -> None:
 def code_diff(pack: Path, code_dir: Path) -> str:
     """The code files of `code_dir` as a unified diff against `pack` ('' when unchanged)."""
     chunks: list[str] = []
-    for path in sorted(code_dir.rglob("*")):
-        if not path.is_file() or path.suffix not in CODE_SUFFIXES or path.name == OVERRIDES:
+    for relative in walk_files(code_dir):
+        if relative.suffix not in CODE_SUFFIXES or relative.name == OVERRIDES:
             continue
-        relative = path.relative_to(code_dir)
-        original = pack / relative
-        before = original.read_text(errors="replace").splitlines(True) if original.is_file() else []
-        after = path.read_text(errors="replace").splitlines(True)
+        in_pack = is_regular_file(pack, relative)
+        before = read_text(pack, relative).splitlines(True) if in_pack else []
+        after = read_text(code_dir, relative).splitlines(True)
         chunks.extend(difflib.unified_diff(before, after, f"a/{relative}", f"b/{relative}"))
     return "".join(chunks)
 

@@ -31,6 +31,7 @@ from scientist.experiments.runs import execute_run
 from scientist.experiments.search_code import CodeVersion, normalised_score, search_experiment
 from scientist.llm import RoleModel
 from scientist.models import ArchiveEntry, ExperimentRun, SearchNodeRecord
+from scientist.safe_tree import copy_tree
 
 
 class ModelEdit(NamedTuple):
@@ -134,7 +135,7 @@ def develop_by_search(
         code_dir = ctx.campaign.search_dir(entry.id) / f"node_{index}"
         shutil.rmtree(code_dir, ignore_errors=True)  # a half-made node of an interrupted search
         source = ctx.template.root if parent is None else parent.code_dir
-        shutil.copytree(source, code_dir, ignore=shutil.ignore_patterns("__pycache__"))
+        copy_tree(source, code_dir, skip=["__pycache__"])
         try:
             applied, call_ids = edit(code_dir, None if parent is None else parent.run, model)
         except LLMError as exc:  # the model pool has already counted it as a loss

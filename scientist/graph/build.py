@@ -22,6 +22,7 @@ from langgraph.graph.state import CompiledStateGraph
 
 from scientist.campaign import Campaign
 from scientist.context import Context
+from scientist.errors import CampaignError
 from scientist.graph import nodes
 from scientist.graph.scheduler import Scheduler, should_continue
 from scientist.graph.state import CampaignState, finished_ids, state_serializer
@@ -53,6 +54,15 @@ def open_checkpointer(campaign: Campaign) -> Iterator[SqliteSaver]:
     """The campaign's SQLite checkpointer (one connection, closed on exit)."""
     conn = sqlite3.connect(campaign.checkpoints, check_same_thread=False)
     try:
+        try:
+            (verdict,) = conn.execute("PRAGMA quick_check").fetchone()
+        except sqlite3.DatabaseError as exc:
+            verdict = str(exc)
+        if verdict != "ok":
+            raise CampaignError(
+                f"{campaign.checkpoints} is not a readable checkpoint database ({verdict})",
+                hint="restore it from a copy; `scientist ideas` and `view` still read the archive",
+            )
         yield SqliteSaver(conn, serde=state_serializer(campaign))
     finally:
         conn.close()

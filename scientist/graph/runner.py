@@ -21,11 +21,13 @@ from scientist.graph.migrate import adopt_batch_checkpoint
 from scientist.graph.scheduler import Scheduler
 from scientist.graph.state import CampaignState, finished_ids
 from scientist.llm import open_llm
+from scientist.llm.journal import check_journal
 from scientist.llm.pricing import unpriced_models
 from scientist.pause import clear_pause, record_pause
 from scientist.progress import CampaignProgress
 from scientist.report import write_report
 from scientist.sandbox import end_orphans, open_sandbox
+from scientist.sandbox.common import remove_stale_scratch
 from scientist.templates import Template, load_template
 
 
@@ -105,12 +107,13 @@ def check_prices(config: CampaignConfig) -> None:
 
 
 def resume_campaign(
-    root: Path, *, quiet: bool = False, budget_usd: float | None = None
+    root: Path, *, quiet: bool = False, budget_usd: float | None = None, repay: bool = False
 ) -> Campaign:
     """Continue a campaign from its last checkpoint, or from where its budget paused it
     (`budget_usd` raises the budget first). The models are checked, and a STOP file, a pause
     note, what writes cut short by a kill left behind, and the campaign's runs that outlived
-    it are cleared first."""
+    it are cleared first. A journal that lost calls the ledger lists is refused unless
+    `repay` accepts paying for them again."""
     campaign = Campaign.open(root)
     check_prices(campaign.config)
     if budget_usd is not None:
@@ -124,6 +127,7 @@ def resume_campaign(
         campaign.update_config(budget_usd=budget_usd)
     campaign.stop_file.unlink(missing_ok=True)
     campaign.remove_partial_writes()
+    check_journal(campaign, repay=repay)
     ctx = open_context(campaign)
     try:
         ctx.llm.check_models()
@@ -134,6 +138,9 @@ def resume_campaign(
     ended = end_orphans(ctx.sandbox)
     if ended:
         print(f"{campaign.name}: ended {len(ended)} run(s) a kill left behind")
+    scratch = remove_stale_scratch(campaign.name)
+    if scratch:
+        print(f"{campaign.name}: removed {len(scratch)} run scratch folder(s) a kill left behind")
     drive(ctx, None, quiet=quiet)
     return campaign
 
@@ -147,6 +154,14 @@ def drive(ctx: Context, graph_input: dict[str, Any] | None, *, quiet: bool) -> C
         with open_checkpointer(ctx.campaign) as saver:
             graph = build_graph(ctx, scheduler, saver)
             if graph_input is None:
+                if not graph.get_state(config).values:
+                    raise CampaignError(
+                        f"{ctx.campaign.checkpoints} holds no checkpoint (deleted or emptied), "
+                        "so there is nothing to resume",
+                        hint="restore it from a copy (status, ideas and view still read the "
+                        f"archive), or start afresh: scientist run --config "
+                        f"{ctx.campaign.root / Campaign.CONFIG} --campaign NEW_FOLDER",
+                    )
                 if adopt_batch_checkpoint(ctx, graph, config):
                     print(f"{ctx.campaign.name}: resuming a batch-scheduled campaign")
                 _reopen_if_stopped(ctx, graph, config)

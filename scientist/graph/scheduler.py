@@ -163,6 +163,10 @@ class Scheduler:
                 self.budget_stop = self.budget_stop or exc
                 self.on_event("failed", job.label, f"paused: {exc.message}")
                 continue
+            except Exception as exc:  # a bug or hostile output fails its one job, not the campaign
+                self._failed(job, exc, state, flights, update)
+                finished = finished or job.key != IDEATION
+                continue
             if job.key == IDEATION:
                 new: list[ArchiveEntry] = result
                 update["entries"].update({entry.id: entry for entry in new})
@@ -186,6 +190,31 @@ class Scheduler:
             ctx = self.ctx
             write_report(ctx.campaign, ctx.template, state.get("baseline"), ctx.campaign.archive())
         return update
+
+    def _failed(
+        self,
+        job: Job,
+        exc: Exception,
+        state: CampaignState,
+        flights: dict[str, Flight],
+        update: CampaignState,
+    ) -> None:
+        """A job raised what no step handles: its traceback goes to the campaign log, and its
+        idea fails with the step and the error (an ideation is dropped until news comes)."""
+        error = f"{type(exc).__name__}: {exc}"
+        self.ctx.campaign.log_failure(job.label, exc)
+        self.on_event("failed", job.label, error)
+        if job.key == IDEATION:
+            update["ideation"] = None
+            update["dry"] = True
+            return
+        flight = flights.pop(job.key)
+        entry = (state.get("entries") or {})[job.key]
+        failed = entry.model_copy(update={"status": "failed", "error": f"{flight.step}: {error}"})
+        self.ctx.campaign.record_idea(failed)
+        update["entries"][job.key] = failed
+        if job.slot is not None:
+            self._log_slot(job, failed)
 
     def _log_slot(self, job: Job, entry: ArchiveEntry) -> None:
         """One line per experiment in `slots.jsonl`: which slot it held, from when to when."""

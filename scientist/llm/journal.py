@@ -25,7 +25,8 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict
 
-from scientist.campaign import append_jsonl, read_jsonl
+from scientist.campaign import Campaign, append_jsonl, read_records
+from scientist.errors import CampaignError
 from scientist.llm.base import Message, Reply
 from scientist.llm.pricing import add_usage
 from scientist.models import LedgerEntry, Usage, utc_now
@@ -38,7 +39,9 @@ class JournalLine(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    event: Literal["sent", "answered", "failed"]
+    event: Literal["sent", "answered", "failed", "lost"]
+    """`lost`: a ledgered call whose lines the journal no longer had, written when a resume
+    was told to pay for it again (`--repay`)."""
     call_id: str
     request: int
     key: str
@@ -84,7 +87,7 @@ class Journal:
     def __init__(self, path: Path) -> None:
         self.path = path
         self._lock = threading.Lock()
-        self.lines = [JournalLine.model_validate(row) for row in read_jsonl(path)]
+        self.lines = read_records(JournalLine, path)
         self._answers: dict[str, deque[JournalLine]] = defaultdict(deque)
         for line in self.lines:
             if line.event == "answered":
@@ -140,6 +143,36 @@ class Journal:
                 )
             )
         return entries
+
+
+def check_journal(campaign: Campaign, *, repay: bool) -> None:
+    """Refuse to resume when the journal lost calls the ledger lists (deleted, truncated):
+    their questions would be asked and paid for again. With `repay`, accept that: each lost
+    call is noted in the journal (`lost`), so the refusal does not come back."""
+    journal = Journal(campaign.journal_path)
+    journaled = {line.call_id for line in journal.lines}
+    lost = [entry for entry in campaign.ledger() if entry.call_id not in journaled]
+    if not lost:
+        return
+    cost = sum(entry.usage.cost_usd for entry in lost)
+    if not repay:
+        raise CampaignError(
+            f"{campaign.journal_path} is missing {len(lost)} of the model calls the ledger lists "
+            f"(${cost:.4f}); resuming would ask and pay for them again",
+            hint=f"restore the journal, or pay again (up to about ${cost:.4f}): "
+            f"scientist resume {campaign.root} --repay",
+        )
+    for entry in lost:
+        journal.append(
+            JournalLine(
+                event="lost",
+                call_id=entry.call_id,
+                request=0,
+                key="",
+                role=entry.role,
+                model=entry.model,
+            )
+        )
 
 
 class CallJournal:

@@ -9,14 +9,13 @@ campaign keeps what it learned.
 
 from __future__ import annotations
 
-import json
 import random
 import threading
 from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict, TypeAdapter
 
-from scientist.campaign import atomic_write_json
+from scientist.campaign import atomic_write_json, read_json
 
 PENDING_LIMIT = 10_000  # call ids remembered for a later reward
 
@@ -42,6 +41,14 @@ class ModelStats(BaseModel):
 STATS = TypeAdapter(list[ModelStats])
 
 
+def read_pool(path: Path) -> list[ModelStats]:
+    """The statistics in `pool.json` (none when there is no file); a broken file is a
+    CampaignError saying how to start afresh."""
+    if not path.exists():
+        return []
+    return read_json(STATS, path, hint="remove it to start the model pool's statistics afresh")
+
+
 class ModelPool:
     def __init__(self, path: Path | None = None, *, seed: int | None = None) -> None:
         self.path = path
@@ -49,9 +56,8 @@ class ModelPool:
         self._arms: dict[tuple[str, str], ModelStats] = {}
         self._pending: dict[str, tuple[str, str]] = {}
         self._lock = threading.Lock()
-        if path is not None and path.exists():
-            for arm in STATS.validate_python(json.loads(path.read_text(encoding="utf-8"))):
-                self._arms[(arm.role, arm.model)] = arm
+        for arm in read_pool(path) if path is not None else []:
+            self._arms[(arm.role, arm.model)] = arm
 
     def _arm(self, role: str, model: str) -> ModelStats:
         return self._arms.setdefault((role, model), ModelStats(role=role, model=model))

@@ -2,9 +2,10 @@
 
 Called only after every process of the run is dead, so nothing can change the tree while it
 is read. Every step goes through directory file descriptors and never follows a link:
-links, FIFOs, sockets and devices are left out; a hard link comes back as a plain copy; a
-sparse file counts with its full size. The caps on bytes, entries, depth and time bound the
-work; whatever passes them is left out with a note, and the other outputs still come back.
+links, FIFOs, sockets, devices and names that are not UTF-8 are left out; a hard link comes
+back as a plain copy; a sparse file counts with its full size. The caps on bytes, entries,
+depth and time bound the work; whatever passes them is left out with a note, and the other
+outputs still come back.
 """
 
 from __future__ import annotations
@@ -15,9 +16,7 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 
-CHUNK_BYTES = 1024 * 1024
-DIR_FLAGS = os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW | os.O_CLOEXEC
-FILE_FLAGS = os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC
+from scientist.safe_tree import CHUNK_BYTES, DIR_FLAGS, FILE_FLAGS, open_folder
 
 
 @dataclass(frozen=True)
@@ -68,19 +67,9 @@ def collect_outputs(root: Path, subdir: str, target: Path, limits: OutputLimits)
 
 def _open_subdir(root: Path, subdir: str) -> int:
     """A descriptor of `root/subdir`, opened one component at a time without following links."""
-    parts = PurePosixPath(subdir).parts
-    if not parts or any(part in ("", ".", "..", "/") for part in parts):
+    if not PurePosixPath(subdir).parts or PurePosixPath(subdir).is_absolute():
         raise OSError(f"not a relative folder: {subdir}")
-    fd = os.open(root, DIR_FLAGS)
-    try:
-        for part in parts:
-            child = os.open(part, DIR_FLAGS, dir_fd=fd)
-            os.close(fd)
-            fd = child
-    except OSError:
-        os.close(fd)
-        raise
-    return fd
+    return open_folder(root, subdir)
 
 
 def _copy_tree(
@@ -97,7 +86,10 @@ def _copy_tree(
             collection.stopped = f"entry cap {collection.limits.max_entries}"
             return
         collection.entries += 1
-        shown = relative / name
+        shown = relative / printable(name)
+        if shown.name != name:
+            collection.left_out.append(f"{shown} (a name that is not UTF-8)")
+            continue
         try:
             info = os.stat(name, dir_fd=dir_fd, follow_symlinks=False)
             if stat.S_ISDIR(info.st_mode):
@@ -109,6 +101,11 @@ def _copy_tree(
                 collection.left_out.append(f"{shown} ({kind})")
         except OSError as exc:
             collection.left_out.append(f"{shown} ({exc.strerror or exc})")
+
+
+def printable(name: str) -> str:
+    """A file name as text: bytes that are not UTF-8 (kept by the OS as surrogates) replaced."""
+    return name.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
 
 
 def _copy_folder(

@@ -16,7 +16,14 @@ from typing import BinaryIO
 
 from scientist.errors import SandboxError
 from scientist.models import RunSpec, RunStatus
-from scientist.sandbox.disk import RunDisk, run_disk, scratch_prefix
+from scientist.sandbox.disk import (
+    RunDisk,
+    campaign_scratch,
+    run_disk,
+    scratch_owner,
+    scratch_prefix,
+    unmount_orphans,
+)
 
 TAIL_BYTES = 64 * 1024
 WORKDIR = "/workspace"
@@ -111,15 +118,46 @@ def prepare_cache(path: Path, gid: int) -> None:
         os.close(fd)
 
 
+def remove_stale_scratch(campaign: str) -> list[Path]:
+    """Remove the scratch folders of `campaign`'s runs whose owning process is gone (a killed
+    campaign's, their disks unmounted first), never following a link; a folder whose owner
+    still runs is kept."""
+    parent = Path(tempfile.gettempdir())
+    unmount_orphans(parent)
+    removed = []
+    for folder in parent.glob(f"{campaign_scratch(campaign)}*"):
+        owner = scratch_owner(folder.name)
+        if owner is None or _alive(owner) or folder.is_symlink():
+            continue
+        shutil.rmtree(folder, ignore_errors=True)
+        removed.append(folder)
+    return removed
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
 @contextmanager
-def run_scratch(spec: RunSpec, uid: int, gid: int) -> Iterator[RunDisk]:
+def run_scratch(
+    spec: RunSpec, uid: int, gid: int, campaign: str | None = None
+) -> Iterator[RunDisk]:
     """The run's disk (`scientist.sandbox.disk`) in a private folder: a copy of the spec's
     workspace owned by the run's uid (as root; otherwise writable by all, inside a folder
-    only the caller can enter), and the spec's pack cache prepared. Removed afterwards,
-    never following a link the run left there."""
+    only the caller can enter), and the spec's pack cache prepared; named after `campaign`
+    and this process (`remove_stale_scratch`). Removed afterwards, never following a link
+    the run left there."""
     if spec.cache_dir is not None:
         prepare_cache(spec.cache_dir, gid)
-    scratches = tempfile.TemporaryDirectory(prefix=scratch_prefix(), ignore_cleanup_errors=True)
+    scratches = tempfile.TemporaryDirectory(
+        prefix=scratch_prefix(campaign), ignore_cleanup_errors=True
+    )
     quota = spec.disk_mb * 1024 * 1024
     with scratches as scratch, run_disk(Path(scratch), quota, spec.cache_dir, (uid, gid)) as disk:
         shutil.copytree(spec.workspace, disk.workspace, symlinks=True)

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import ctypes
 import errno
+import hashlib
 import os
 import shutil
 import stat
@@ -138,7 +139,7 @@ def run_disk(
     if os.geteuid() != 0:
         yield RunDisk(scratch, quota_bytes, False, scratch / "workspace", cache_dir)
         return
-    _unmount_orphans(scratch.parent)
+    unmount_orphans(scratch.parent)
     root = scratch / "disk"
     root.mkdir(mode=0o755)
     _mount("tmpfs", root, "tmpfs", f"size={quota_bytes},mode=0755")
@@ -155,22 +156,37 @@ def run_disk(
         _unmount(root)
 
 
-def scratch_prefix() -> str:
-    """The name prefix of this process's scratch folders (a later process recognises those
-    of a killed one by the pid)."""
-    return f"{SCRATCH_PREFIX}{os.getpid()}-"
+def campaign_scratch(campaign: str | None) -> str:
+    """The name prefix of every scratch folder of `campaign`'s runs (of runs outside a
+    campaign when None), whichever process made them."""
+    tag = "none" if campaign is None else hashlib.sha256(campaign.encode()).hexdigest()[:12]
+    return f"{SCRATCH_PREFIX}{tag}-"
 
 
-def _unmount_orphans(parent: Path) -> None:
+def scratch_prefix(campaign: str | None = None) -> str:
+    """The name prefix of this process's scratch folders for `campaign`'s runs: a later
+    process recognises those of a killed one by the campaign's tag and the pid."""
+    return f"{campaign_scratch(campaign)}{os.getpid()}-"
+
+
+def scratch_owner(name: str) -> int | None:
+    """The pid that made the scratch folder `name` (None: not a scratch folder)."""
+    parts = name.removeprefix(SCRATCH_PREFIX).split("-")
+    if not name.startswith(SCRATCH_PREFIX) or len(parts) < 3 or not parts[1].isdigit():
+        return None
+    return int(parts[1])
+
+
+def unmount_orphans(parent: Path) -> None:
     """Unmount and remove the disks that a killed process left in scratch folders under
     `parent` (its pid is gone)."""
     for line in Path("/proc/self/mounts").read_text().splitlines():
         target = Path(line.split()[1].replace("\\040", " "))
         folder = target.parent
-        if folder.parent != parent or not folder.name.startswith(SCRATCH_PREFIX):
+        if folder.parent != parent:
             continue
-        owner = folder.name.removeprefix(SCRATCH_PREFIX).split("-")[0]
-        if owner.isdigit() and not Path(f"/proc/{owner}").exists():
+        owner = scratch_owner(folder.name)
+        if owner is not None and not Path(f"/proc/{owner}").exists():
             with suppress(OSError):
                 _unmount(target)
                 shutil.rmtree(folder, ignore_errors=True)

@@ -142,7 +142,7 @@ class DockerSandbox:
         try:
             with run_identity(SANDBOX_UID) as (leased, gid):
                 uid = SANDBOX_UID if leased is None else leased
-                with run_scratch(spec, uid, gid) as disk:
+                with run_scratch(spec, uid, gid, self.campaign) as disk:
                     container = self._create(spec, disk, uid, gid)
                     try:
                         return self._run_container(container, spec, disk, started)

@@ -138,7 +138,10 @@ class LocalSandbox:
             return self._infra("bubblewrap (bwrap) is not installed", 0.0)
         started = time.monotonic()
         try:
-            with run_identity(None) as (uid, gid), run_scratch(spec, uid or 0, gid) as disk:
+            with (
+                run_identity(None) as (uid, gid),
+                run_scratch(spec, uid or 0, gid, self.campaign) as disk,
+            ):
                 return self._run_in(disk, spec, uid, gid, started)
         except (OSError, SandboxError) as exc:
             return self._infra(f"could not set up the run: {exc}", time.monotonic() - started)

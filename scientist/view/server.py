@@ -4,7 +4,8 @@ Only GET and HEAD are answered (any other method gets 405), so nothing can be wr
 through it. It binds to 127.0.0.1 unless told otherwise, and then answers only requests
 addressed to 127.0.0.1 or localhost (a web page that rebinds its own name to 127.0.0.1 gets
 403, so it cannot read the campaign). Files of the campaign are served under `files/` and
-confined to the campaign directory (a traversal gets 403). Live pages poll
+confined to the campaign directory (a traversal gets 403), and streamed in chunks, never read
+whole into memory. Live pages poll
 `api/version` (the campaign's) or `api/version?idea=ID` (one idea's) and reload on a change.
 """
 
@@ -13,13 +14,17 @@ from __future__ import annotations
 import errno
 import json
 import mimetypes
+import os
+import shutil
 from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 from urllib.parse import parse_qs, unquote, urlsplit
 
 from scientist.errors import PathRefused, ScientistError, ViewError
 from scientist.view.site import FILES, Page, Site
 
+CHUNK_BYTES = 1024 * 1024
 LOOPBACK = "127.0.0.1"
 VERSION_PATH = "api/version"
 SECURITY_HEADERS = {
@@ -91,7 +96,11 @@ class ViewHandler(BaseHTTPRequestHandler):
                 version = json.dumps({"version": site.reader.version(idea)})
                 page = Page(version.encode(), "application/json")
             elif path.startswith(FILES):
-                page = _file_page(site, path.removeprefix(FILES))
+                file = site.campaign_file(path.removeprefix(FILES))
+                if file is not None:
+                    self._send_file(file, send_body)
+                    return
+                page = None
             else:
                 page = site.page(path)
         except PathRefused:
@@ -115,15 +124,30 @@ class ViewHandler(BaseHTTPRequestHandler):
         if send_body:
             self.wfile.write(page.body)
 
+    def _send_file(self, path: Path, send_body: bool) -> None:
+        """A campaign file, streamed in chunks: the view never holds a whole file in memory
+        (runs write outputs of hundreds of MB)."""
+        try:
+            handle = path.open("rb")
+        except OSError:
+            self._send(HTTPStatus.NOT_FOUND, _text("not found"), send_body)
+            return
+        with handle:
+            self.send_response(HTTPStatus.OK)
+            self.send_header("Content-Type", _content_type(path))
+            self.send_header("Content-Length", str(os.fstat(handle.fileno()).st_size))
+            for name, value in SECURITY_HEADERS.items():
+                self.send_header(name, value)
+            self.end_headers()
+            if send_body:
+                shutil.copyfileobj(handle, self.wfile, CHUNK_BYTES)
 
-def _file_page(site: Site, relative: str) -> Page | None:
-    path = site.campaign_file(relative)
-    if path is None:
-        return None
+
+def _content_type(path: Path) -> str:
     content_type = mimetypes.guess_type(path.name)[0] or "application/octet-stream"
     if content_type.startswith("text/") or path.suffix in {".log", ".diff", ".tex", ".bib"}:
         content_type = "text/plain; charset=utf-8"
-    return Page(path.read_bytes(), content_type)
+    return content_type
 
 
 def _text(message: str) -> Page:

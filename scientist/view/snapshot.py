@@ -19,7 +19,7 @@ from pydantic import BaseModel, ValidationError
 from scientist.campaign import Campaign
 from scientist.experiments.runs import CODE_DIFF, finished_run
 from scientist.graph.nodes import BASELINE_ID
-from scientist.llm.pool import STATS, ModelStats
+from scientist.llm.pool import ModelStats, read_pool
 from scientist.models import (
     ArchiveEntry,
     LedgerEntry,
@@ -139,7 +139,7 @@ class CampaignReader:
         metric = self.template.metric
         baseline = finished_run(self.campaign.baseline_dir, self.template, BASELINE_ID, 0)
         pool_path = self.campaign.pool_path
-        pool = STATS.validate_json(pool_path.read_bytes()) if pool_path.is_file() else []
+        pool = read_pool(pool_path)
         return Overview(
             name=self.campaign.name,
             template=self.template.name,

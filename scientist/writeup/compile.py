@@ -23,11 +23,17 @@ from pypdf.errors import PdfReadError
 from scientist.config import WriteupConfig
 from scientist.errors import LatexError
 from scientist.models import RunSpec
+from scientist.sandbox.collect import OutputLimits, collect_outputs
+from scientist.sandbox.common import is_secret, run_scratch
+from scientist.sandbox.uids import SANDBOX_GID, leased_uid
 from scientist.writeup.latex_log import LatexIssue, chktex_warnings, parse_log
 
 if TYPE_CHECKING:
     from scientist.sandbox import Sandbox
 
+SEALED_TEX = {"openin_any": "p", "openout_any": "p", "shell_escape": "f"}
+"""kpathsea's settings for a paper's TeX: read and write only below the build folder (no
+absolute paths, no `..`, no dot files), and no `\\write18` shell commands."""
 LATEXMK = ["latexmk", "-pdf", "-interaction=nonstopmode", "-file-line-error", "-outdir=build"]
 MAIN = "paper.tex"
 
@@ -48,12 +54,37 @@ class CompileAttempt(BaseModel):
 
 
 def _run_host(directory: Path, timeout_s: float) -> str:
-    """Run latexmk in `directory`; kill its whole process group on timeout."""
+    """Run latexmk on the paper in `directory`, sealed: TeX may open files only below the
+    folder it builds in, never writes outside it and runs no shell command; as root it also
+    runs as an unprivileged uid of its own, on a copy of `directory`, and only its `build/`
+    comes back (collected without following links)."""
     if shutil.which("latexmk") is None:
         raise LatexError("latexmk is not installed", hint="install TeX Live (latexmk, pdflatex)")
+    if os.geteuid() != 0:
+        return _latexmk(directory, timeout_s, uid=None)
+    spec = RunSpec(workspace=directory, argv=[*LATEXMK, MAIN], timeout_s=timeout_s)
+    with leased_uid() as uid, run_scratch(spec, uid, SANDBOX_GID) as workspace:
+        workspace.parent.chmod(0o711)  # the uid may pass through to its own copy, no further
+        output = _latexmk(workspace, timeout_s, uid=uid)
+        built = workspace / "build"
+        if built.is_symlink() or not built.is_dir():
+            return output
+        note = collect_outputs(workspace, "build", directory / "build", OutputLimits())
+    return f"{output}\n{note}" if note else output
+
+
+def _latexmk(directory: Path, timeout_s: float, *, uid: int | None) -> str:
+    """latexmk in `directory` with TeX sealed (as `uid` when given), without the host's
+    credentials in its environment; kill its whole process group on timeout."""
+    host = {name: value for name, value in os.environ.items() if not is_secret(name)}
+    env = {**host, **SEALED_TEX, "HOME": str(directory)}
     with subprocess.Popen(
         [*LATEXMK, MAIN],
         cwd=directory,
+        env=env,
+        user=uid,
+        group=None if uid is None else SANDBOX_GID,
+        extra_groups=None if uid is None else [],
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
         stdin=subprocess.DEVNULL,

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 import shutil
 import subprocess
 import sys
@@ -16,7 +17,7 @@ import pytest
 from scientist.ai_scientist import AIScientistFormat
 from scientist.authoring.importer import ImportRequest, import_template
 from scientist.config import CampaignConfig
-from scientist.errors import TemplateError
+from scientist.errors import LinkRefused, TemplateError
 from scientist.graph.runner import start_campaign
 from scientist.review.form import REVIEWS_ROOT
 
@@ -219,3 +220,27 @@ def test_offline_the_baseline_and_its_paper_run_when_asked(tmp_path, run_cache):
     assert entry.status == "done" and entry.improvement == 0
     assert (campaign.paper_dir(entry.id) / "paper.pdf").is_file()
     assert entry.review_score is not None and campaign.ledger() == []
+
+
+@pytest.mark.parametrize(
+    ("linked", "refusal"),
+    [("notes.txt", LinkRefused), ("prompt.json", TemplateError)],
+    ids=["any file", "prompt.json"],
+)
+def test_a_template_with_a_link_out_of_it_is_refused_and_nothing_is_created(
+    tmp_path, linked, refusal
+):
+    source = tmp_path / "third_party"
+    shutil.copytree(V1, source)
+    secret = tmp_path / "host_secret.json"
+    secret.write_text('{"task_description": "root-only-4c1d"}\n')
+    secret.chmod(0o600)
+    (source / linked).unlink(missing_ok=True)
+    (source / linked).symlink_to(secret)
+    request = ImportRequest(
+        source=source, metric=METRIC, goal="minimize", dataset="sine", into=tmp_path / "packs"
+    )
+    with pytest.raises(refusal, match=re.escape(linked)) as refused:
+        import_template(request)
+    assert "root-only-4c1d" not in str(refused.value)
+    assert not (tmp_path / "packs" / "third_party").exists()

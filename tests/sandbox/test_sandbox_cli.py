@@ -38,7 +38,16 @@ def test_exec_rejects_an_unknown_backend() -> None:
 
 @pytest.mark.parametrize(
     ("flag", "value"),
-    [("--timeout", "0"), ("--memory-mb", "-5"), ("--disk-mb", "0"), ("--cpus", "0")],
+    [
+        ("--timeout", "0"),
+        ("--memory-mb", "-5"),
+        ("--disk-mb", "0"),
+        ("--cpus", "0"),
+        ("--timeout", "inf"),
+        ("--cpus", "100000"),
+        ("--disk-mb", "100000000000000"),
+        ("--memory-mb", "100000000000000"),
+    ],
 )
 def test_exec_rejects_a_limit_out_of_range(flag: str, value: str) -> None:
     result = runner.invoke(app, ["sandbox", "exec", flag, value, "--", "true"])
