@@ -63,7 +63,8 @@ def _run_host(directory: Path, timeout_s: float) -> str:
     if os.geteuid() != 0:
         return _latexmk(directory, timeout_s, uid=None)
     spec = RunSpec(workspace=directory, argv=[*LATEXMK, MAIN], timeout_s=timeout_s)
-    with leased_uid() as uid, run_scratch(spec, uid, SANDBOX_GID) as workspace:
+    with leased_uid() as uid, run_scratch(spec, uid, SANDBOX_GID) as disk:
+        workspace = disk.workspace
         workspace.parent.chmod(0o711)  # the uid may pass through to its own copy, no further
         output = _latexmk(workspace, timeout_s, uid=uid)
         built = workspace / "build"
