@@ -65,7 +65,8 @@ def _run_host(directory: Path, timeout_s: float) -> str:
     spec = RunSpec(workspace=directory, argv=[*LATEXMK, MAIN], timeout_s=timeout_s)
     with leased_uid() as uid, run_scratch(spec, uid, SANDBOX_GID) as disk:
         workspace = disk.workspace
-        workspace.parent.chmod(0o711)  # the uid may pass through to its own copy, no further
+        for folder in workspace.parents[:2]:  # the disk and the private folder holding it
+            folder.chmod(0o711)  # the uid may pass through to its own copy, no further
         output = _latexmk(workspace, timeout_s, uid=uid)
         built = workspace / "build"
         if built.is_symlink() or not built.is_dir():
