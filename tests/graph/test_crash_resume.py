@@ -111,6 +111,17 @@ def _started(run_log) -> list[str]:
     return [run for event, run in run_log() if event == "start"]
 
 
+def _runs_of(entries: list) -> set[str]:
+    """The run ids a finished campaign started: the baseline, each idea's run, and the best
+    idea's confirmation with its control on fresh seeds."""
+    runs = {"baseline/run_0", *(f"{e.id}/run_1" for e in entries)}
+    for entry in entries:
+        if entry.confirmation is not None:
+            key = entry.confirmation.vs.split("/")[1]  # controls/<key>/run
+            runs |= {f"{entry.id}/run_0", f"control_{key}/run_0"}
+    return runs
+
+
 def _done_entries(root: Path) -> int:
     path = root / "archive.jsonl"
     return path.read_text().count('"status":"done"') if path.exists() else 0
@@ -155,7 +166,7 @@ def test_resume_after_sigkill(point, tmp_path, toy_pack, run_log, reference):
             "run_1"
         ]
     starts = Counter(_started(run_log))
-    assert set(starts) == {"baseline/run_0", *(f"{e.id}/run_1" for e in entries)}
+    assert set(starts) == _runs_of(entries)
     repeated = [run for run, count in starts.items() if count > 1]
     if point == "during the second idea's run":
         assert len(repeated) == 1 and starts[repeated[0]] == 2
@@ -229,7 +240,7 @@ def test_resume_after_a_kill_with_ideas_at_different_steps(tmp_path, run_cache):
     assert len(entries) == 3
     assert all(e.status == "done" and e.review_score is not None for e in entries)
     events = _sleepy_times(run_cache)
-    assert set(events) == {"baseline/run_0", *(f"{e.id}/run_1" for e in entries)}
+    assert set(events) == _runs_of(entries)
     for run, logged in events.items():  # a run the kill cut short ran again, once
         assert logged == (["start", "start", "done"] if run in cut_short else ["start", "done"])
     assert long_run in cut_short

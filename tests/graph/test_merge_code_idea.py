@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+from scientist.campaign import Campaign
 from scientist.config import CampaignConfig
 from scientist.graph.runner import start_campaign
 from scientist.templates import load_template
@@ -43,6 +44,32 @@ def block(path: str, search: str, replace: str) -> str:
     return f"{path}\n<<<<<<< SEARCH\n{search}=======\n{replace}>>>>>>> REPLACE\n"
 
 
+def _code_idea_campaign(tmp_path: Path, idea: dict, answer: str, **changes) -> Campaign:
+    """A one-idea smoke campaign on `merge` whose scripted models propose `idea` and answer
+    its implementation request with `answer`."""
+    script = tmp_path / "script.json"
+    script.write_text(
+        json.dumps(
+            [
+                {"match": "Propose 1 new research ideas", "json": {"ideas": [idea]}},
+                {"match": "Reflection round 1", "json": {"ideas": [idea]}},
+                {"match": f"Idea: {idea['title'][:12]}", "text": answer},
+            ]
+        )
+    )
+    config = CampaignConfig(
+        template="merge",
+        smoke=True,
+        max_ideas=1,
+        max_runs_per_idea=1,
+        campaign_dir=tmp_path / "c",
+        models={"ideas": f"scripted:{script}", "code": f"scripted:{script}"},
+        literature="off",
+        **changes,
+    )
+    return start_campaign(config, quiet=True)
+
+
 def test_a_new_operator_in_mergepack_runs_and_reaches_the_paper(tmp_path: Path, run_cache):
     pack = load_template("merge").root
     for path, line in (
@@ -62,27 +89,7 @@ def test_a_new_operator_in_mergepack_runs_and_reaches_the_paper(tmp_path: Path, 
             ),
         ]
     )
-    script = tmp_path / "script.json"
-    script.write_text(
-        json.dumps(
-            [
-                {"match": "Propose 1 new research ideas", "json": {"ideas": [IDEA]}},
-                {"match": "Reflection round 1", "json": {"ideas": [IDEA]}},
-                {"match": "Idea: Sign-consensus", "text": answer},
-            ]
-        )
-    )
-    config = CampaignConfig(
-        template="merge",
-        smoke=True,
-        seeds=[0],
-        max_ideas=1,
-        max_runs_per_idea=1,
-        campaign_dir=tmp_path / "c",
-        models={"ideas": f"scripted:{script}", "code": f"scripted:{script}"},
-        literature="off",
-    )
-    campaign = start_campaign(config, quiet=True)
+    campaign = _code_idea_campaign(tmp_path, IDEA, answer, seeds=[0])
 
     [entry] = campaign.archive()
     assert entry.status == "done", entry.error
@@ -96,6 +103,11 @@ def test_a_new_operator_in_mergepack_runs_and_reaches_the_paper(tmp_path: Path, 
     assert info["config"]["ps_operator"] == ("sign_consensus")
     diff = (run / "code.diff").read_text()
     assert '+    elif method == "sign_consensus":' in diff and "b/mergepack/settings.py" in diff
+
+    confirm = campaign.idea_dir(entry.id) / "confirm"  # its code rebuilt from the run's diff
+    assert NEW_BRANCH in (confirm / "code/mergepack/merging.py").read_text()
+    assert (confirm / "run/code.diff").read_text() == diff
+    assert entry.confirmation is not None and entry.confirmation.n == [3, 3]  # fresh seeds
 
     paper = (campaign.paper_dir(entry.id) / "paper.tex").read_text()
     assert "\\section{Code change}" in paper
@@ -124,28 +136,7 @@ def test_a_code_idea_is_measured_against_the_unchanged_pack(tmp_path: Path, run_
     pack = load_template("merge").root
     assert SMOKE_GENERATIONS in (pack / "mergepack/settings.py").read_text()
     answer = block("mergepack/settings.py", SMOKE_GENERATIONS, '    "generations": 14,\n')
-    script = tmp_path / "script.json"
-    script.write_text(
-        json.dumps(
-            [
-                {"match": "Propose 1 new research ideas", "json": {"ideas": [LONGER]}},
-                {"match": "Reflection round 1", "json": {"ideas": [LONGER]}},
-                {"match": "Idea: A longer", "text": answer},
-            ]
-        )
-    )
-    config = CampaignConfig(
-        template="merge",
-        smoke=True,
-        seeds=[0, 1],
-        max_ideas=1,
-        max_runs_per_idea=1,
-        confirm_seeds=0,
-        campaign_dir=tmp_path / "c",
-        models={"ideas": f"scripted:{script}", "code": f"scripted:{script}"},
-        literature="off",
-    )
-    campaign = start_campaign(config, quiet=True)
+    campaign = _code_idea_campaign(tmp_path, LONGER, answer, seeds=[0, 1], confirm_seeds=0)
 
     [entry] = campaign.archive()
     assert entry.status == "done", entry.error

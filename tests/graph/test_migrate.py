@@ -36,8 +36,11 @@ def test_a_batch_checkpoint_resumes_under_the_scheduler(tmp_path, toy_pack, run_
     entries = campaign.archive()
     assert len(entries) == 3
     assert all(e.status == "done" and e.review_score is not None for e in entries)
-    started = sorted(run for event, run in run_log() if event == "start")
-    assert started == ["0_1_wider/run_1", "1_0_repeat/run_1"]  # the finished run is reused
+    [bred] = [e.id for e in entries if e.idea.generation == 1]
+    started = [run for event, run in run_log() if event == "start"]
+    ran = [run for run in started if not run.endswith("/run_0")]  # run_0: the confirmation
+    assert sorted(ran) == ["0_1_wider/run_1", f"{bred}/run_1"]  # the finished run is reused
+    assert len(started) == len(set(started)) == 4  # and the best idea's confirmation, once
     assert all((campaign.paper_dir(e.id) / "paper.pdf").is_file() for e in entries)
     assert "already finished" in _resume_again(root, capsys)
 
