@@ -66,7 +66,12 @@ class RunSpec(Record):
     output_subdir: str = Field(default="out", description="workspace-relative dir copied back")
     output_dir: Path | None = Field(default=None, description="host dir the outputs land in")
     cache_dir: Path | None = Field(
-        default=None, description="host dir shared read-write as the pack cache ($SCIENTIST_CACHE)"
+        default=None, description="host dir the run sees as its pack cache ($SCIENTIST_CACHE)"
+    )
+    cache_shared: bool = Field(
+        default=False,
+        description="the operator shares `cache_dir` on purpose: bound read-write and live, "
+        "outside the disk quota (else the run writes a layer of its own, copied back after)",
     )
     read_only: list[Path] = Field(
         default_factory=list,

@@ -171,6 +171,7 @@ def execute_run(
         output_subdir="out",
         output_dir=run_dir / OUTPUTS,
         cache_dir=pack_cache(run_dir),
+        cache_shared=bool(os.environ.get("SCIENTIST_CACHE")),
         labels={"idea": idea_id, "run": str(index)},
     )
     result = _run_sandboxed(sandbox, spec)

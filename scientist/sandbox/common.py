@@ -159,7 +159,11 @@ def run_scratch(
         prefix=scratch_prefix(campaign), ignore_cleanup_errors=True
     )
     quota = spec.disk_mb * 1024 * 1024
-    with scratches as scratch, run_disk(Path(scratch), quota, spec.cache_dir, (uid, gid)) as disk:
+    owner, shared = (uid, gid), spec.cache_shared
+    with (
+        scratches as scratch,
+        run_disk(Path(scratch), quota, spec.cache_dir, owner, shared_cache=shared) as disk,
+    ):
         shutil.copytree(spec.workspace, disk.workspace, symlinks=True)
         for folder, dirs, files in os.walk(disk.workspace):
             for name in [".", *dirs, *files]:

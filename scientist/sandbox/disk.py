@@ -115,8 +115,8 @@ class RunDisk:
         """Copy what the finished run added to its cache layer into `cache_dir`, group
         writable for the next runs, within `limits` but for bytes (the layer is already
         within the quota); '' or a note on what was left out."""
-        if cache_dir is None or not self.own_filesystem:
-            return ""
+        if cache_dir is None or not self.own_filesystem or self.cache == cache_dir:
+            return ""  # no cache, no layer, or a cache shared live
         limits = replace(limits, max_bytes=self.quota_bytes)
         note = collect_outputs(self.root, UPPER, cache_dir, limits)
         for folder, dirs, files in os.walk(self.root / UPPER):
@@ -131,11 +131,17 @@ class RunDisk:
 
 @contextmanager
 def run_disk(
-    scratch: Path, quota_bytes: int, cache_dir: Path | None, owner: tuple[int, int]
+    scratch: Path,
+    quota_bytes: int,
+    cache_dir: Path | None,
+    owner: tuple[int, int],
+    *,
+    shared_cache: bool = False,
 ) -> Iterator[RunDisk]:
     """The run's disk under the private folder `scratch`: a tmpfs of `quota_bytes` as root
-    (the workspace folder in it, `cache_dir` below an overlay whose writes land in it),
-    else plain folders. `owner` (uid, gid) owns what the run writes into."""
+    (the workspace folder in it, `cache_dir` below an overlay whose writes land in it, unless
+    the operator shares the cache live: `shared_cache`), else plain folders. `owner`
+    (uid, gid) owns what the run writes into."""
     if os.geteuid() != 0:
         yield RunDisk(scratch, quota_bytes, False, scratch / "workspace", cache_dir)
         return
@@ -145,12 +151,15 @@ def run_disk(
     _mount("tmpfs", root, "tmpfs", f"size={quota_bytes},mode=0755")
     view = scratch / "cache"
     try:
-        if cache_dir is not None:
+        layered = cache_dir is not None and not shared_cache
+        if layered:
             _cache_overlay(root, cache_dir, view, owner)
         try:
-            yield RunDisk(root, quota_bytes, True, root / "workspace", view if cache_dir else None)
+            yield RunDisk(
+                root, quota_bytes, True, root / "workspace", view if layered else cache_dir
+            )
         finally:
-            if cache_dir is not None:
+            if layered:
                 _unmount(view)
     finally:
         _unmount(root)
