@@ -14,6 +14,9 @@ from scientist.stats import agrees, mean_std
 
 RunStatus = Literal["ok", "error", "timeout", "oom", "infra"]
 IdeaStatus = Literal["proposed", "selected", "running", "done", "failed", "needs_code_model"]
+GradeStatus = Literal["graded", "score_mismatch", "self_reported"]
+"""Where a run's metrics come from: the pack's grader (and the run's own claim agreed), the
+grader while the claim disagreed, or the run itself (a pack without a grader)."""
 NoveltyStatus = Literal["novel", "not_novel", "unchecked"]
 Decision = Literal["accept", "reject"]
 
@@ -125,8 +128,22 @@ class FinalInfo(BaseModel):
     runtime_s: float = Field(ge=0)
 
 
+class Grade(BaseModel):
+    """`grade.json`, written by a pack's grader: the metrics it measured itself, in the
+    schema of `final_info.json`'s (extra keys are kept)."""
+
+    model_config = ConfigDict(extra="allow")
+
+    metrics: dict[str, MetricSummary] = Field(min_length=1)
+
+
 class ExperimentRun(Record):
-    """One run of an idea's experiment (run_0 of a campaign is the pack baseline)."""
+    """One run of an idea's experiment (run_0 of a campaign is the pack baseline).
+
+    `final_info.metrics` are the metrics the campaign trusts: the grader's when the pack has
+    one (`grade` is then `graded` or `score_mismatch`), the run's own otherwise
+    (`self_reported`). `claimed` keeps what the run itself reported when it was graded, and
+    `mismatches` says where the claim disagreed with the grade beyond the pack's tolerance."""
 
     idea_id: str
     index: int = Field(ge=0)
@@ -135,6 +152,10 @@ class ExperimentRun(Record):
     run_dir: Path
     code_dir: Path | None = None
     overrides: dict[str, Any] = Field(default_factory=dict)
+    grade: GradeStatus = "self_reported"
+    claimed: dict[str, MetricSummary] | None = None
+    mismatches: list[str] = Field(default_factory=list)
+    grading_s: float = Field(default=0.0, ge=0, description="the grader's wall time")
 
     def metric(self, name: str) -> float | None:
         if self.final_info is None or name not in self.final_info.metrics:
@@ -204,7 +225,18 @@ class ArchiveEntry(Record):
     weaknesses: list[str] = Field(default_factory=list)
     runs: int = 0
     error: str = ""
+    grade: GradeStatus | None = Field(
+        default=None, description="where `metric` comes from (None: no successful run)"
+    )
+    mismatches: list[str] = Field(
+        default_factory=list, description="a `score_mismatch` idea: where its claim disagreed"
+    )
     updated: str = Field(default_factory=utc_now)
+
+    @property
+    def may_parent(self) -> bool:
+        """Whether new ideas may build on this one: never when it misreported its score."""
+        return self.grade != "score_mismatch"
 
     @property
     def fitness(self) -> tuple[float, float]:

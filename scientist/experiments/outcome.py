@@ -42,6 +42,15 @@ def needs_code_model(entry: ArchiveEntry, baseline: ExperimentRun) -> ArchiveEnt
     return entry.model_copy(update=update)
 
 
+def grade_fields(best: ExperimentRun, runs: list[ExperimentRun]) -> dict[str, Any]:
+    """The idea's grade: `score_mismatch` when any of its runs claimed a score its grade
+    disagrees with (each finding named by its run), else the best run's."""
+    found = [
+        f"run_{run.index}: {finding}" for run in runs if run.result.ok for finding in run.mismatches
+    ]
+    return {"grade": "score_mismatch" if found else best.grade, "mismatches": found}
+
+
 def conclude(
     ctx: Context,
     entry: ArchiveEntry,
@@ -59,12 +68,13 @@ def conclude(
     update: dict[str, Any] = {"runs": len(runs), "baseline_metric": base, "updated": utc_now()}
     if scored:
         sign = 1 if metric.goal == "maximize" else -1
-        best, _ = max(scored, key=lambda pair: sign * pair[0])
+        best, best_run = max(scored, key=lambda pair: sign * pair[0])
         update |= {
             "status": "done",
             "metric": best,
             "improvement": improvement(best, base, metric.goal),
             "error": "",
+            **grade_fields(best_run, runs),
         }
     else:
         last = runs[-1].result if runs else None

@@ -29,7 +29,9 @@ def breed_ideas(
 ) -> list[Idea]:
     """`count` new ideas whose overrides differ from every idea already in `archive`."""
     rng = random.Random(f"{seed}:{generation}")
-    finished = [e for e in archive if e.status == "done" and e.improvement is not None]
+    finished = [
+        e for e in archive if e.status == "done" and e.improvement is not None and e.may_parent
+    ]
     seen = {_key(e.idea.overrides) for e in archive} | {_key({})}
     ideas: list[Idea] = []
     for _ in range(count * MAX_TRIES):
