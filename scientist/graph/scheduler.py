@@ -37,10 +37,10 @@ from typing import Any, Literal
 from scientist.context import Context
 from scientist.errors import BudgetExceeded
 from scientist.graph.state import CampaignState, Flight, Ideation, finished_ids
-from scientist.graph.steps import STEPS, StepResult
+from scientist.graph.steps import STEPS, StepResult, runs_on_disk
 from scientist.ideas.proposals import propose_ideas
 from scientist.ideas.selection import rank_proposed
-from scientist.models import ArchiveEntry
+from scientist.models import ArchiveEntry, ExperimentRun
 from scientist.pause import paused_at
 from scientist.report import write_report
 from scientist.sandbox import declared_gpus
@@ -178,7 +178,7 @@ class Scheduler:
             else:
                 flights[job.key] = result.flight
             if job.slot is not None:
-                self._log_slot(job, result.entry)
+                self._log_slot(job, result.entry, runs_on_disk(self.ctx, result.entry))
             self.on_event("done", job.label, _outcome(result.entry))
         update["flights"] = flights
         if finished:  # news for the next ideation, and for the report at once
@@ -187,8 +187,9 @@ class Scheduler:
             write_report(ctx.campaign, ctx.template, state.get("baseline"), ctx.campaign.archive())
         return update
 
-    def _log_slot(self, job: Job, entry: ArchiveEntry) -> None:
-        """One line per experiment in `slots.jsonl`: which slot it held, from when to when."""
+    def _log_slot(self, job: Job, entry: ArchiveEntry, runs: list[ExperimentRun]) -> None:
+        """One line per experiment in `slots.jsonl`: which slot it held, from when to when,
+        and how much of it its runs' grading took."""
         line = {
             "idea": job.key,
             "slot": job.slot,
@@ -196,6 +197,8 @@ class Scheduler:
             "start": job.started,
             "end": time.time(),
             "status": entry.status,
+            "grade": entry.grade,
+            "grading_s": round(sum(run.grading_s for run in runs), 3),
         }
         with (self.ctx.campaign.root / SLOT_LOG).open("a", encoding="utf-8") as log:
             log.write(json.dumps(line) + "\n")
@@ -286,7 +289,7 @@ class Scheduler:
 
 
 def _outcome(entry: ArchiveEntry) -> str:
-    metric = "" if entry.metric is None else f" metric={entry.metric:.4g}"
+    metric = "" if entry.metric is None else f" metric={entry.metric:.4g} ({entry.grade})"
     score = "" if entry.review_score is None else f" review={entry.review_score:g}"
     return f"{entry.status}{metric}{score}"
 

@@ -37,6 +37,8 @@ class Evidence(BaseModel):
     novelty: NoveltyStatus
     figure_problems: list[str] = Field(default_factory=list)
     """A missing, unreadable, blank or unreferenced figure, one sentence each."""
+    score_mismatches: list[str] = Field(default_factory=list)
+    """Where a run's own reported score disagreed with the pack's grader."""
 
     @property
     def seeds(self) -> int:
@@ -100,4 +102,5 @@ def gather_evidence(
         citations=count_citations(paper.tex_path),
         novelty=novelty,
         figure_problems=figure_problems(paper.tex_path),
+        score_mismatches=[f"run_{run.index}: {m}" for run in runs for m in run.mismatches],
     )

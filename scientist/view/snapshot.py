@@ -14,7 +14,7 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Literal, TypeVar
 
-from pydantic import BaseModel, ValidationError
+from pydantic import BaseModel, Field, ValidationError
 
 from scientist.campaign import Campaign
 from scientist.experiments.runs import CODE_DIFF, finished_run
@@ -22,12 +22,13 @@ from scientist.graph.nodes import BASELINE_ID
 from scientist.llm.pool import STATS, ModelStats
 from scientist.models import (
     ArchiveEntry,
+    GradeStatus,
     LedgerEntry,
     MetaReview,
     Paper,
     SearchNodeRecord,
 )
-from scientist.report import image_spending, leaderboard
+from scientist.report import image_spending, leaderboard, provenance
 from scientist.review.meta import ReviewRecord
 from scientist.templates import Template, load_template
 
@@ -47,6 +48,11 @@ class RunView(BaseModel):
     message: str = ""
     diff: str = ""
     logs: list[str]
+    grade: GradeStatus | None = None
+    claimed: dict[str, float] = Field(
+        default_factory=dict, description="the run's own numbers, when a grader measured them"
+    )
+    mismatches: list[str] = Field(default_factory=list)
 
 
 class IdeaDetail(BaseModel):
@@ -73,6 +79,7 @@ class Overview(BaseModel):
     kinds: dict[str, IdeaKind]
     ledger: list[LedgerEntry]
     pool: list[ModelStats]
+    provenance: str = Field(description="where the metrics come from (graded, self-reported)")
 
     @property
     def spent_usd(self) -> float:
@@ -148,6 +155,7 @@ class CampaignReader:
             kinds={entry.id: self.kind(entry.id) for entry in entries},
             ledger=self.campaign.ledger(),
             pool=pool,
+            provenance=provenance(self.template),
         )
 
     def kind(self, idea_id: str) -> IdeaKind:
@@ -206,6 +214,9 @@ class CampaignReader:
             message=run.result.message,
             diff=diff,
             logs=logs,
+            grade=run.grade if run.result.ok else None,
+            claimed={name: summary.mean for name, summary in (run.claimed or {}).items()},
+            mismatches=run.mismatches,
         )
 
     def _paper(self, idea_id: str) -> Paper | None:
