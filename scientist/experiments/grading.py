@@ -29,7 +29,7 @@ from scientist.models import (
 )
 from scientist.sandbox import Sandbox
 from scientist.sanity import degenerate_reason
-from scientist.templates import Template
+from scientist.templates import Grader, Template
 
 GRADE = "grade.json"
 GRADE_DIR = "grade"
@@ -123,11 +123,9 @@ def read_grade(path: Path, template: Template) -> Grade:
     return grade
 
 
-def mismatches(claimed: dict[str, MetricSummary], grade: Grade, template: Template) -> list[str]:
+def mismatches(claimed: dict[str, MetricSummary], grade: Grade, grader: Grader) -> list[str]:
     """Where the run's claim disagrees with the grade: each metric both report whose
-    per-seed values differ by more than the pack's tolerance for it, or in number."""
-    grader = template.manifest.grader
-    assert grader is not None
+    per-seed values differ by more than the grader's tolerance for it, or in number."""
     found = []
     for name, graded in sorted(grade.metrics.items()):
         claim = claimed.get(name)
@@ -147,10 +145,10 @@ def mismatches(claimed: dict[str, MetricSummary], grade: Grade, template: Templa
 
 
 def graded_info(
-    info: FinalInfo, grade: Grade, template: Template
+    info: FinalInfo, grade: Grade, grader: Grader
 ) -> tuple[FinalInfo, GradeStatus, list[str]]:
     """The run's final info with the grade's metrics, its status and its mismatches."""
-    found = mismatches(info.metrics, grade, template)
+    found = mismatches(info.metrics, grade, grader)
     status: GradeStatus = "score_mismatch" if found else "graded"
     return info.model_copy(update={"metrics": dict(grade.metrics)}), status, found
 

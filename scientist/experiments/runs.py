@@ -156,15 +156,17 @@ def _graded_fields(
 ) -> dict[str, Any]:
     """The graded run's fields (its metrics the grade's, its own kept as the claim), or {}
     when the record holds no grade or the grade on disk is not the one it holds."""
-    grading = record.grading
+    grading, grader = record.grading, template.manifest.grader
     path = run_dir / GRADE_DIR / GRADE
-    if grading is None or grading.grade_sha256 is None or _sha256(path) != grading.grade_sha256:
+    if grader is None or grading is None or grading.grade_sha256 is None:
+        return {}
+    if _sha256(path) != grading.grade_sha256:
         return {}
     try:
         grade = read_grade(path, template)
     except TemplateError:
         return {}
-    final_info, status, found = graded_info(info, grade, template)
+    final_info, status, found = graded_info(info, grade, grader)
     return {
         "final_info": final_info,
         "grade": status,

@@ -12,9 +12,10 @@ import pytest
 
 from scientist.config import CampaignConfig
 from scientist.errors import SandboxUnavailable
-from scientist.experiments.grading import GRADE, GRADE_DIR, GRADER_CACHE
+from scientist.experiments.coder import run_history
+from scientist.experiments.grading import GRADE, GRADE_DIR, GRADER_CACHE, mismatches
 from scientist.experiments.runs import execute_run, finished_run, prepare_code_dir
-from scientist.models import ExperimentRun
+from scientist.models import ExperimentRun, FinalInfo, Grade, MetricSummary, RunResult
 from scientist.sandbox import Sandbox, open_sandbox
 from scientist.templates import Template, load_template
 
@@ -127,3 +128,33 @@ def test_the_held_out_items_are_out_of_the_experiment_s_reach(
     assert second.result.ok, second.result.failure(tail_lines=5)
     assert second.claimed["found"].values == [0]
     assert not list(run_cache.rglob("heldout.json"))  # never in the experiments' cache
+
+
+def test_a_difference_within_the_metric_s_tolerance_is_no_mismatch(tmp_path: Path) -> None:
+    template = graded_pack(tmp_path / "pack", claim=0.5, grader_cache=tmp_path / "cache")
+    grader = template.manifest.grader.model_copy(update={"tolerance": {"accuracy": 0.01}})
+    grade = Grade(metrics={"accuracy": {"values": [0.5, 0.6]}, "extra": {"values": [1.0]}})
+    close = {"accuracy": MetricSummary(values=[0.505, 0.6])}
+    assert mismatches(close, grade, grader) == []
+    far = {"accuracy": MetricSummary(values=[0.5, 0.62]), "extra": MetricSummary(values=[1.1])}
+    assert mismatches(far, grade, grader) == [
+        "accuracy: claimed [0.5, 0.62], graded [0.5, 0.6] (tolerance 0.01)",
+        "extra: claimed [1.1], graded [1] (tolerance 1e-09)",
+    ]
+    fewer = {"accuracy": MetricSummary(values=[0.5])}
+    assert mismatches(fewer, grade, grader) == ["accuracy: claimed 1 values, graded 2"]
+
+
+def test_the_code_model_is_told_when_the_grader_refutes_its_run(tmp_path: Path) -> None:
+    info = FinalInfo(metrics={"accuracy": {"values": [0.5]}}, seeds=[0], runtime_s=0)
+    run = ExperimentRun(
+        idea_id="idea",
+        index=1,
+        result=RunResult(exit_code=0, status="ok"),
+        final_info=info,
+        run_dir=tmp_path,
+        grade="score_mismatch",
+        mismatches=["accuracy: claimed [0.99], graded [0.5] (tolerance 1e-09)"],
+    )
+    history = run_history([run], "accuracy")
+    assert "run_1: accuracy = 0.5" in history and "claimed [0.99]" in history
