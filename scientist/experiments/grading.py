@@ -16,7 +16,7 @@ from pathlib import Path
 from pydantic import ValidationError
 
 from scientist.config import CampaignConfig
-from scientist.errors import ScientistError, TemplateError
+from scientist.errors import TemplateError
 from scientist.experiments.requirements import pack_env, pack_paths
 from scientist.models import (
     FinalInfo,
@@ -27,7 +27,6 @@ from scientist.models import (
     RunResult,
     RunSpec,
 )
-from scientist.sandbox import Sandbox
 from scientist.sanity import degenerate_reason
 from scientist.templates import Grader, Template
 
@@ -90,15 +89,6 @@ def _grader_input(run_dir: Path) -> Path:
     target.write_bytes((run_dir / CONFIG).read_bytes())
     target.chmod(0o644)
     return folder
-
-
-def run_grader(sandbox: Sandbox, spec: RunSpec) -> RunResult:
-    """The grader's sandbox result; a sandbox that broke on it is a failed grading."""
-    try:
-        return sandbox.run(spec)
-    except (OSError, ScientistError) as exc:
-        message = f"the sandbox broke on the grader: {exc}"
-        return RunResult(exit_code=None, status="infra", backend=sandbox.name, message=message)
 
 
 def read_grade(path: Path, template: Template) -> Grade:

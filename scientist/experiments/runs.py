@@ -20,7 +20,6 @@ import os
 import shutil
 import stat
 from collections.abc import Callable
-from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -37,7 +36,6 @@ from scientist.experiments.grading import (
     grade_spec,
     graded_info,
     read_grade,
-    run_grader,
 )
 from scientist.experiments.requirements import pack_env, pack_paths
 from scientist.models import ExperimentRun, FinalInfo, Record, RunResult, RunSpec
@@ -223,28 +221,29 @@ def execute_run(
         cache_dir=pack_cache(run_dir),
         labels={"idea": idea_id, "run": str(index)},
     )
-    result = _run_sandboxed(sandbox, spec)
+    result = _run_sandboxed(sandbox, spec, "this run")
     atomic_write_text(run_dir / OVERRIDES, text)
     _snapshot(template.root, code_dir, run_dir)
-    grade = None
-    if manifest.grader is not None:
+
+    def grade() -> RunResult:
         cache = grader_cache(run_dir)
         grading = grade_spec(
             template, config, run_dir, cache_dir=cache, gpus=spec.gpus, labels=spec.labels
         )
-        grade = partial(run_grader, sandbox, grading)
-    record = seal_run(run_dir, template, result, grade)
+        return _run_sandboxed(sandbox, grading, "the grader")
+
+    record = seal_run(run_dir, template, result, grade if manifest.grader else None)
     return finished_run(run_dir, template, idea_id, index) or ExperimentRun(
         idea_id=idea_id, index=index, result=record.result, run_dir=run_dir, overrides=overrides
     )
 
 
-def _run_sandboxed(sandbox: Sandbox, spec: RunSpec) -> RunResult:
-    """The sandbox's result; a sandbox that broke on the run is a failed run, not a crash."""
+def _run_sandboxed(sandbox: Sandbox, spec: RunSpec, what: str) -> RunResult:
+    """The sandbox's result; a sandbox that broke on `what` is a failed run, not a crash."""
     try:
         return sandbox.run(spec)
     except (OSError, ScientistError) as exc:
-        message = f"the sandbox broke on this run: {exc}"
+        message = f"the sandbox broke on {what}: {exc}"
         return RunResult(exit_code=None, status="infra", backend=sandbox.name, message=message)
 
 
