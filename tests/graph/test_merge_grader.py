@@ -21,6 +21,7 @@ from scientist.graph.runner import start_campaign
 from scientist.ideas.breeding import breed_ideas
 from scientist.report import render_report
 from scientist.templates import load_template
+from scientist.view.site import Site
 
 pytestmark = [pytest.mark.slow]
 
@@ -126,7 +127,12 @@ def test_a_gamed_score_is_graded_genuinely_and_flagged(tmp_path: Path, run_cache
     assert code.read_text() == (pack.root / "mergepack" / "grading.py").read_text()
 
     report = render_report(campaign, pack, baseline, campaign.archive())
-    assert "score_mismatch" in report
+    assert "## Score mismatches" in report and "claimed [0.9713]" in report
+    site = Site(campaign, live=False)
+    index = site.page("index.html").body.decode()
+    page = site.page(f"ideas/{entries['lenient_metric'].id}.html").body.decode()
+    assert "Metrics are graded" in index and "score_mismatch" in index
+    assert "(claimed 0.9713)" in page and "never a parent" in page
     bred = breed_ideas(
         pack.manifest,
         campaign.archive(),
