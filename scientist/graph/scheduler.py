@@ -40,7 +40,7 @@ from scientist.graph.state import CampaignState, Flight, Ideation, finished_ids
 from scientist.graph.steps import STEPS, StepResult, runs_on_disk
 from scientist.ideas.proposals import propose_ideas
 from scientist.ideas.selection import rank_proposed
-from scientist.models import ArchiveEntry, ExperimentRun
+from scientist.models import ArchiveEntry
 from scientist.pause import paused_at
 from scientist.report import write_report
 from scientist.sandbox import declared_gpus
@@ -177,9 +177,12 @@ class Scheduler:
                 finished = True
             else:
                 flights[job.key] = result.flight
+            detail = _outcome(result.entry)
             if job.slot is not None:
-                self._log_slot(job, result.entry, runs_on_disk(self.ctx, result.entry))
-            self.on_event("done", job.label, _outcome(result.entry))
+                grading_s = sum(run.grading_s for run in runs_on_disk(self.ctx, result.entry))
+                self._log_slot(job, result.entry, grading_s)
+                detail += f" graded in {grading_s:.1f}s" if grading_s else ""
+            self.on_event("done", job.label, detail)
         update["flights"] = flights
         if finished:  # news for the next ideation, and for the report at once
             update["dry"] = False
@@ -187,7 +190,7 @@ class Scheduler:
             write_report(ctx.campaign, ctx.template, state.get("baseline"), ctx.campaign.archive())
         return update
 
-    def _log_slot(self, job: Job, entry: ArchiveEntry, runs: list[ExperimentRun]) -> None:
+    def _log_slot(self, job: Job, entry: ArchiveEntry, grading_s: float) -> None:
         """One line per experiment in `slots.jsonl`: which slot it held, from when to when,
         and how much of it its runs' grading took."""
         line = {
@@ -198,7 +201,7 @@ class Scheduler:
             "end": time.time(),
             "status": entry.status,
             "grade": entry.grade,
-            "grading_s": round(sum(run.grading_s for run in runs), 3),
+            "grading_s": round(grading_s, 3),
         }
         with (self.ctx.campaign.root / SLOT_LOG).open("a", encoding="utf-8") as log:
             log.write(json.dumps(line) + "\n")

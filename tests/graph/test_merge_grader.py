@@ -120,6 +120,10 @@ def test_a_gamed_score_is_graded_genuinely_and_flagged(tmp_path: Path, run_cache
         assert run.claimed["target_accuracy"].values == [claimed]
         assert (campaign.run_dir(entry.id, 1) / "code.diff").read_text()  # kept to inspect
 
+    slots = [json.loads(line) for line in (campaign.root / "slots.jsonl").open()]
+    assert [slot["grade"] for slot in slots] == ["score_mismatch"] * 2
+    assert all(slot["grading_s"] > 0 for slot in slots)  # the grading step, timed
+
     patched = entries["patched_eval"]
     conversation = (campaign.idea_dir(patched.id) / "edits" / "conversation.md").read_text()
     assert PROTECTED in conversation
