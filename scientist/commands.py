@@ -265,7 +265,10 @@ def templates_check(
                 hint="change their overrides, or the [baseline] table of template.toml",
             )
         value = info.metrics[template.metric.name].mean
-        smoke = f"smoke run {template.metric.name} = {value:.4g} in {info.runtime_s:.1f} s"
+        graded = "graded" if template.manifest.grader else "self-reported: the pack has no grader"
+        smoke = (
+            f"smoke run {template.metric.name} = {value:.4g} in {info.runtime_s:.1f} s ({graded})"
+        )
     console.print(f"ok: {template.name}: manifest, {len(seeds)} seed ideas, {smoke}")
 
 

@@ -16,6 +16,9 @@ RunStatus = Literal["ok", "error", "timeout", "oom", "disk", "infra"]
 IdeaStatus = Literal[
     "proposed", "selected", "running", "done", "failed", "needs_code_model", "no_effect"
 ]
+GradeStatus = Literal["graded", "score_mismatch", "self_reported"]
+"""Where a run's metrics come from: the pack's grader (and the run's own claim agreed), the
+grader while the claim disagreed, or the run itself (a pack without a grader)."""
 NoveltyStatus = Literal["novel", "not_novel", "unchecked"]
 Decision = Literal["accept", "reject"]
 EffectTest = Literal["paired", "welch", "exact", "none"]
@@ -150,8 +153,22 @@ class FinalInfo(BaseModel):
     runtime_s: float = Field(ge=0)
 
 
+class Grade(BaseModel):
+    """`grade.json`, written by a pack's grader: the metrics it measured itself, in the
+    schema of `final_info.json`'s (extra keys are kept)."""
+
+    model_config = ConfigDict(extra="allow")
+
+    metrics: dict[str, MetricSummary] = Field(min_length=1)
+
+
 class ExperimentRun(Record):
-    """One run of an idea's experiment (run_0 of a campaign is the pack baseline)."""
+    """One run of an idea's experiment (run_0 of a campaign is the pack baseline).
+
+    `final_info.metrics` are the metrics the campaign trusts: the grader's when the pack has
+    one (`grade` is then `graded` or `score_mismatch`), the run's own otherwise
+    (`self_reported`). `claimed` keeps what the run itself reported when it was graded, and
+    `mismatches` says where the claim disagreed with the grade beyond the pack's tolerance."""
 
     idea_id: str
     index: int = Field(ge=0)
@@ -160,6 +177,10 @@ class ExperimentRun(Record):
     run_dir: Path
     code_dir: Path | None = None
     overrides: dict[str, Any] = Field(default_factory=dict)
+    grade: GradeStatus = "self_reported"
+    claimed: dict[str, MetricSummary] | None = None
+    mismatches: list[str] = Field(default_factory=list)
+    grading_s: float = Field(default=0.0, ge=0, description="the grader's wall time")
 
     def metric(self, name: str) -> float | None:
         if self.final_info is None or name not in self.final_info.metrics:
@@ -258,6 +279,12 @@ class ArchiveEntry(Record):
     weaknesses: list[str] = Field(default_factory=list)
     runs: int = 0
     error: str = ""
+    grade: GradeStatus | None = Field(
+        default=None, description="where `metric` comes from (None: no successful run)"
+    )
+    mismatches: list[str] = Field(
+        default_factory=list, description="a `score_mismatch` idea: where its claim disagreed"
+    )
     updated: str = Field(default_factory=utc_now)
 
     @property
@@ -273,9 +300,12 @@ class ArchiveEntry(Record):
 
     @property
     def may_parent(self) -> bool:
-        """Whether breeding may start from it: a measured idea the review did not reject
-        (a `no_effect` idea duplicates its control and is never one)."""
-        return self.status == "done" and self.decision != "reject"
+        """Whether breeding may start from it: a measured idea the review did not reject and
+        that did not misreport its score (a `no_effect` idea duplicates its control and is
+        never one)."""
+        return (
+            self.status == "done" and self.decision != "reject" and self.grade != "score_mismatch"
+        )
 
     @property
     def confirmed(self) -> bool | None:

@@ -100,6 +100,7 @@ def render_report(
             "",
         ]
     lines += [f"Warning: {line}" for line in campaign_warnings(campaign)]
+    lines += [provenance(template), ""]
     if baseline is not None:
         base = baseline.metric(metric.name)
         link = _link(campaign.root, baseline.run_dir)
@@ -131,7 +132,7 @@ def render_report(
         )
         control = f" (vs {entry.control})" if entry.control else ""
         lines.append(
-            f"| {rank} | **{entry.id}**: {entry.idea.title} | {entry.status} | "
+            f"| {rank} | **{entry.id}**: {entry.idea.title} | {entry.status}{_mark(entry)} | "
             f"{_number(entry.metric)} | {describe_effect(entry.effect)}{control} | "
             f"{describe_effect(entry.gain)} | "
             f"{_number(entry.review_score)} | {entry.decision or '—'} | {weaknesses or '—'} | "
@@ -149,12 +150,43 @@ def render_report(
         lines += ["## Needs a code model (not run)", ""]
         lines += [f"- **{e.id}**: {e.idea.title}: {e.error}" for e in skipped]
         lines.append("")
+    mismatched = [e for e in entries if e.grade == "score_mismatch"]
+    if mismatched:
+        lines += ["## Score mismatches", "", MISMATCH_NOTE, ""]
+        for entry in mismatched:
+            lines.append(f"- **{entry.id}** ({entry.idea.title}):")
+            lines += [f"  - {finding}" for finding in entry.mismatches]
+        lines.append("")
     failed = [e for e in entries if e.status == "failed"]
     if failed:
         lines += ["## Failures", ""]
         lines += [f"- **{e.id}**: {e.error or 'no detail'}" for e in failed]
         lines.append("")
     return "\n".join(lines)
+
+
+MISMATCH_NOTE = (
+    "Each idea below reported a score that the pack's grader, run from the unedited pack on "
+    "its held-out data, refutes. Its metric is the graded one; it is never a parent, and "
+    "its code change is kept in each run's `code.diff`."
+)
+
+
+def provenance(template: Template) -> str:
+    """Where the campaign's numbers come from: the pack's grader, or the runs themselves."""
+    if template.manifest.grader is not None:
+        return (
+            "Metrics are **graded**: the pack's grader scores every run from the unedited "
+            "pack; what an experiment reports itself is only its claim."
+        )
+    return (
+        "Metrics are **self-reported**: the pack has no grader, so every number is what the "
+        "experiment's own (possibly edited) code reported."
+    )
+
+
+def _mark(entry: ArchiveEntry) -> str:
+    return " (**score_mismatch**)" if entry.grade == "score_mismatch" else ""
 
 
 def campaign_warnings(campaign: Campaign) -> list[str]:

@@ -74,11 +74,30 @@ SOURCE_PATTERNS = [
 class AgentFiles(Manifest):
     """What the code model sees and changes: pack-relative glob patterns (`**/` is any
     folder). It may also create new files inside the pack; `context_tokens` bounds the files
-    shown in full, the rest come as outlines it can ask to read."""
+    shown in full, the rest come as outlines it can ask to read. `protected` files may be
+    read, never edited (the grader, whatever defines its held-out data)."""
 
     readable: list[str] = Field(default_factory=lambda: list(SOURCE_PATTERNS))
     editable: list[str] = Field(default_factory=lambda: ["**/*.py"])
+    protected: list[str] = Field(default_factory=list)
     context_tokens: int = Field(default=16000, ge=1000)
+
+
+class Grader(Manifest):
+    """The pack's own judge of a run: `command` runs in a pristine copy of the pack (never an
+    idea's edited copy) with `--run-dir DIR` (the run's outputs, read-only), `--config FILE`
+    (the run's overrides as the host wrote them), `--out-dir out` and, at smoke size, the
+    pack's `smoke_args`; it writes `out/grade.json`. A claimed metric whose per-seed values
+    differ from the grade's by more than its `tolerance` (default `default_tolerance`) is a
+    score mismatch."""
+
+    command: list[str] = Field(min_length=1)
+    timeout_s: float = Field(default=600, gt=0)
+    tolerance: dict[str, float] = Field(default_factory=dict)
+    default_tolerance: float = Field(default=1e-9, ge=0)
+
+    def tolerance_of(self, metric: str) -> float:
+        return self.tolerance.get(metric, self.default_tolerance)
 
 
 class TemplateManifest(Manifest):
@@ -106,6 +125,9 @@ class TemplateManifest(Manifest):
         default=None, description="set: an AI Scientist (v1) template run unchanged"
     )
     agent: AgentFiles = Field(default_factory=AgentFiles)
+    grader: Grader | None = Field(
+        default=None, description="unset: the run's own metrics are used, labelled self-reported"
+    )
     # What a pack declares about its own runs and figures (any pack, not only ours).
     seeding: Seeding = Field(
         default="stochastic",
@@ -209,6 +231,22 @@ class Template(BaseModel):
     def plot_runs_folder(self) -> str:
         """Where the figures step puts copies of the runs, relative to the pack's copy."""
         return "." if self.manifest.ai_scientist is not None else "runs"
+
+    def grade_argv(self, run_dir: str, overrides_file: str, *, smoke: bool) -> list[str]:
+        """The grader's command over the run outputs in `run_dir` (a pack with a grader)."""
+        grader = self.manifest.grader
+        if grader is None:
+            raise TemplateError(f"pack '{self.name}' has no [grader]")
+        argv = [*grader.command, "--run-dir", run_dir, "--config", overrides_file]
+        return argv + ["--out-dir", "out"] + (self.manifest.smoke_args if smoke else [])
+
+    @property
+    def protected(self) -> list[str]:
+        """Patterns of the files the code model may not edit: `[agent] protected`, and the
+        grader's own files (the pack files its command names)."""
+        grader = self.manifest.grader
+        named = [arg for arg in (grader.command if grader else []) if (self.root / arg).is_file()]
+        return [*self.manifest.agent.protected, *named]
 
     def plot_argv(self, run_dirs: list[str]) -> list[str]:
         """The command drawing the figures of `run_dirs` into `out/`."""

@@ -80,7 +80,8 @@ class CodeSession:
         """The answer's kind, or (None, the follow-up request) when it is not usable yet."""
         parsed = parse_answer(text)
         if parsed.blocks or parsed.unreadable:
-            report = apply_edits(self.view.code_dir, parsed.blocks, self.view.editable)
+            view = self.view
+            report = apply_edits(view.code_dir, parsed.blocks, view.editable, view.protected)
             failures = parsed.unreadable + report.failures
             if not failures:
                 return "edited", ""

@@ -170,7 +170,8 @@ def smoke_test(
 
 
 def run_history(runs: list[ExperimentRun], metric: str) -> str:
-    """The runs so far, one line each with its metric or its failure."""
+    """The runs so far, one line each with its (graded) metric or its failure, and where a
+    run's own report disagreed with the pack's grader."""
     if not runs:
         return "No runs yet."
     lines = []
@@ -178,4 +179,7 @@ def run_history(runs: list[ExperimentRun], metric: str) -> str:
         value = run.metric(metric)
         shown = f"{metric} = {value:.4g}" if value is not None else run.result.status
         lines.append(f"- run_{run.index}: {shown}")
+        lines += [
+            f"  score_mismatch (the grader refutes the run's report): {m}" for m in run.mismatches
+        ]
     return "\n".join(lines)

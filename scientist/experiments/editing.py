@@ -202,15 +202,27 @@ def _read_whole_file(lines: list[str], start: int, blocks: list[EditBlock]) -> i
     return end + 1
 
 
-def apply_edits(code_dir: Path, blocks: list[EditBlock], editable: set[str]) -> EditReport:
+PROTECTED = (
+    "protected: this file belongs to the pack's grader, which scores every run from the "
+    "pack's own unedited copy; read it, and make the change in the method's code instead"
+)
+
+
+def apply_edits(
+    code_dir: Path,
+    blocks: list[EditBlock],
+    editable: set[str],
+    protected: frozenset[str] | set[str] = frozenset(),
+) -> EditReport:
     """Apply every block or none. `editable` lists the pack-relative files the agent may
-    change; a new file may be created anywhere inside the pack (`code_dir`), never outside."""
+    change, `protected` those it may only read (the grader's: refused with the reason); a
+    new file may be created anywhere inside the pack (`code_dir`), never outside."""
     root = code_dir.resolve()
     contents: dict[str, str] = {}
     failures: list[EditFailure] = []
     for number, block in enumerate(blocks, start=1):
         try:
-            relative, text = _edited(root, block, contents, editable)
+            relative, text = _edited(root, block, contents, editable, protected)
         except ValueError as exc:
             failures.append(EditFailure(path=block.path, reason=f"block {number}: {exc}"))
             continue
@@ -227,13 +239,19 @@ def apply_edits(code_dir: Path, blocks: list[EditBlock], editable: set[str]) -> 
 
 
 def _edited(
-    root: Path, block: EditBlock, contents: dict[str, str], editable: set[str]
+    root: Path,
+    block: EditBlock,
+    contents: dict[str, str],
+    editable: set[str],
+    protected: frozenset[str] | set[str],
 ) -> tuple[str, str]:
     """The file `block` changes and its new text; ValueError says why it cannot apply."""
     target = (root / block.path).resolve()
     if not target.is_relative_to(root) or target == root:
         raise ValueError("outside the pack; edits stay inside it")
     relative = str(target.relative_to(root))
+    if relative in protected:
+        raise ValueError(PROTECTED)
     exists = relative in contents or target.is_file()
     if exists and relative not in editable:
         raise ValueError("not an editable file of this pack")

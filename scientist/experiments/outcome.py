@@ -52,6 +52,15 @@ def best_run(ctx: Context, runs: list[ExperimentRun]) -> ExperimentRun | None:
     return max(scored, key=lambda run: sign * (run.metric(metric.name) or 0.0))
 
 
+def grade_fields(best: ExperimentRun, runs: list[ExperimentRun]) -> dict[str, Any]:
+    """The idea's grade: `score_mismatch` when any of its runs claimed a score its grade
+    disagrees with (each finding named by its run), else the best run's."""
+    found = [
+        f"run_{run.index}: {finding}" for run in runs if run.result.ok for finding in run.mismatches
+    ]
+    return {"grade": "score_mismatch" if found else best.grade, "mismatches": found}
+
+
 def conclude(
     ctx: Context,
     entry: ArchiveEntry,
@@ -73,6 +82,7 @@ def conclude(
             "metric": best,
             "improvement": improvement(best, base, metric.goal),
             "error": "",
+            **grade_fields(chosen, runs),
         }
     else:
         last = runs[-1].result if runs else None

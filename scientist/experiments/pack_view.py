@@ -57,8 +57,13 @@ class PackView:
         return self.files(agent.readable + agent.editable)
 
     @property
+    def protected(self) -> set[str]:
+        """Files the agent may read, never edit: the grader and its held-out data."""
+        return set(self.files(self.template.protected))
+
+    @property
     def editable(self) -> set[str]:
-        return set(self.files(self.template.manifest.agent.editable))
+        return set(self.files(self.template.manifest.agent.editable)) - self.protected
 
     def text(self, name: str) -> str:
         return read_text(self.code_dir, name)
@@ -74,11 +79,12 @@ class PackView:
         ]
 
     def tree(self) -> str:
-        editable = self.editable
+        editable, protected = self.editable, self.protected
         rows = []
         for name in self.readable:
             lines = self.text(name).count("\n")
             mark = ", editable" if name in editable else ""
+            mark = ", protected: the grader's, read only" if name in protected else mark
             rows.append(f"- {name} ({lines} lines{mark})")
         return "\n".join(rows)
 

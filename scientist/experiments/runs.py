@@ -4,10 +4,11 @@ The run folder holds the run's outputs in `outputs/` (what the run wrote, copied
 the sandbox's collector: untrusted) and the host's records beside them, written after the
 run, each atomically: `overrides.json`, `code.diff`, `stdout.log`, `stderr.log` and, last,
 `result.json`: the sandbox's RunResult and the sha256 of the `outputs/final_info.json` the
-host accepted. A run is finished once a valid
-`result.json` is there and, for an ok run, the final info still has that hash; anything
-else (a crash half-way, a tampered or forged file) makes it a run to do again, never a
-result to trust.
+host accepted. A pack with a grader has an ok run graded before the seal (`grading`): its
+grader's `grade/grade.json` is hashed into the same record, and its metrics are the run's.
+A run is finished once a valid `result.json` is there and, for an ok run, the final info
+(and the grade) still have those hashes; anything else (a crash half-way, a tampered or
+forged file) makes it a run to do again, never a result to trust.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ import json
 import os
 import shutil
 import stat
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -26,8 +28,17 @@ from pydantic import ValidationError
 from scientist.campaign import Campaign, atomic_write_text
 from scientist.config import CampaignConfig
 from scientist.errors import ScientistError, TemplateError
+from scientist.experiments.grading import (
+    GRADE,
+    GRADE_DIR,
+    GRADER_CACHE,
+    GradeRecord,
+    grade_spec,
+    graded_info,
+    read_grade,
+)
 from scientist.experiments.requirements import pack_env, pack_paths
-from scientist.models import ExperimentRun, Record, RunResult, RunSpec
+from scientist.models import ExperimentRun, FinalInfo, Record, RunResult, RunSpec
 from scientist.safe_tree import copy_tree, is_regular_file, read_text, walk_files
 from scientist.sandbox import Sandbox
 from scientist.templates import Template
@@ -46,6 +57,7 @@ class RunRecord(Record):
 
     result: RunResult
     final_info_sha256: str | None = None
+    grading: GradeRecord | None = None
 
 
 def host_cache_dir() -> Path:
@@ -62,6 +74,13 @@ def pack_cache(run_dir: Path) -> Path:
         return Path(configured)
     owner = next((p for p in run_dir.parents if (p / Campaign.CONFIG).is_file()), run_dir.parent)
     return owner / CACHE
+
+
+def grader_cache(run_dir: Path) -> Path:
+    """The folder the pack's grader may cache in: `grader-cache/` of the campaign holding
+    `run_dir` (or of its parent), never shared with an experiment's run."""
+    owner = next((p for p in run_dir.parents if (p / Campaign.CONFIG).is_file()), run_dir.parent)
+    return owner / GRADER_CACHE
 
 
 def prepare_code_dir(template: Template, code_dir: Path) -> Path:
@@ -113,17 +132,47 @@ def finished_run(
             info = template.read_final_info(final_info, measured_s=record.result.duration_s)
         except TemplateError:
             return None
+    fields: dict[str, Any] = {"final_info": info}
+    if info is not None and template.manifest.grader is not None:
+        fields = _graded_fields(run_dir, template, record, info)
+        if not fields:
+            return None
     overrides_path = run_dir / OVERRIDES
     overrides = json.loads(overrides_path.read_text()) if overrides_path.is_file() else {}
     return ExperimentRun(
         idea_id=idea_id,
         index=index,
         result=record.result,
-        final_info=info,
         run_dir=run_dir,
         code_dir=run_dir / "code",
         overrides=overrides,
+        **fields,
     )
+
+
+def _graded_fields(
+    run_dir: Path, template: Template, record: RunRecord, info: FinalInfo
+) -> dict[str, Any]:
+    """The graded run's fields (its metrics the grade's, its own kept as the claim), or {}
+    when the record holds no grade or the grade on disk is not the one it holds."""
+    grading, grader = record.grading, template.manifest.grader
+    path = run_dir / GRADE_DIR / GRADE
+    if grader is None or grading is None or grading.grade_sha256 is None:
+        return {}
+    if _sha256(path) != grading.grade_sha256:
+        return {}
+    try:
+        grade = read_grade(path, template)
+    except TemplateError:
+        return {}
+    final_info, status, found = graded_info(info, grade, grader)
+    return {
+        "final_info": final_info,
+        "grade": status,
+        "claimed": info.metrics,
+        "mismatches": found,
+        "grading_s": grading.result.duration_s,
+    }
 
 
 def run_diff(run: ExperimentRun) -> str:
@@ -174,32 +223,70 @@ def execute_run(
         cache_shared=bool(os.environ.get("SCIENTIST_CACHE")),
         labels={"idea": idea_id, "run": str(index)},
     )
-    result = _run_sandboxed(sandbox, spec)
+    result = _run_sandboxed(sandbox, spec, "this run")
     atomic_write_text(run_dir / OVERRIDES, text)
     _snapshot(template.root, code_dir, run_dir)
-    record = seal_run(run_dir, template, result)
+
+    def grade() -> RunResult:
+        cache = grader_cache(run_dir)
+        grading = grade_spec(
+            template, config, run_dir, cache_dir=cache, gpus=spec.gpus, labels=spec.labels
+        )
+        return _run_sandboxed(sandbox, grading, "the grader")
+
+    record = seal_run(run_dir, template, result, grade if manifest.grader else None)
     return finished_run(run_dir, template, idea_id, index) or ExperimentRun(
         idea_id=idea_id, index=index, result=record.result, run_dir=run_dir, overrides=overrides
     )
 
 
-def _run_sandboxed(sandbox: Sandbox, spec: RunSpec) -> RunResult:
-    """The sandbox's result; a sandbox that broke on the run is a failed run, not a crash."""
+def _run_sandboxed(sandbox: Sandbox, spec: RunSpec, what: str) -> RunResult:
+    """The sandbox's result; a sandbox that broke on `what` is a failed run, not a crash."""
     try:
         return sandbox.run(spec)
     except (OSError, ScientistError) as exc:
-        message = f"the sandbox broke on this run: {exc}"
+        message = f"the sandbox broke on {what}: {exc}"
         return RunResult(exit_code=None, status="infra", backend=sandbox.name, message=message)
 
 
-def seal_run(run_dir: Path, template: Template, result: RunResult) -> RunRecord:
+def seal_run(
+    run_dir: Path,
+    template: Template,
+    result: RunResult,
+    grade: Callable[[], RunResult] | None = None,
+) -> RunRecord:
     """Seal a run whose outputs are in `run_dir/outputs`: write its logs, then `result.json`,
-    which keeps an ok status only with a valid final info and then holds its hash."""
+    which keeps an ok status only with a valid final info and then holds its hash. With
+    `grade` (the pack's grader, run into `run_dir/grade`), an ok run is graded first and
+    stays ok only with a valid grade, whose hash the record holds too."""
     atomic_write_text(run_dir / "stdout.log", result.stdout_tail)
     atomic_write_text(run_dir / "stderr.log", result.stderr_tail)
     record = _judged(run_dir, template, result)
+    if grade is not None and record.final_info_sha256 is not None:
+        record = _with_grade(run_dir, template, record, grade())
     atomic_write_text(run_dir / RESULT, record.model_dump_json(indent=2))
     return record
+
+
+def _with_grade(
+    run_dir: Path, template: Template, record: RunRecord, graded: RunResult
+) -> RunRecord:
+    """The record of an ok run after its grader's run `graded`: ok only with a valid grade."""
+    atomic_write_text(run_dir / "grader_stdout.log", graded.stdout_tail)
+    atomic_write_text(run_dir / "grader_stderr.log", graded.stderr_tail)
+    path = run_dir / GRADE_DIR / GRADE
+    digest = _sha256(path)
+    try:
+        if not graded.ok:
+            raise TemplateError(f"the grader failed ({graded.failure(tail_lines=3)})")
+        if digest is None:
+            raise TemplateError(f"{GRADE} was not written as a regular file")
+        read_grade(path, template)
+    except TemplateError as exc:
+        message = f"grading: {exc.message}"
+        failed = record.result.model_copy(update={"status": "error", "message": message})
+        return RunRecord(result=failed, grading=GradeRecord(result=graded))
+    return record.model_copy(update={"grading": GradeRecord(result=graded, grade_sha256=digest)})
 
 
 def _judged(run_dir: Path, template: Template, result: RunResult) -> RunRecord:

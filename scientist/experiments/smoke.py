@@ -60,6 +60,13 @@ def check_pack(
                 hint=f"try it by hand: cd {template.root} && "
                 f"{' '.join(template.run_argv('/tmp/out', None, smoke=True))}",
             )
+        if run.grade == "score_mismatch":
+            raise TemplateError(
+                f"the smoke run of pack '{template.name}' reports scores its own grader "
+                f"refutes: {'; '.join(run.mismatches)}",
+                hint="the experiment must report its metrics with the grader's held-out "
+                "evaluation, so that the unedited pack's claim and grade agree",
+            )
         info = run.final_info
     try:
         marker.parent.mkdir(parents=True, exist_ok=True)

@@ -37,7 +37,7 @@ from typing import Any, Literal
 from scientist.context import Context
 from scientist.errors import BudgetExceeded
 from scientist.graph.state import CampaignState, Flight, Ideation, finished_ids
-from scientist.graph.steps import STEPS, StepResult
+from scientist.graph.steps import STEPS, StepResult, runs_on_disk
 from scientist.ideas.proposals import propose_ideas
 from scientist.ideas.selection import rank_proposed
 from scientist.models import ArchiveEntry
@@ -181,9 +181,12 @@ class Scheduler:
                 finished = True
             else:
                 flights[job.key] = result.flight
+            detail = _outcome(result.entry)
             if job.slot is not None:
-                self._log_slot(job, result.entry)
-            self.on_event("done", job.label, _outcome(result.entry))
+                grading_s = sum(run.grading_s for run in runs_on_disk(self.ctx, result.entry))
+                self._log_slot(job, result.entry, grading_s)
+                detail += f" graded in {grading_s:.1f}s" if grading_s else ""
+            self.on_event("done", job.label, detail)
         update["flights"] = flights
         if finished:  # news for the next ideation, and for the report at once
             update["dry"] = False
@@ -214,10 +217,11 @@ class Scheduler:
         self.ctx.campaign.record_idea(failed)
         update["entries"][job.key] = failed
         if job.slot is not None:
-            self._log_slot(job, failed)
+            self._log_slot(job, failed, 0.0)
 
-    def _log_slot(self, job: Job, entry: ArchiveEntry) -> None:
-        """One line per experiment in `slots.jsonl`: which slot it held, from when to when."""
+    def _log_slot(self, job: Job, entry: ArchiveEntry, grading_s: float) -> None:
+        """One line per experiment in `slots.jsonl`: which slot it held, from when to when,
+        and how much of it its runs' grading took."""
         line = {
             "idea": job.key,
             "slot": job.slot,
@@ -225,6 +229,8 @@ class Scheduler:
             "start": job.started,
             "end": time.time(),
             "status": entry.status,
+            "grade": entry.grade,
+            "grading_s": round(grading_s, 3),
         }
         with (self.ctx.campaign.root / SLOT_LOG).open("a", encoding="utf-8") as log:
             log.write(json.dumps(line) + "\n")
@@ -315,7 +321,7 @@ class Scheduler:
 
 
 def _outcome(entry: ArchiveEntry) -> str:
-    metric = "" if entry.metric is None else f" metric={entry.metric:.4g}"
+    metric = "" if entry.metric is None else f" metric={entry.metric:.4g} ({entry.grade})"
     score = "" if entry.review_score is None else f" review={entry.review_score:g}"
     return f"{entry.status}{metric}{score}"
 

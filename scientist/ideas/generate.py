@@ -131,4 +131,6 @@ def _archive(archive: list[ArchiveEntry]) -> str:
             f"{result}, improvement {entry.improvement}{effect}{review}{no_effect}"
         )
         lines += [f"    weakness: {w}" for w in entry.weaknesses[:3]]
+        if not entry.may_parent:
+            lines.append("    score_mismatch: its code reported a score the pack's grader refutes")
     return "\n".join(lines)

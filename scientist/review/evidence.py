@@ -43,6 +43,8 @@ class Evidence(BaseModel):
     """A missing, unreadable, blank or unreferenced figure, one sentence each."""
     gain_claims: list[str] = Field(default_factory=list)
     """The sentences of the paper's body that claim a gain, in order."""
+    score_mismatches: list[str] = Field(default_factory=list)
+    """Where a run's own reported score disagreed with the pack's grader."""
 
     @property
     def seeds(self) -> int:
@@ -122,4 +124,5 @@ def gather_evidence(
         novelty=novelty,
         figure_problems=figure_problems(paper.tex_path),
         gain_claims=list(dict.fromkeys(s for _, s in gain_claims(body_text(paper.tex_path)))),
+        score_mismatches=[f"run_{run.index}: {m}" for run in runs for m in run.mismatches],
     )

@@ -90,4 +90,13 @@ def numbers_source(run: ExperimentRun | None) -> str:
     """Where a run's numbers come from, for the packet."""
     if run is None:
         return "no finished run"
+    if run.grade == "graded":
+        return (
+            "graded by the pack's frozen grader from the unedited pack; the run's own claim agrees"
+        )
+    if run.grade == "score_mismatch":
+        return (
+            "graded by the pack's frozen grader; the run's own claim DISAGREES with the grade "
+            f"({'; '.join(run.mismatches)})"
+        )
     return "self-reported by the experiment's own code (the pack has no grader)"

@@ -54,6 +54,8 @@ def _rigour_points(evidence: Evidence) -> float:
     seeds = 0.75 if evidence.has_seeds(3) else 0.25 if evidence.has_seeds(2) else 0.0
     ablations = 0.25 if evidence.configs >= 2 else 0.0
     complete = 0.5 if evidence.runs_total and not evidence.failed_runs else 0.0
+    if evidence.score_mismatches:  # the code misreported its own score: nothing it says holds
+        return 0.0
     return seeds + ablations + complete
 
 
@@ -152,6 +154,12 @@ def _rigour_sentences(evidence: Evidence) -> tuple[list[str], list[str]]:
         )
     elif evidence.runs_total:
         strengths.append(f"All {evidence.runs_total} runs finished.")
+    if evidence.score_mismatches:
+        weaknesses.append(
+            "The experiment's code reported scores that the pack's grader refutes ("
+            + "; ".join(evidence.score_mismatches[:2])
+            + "); only the graded numbers stand."
+        )
     return strengths, weaknesses
 
 

@@ -14,7 +14,7 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Literal, TypeVar
 
-from pydantic import BaseModel, ValidationError
+from pydantic import BaseModel, Field, ValidationError
 
 from scientist.campaign import Campaign
 from scientist.experiments.runs import CODE_DIFF, finished_run
@@ -22,12 +22,13 @@ from scientist.graph.nodes import BASELINE_ID
 from scientist.llm.pool import ModelStats, read_pool
 from scientist.models import (
     ArchiveEntry,
+    GradeStatus,
     LedgerEntry,
     MetaReview,
     Paper,
     SearchNodeRecord,
 )
-from scientist.report import image_spending, leaderboard, sizes
+from scientist.report import image_spending, leaderboard, provenance, sizes
 from scientist.review.meta import ReviewRecord
 from scientist.templates import Template, load_template
 
@@ -47,6 +48,11 @@ class RunView(BaseModel):
     message: str = ""
     diff: str = ""
     logs: list[str]
+    grade: GradeStatus | None = None
+    claimed: dict[str, float] = Field(
+        default_factory=dict, description="the run's own numbers, when a grader measured them"
+    )
+    mismatches: list[str] = Field(default_factory=list)
 
 
 class IdeaDetail(BaseModel):
@@ -75,6 +81,7 @@ class Overview(BaseModel):
     pool: list[ModelStats]
     sizes: str
     """The run size, seeds and confirmation, in one line."""
+    provenance: str = Field(description="where the metrics come from (graded, self-reported)")
 
     @property
     def spent_usd(self) -> float:
@@ -151,6 +158,7 @@ class CampaignReader:
             ledger=self.campaign.ledger(),
             pool=pool,
             sizes=sizes(self.campaign.config, self.template),
+            provenance=provenance(self.template),
         )
 
     def kind(self, idea_id: str) -> IdeaKind:
@@ -209,6 +217,9 @@ class CampaignReader:
             message=run.result.message,
             diff=diff,
             logs=logs,
+            grade=run.grade if run.result.ok else None,
+            claimed={name: summary.mean for name, summary in (run.claimed or {}).items()},
+            mismatches=run.mismatches,
         )
 
     def _paper(self, idea_id: str) -> Paper | None:

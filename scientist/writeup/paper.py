@@ -30,6 +30,7 @@ from scientist.writeup.figure_choice import (
 )
 from scientist.writeup.figure_review import review_figures
 from scientist.writeup.fixes import apply_model, apply_rules
+from scientist.writeup.provenance import provenance_sentence
 from scientist.writeup.verify import find_unsourced
 
 STYLE_FILE = Path(__file__).resolve().parent / f"{STYLE}.sty"
@@ -147,6 +148,8 @@ def write_paper(
         revised = llm_prose.fix_unsourced(paper, model, critiqued)
         sections = review.settle(paper, llm_prose.fix_overclaims(paper, model, revised))
         figure_checks, errors = review.records(), [*errors, *review.errors]
+    provenance = provenance_sentence(runs)
+    sections = {**sections, "results": f"{sections['results']}\n\n{provenance}".rstrip()}
     tex = build_document(paper, sections, two_column=config.two_column)
     sources = {"results.tex": evidence.results_tex(), "refs.bib": bibliography.render()}
     assets = {f"{STYLE}.sty": STYLE_FILE}

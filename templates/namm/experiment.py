@@ -4,7 +4,8 @@
     python experiment.py --out-dir DIR --hf-model PATH --hf-prompts IDS.json [--config ...]
 
 Writes DIR/final_info.json (metrics as mean/std/values over seeds), DIR/results.json
-(per-seed tables, CMA-ES histories, a kept-token example) and DIR/seed_<k>.json.
+(per-seed tables, CMA-ES histories, a kept-token example), DIR/seed_<k>.json and each seed's
+evolved scorers in DIR/scorers/ (grader.py evaluates them again from the pristine pack).
 """
 
 from __future__ import annotations
@@ -40,7 +41,10 @@ def summary(values: list[float]) -> dict[str, Any]:
 
 
 def collect_metrics(config: dict[str, Any], per_seed: list[dict[str, Any]]) -> dict[str, Any]:
-    """Flat metric names: <policy>_accuracy (main budget), <policy>_accuracy_b<pct>, ..."""
+    """Flat metric names: the graded ones (`nammlib.grading.graded_metrics`: accuracy and
+    retention per policy and budget), then timings and the transfer to a deeper model."""
+    from nammlib.grading import graded_metrics
+
     series: dict[str, list[float]] = {}
 
     def add(name: str, value: float) -> None:
@@ -48,41 +52,35 @@ def collect_metrics(config: dict[str, Any], per_seed: list[dict[str, Any]]) -> d
 
     main = f"{config['main_budget']:g}"
     for seed in per_seed:
-        for fraction, rows in seed["budgets"].items():
-            pct = round(float(fraction) * 100)
-            for policy, row in rows.items():
-                add(f"{policy}_accuracy_b{pct}", row["accuracy"])
-                add(f"{policy}_retained_b{pct}", row["retained"])
-                if fraction == main:
-                    add(f"{policy}_accuracy", row["accuracy"])
-                    add(f"{policy}_retained", row["retained"])
-                    add(f"{policy}_us_per_token", row["us_per_token"])
-        add("namm_adaptive_accuracy", seed["namm_adaptive"]["accuracy"])
-        add("namm_adaptive_retained", seed["namm_adaptive"]["retained"])
+        rows = seed["budgets"][main]
+        for policy, row in rows.items():
+            add(f"{policy}_us_per_token", row["us_per_token"])
         for policy, row in seed["transfer"].items():
             add(f"{policy}_transfer_accuracy", row["accuracy"])
-        rows = seed["budgets"][main]
         baseline = rows["full"]["us_per_token"]
         add("eviction_overhead_us_per_token", rows["namm"]["us_per_token"] - baseline)
         add("h2o_overhead_us_per_token", rows["h2o"]["us_per_token"] - baseline)
-    return {name: summary(values) for name, values in series.items()}
+    graded = graded_metrics(config, per_seed)
+    return {name: summary(s["values"]) for name, s in graded.items()} | {
+        name: summary(values) for name, values in series.items()
+    }
 
 
-def run_seed(config: dict[str, Any], seed: int, cache: Path) -> dict[str, Any]:
+def run_seed(config: dict[str, Any], seed: int, cache: Path, scorers: Path) -> dict[str, Any]:
     import torch
     from nammlib.study import SeedStudy
 
     torch.set_num_threads(1)
-    return SeedStudy(config, seed, cache).run()
+    return SeedStudy(config, seed, cache, scorers).run()
 
 
-def run_seeds(config: dict[str, Any], cache: Path) -> list[dict[str, Any]]:
+def run_seeds(config: dict[str, Any], cache: Path, scorers: Path) -> list[dict[str, Any]]:
     """Seeds one after another, or in `workers` processes of one thread each."""
     workers = min(config["workers"], len(config["seeds"]))
     if workers == 1:
-        return [run_seed(config, seed, cache) for seed in config["seeds"]]
+        return [run_seed(config, seed, cache, scorers) for seed in config["seeds"]]
     with ProcessPoolExecutor(workers, mp_context=get_context("fork")) as pool:
-        futures = [pool.submit(run_seed, config, seed, cache) for seed in config["seeds"]]
+        futures = [pool.submit(run_seed, config, s, cache, scorers) for s in config["seeds"]]
         return [future.result() for future in futures]
 
 
@@ -138,7 +136,9 @@ def main(argv: list[str] | None = None) -> int:
     print(f"namm: config {json.dumps(config)}", flush=True)
     if args.hf_model:
         return run_on_hf(args, config, began)
-    per_seed = run_seeds(config, cache_dir(args.out_dir))
+    from nammlib.grading import SCORERS_DIR
+
+    per_seed = run_seeds(config, cache_dir(args.out_dir), args.out_dir / SCORERS_DIR)
     for result in per_seed:
         (args.out_dir / f"seed_{result['seed']}.json").write_text(json.dumps(result))
     metrics = collect_metrics(config, per_seed)

@@ -38,6 +38,8 @@ def test_a_new_pack_passes_templates_check(tmp_path: Path, run_cache: Path):
     checked = scientist("templates", "check", str(pack), cwd=tmp_path)
     assert checked.returncode == 0, checked.stderr
     assert checked.stdout.startswith("ok: ridge_lab: manifest, 2 seed ideas, smoke run test_r2")
+    assert "(graded)" in checked.stdout
+    assert template.protected == ["heldout.py", "grader.py"]
 
 
 def test_the_scaffold_experiment_honours_overrides_and_writes_final_info(tmp_path: Path):

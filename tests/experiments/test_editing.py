@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from scientist.experiments.editing import apply_edits, parse_answer
+from scientist.experiments.editing import PROTECTED, apply_edits, parse_answer
 
 SOURCE = "BONUS = 0.0\n\n\ndef main():\n    value = 1\n    return value\n"
 OPS = "def scale(x):\n    return x\n"
@@ -127,3 +127,17 @@ def test_a_block_without_its_path_or_end_marker_is_unreadable_not_dropped():
     assert not parsed.blocks and "path" in parsed.unreadable[0].reason
     parsed = parse_answer("x.py\n<<<<<<< SEARCH\na\n=======\nb\n")
     assert not parsed.blocks and "REPLACE" in parsed.unreadable[0].reason
+
+
+def test_an_edit_to_a_protected_file_is_refused_with_the_reason(tmp_path: Path) -> None:
+    (tmp_path / "grader.py").write_text("SCORE = 1\n")
+    (tmp_path / "experiment.py").write_text("X = 1\n")
+    blocks = parse_answer(
+        "experiment.py\n<<<<<<< SEARCH\nX = 1\n=======\nX = 2\n>>>>>>> REPLACE\n\n"
+        "grader.py\n<<<<<<< SEARCH\nSCORE = 1\n=======\nSCORE = 2\n>>>>>>> REPLACE\n"
+    ).blocks
+    editable = {"experiment.py", "grader.py"}
+    report = apply_edits(tmp_path, blocks, editable, protected={"grader.py"})
+    [failure] = report.failures
+    assert failure.path == "grader.py" and PROTECTED in failure.reason
+    assert (tmp_path / "experiment.py").read_text() == "X = 1\n"  # all or nothing

@@ -17,9 +17,12 @@ def test_the_view_lists_every_source_file_and_marks_the_editable_ones():
     view = merge_view(16000)
     tree = view.tree()
     assert "- experiment.py (" in tree and "- mergepack/merging.py (" in tree
-    assert "- mergepack/settings.py (119 lines, editable)" in tree
+    assert "- mergepack/settings.py (136 lines, editable)" in tree
     assert "- README.md (" in tree and "README.md (" in tree and "README.md" not in view.editable
     assert "references.bib" not in tree
+    assert "- grader.py (" in tree and "- mergepack/grading.py (" in tree
+    assert "mergepack/grading.py" in view.protected and "grader.py" in view.protected
+    assert not view.protected & view.editable and "protected: the grader's" in tree
 
 
 def test_a_small_budget_shows_the_idea_s_files_in_full_and_outlines_the_rest():

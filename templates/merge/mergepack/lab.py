@@ -1,4 +1,8 @@
-"""One seed of the synthetic study: train sources, score hand-set merges, evolve a merge."""
+"""One seed of the synthetic study: train sources, score hand-set merges, evolve a merge.
+
+Every model a seed reports is scored on the held-out test items by `mergepack.grading`
+(the claim) and saved for the pack's grader, which scores it again from the pristine pack.
+"""
 
 from __future__ import annotations
 
@@ -12,28 +16,33 @@ import torch
 from torch import nn
 
 from mergepack.evolve import PSGenome, SearchResult, cma_search, search_layer_path
+from mergepack.grading import (
+    HAND_SET,
+    SKILLS,
+    best_hand,
+    path_accuracy,
+    save_models,
+    state_accuracy,
+    test_batches,
+)
 from mergepack.merging import Recipe, StateDict, merge_state_dicts, parameter_groups
 from mergepack.model import ModelConfig, TinyLM, forward_path, score
 from mergepack.train import TrainConfig, build_models
 from mergepack.world import Batch, World
 
-SKILLS = {"A": "add_l1", "B": "tr_12", "C": "add_l2"}
-HAND_SET = ("linear", "task_arithmetic", "ties", "dare_ties")
 SEARCHES = ("ps", "dfs", "ps_dfs")
 
 
 class Scorer:
-    """Scores state dicts and layer paths on fixed evaluation batches, in memory."""
+    """Scores state dicts and layer paths on fixed evaluation batches, in memory: the dev
+    batch (the searches' fitness) and the held-out test batches (reported only)."""
 
     def __init__(self, world: World, model_cfg: ModelConfig, cfg: dict[str, Any], seed: int):
         self.model_cfg = model_cfg
         self.model = TinyLM(model_cfg).eval()
         self.soft_weight = cfg["soft_weight"]
         self.dev = world.eval_batch(SKILLS["C"], "dev", cfg["dev_size"], 1000 + seed)
-        self.test = {
-            skill: world.eval_batch(task, "test", cfg["test_size"], 2000 + seed)
-            for skill, task in SKILLS.items()
-        }
+        self.test = test_batches(world, cfg["test_size"], seed)
 
     @torch.no_grad()
     def _logits(self, state: StateDict, batch: Batch) -> torch.Tensor:
@@ -45,7 +54,7 @@ class Scorer:
         return exact + self.soft_weight * soft
 
     def report(self, state: StateDict) -> dict[str, float]:
-        return {k: score(self._logits(state, b), b)[0] for k, b in self.test.items()}
+        return state_accuracy(self.model_cfg, state, self.test)
 
     def modules(self, states: list[StateDict]) -> list[TinyLM]:
         models = [TinyLM(self.model_cfg).eval() for _ in states]
@@ -101,7 +110,8 @@ def _ps(scorer, states, cfg, seed, log) -> tuple[StateDict, SearchResult, dict[s
 
 
 def _dfs(scorer, pool: list[StateDict], names: list[str], initial: int, cfg, seed, log):
-    """Search a layer path over the blocks of `pool`; the host pool[0] gives embedding + head."""
+    """Search a layer path over the blocks of `pool`; the host pool[0] gives embedding + head.
+    Returns the path's test scores, the search, its description and its saved form."""
     models = scorer.modules(pool)
     n_layers = scorer.model_cfg.n_layers
     blocks = [block for model in models for block in model.blocks]
@@ -112,14 +122,20 @@ def _dfs(scorer, pool: list[StateDict], names: list[str], initial: int, cfg, see
         return exact + scorer.soft_weight * soft
 
     path, scales, result = search_layer_path(fitness, len(pool), n_layers, initial, cfg, seed, log)
-    scores = scorer.path_scores(models[0], [blocks[p] for p in path], scales, scorer.test)
+    scores = path_accuracy(scorer.model_cfg, pool, path, scales, scorer.test)
     detail = {"path": [f"{names[p // n_layers]}.{p % n_layers}" for p in path], "scales": scales}
-    return {k: v[0] for k, v in scores.items()}, result, detail
+    saved = {"path": {"pool": names, "steps": list(path), "scales": list(scales)}}
+    return scores, result, detail, saved
 
 
 def run_seed(
-    cfg: dict[str, Any], seed: int, cache_dir: Path | None, log: Callable[[str], None]
+    cfg: dict[str, Any],
+    seed: int,
+    cache_dir: Path | None,
+    log: Callable[[str], None],
+    models_dir: Path,
 ) -> dict[str, Any]:
+    """Run one seed; every model it reports is saved in `models_dir` for the grader."""
     started = time.time()
     torch.manual_seed(seed)
     world = World(cfg["digits"])
@@ -135,36 +151,47 @@ def run_seed(
     scorer = Scorer(world, model_cfg, cfg, seed)
     models = {name: scorer.report(states[name]) for name in ("base", "A", "B")}
     sources = [states["A"], states["B"]]
+    saved = {name: states[name] for name in ("base", "A", "B")}
     for method in HAND_SET:
         merged = merge_state_dicts(_recipe(method, cfg), states["base"], sources, seed=seed)
         models[method] = scorer.report(merged)
-    best_hand = max(HAND_SET, key=lambda m: models[m]["C"])
+        saved[method] = merged
+    hand = best_hand(models)
     log(
         f"seed {seed}: sources and hand-set merges scored: "
         + ", ".join(f"{k} C={v['C']:.3f}" for k, v in models.items())
     )
-    out: dict[str, Any] = {"seed": seed, "best_hand": best_hand, "history": {}}
+    out: dict[str, Any] = {"seed": seed, "best_hand": hand, "history": {}}
     method = cfg["method"]
+    evolved: dict[str, Any] = {"state": "evolved"}
     if method in ("ps", "ps_dfs"):
         ps_state, result, out["recipe"] = _ps(scorer, states, cfg, seed, log)
         out["history"]["ps"] = result.history
         models["evolved_ps"] = scorer.report(ps_state)
+        saved["PS"] = ps_state
     if method == "dfs":
-        models["evolved"], result, out["path"] = _dfs(
+        models["evolved"], result, out["path"], evolved = _dfs(
             scorer, [states["B"], states["A"]], ["B", "A"], 1, cfg, seed, log
         )
         out["history"]["dfs"] = result.history
     elif method == "ps_dfs":
-        models["evolved"], result, out["path"] = _dfs(
+        models["evolved"], result, out["path"], evolved = _dfs(
             scorer, [ps_state, states["A"], states["B"]], ["PS", "A", "B"], 0, cfg, seed, log
         )
         out["history"]["dfs"] = result.history
     elif method == "ps":
         models["evolved"] = models["evolved_ps"]
+        evolved = {"state": "PS"}
+    elif method in HAND_SET:
+        models["evolved"] = models[method]
+        evolved = {"state": method}
+        result = SearchResult(best=np.zeros(0), best_fitness=scorer.fitness(saved[method]))
     else:
         merged = merge_state_dicts(_recipe(method, cfg), states["base"], sources, seed=seed)
         models["evolved"] = scorer.report(merged)
+        saved["evolved"] = merged
         result = SearchResult(best=np.zeros(0), best_fitness=scorer.fitness(merged))
+    save_models(models_dir, seed, model_cfg, saved, evolved)
     out["dev_fitness"] = result.best_fitness
     out["models"] = models
     out["runtime_s"] = time.time() - started

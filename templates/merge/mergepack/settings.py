@@ -67,6 +67,23 @@ def load_config(path: Path | None, smoke: bool) -> dict[str, Any]:
     return validate(cfg)
 
 
+def grading_config(path: Path, smoke: bool) -> dict[str, Any]:
+    """The configuration the grader evaluates under: the defaults, the run's overrides of
+    this pack's own knobs (a knob an idea's code added is the run's business) and the smoke
+    caps."""
+    try:
+        overrides = json.loads(path.read_text())
+    except (OSError, json.JSONDecodeError) as exc:
+        raise UsageError(f"cannot read config {path}: {exc}") from None
+    if not isinstance(overrides, dict):
+        raise UsageError(f"config {path} must be a JSON object of knob -> value")
+    cfg = {**DEFAULTS, **{k: v for k, v in overrides.items() if k in DEFAULTS}}
+    if smoke:
+        for key, cap in SMOKE.items():
+            cfg[key] = min(cfg[key], cap)
+    return cfg
+
+
 def read_overrides(path: Path) -> dict[str, Any]:
     try:
         overrides = json.loads(path.read_text())

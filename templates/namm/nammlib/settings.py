@@ -120,3 +120,9 @@ def check(config: dict[str, Any]) -> dict[str, Any]:
     if unknown:
         raise SettingsError(f"unknown ablations {unknown}; known: {sorted(ABLATIONS)}")
     return config
+
+
+def grading_config(overrides: dict[str, Any], smoke: bool) -> dict[str, Any]:
+    """The configuration the grader evaluates under: the run's overrides of this pack's own
+    knobs (a knob an idea's code added is the run's business), resolved as a run's are."""
+    return resolve({k: v for k, v in overrides.items() if k in DEFAULTS}, smoke)
