@@ -189,7 +189,11 @@ def attribute(
     }
     if control.run.result.ok is False:
         update["error"] = f"the control ({control.vs}) failed: {control.run.result.failure()}"
-    elif not ctx.config.baseline_paper and same_values(best, control.run, ctx.template.metric.name):
+    elif (
+        not ctx.config.baseline_paper
+        and entry.grade != "score_mismatch"  # a misreported score is the finding: reported
+        and same_values(best, control.run, ctx.template.metric.name)
+    ):
         update |= {
             "status": "no_effect",
             "error": f"no effect: its per-seed {ctx.template.metric.name} equals its control's "
