@@ -55,34 +55,26 @@ class DropStream:
         self.multipliers = [multiplier | 1 for _, multiplier in keys]
         index = torch.arange(capacity, dtype=torch.int32, device=device)
         self.scaled = torch.stack([index * _int32(m) for m in self.multipliers])
-        self.hashes = torch.empty_like(self.scaled)
-        self.scratch = torch.empty_like(self.scaled)
-        self.draws = torch.empty(len(densities), capacity, dtype=torch.int32, device=device)
-        levels = keep_levels(densities)
-        self.levels = torch.tensor(levels, dtype=torch.int32, device=device).reshape(-1, 1)
+        # row 2j ends as pair j's high halves (source 2j), row 2j + 1 as its low halves
+        self.draws = torch.empty(2 * pairs, capacity, dtype=torch.int32, device=device)
+        self.levels = torch.tensor(keep_levels(densities), dtype=torch.int32, device=device)
+        self.levels = self.levels.reshape(-1, 1)
 
     def keep(self, start: int, out: torch.Tensor) -> torch.Tensor:
         """Masks of flat indices start .. start + out.shape[1] - 1 into `out` ([sources, size])."""
         size = out.shape[1]
-        hashes, scratch = self.hashes[:, :size], self.scratch[:, :size]
-        starts = [
-            _int32(o + start * m) for o, m in zip(self.offsets, self.multipliers, strict=True)
-        ]
-        torch.add(
-            self.scaled[:, :size],
-            torch.tensor(starts, dtype=torch.int32).to(hashes.device).reshape(-1, 1),
-            out=hashes,
-        )
-        for shift, multiplier in zip(_SHIFTS, _MULTIPLIERS, strict=True):
-            _logical_shift_xor(hashes, shift, scratch)
-            hashes.mul_(_int32(multiplier))
         draws = self.draws[:, :size]
-        high, low = draws[0::2], draws[1::2]
+        high, hashes = draws[0::2], draws[1::2]
+        starts = [_int32(o + start * m) for o, m in zip(self.offsets, self.multipliers, strict=True)]
+        starts = torch.tensor(starts, dtype=torch.int32).reshape(-1, 1).to(draws.device)
+        torch.add(self.scaled[:, :size], starts, out=hashes)
+        for shift, multiplier in zip(_SHIFTS, _MULTIPLIERS, strict=True):
+            _logical_shift_xor(hashes, shift, high)
+            hashes.mul_(_int32(multiplier))
         torch.bitwise_right_shift(hashes, 16, out=high)
         high.bitwise_and_(0xFFFF)  # the high half, which the last xor-shift leaves as it is
-        torch.bitwise_xor(hashes[: low.shape[0]], high[: low.shape[0]], out=low)
-        low.bitwise_and_(0xFFFF)  # the low half after the last xor-shift
-        return torch.lt(draws, self.levels, out=out)
+        hashes.bitwise_xor_(high).bitwise_and_(0xFFFF)  # the low half after the last xor-shift
+        return torch.lt(draws[: out.shape[0]], self.levels, out=out)
 
 
 def dare(delta: torch.Tensor, density: float, generator: torch.Generator) -> torch.Tensor:

@@ -107,9 +107,9 @@ def _combine(
     elected = torch.bitwise_and(
         total.view(torch.int32), _SIGN_BIT, out=scratch.spare.view(torch.int32)
     )
-    agree = scratch.work.view(torch.int32)
+    agree = scratch.mask.view(torch.int32)  # the masks are spent once the x_k are
     torch.bitwise_xor(weighted.view(torch.int32), elected, out=agree)
-    agree = torch.gt(agree.view(torch.float32), 0, out=scratch.work)
+    agree = torch.gt(agree.view(torch.float32), 0, out=scratch.mask)
     weighted.mul_(agree)
     divisor = torch.mul(agree[0], weights[0], out=scratch.divisor)
     for agrees, weight in zip(agree[1:], weights[1:], strict=True):
@@ -197,12 +197,11 @@ def _ties(
     while True:
         above = _trimmed_pass(inputs, brackets, scales, weights, scratch, target, flags)
         union = _true_indices(_any_row(flags))
-        listed = flags.index_select(1, union)  # [sources, len(union)]: candidate of source k
         base, deltas = inputs.deltas(union)
         magnitudes = deltas.abs()
         kept = [
-            settle(b, a, union[rows], values[rows])
-            for b, a, rows, values in zip(brackets, above, listed, magnitudes, strict=True)
+            settle(b, a, union, values)
+            for b, a, values in zip(brackets, above, magnitudes, strict=True)
         ]
         missed = [k for k, chosen in enumerate(kept) if chosen is None]
         if not missed:
@@ -210,9 +209,7 @@ def _ties(
         exact = inputs.deltas(None)[1].abs_()
         for k in missed:
             brackets[k] = exact_bracket(exact[k], brackets[k].keep)
-    for row, chosen in zip(flags, kept, strict=True):  # flags now mark the kept candidates
-        row.zero_()[chosen] = True
-    _rewrite(union, base, deltas, brackets, flags, scales, weights, target)
+    _rewrite(union, base, deltas, torch.stack(kept), scales, weights, target)
 
 
 def _column(values: list[float], device: torch.device) -> torch.Tensor:
@@ -278,22 +275,18 @@ def _rewrite(
     union: torch.Tensor,
     base: torch.Tensor,
     deltas: torch.Tensor,
-    brackets: list[Bracket],
     kept: torch.Tensor,
     scales: torch.Tensor,
     weights: Sequence[float],
     target: torch.Tensor,
 ) -> None:
-    """Merge again, with the exact masks, the entries `union` that are a candidate of any
-    source (their float32 `base` and task vectors `deltas`); `kept` flags ([sources, numel
-    rounded up]) the candidates each source keeps."""
+    """Merge again the entries `union` that are a candidate of any source, from their
+    float32 `base` and task vectors `deltas` with the exact masks `kept` ([sources,
+    len(union)])."""
     if union.numel() == 0:
         return
-    scratch = _Scratch(len(brackets), union.numel(), target.device)
-    highs = _column([b.high for b in brackets], target.device)
-    mask = torch.gt(deltas.abs(), highs, out=scratch.mask)  # 0 for every candidate
-    mask.add_(kept.index_select(1, union))
-    weighted = deltas.mul_(mask).mul_(scales)
+    scratch = _Scratch(len(kept), union.numel(), target.device)
+    weighted = deltas.mul_(kept).mul_(scales)
     numerator, divisor = _combine("ties", weighted, weights, scratch)
     merged = torch.empty(union.numel(), dtype=target.dtype, device=target.device)
     _write(merged, base, numerator, divisor, scratch)

@@ -81,22 +81,28 @@ def bracket_for(sample: torch.Tensor, numel: int, density: float) -> Bracket:
 
 
 def settle(
-    bracket: Bracket, above: int, candidates: torch.Tensor, values: torch.Tensor
+    bracket: Bracket, above: int, index: torch.Tensor, values: torch.Tensor
 ) -> torch.Tensor | None:
-    """The kept candidates, or None when the bracket missed.
+    """Which of the entries at flat indices `index` are kept (a bool mask over them), or
+    None when the bracket missed.
 
-    `above` counts the entries above `bracket.high`; `candidates` are the flat indices (in
-    any order) of the entries in [low, high] and `values` their magnitudes.
+    `index` (any order) holds every entry in [low, high], and may hold others; `values` are
+    their magnitudes; `above` counts the entries of the whole tensor above `high`.
     """
+    over = values > bracket.high
+    candidates = int((values >= bracket.low).sum()) - int(over.sum())
     need = bracket.keep - above
-    if need < 0 or need > candidates.numel():
+    if need < 0 or need > candidates:
         return None
-    if need in (0, candidates.numel()):
-        return candidates[:need]
-    threshold = torch.kthvalue(values, values.numel() - need + 1).values
-    greater = candidates[values > threshold]
-    ties = torch.sort(candidates[values == threshold]).values
-    return torch.cat([greater, ties[: need - greater.numel()]])
+    if need == 0:
+        return over
+    inside = values[(values >= bracket.low) & ~over]
+    threshold = torch.kthvalue(inside, candidates - need + 1).values
+    kept = values > threshold
+    ties = torch.nonzero(values == threshold).reshape(-1)
+    ties = ties[torch.argsort(index[ties])]  # the lowest flat indices first
+    kept[ties[: bracket.keep - above - (int(kept.sum()) - int(over.sum()))]] = True
+    return kept
 
 
 def magnitude_mask(delta: torch.Tensor, density: float) -> torch.Tensor:
@@ -111,6 +117,6 @@ def magnitude_mask(delta: torch.Tensor, density: float) -> torch.Tensor:
         candidates = torch.nonzero((magnitudes >= bracket.low) & ~mask).reshape(-1)
         kept = settle(bracket, int(mask.sum()), candidates, magnitudes[candidates])
         if kept is not None:
-            mask[kept] = True
+            mask[candidates[kept]] = True
             return mask.reshape(delta.shape)
         bracket = exact_bracket(magnitudes, bracket.keep)
