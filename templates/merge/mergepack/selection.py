@@ -17,8 +17,8 @@ from dataclasses import dataclass
 
 import torch
 
-SAMPLE = 1 << 15  # magnitudes drawn to bracket the threshold; smaller tensors are solved exactly
-SPREAD = 4.0  # standard deviations of the sampled rank kept on either side of the bracket
+SAMPLE = 1 << 16  # magnitudes drawn to bracket the threshold; smaller tensors are solved exactly
+SPREAD = 3.5  # standard deviations of the sampled rank kept on either side of the bracket
 _SAMPLER_SEED = 20240321  # the sample only narrows the search: the selection does not depend on it
 
 
