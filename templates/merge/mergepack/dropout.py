@@ -65,9 +65,9 @@ class DropStream:
         size = out.shape[1]
         draws = self.draws[:, :size]
         high, hashes = draws[0::2], draws[1::2]
-        starts = [_int32(o + start * m) for o, m in zip(self.offsets, self.multipliers, strict=True)]
-        starts = torch.tensor(starts, dtype=torch.int32).reshape(-1, 1).to(draws.device)
-        torch.add(self.scaled[:, :size], starts, out=hashes)
+        pairs = zip(self.offsets, self.multipliers, strict=True)
+        starts = torch.tensor([_int32(o + start * m) for o, m in pairs], dtype=torch.int32)
+        torch.add(self.scaled[:, :size], starts.reshape(-1, 1).to(draws.device), out=hashes)
         for shift, multiplier in zip(_SHIFTS, _MULTIPLIERS, strict=True):
             _logical_shift_xor(hashes, shift, high)
             hashes.mul_(_int32(multiplier))
@@ -83,7 +83,6 @@ def dare(delta: torch.Tensor, density: float, generator: torch.Generator) -> tor
         return delta
     if density <= 0:
         return torch.zeros_like(delta)
-    flat = delta.reshape(1, -1)
-    stream = DropStream([density], generator, flat.shape[1], delta.device)
-    keep = stream.keep(0, torch.empty(flat.shape, device=delta.device))
-    return (delta * keep.reshape(delta.shape).to(delta.dtype) / density).to(delta.dtype)
+    stream = DropStream([density], generator, delta.numel(), delta.device)
+    keep = stream.keep(0, torch.empty(1, delta.numel(), device=delta.device))
+    return (delta * keep.view(delta.shape) / density).to(delta.dtype)
