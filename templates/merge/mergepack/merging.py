@@ -2,11 +2,13 @@
 
 Conventions follow mergekit so results can be checked against it: ``linear`` normalises by
 the weight sum; ``task_arithmetic`` adds the weighted task vectors to the base; ``ties`` trims
-each task vector to its top-``density`` magnitudes, elects a sign per entry from the weighted
-sum, and averages the agreeing entries by their weights; ``dare_*`` drops task-vector entries
-at random (seeded) and rescales the survivors by 1/density so the merge is unbiased in
-expectation; ``slerp`` interpolates two flattened tensors on the sphere and falls back to
-linear interpolation when they are nearly collinear.
+each task vector to its top-``density`` magnitudes (ties at the threshold keep the lowest
+flat indices; `selection`), elects a sign per entry from the weighted sum, and averages the
+agreeing entries by their weights; ``dare_*`` drops task-vector entries at random (a seeded
+counter-based stream; `dropout`) and rescales the survivors by 1/density so the merge is
+unbiased in expectation (both run block by block in `masked`); ``slerp`` interpolates two
+flattened tensors on the sphere and falls back to linear interpolation when they are nearly
+collinear.
 """
 
 from __future__ import annotations
