@@ -10,7 +10,8 @@
 #      at their default (non-smoke) scale, seeds in parallel processes; plus a reduced NAMM
 #      run that fits even if the default one does not
 #   2. in the foreground (GPU): pytest (-m gpu, then the Hugging Face tests, which pick CUDA
-#      where it exists), then each pack's Hugging Face mode on CUDA on a random Llama family
+#      where it exists), the merge operators' speed on a 1.1B Llama family against the GPU's
+#      bandwidth bound, then each pack's Hugging Face mode on CUDA on a random Llama family
 #   3. summary tables of every final_info.json
 # Everything is written under $OUT (default ./gpu_out): session.log, summary.txt,
 # results.tar.gz (all logs and final_info.json files) and env.txt.
@@ -167,6 +168,11 @@ else
     echo "SKIP pytest: not installed"
 fi
 pack_results
+
+if [ "$CUDA" = 1 ] && [ "$HF_OK" = 1 ]; then
+    say "2a'. merge operators at 1.1B parameters on CUDA against the bandwidth bound"
+    run_part merge_speed 90 "$PY" benchmarks/merge_speed.py --family 1b --device cuda --repeats 3
+fi
 
 say "2b. Hugging Face mode of both packs on $([ "$CUDA" = 1 ] && echo CUDA || echo CPU)"
 if [ "$HF_OK" = 1 ]; then

@@ -12,7 +12,12 @@ into the resident model's tensors, against mergekit's run_merge + from_pretraine
 also compared with the memory-bandwidth bound: the bytes a candidate must read (each input
 once) and write (the model's tensors once) divided by the copy bandwidth measured here
 (one thread, as the pack runs).
-Usage: python benchmarks/merge_speed.py [--family tiny|124m] [--repeats N]
+
+`--family 1b --device cuda`: the same for a 1.1B-parameter Llama (TinyLlama's shape,
+float32) built in GPU memory, against the bound from the GPU's copy bandwidth; mergekit
+is left out (it merges through the disk).
+Usage: python benchmarks/merge_speed.py [--family tiny|124m|1b] [--device cpu|cuda]
+[--repeats N]
 """
 
 from __future__ import annotations
@@ -122,7 +127,17 @@ GPT2_SMALL_LLAMA = {
     "max_position_embeddings": 1024,
     "tie_word_embeddings": False,
 }
-OPERATORS = ("linear", "task_arithmetic", "ties", "dare_ties")
+TINYLLAMA_1B = {
+    "vocab_size": 32000,
+    "hidden_size": 2048,
+    "intermediate_size": 5632,
+    "num_hidden_layers": 22,
+    "num_attention_heads": 32,
+    "num_key_value_heads": 4,
+    "max_position_embeddings": 2048,
+    "tie_word_embeddings": False,
+}
+OPERATORS = ("linear", "task_arithmetic", "ties", "dare_ties", "dare_linear")
 
 
 def save_124m_family(root: Path) -> dict[str, Path]:
@@ -144,16 +159,20 @@ def save_124m_family(root: Path) -> dict[str, Path]:
     return paths
 
 
-def copy_bandwidth(numel: int = 1 << 26, repeats: int = 5) -> float:
+def copy_bandwidth(device: str = "cpu", numel: int = 1 << 26, repeats: int = 5) -> float:
     """Bytes moved per second (read + write) by the best of `repeats` float32 copies."""
-    source, target = torch.rand(numel), torch.empty(numel)
-    best = min(_timed(lambda: target.copy_(source)) for _ in range(repeats))
+    source, target = torch.rand(numel, device=device), torch.empty(numel, device=device)
+    best = min(_timed(lambda: target.copy_(source), device) for _ in range(repeats))
     return 2 * 4 * numel / best
 
 
-def _timed(action) -> float:
+def _timed(action, device: str = "cpu") -> float:
+    if device == "cuda":
+        torch.cuda.synchronize()
     start = time.perf_counter()
     action()
+    if device == "cuda":
+        torch.cuda.synchronize()
     return time.perf_counter() - start
 
 
@@ -179,7 +198,6 @@ def mergekit_candidate(method: str, paths: dict[str, Path], out: Path) -> float:
 
 
 def table_124m(repeats: int) -> None:
-
     bandwidth = copy_bandwidth()
     with tempfile.TemporaryDirectory() as tmp:
         paths = save_124m_family(Path(tmp))
@@ -217,9 +235,40 @@ def table_124m(repeats: int) -> None:
         )
 
 
+def table_1b(repeats: int, device: str) -> None:
+    """Ours against the bound for a 1.1B Llama family held in `device` memory."""
+    from transformers import LlamaConfig, LlamaForCausalLM
+
+    bandwidth = copy_bandwidth(device)
+    torch.manual_seed(0)
+    with torch.device(device):
+        base = LlamaForCausalLM(LlamaConfig(**TINYLLAMA_1B)).state_dict()
+    sources = [{k: v + 0.01 * torch.randn_like(v) for k, v in base.items()} for _ in range(2)]
+    resident = {k: torch.empty_like(v) for k, v in base.items()}
+    n_params = sum(v.numel() for v in base.values())
+    rows = []
+    for method in OPERATORS:
+        recipe = Recipe(method, [0.5, 0.5], [0.5, 0.5])
+        anchor = None if method == "linear" else base
+        merge = partial(merge_state_dicts, recipe, anchor, sources, out=resident)
+        merge()
+        ours = statistics.median(_timed(merge, device) for _ in range(repeats))
+        inputs = 2 if anchor is None else 3
+        rows.append((method, ours, (inputs + 1) * 4 * n_params / bandwidth))
+    print(f"machine: {describe()}; {torch.cuda.get_device_name() if device == 'cuda' else 'CPU'}")
+    print(
+        f"model: Llama {n_params / 1e9:.2f}B parameters (TinyLlama shape), float32, on {device}; "
+        f"2 fine-tunes + base; copy bandwidth {bandwidth / 1e9:.0f} GB/s; median of {repeats}"
+    )
+    print(f"{'operator':<16}{'ours s':>12}{'bound s':>12}{'% of bound':>12}")
+    for method, ours, bound in rows:
+        print(f"{method:<16}{ours:>12.3f}{bound:>12.3f}{100 * bound / ours:>11.0f}%")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--family", choices=("tiny", "124m"), default="tiny")
+    parser.add_argument("--family", choices=("tiny", "124m", "1b"), default="tiny")
+    parser.add_argument("--device", choices=("cpu", "cuda"), default="cpu")
     parser.add_argument("--repeats", type=int, default=10)
     parser.add_argument("--cli-repeats", type=int, default=3)
     args = parser.parse_args()
@@ -227,6 +276,9 @@ def main() -> None:
     transformers.utils.logging.disable_progress_bar()
     if args.family == "124m":
         table_124m(args.repeats)
+        return
+    if args.family == "1b":
+        table_1b(args.repeats, args.device)
         return
     tokens = torch.randint(0, 64, (4, 16), generator=torch.Generator().manual_seed(0))
     with tempfile.TemporaryDirectory() as tmp:

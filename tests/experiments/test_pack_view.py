@@ -31,9 +31,9 @@ def test_a_small_budget_shows_the_idea_s_files_in_full_and_outlines_the_rest():
     full, outlines = shown.split("## Outlines")
     assert "experiment.py\n```python\n" in full  # the entrypoint first
     assert "mergepack/merging.py\n```python\n" in full  # named by the idea
-    assert "def magnitude_mask(" in full
+    assert "def weighted_sum(" in full
     assert "mergepack/world.py\n```\n" in outlines
-    assert "def ties_combine" not in outlines  # shown in full, so not outlined
+    assert "def weighted_sum" not in outlines  # shown in full, so not outlined
     assert "# line" in outlines and '"""' in outlines
 
 

@@ -28,11 +28,14 @@ IDEA = {
     "novelty": 6,
     "overrides": {"ps_operator": "sign_consensus"},
 }
-MERGE_BRANCH = '    elif method == "dare_linear":\n        mixed = (stacked * w).sum(dim=0)\n'
+MERGE_BRANCH = '    if method not in ("ties", "dare_ties", "dare_linear"):\n'
 NEW_BRANCH = (
-    '    elif method == "sign_consensus":\n'
-    "        agree = stacked.sign() == stacked.sum(dim=0).sign()\n"
-    "        mixed = (stacked * w * agree).sum(dim=0)\n"
+    '    if method == "sign_consensus":\n'
+    "        deltas = torch.stack([s.float() - base.float() for s in sources])\n"
+    "        w = torch.tensor(weights).reshape(-1, *([1] * base.dim()))\n"
+    "        agree = deltas.sign() == deltas.sum(dim=0).sign()\n"
+    "        merged = (base.float() + (deltas * w * agree).sum(dim=0)).to(base.dtype)\n"
+    "        return merged if out is None else out.copy_(merged)\n"
 )
 METHODS_LINE = (
     'METHODS = ("linear", "task_arithmetic", "ties", "dare_ties", "dare_linear", "slerp")\n'
@@ -83,7 +86,7 @@ def test_a_new_operator_in_mergepack_runs_and_reaches_the_paper(tmp_path: Path, 
             block(
                 "mergepack/merging.py", METHODS_LINE, METHODS_LINE[:-2] + ', "sign_consensus")\n'
             ),
-            block("mergepack/merging.py", MERGE_BRANCH, MERGE_BRANCH + NEW_BRANCH),
+            block("mergepack/merging.py", MERGE_BRANCH, NEW_BRANCH + MERGE_BRANCH),
             block(
                 "mergepack/settings.py", CHOICE_LINE, CHOICE_LINE[:-3] + ', "sign_consensus"),\n'
             ),
@@ -102,7 +105,7 @@ def test_a_new_operator_in_mergepack_runs_and_reaches_the_paper(tmp_path: Path, 
     info = json.loads((run / "outputs" / "final_info.json").read_text())
     assert info["config"]["ps_operator"] == ("sign_consensus")
     diff = (run / "code.diff").read_text()
-    assert '+    elif method == "sign_consensus":' in diff and "b/mergepack/settings.py" in diff
+    assert '+    if method == "sign_consensus":' in diff and "b/mergepack/settings.py" in diff
 
     confirm = campaign.idea_dir(entry.id) / "confirm"  # its code rebuilt from the run's diff
     assert NEW_BRANCH in (confirm / "code/mergepack/merging.py").read_text()
@@ -111,7 +114,7 @@ def test_a_new_operator_in_mergepack_runs_and_reaches_the_paper(tmp_path: Path, 
 
     paper = (campaign.paper_dir(entry.id) / "paper.tex").read_text()
     assert "\\section{Code change}" in paper
-    assert 'elif method == "sign_consensus":' in paper
+    assert 'if method == "sign_consensus":' in paper
     assert "mergepack/merging.py" in paper
 
 

@@ -8,19 +8,18 @@ import numpy as np
 import pytest
 import torch
 from merge_fixtures import PACK  # noqa: F401  (puts the pack on sys.path)
+from mergepack.dropout import dare
 from mergepack.evolve import DFSGenome, PSGenome
 from mergepack.merging import (
     Recipe,
-    dare,
     group_of,
     linear,
-    magnitude_mask,
     merge_state_dicts,
     parameter_groups,
     slerp,
-    ties_combine,
 )
 from mergepack.model import ModelConfig, TinyLM
+from mergepack.selection import magnitude_mask
 
 
 @pytest.mark.parametrize("density", [0.1, 0.25, 0.5, 0.9])
@@ -32,11 +31,15 @@ def test_ties_trim_keeps_exactly_density_of_the_largest_entries(density):
 
 
 def test_ties_elects_the_sign_of_the_weighted_sum_and_averages_agreeing_entries():
-    deltas = torch.tensor([[1.0, -2.0, 3.0], [-3.0, -1.0, 1.0]])
-    weights = torch.tensor([[1.0], [1.0]])
-    merged = ties_combine(deltas, weights)
-    # entry 0: sum -2 -> negative wins, only -3 agrees; entry 1: both negative -> mean
-    assert torch.allclose(merged, torch.tensor([-3.0, -1.5, 2.0]))
+    base = {"w": torch.zeros(4)}
+    sources = [
+        {"w": torch.tensor([1.0, -2.0, 3.0, 2.0])},
+        {"w": torch.tensor([-3.0, -1.0, 1.0, -2.0])},
+    ]
+    merged = merge_state_dicts(Recipe("ties", [1.0, 1.0], [1.0, 1.0]), base, sources)
+    # entry 0: sum -2 -> negative wins, only -3 agrees; entry 1: both negative -> mean;
+    # entry 3: the sum is 0, which elects +
+    assert torch.equal(merged["w"], torch.tensor([-3.0, -1.5, 2.0, 2.0]))
 
 
 def test_ties_with_one_source_adds_its_trimmed_task_vector():

@@ -2,11 +2,13 @@
 
 Conventions follow mergekit so results can be checked against it: ``linear`` normalises by
 the weight sum; ``task_arithmetic`` adds the weighted task vectors to the base; ``ties`` trims
-each task vector to its top-``density`` magnitudes, elects a sign per entry from the weighted
-sum, and averages the agreeing entries by their weights; ``dare_*`` drops task-vector entries
-at random (seeded) and rescales the survivors by 1/density so the merge is unbiased in
-expectation; ``slerp`` interpolates two flattened tensors on the sphere and falls back to
-linear interpolation when they are nearly collinear.
+each task vector to its top-``density`` magnitudes (ties at the threshold keep the lowest
+flat indices; `selection`), elects a sign per entry from the weighted sum, and averages the
+agreeing entries by their weights; ``dare_*`` drops task-vector entries at random (a seeded
+counter-based stream; `dropout`) and rescales the survivors by 1/density so the merge is
+unbiased in expectation (both run block by block in `masked`); ``slerp`` interpolates two
+flattened tensors on the sphere and falls back to linear interpolation when they are nearly
+collinear.
 """
 
 from __future__ import annotations
@@ -17,6 +19,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 import torch
+
+from mergepack.masked import masked_merge
 
 StateDict = dict[str, torch.Tensor]
 METHODS = ("linear", "task_arithmetic", "ties", "dare_ties", "dare_linear", "slerp")
@@ -38,31 +42,6 @@ def parameter_groups(names: Sequence[str]) -> list[str]:
     present = {group_of(n) for n in names}
     blocks = sorted((g for g in present if g.startswith("block")), key=lambda g: int(g[5:]))
     return [g for g in ("embed", *blocks, "head") if g in present]
-
-
-def magnitude_mask(delta: torch.Tensor, density: float) -> torch.Tensor:
-    """Keep the top `density` fraction of entries by magnitude (at least one if density > 0)."""
-    if density >= 1:
-        return torch.ones_like(delta, dtype=torch.bool)
-    if density <= 0 or delta.numel() == 0:
-        return torch.zeros_like(delta, dtype=torch.bool)
-    k = max(1, int(density * delta.numel()))
-    magnitudes = delta.abs().reshape(-1).float()
-    threshold = torch.kthvalue(magnitudes, magnitudes.numel() - k + 1).values
-    mask = magnitudes >= threshold
-    if int(mask.sum()) != k:  # ties at the threshold: keep exactly k, the first ones found
-        mask = torch.zeros_like(mask).scatter_(0, torch.topk(magnitudes, k).indices, True)
-    return mask.reshape(delta.shape)
-
-
-def dare(delta: torch.Tensor, density: float, generator: torch.Generator) -> torch.Tensor:
-    """Drop entries with probability 1 - density and rescale the survivors by 1/density."""
-    if density >= 1:
-        return delta
-    if density <= 0:
-        return torch.zeros_like(delta)
-    keep = torch.rand(delta.shape, generator=generator, device="cpu").to(delta.device) < density
-    return delta * keep / density
 
 
 BLOCK = 1 << 16  # float32 entries per block (256 KiB): partial sums stay in the CPU cache
@@ -114,16 +93,6 @@ def task_arithmetic(
     return weighted_sum([base, *sources], [1.0 - sum(weights), *weights], target)
 
 
-def ties_combine(deltas: torch.Tensor, weights: torch.Tensor) -> torch.Tensor:
-    """Sign election by the weighted sum, then the weight-normalised mean of agreeing entries."""
-    weighted = deltas * weights
-    elected = torch.where(weighted.sum(dim=0) >= 0, 1.0, -1.0)
-    agree = weighted.sign() == elected
-    divisor = (weights * agree).sum(dim=0)
-    divisor[divisor == 0] = 1
-    return (weighted * agree).sum(dim=0) / divisor
-
-
 def slerp(t: float, v0: torch.Tensor, v1: torch.Tensor, threshold: float = 0.9995) -> torch.Tensor:
     a, b = v0.reshape(-1).float(), v1.reshape(-1).float()
     na, nb = a.norm().clamp_min(1e-8), b.norm().clamp_min(1e-8)
@@ -145,8 +114,8 @@ def merge_tensor(
     generator: torch.Generator,
     out: torch.Tensor | None = None,
 ) -> torch.Tensor:
-    """The merged tensor; written into `out` when given (linear and task arithmetic write it
-    directly, the other operators copy their result in)."""
+    """The merged tensor; written into `out` when given (slerp copies its result in, the
+    other operators write it directly)."""
     if method == "linear":
         return linear(sources, weights, out)
     if method == "task_arithmetic":
@@ -156,25 +125,10 @@ def merge_tensor(
             raise ValueError("slerp merges exactly two models")
         merged = slerp(weights[1], sources[0], sources[1])
         return merged if out is None else out.copy_(merged)
-    deltas = []
-    for source, density in zip(sources, densities, strict=True):
-        delta = source.float() - base.float()
-        if method == "ties":
-            delta = delta * magnitude_mask(delta, density)
-        elif method.startswith("dare"):
-            delta = dare(delta, density, generator)
-        deltas.append(delta)
-    stacked = torch.stack(deltas)
-    w = torch.tensor(weights, dtype=stacked.dtype, device=stacked.device)
-    w = w.reshape(-1, *([1] * base.dim()))
-    if method in ("ties", "dare_ties"):
-        mixed = ties_combine(stacked, w)
-    elif method == "dare_linear":
-        mixed = (stacked * w).sum(dim=0)
-    else:
+    if method not in ("ties", "dare_ties", "dare_linear"):
         raise ValueError(f"unknown merge method '{method}' (known: {', '.join(METHODS)})")
-    merged = (base.float() + mixed).to(base.dtype)
-    return merged if out is None else out.copy_(merged)
+    target = torch.empty_like(base, memory_format=torch.contiguous_format) if out is None else out
+    return masked_merge(method, base, sources, weights, densities, generator, target)
 
 
 @dataclass

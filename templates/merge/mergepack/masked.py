@@ -1,0 +1,293 @@
+"""TIES, DARE-TIES and DARE-linear of one tensor in one pass over its inputs, block by block.
+
+Each block of the task vectors (float32, [sources, block]) is masked, weighted and combined
+while it sits in the CPU cache, so every input is read once and the merge written once.
+TIES trims by magnitude with `selection`'s bracket: entries above `high` are kept during the
+pass, candidates in [low, high] are listed, and once the exact threshold is known the
+entries of the listed candidates are merged again and written over. DARE's masks come from
+`dropout`'s counter-based stream, so they need no second look.
+
+The arithmetic is that of the straightforward definition, operation for operation in
+float32: x_k = w_k * mask_k * delta_k; TIES elects sign(sum_k x_k) (>= 0 counts as +),
+keeps the agreeing x_k and divides their sum by the sum of their weights (1 when that is 0).
+DARE scales a kept entry by w_k / density_k.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+
+import torch
+
+from mergepack.dropout import DropStream
+from mergepack.selection import Bracket, bracket_for, exact_bracket, sample_index, settle
+
+BLOCK = 1 << 15  # entries per source per block: the block's buffers stay in a CPU's L2 cache
+CUDA_BLOCK = 1 << 24
+_SIGN_BIT = -(1 << 31)
+_WORD = 8  # bool candidates scanned 8 at a time, as int64 words
+
+
+class _Inputs:
+    """Flat views of a tensor's base and sources, with float32 task vectors at any indices."""
+
+    def __init__(self, base: torch.Tensor, sources: Sequence[torch.Tensor]) -> None:
+        self.base = base.reshape(-1)
+        self.sources = [s.reshape(-1) for s in sources]
+
+    def deltas(self, index: torch.Tensor | None) -> tuple[torch.Tensor, torch.Tensor]:
+        """The float32 base and task vectors ([sources, len(index)]) at flat indices `index`
+        (all for None)."""
+        if index is None:
+            base, sources = self.base, self.sources
+        else:
+            index = index.to(self.base.device)
+            base = self.base.index_select(0, index)
+            sources = [source.index_select(0, index) for source in self.sources]
+        base = base.float()
+        return base, torch.stack([source.float() - base for source in sources])
+
+
+class _Scratch:
+    """Float32 buffers of one block: [sources, size] task vectors, masks and work, [size]
+    base, sum, divisor and spare."""
+
+    def __init__(self, sources: int, size: int, device: torch.device) -> None:
+        self.size = size
+        self.delta, self.mask, self.work = (
+            torch.empty(sources, size, device=device) for _ in range(3)
+        )
+        self.base, self.total, self.divisor, self.spare = (
+            torch.empty(size, device=device) for _ in range(4)
+        )
+
+    def cut(self, size: int) -> _Scratch:
+        view = object.__new__(_Scratch)
+        view.size = size
+        for name in ("delta", "mask", "work", "base", "total", "divisor", "spare"):
+            setattr(view, name, getattr(self, name)[..., :size])
+        return view
+
+
+def _blocks(numel: int, scratch: _Scratch) -> Iterator[tuple[int, _Scratch]]:
+    """(first flat index, scratch of the block's size) of each block."""
+    for start in range(0, numel, scratch.size):
+        size = min(scratch.size, numel - start)
+        yield start, scratch if size == scratch.size else scratch.cut(size)
+
+
+def _load(inputs: _Inputs, start: int, scratch: _Scratch) -> torch.Tensor:
+    """The block's task vectors into scratch.delta; returns its float32 base."""
+    end = start + scratch.size
+    base = inputs.base[start:end]
+    if base.dtype != torch.float32:
+        base = scratch.base.copy_(base)
+    for k, source in enumerate(inputs.sources):
+        torch.sub(source[start:end], base, out=scratch.delta[k])
+    return base
+
+
+def _combine(
+    method: str, weighted: torch.Tensor, weights: Sequence[float], scratch: _Scratch
+) -> tuple[torch.Tensor, torch.Tensor | None]:
+    """Numerator and divisor (None for DARE-linear) of the merged task vector, from masked,
+    weighted task vectors x_k ([sources, size], overwritten). `weights` are the plain
+    per-source weights that TIES divides by."""
+    total = scratch.total
+    if weighted.shape[0] == 1:
+        total.copy_(weighted[0])
+    else:
+        torch.add(weighted[0], weighted[1], out=total)
+    for row in weighted[2:]:
+        total.add_(row)
+    if method == "dare_linear":
+        return total, None
+    # x_k agrees when it is not 0 and has the sign bit of the sum (a sum of -0 has only
+    # zero terms, which agree with no sign), i.e. when x_k xor sign(sum) > 0
+    elected = torch.bitwise_and(
+        total.view(torch.int32), _SIGN_BIT, out=scratch.spare.view(torch.int32)
+    )
+    agree = scratch.mask.view(torch.int32)  # the masks are spent once the x_k are
+    torch.bitwise_xor(weighted.view(torch.int32), elected, out=agree)
+    agree = torch.gt(agree.view(torch.float32), 0, out=scratch.mask)
+    weighted.mul_(agree)
+    divisor = torch.mul(agree[0], weights[0], out=scratch.divisor)
+    for agrees, weight in zip(agree[1:], weights[1:], strict=True):
+        divisor.add_(agrees, alpha=weight)
+    divisor.add_(torch.eq(divisor, 0, out=scratch.spare))  # 1 where no weight agrees
+    if weighted.shape[0] == 1:
+        total.copy_(weighted[0])
+    else:
+        torch.add(weighted[0], weighted[1], out=total)
+    for row in weighted[2:]:
+        total.add_(row)
+    return total, divisor
+
+
+def _write(
+    target: torch.Tensor,
+    base: torch.Tensor,
+    numerator: torch.Tensor,
+    divisor: torch.Tensor | None,
+    scratch: _Scratch,
+) -> None:
+    """target <- base + numerator / divisor, rounded to target's dtype."""
+    result = target if target.dtype == torch.float32 else scratch.spare
+    if divisor is None:
+        torch.add(base, numerator, out=result)
+    else:
+        torch.addcdiv(base, numerator, divisor, out=result)
+    if result is not target:
+        target.copy_(result)
+
+
+def _scales(method: str, weights: Sequence[float], densities: Sequence[float]) -> list[float]:
+    """Per-source factors of a kept entry: w_k, or w_k / density_k for DARE."""
+    if method == "ties":
+        return list(weights)
+    return [w / d if 0 < d < 1 else w for w, d in zip(weights, densities, strict=True)]
+
+
+def masked_merge(
+    method: str,
+    base: torch.Tensor,
+    sources: Sequence[torch.Tensor],
+    weights: Sequence[float],
+    densities: Sequence[float],
+    generator: torch.Generator,
+    out: torch.Tensor,
+) -> torch.Tensor:
+    """`out` <- the TIES / DARE-TIES / DARE-linear merge of `sources` onto `base`."""
+    numel = base.numel()
+    if numel == 0:
+        return out
+    device = base.device
+    scratch = _Scratch(
+        len(sources), min(numel, BLOCK if device.type == "cpu" else CUDA_BLOCK), device
+    )
+    inputs = _Inputs(base, sources)
+    target = out.view(-1)
+    scales = torch.tensor(_scales(method, weights, densities), device=device).reshape(-1, 1)
+    if method == "ties":
+        _ties(inputs, densities, scales, weights, scratch, target)
+        return out
+    stream = DropStream(densities, generator, scratch.size, device)
+    for start, block in _blocks(numel, scratch):
+        base_block = _load(inputs, start, block)
+        weighted = block.delta.mul_(stream.keep(start, block.mask)).mul_(scales)
+        numerator, divisor = _combine(method, weighted, weights, block)
+        _write(target[start : start + block.size], base_block, numerator, divisor, block)
+    return out
+
+
+def _ties(
+    inputs: _Inputs,
+    densities: Sequence[float],
+    scales: torch.Tensor,
+    weights: Sequence[float],
+    scratch: _Scratch,
+    target: torch.Tensor,
+) -> None:
+    numel = target.numel()
+    sample = inputs.deltas(sample_index(numel))[1].abs_()
+    brackets = [bracket_for(row, numel, d) for row, d in zip(sample, densities, strict=True)]
+    flags = torch.zeros(
+        len(brackets), numel + (-numel) % _WORD, dtype=torch.bool, device=target.device
+    )
+    while True:
+        above = _trimmed_pass(inputs, brackets, scales, weights, scratch, target, flags)
+        union = _true_indices(_any_row(flags))
+        base, deltas = inputs.deltas(union)
+        magnitudes = deltas.abs()
+        kept = [
+            settle(b, a, union, values)
+            for b, a, values in zip(brackets, above, magnitudes, strict=True)
+        ]
+        missed = [k for k, chosen in enumerate(kept) if chosen is None]
+        if not missed:
+            break
+        exact = inputs.deltas(None)[1].abs_()
+        for k in missed:
+            brackets[k] = exact_bracket(exact[k], brackets[k].keep)
+    _rewrite(union, base, deltas, torch.stack(kept), scales, weights, target)
+
+
+def _column(values: list[float], device: torch.device) -> torch.Tensor:
+    return torch.tensor(values, device=device).reshape(-1, 1)
+
+
+def _trimmed_pass(
+    inputs: _Inputs,
+    brackets: list[Bracket],
+    scales: torch.Tensor,
+    weights: Sequence[float],
+    scratch: _Scratch,
+    target: torch.Tensor,
+    flags: torch.Tensor,
+) -> list[int]:
+    """TIES with every candidate dropped, into target; the candidates flagged in `flags`
+    ([sources, numel rounded up to a word]); per source, the count of entries above `high`."""
+    highs = _column([b.high for b in brackets], target.device)
+    lows = _column([b.low for b in brackets], target.device)
+    above = torch.zeros(len(brackets), dtype=torch.float64, device=target.device)
+    counts = torch.empty(len(brackets), device=target.device)
+    for start, block in _blocks(target.numel(), scratch):
+        base_block = _load(inputs, start, block)
+        magnitude = torch.abs(block.delta, out=block.work)
+        mask = torch.gt(magnitude, highs, out=block.mask)
+        above.add_(torch.sum(mask, 1, out=counts))
+        flags[:, start : start + block.size].copy_(
+            torch.ge(magnitude, lows, out=magnitude).sub_(mask)
+        )
+        weighted = block.delta.mul_(mask).mul_(scales)
+        numerator, divisor = _combine("ties", weighted, weights, block)
+        _write(target[start : start + block.size], base_block, numerator, divisor, block)
+    return [int(count) for count in above.tolist()]
+
+
+def _true_indices(flags: torch.Tensor) -> torch.Tensor:
+    """Indices, in no particular order, of the True entries of a 1-d bool tensor whose
+    length is a multiple of eight.
+
+    The flags are scanned as int64 words. A word holding one True entry is a power of two
+    (256**b for entry b of the word, bytes being little-endian), which gives the entry
+    directly; the rarer words holding several are looked at entry by entry."""
+    words = flags.view(torch.int64)
+    hit = torch.nonzero(words).reshape(-1)
+    values = words[hit]
+    single = (values & (values - 1)) == 0
+    ones = hit[single] * _WORD + torch.log2(values[single].double()).long() // 8
+    several = hit[~single].reshape(-1, 1) * _WORD + torch.arange(_WORD, device=flags.device)
+    several = several.reshape(-1)
+    return torch.cat([ones, several[flags[several]]])
+
+
+def _any_row(flags: torch.Tensor) -> torch.Tensor:
+    """The entry-wise OR of the rows of a 2-d bool tensor, computed on int64 words."""
+    words = flags.view(torch.int64)
+    union = words[0].clone()
+    for row in words[1:]:
+        union.bitwise_or_(row)
+    return union.view(torch.bool)
+
+
+def _rewrite(
+    union: torch.Tensor,
+    base: torch.Tensor,
+    deltas: torch.Tensor,
+    kept: torch.Tensor,
+    scales: torch.Tensor,
+    weights: Sequence[float],
+    target: torch.Tensor,
+) -> None:
+    """Merge again the entries `union` that are a candidate of any source, from their
+    float32 `base` and task vectors `deltas` with the exact masks `kept` ([sources,
+    len(union)])."""
+    if union.numel() == 0:
+        return
+    scratch = _Scratch(len(kept), union.numel(), target.device)
+    weighted = deltas.mul_(kept).mul_(scales)
+    numerator, divisor = _combine("ties", weighted, weights, scratch)
+    merged = torch.empty(union.numel(), dtype=target.dtype, device=target.device)
+    _write(merged, base, numerator, divisor, scratch)
+    target.index_copy_(0, union, merged)
