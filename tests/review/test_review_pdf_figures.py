@@ -85,7 +85,8 @@ def test_a_vision_reviewer_is_shown_the_figure_pages(
             assert max(page.size) == 1024
             assert page.height > page.width  # a whole portrait page, not a cropped figure
     prompt = next(m for m in review["messages"] if m["role"] == "user")["content"][0]["text"]
-    assert "attached as 2 image(s)" in prompt and "`page 2`, `page 3`" in prompt
+    assert "attached as 2 image(s)" in prompt
+    assert '<data name="figure names">\npage 2\npage 3\n</data>' in prompt  # names are data
 
 
 def test_a_blind_reviewer_gets_no_pages_and_the_log_says_why(
