@@ -127,14 +127,15 @@ def remove_stale_scratch(campaign: str) -> list[Path]:
     removed = []
     for folder in parent.glob(f"{campaign_scratch(campaign)}*"):
         owner = scratch_owner(folder.name)
-        if owner is None or _alive(owner) or folder.is_symlink():
+        if owner is None or process_alive(owner) or folder.is_symlink():
             continue
         shutil.rmtree(folder, ignore_errors=True)
         removed.append(folder)
     return removed
 
 
-def _alive(pid: int) -> bool:
+def process_alive(pid: int) -> bool:
+    """Whether a process `pid` exists on this host (one of another user's counts)."""
     try:
         os.kill(pid, 0)
     except ProcessLookupError:

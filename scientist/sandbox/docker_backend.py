@@ -39,6 +39,7 @@ from scientist.sandbox.common import (
     CACHE_MOUNT,
     TAIL_BYTES,
     WORKDIR,
+    process_alive,
     run_scratch,
     run_status,
     sandbox_env,
@@ -316,21 +317,11 @@ def remove_orphans(
     removed = []
     for container in client.containers.list(all=True, filters={"label": labels}):
         owner_host, _, pid = container.labels.get(LABEL_OWNER, ":").partition(":")
-        orphan = not pid.isdigit() or (owner_host == host and not _process_alive(int(pid)))
+        orphan = not pid.isdigit() or (owner_host == host and not process_alive(int(pid)))
         if everything or orphan:
             container.remove(force=True, v=True)
             removed.append(container.name)
     return removed
-
-
-def _process_alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
 
 
 class DockerOptions(BaseModel):
