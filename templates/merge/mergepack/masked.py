@@ -87,6 +87,17 @@ def _load(inputs: _Inputs, start: int, scratch: _Scratch) -> torch.Tensor:
     return base
 
 
+def _sum_rows(rows: torch.Tensor, out: torch.Tensor) -> torch.Tensor:
+    """The sum of `rows` ([sources, size]) into `out`, added in row order."""
+    if rows.shape[0] == 1:
+        out.copy_(rows[0])
+    else:
+        torch.add(rows[0], rows[1], out=out)
+    for row in rows[2:]:
+        out.add_(row)
+    return out
+
+
 def _combine(
     method: str, weighted: torch.Tensor, weights: Sequence[float], scratch: _Scratch
 ) -> tuple[torch.Tensor, torch.Tensor | None]:
@@ -94,12 +105,7 @@ def _combine(
     weighted task vectors x_k ([sources, size], overwritten). `weights` are the plain
     per-source weights that TIES divides by."""
     total = scratch.total
-    if weighted.shape[0] == 1:
-        total.copy_(weighted[0])
-    else:
-        torch.add(weighted[0], weighted[1], out=total)
-    for row in weighted[2:]:
-        total.add_(row)
+    _sum_rows(weighted, total)
     if method == "dare_linear":
         return total, None
     # x_k agrees when it is not 0 and has the sign bit of the sum (a sum of -0 has only
@@ -115,12 +121,7 @@ def _combine(
     for agrees, weight in zip(agree[1:], weights[1:], strict=True):
         divisor.add_(agrees, alpha=weight)
     divisor.add_(torch.eq(divisor, 0, out=scratch.spare))  # 1 where no weight agrees
-    if weighted.shape[0] == 1:
-        total.copy_(weighted[0])
-    else:
-        torch.add(weighted[0], weighted[1], out=total)
-    for row in weighted[2:]:
-        total.add_(row)
+    _sum_rows(weighted, total)
     return total, divisor
 
 

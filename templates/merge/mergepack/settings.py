@@ -71,12 +71,7 @@ def grading_config(path: Path, smoke: bool) -> dict[str, Any]:
     """The configuration the grader evaluates under: the defaults, the run's overrides of
     this pack's own knobs (a knob an idea's code added is the run's business) and the smoke
     caps."""
-    try:
-        overrides = json.loads(path.read_text())
-    except (OSError, json.JSONDecodeError) as exc:
-        raise UsageError(f"cannot read config {path}: {exc}") from None
-    if not isinstance(overrides, dict):
-        raise UsageError(f"config {path} must be a JSON object of knob -> value")
+    overrides = _json_object(path)
     cfg = {**DEFAULTS, **{k: v for k, v in overrides.items() if k in DEFAULTS}}
     if smoke:
         for key, cap in SMOKE.items():
@@ -84,13 +79,19 @@ def grading_config(path: Path, smoke: bool) -> dict[str, Any]:
     return cfg
 
 
-def read_overrides(path: Path) -> dict[str, Any]:
+def _json_object(path: Path) -> dict[str, Any]:
+    """The overrides file as a JSON object of knob -> value (UsageError otherwise)."""
     try:
         overrides = json.loads(path.read_text())
     except (OSError, json.JSONDecodeError) as exc:
         raise UsageError(f"cannot read config {path}: {exc}") from None
     if not isinstance(overrides, dict):
         raise UsageError(f"config {path} must be a JSON object of knob -> value")
+    return overrides
+
+
+def read_overrides(path: Path) -> dict[str, Any]:
+    overrides = _json_object(path)
     unknown = sorted(set(overrides) - set(DEFAULTS))
     if unknown:
         raise UsageError(f"unknown config keys {unknown}; known: {sorted(DEFAULTS)}")
