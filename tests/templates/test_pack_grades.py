@@ -4,6 +4,8 @@ pristine pack in a separate sandbox step (smoke size, one seed)."""
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -44,3 +46,20 @@ def test_the_unmodified_pack_s_claim_is_its_grade(pack, metric, tmp_path: Path, 
     assert metric in graded and len(graded) > 5
     for name, summary in graded.items():
         assert run.claimed[name].values == summary.values, name
+
+
+@pytest.mark.parametrize("pack", ["merge", "namm"])
+def test_a_grader_imports_only_what_grading_needs(pack: str) -> None:
+    """Every run is graded in a fresh process: a grader that pulled in the searches (CMA-ES,
+    scipy) or the plotting stack would pay for them on every run."""
+    root = load_template(pack).root
+    probe = (
+        "import sys, runpy; sys.argv = ['grader.py', '--help']\n"
+        "try:\n    runpy.run_path('grader.py', run_name='__main__')\n"
+        "except SystemExit:\n    pass\n"
+        "print(sorted({m.split('.')[0] for m in sys.modules} & {'cma', 'scipy', 'matplotlib'}))"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", probe], cwd=root, capture_output=True, text=True, check=True
+    )
+    assert done.stdout.strip().splitlines()[-1] == "[]", done.stdout

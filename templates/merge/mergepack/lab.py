@@ -30,8 +30,6 @@ from mergepack.model import ModelConfig, TinyLM, forward_path, score
 from mergepack.train import TrainConfig, build_models
 from mergepack.world import Batch, World
 
-SEARCHES = ("ps", "dfs", "ps_dfs")
-
 
 class Scorer:
     """Scores state dicts and layer paths on fixed evaluation batches, in memory: the dev

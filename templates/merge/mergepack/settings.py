@@ -6,8 +6,10 @@ import json
 from pathlib import Path
 from typing import Any
 
-from mergepack.lab import SEARCHES
 from mergepack.merging import METHODS
+
+# the evolutionary searches (`lab.run_seed`); every other method is a hand-set merge
+SEARCHES = ("ps", "dfs", "ps_dfs")
 
 DEFAULTS: dict[str, Any] = {
     "method": "ps",
