@@ -14,7 +14,14 @@ from scientist.stats import agrees, mean_std
 
 RunStatus = Literal["ok", "error", "timeout", "oom", "disk", "infra"]
 IdeaStatus = Literal[
-    "proposed", "selected", "running", "done", "failed", "needs_code_model", "no_effect"
+    "proposed",
+    "selected",
+    "running",
+    "done",
+    "failed",
+    "needs_code_model",
+    "no_effect",
+    "duplicate",
 ]
 GradeStatus = Literal["graded", "score_mismatch", "self_reported"]
 """Where a run's metrics come from: the pack's grader (and the run's own claim agreed), the

@@ -22,12 +22,13 @@ def _number(value: float | None) -> str:
 def leaderboard(entries: list[ArchiveEntry]) -> list[ArchiveEntry]:
     """Ideas best first: measured ideas before the rest, those the review did not reject
     before those it did (the review is a gate), then by fitness (the lower bound of the gain
-    over the baseline)."""
+    over the baseline). A duplicate proposal, never run, is not ranked."""
 
     def key(entry: ArchiveEntry) -> tuple[bool, bool, tuple[float, float], str]:
         return (entry.status == "done", entry.decision != "reject", entry.fitness, entry.id)
 
-    return sorted(entries, key=key, reverse=True)
+    ranked = [entry for entry in entries if entry.status != "duplicate"]
+    return sorted(ranked, key=key, reverse=True)
 
 
 def best_idea(entries: list[ArchiveEntry]) -> ArchiveEntry | None:
@@ -144,6 +145,11 @@ def render_report(
     if no_effect:
         lines += ["## No effect (a result, not written up)", ""]
         lines += [f"- **{e.id}**: {e.idea.title}: {e.error}" for e in no_effect]
+        lines.append("")
+    repeats = [e for e in entries if e.status == "duplicate"]
+    if repeats:
+        lines += ["## Duplicate proposals (not run)", ""]
+        lines += [f"- **{e.id}**: {e.idea.title}: {e.error}" for e in repeats]
         lines.append("")
     skipped = [e for e in entries if e.status == "needs_code_model"]
     if skipped:

@@ -1,10 +1,13 @@
 """LLM ideation: propose ideas from the pack and the archive, reflect, check novelty.
 
 The prompt carries the pack's description, structure (file tree, entrypoint, outlines of
-its modules) and search space, its seed ideas, and the
-archive with each idea's metric, review score and the reviewers' weaknesses, so reviews
-steer what is proposed next. Novelty is checked against the literature client; when the
-literature service is unreachable the idea stays `unchecked` and the campaign goes on.
+its modules) and search space, its seed ideas, the archive with each idea's metric, review
+score and the reviewers' weaknesses, so reviews steer what is proposed next, and the ideas
+still waiting or running. A proposal that repeats an idea the campaign has
+(`duplicates`) is named in the reflection round, which is asked to replace it; one still
+repeated after it is not run, and is returned as a duplicate. Novelty is checked against the
+literature client; when the literature service is unreachable the idea stays `unchecked`
+and the campaign goes on.
 """
 
 from __future__ import annotations
@@ -16,12 +19,14 @@ from pydantic import BaseModel, Field
 from scientist.context import Context
 from scientist.errors import LiteratureUnavailable
 from scientist.experiments.pack_view import PackView
+from scientist.ideas.duplicates import Duplicate, split_duplicates
 from scientist.llm import Message, RoleModel
 from scientist.models import ArchiveEntry, ExperimentRun, Idea
 from scientist.prompts import render_prompt
 from scientist.report import leaderboard
 
 REFLECTIONS = 1
+FINISHED = ("done", "failed", "no_effect", "needs_code_model")
 PACK_CHARS = 24000
 
 
@@ -51,9 +56,12 @@ def generate_ideas(
     archive: list[ArchiveEntry],
     baseline: ExperimentRun,
     count: int,
-) -> list[Idea]:
-    """`count` ideas from the ideas model, after `REFLECTIONS` rounds of self-critique."""
+) -> tuple[list[Idea], list[Duplicate]]:
+    """Up to `count` new ideas from the ideas model, after `REFLECTIONS` rounds of
+    self-critique, and the proposals that repeated an idea of the campaign."""
     template = ctx.template
+    recorded = ctx.campaign.archive()
+    known = [(entry.id, entry.idea) for entry in recorded]
     manifest = template.manifest
     request = render_prompt(
         "ideas/propose",
@@ -66,6 +74,7 @@ def generate_ideas(
         pack=PackView(template, template.root).overview()[:PACK_CHARS],
         seeds="\n".join(f"- {i.name}: {i.title}" for i in template.seed_ideas()) or "None.",
         archive=_archive(archive) or "None yet.",
+        pending=_pending(recorded) or "None.",
         count=count,
     )
     messages = [
@@ -75,22 +84,36 @@ def generate_ideas(
     completion = model.complete(messages, schema=IdeaBatch)
     batch = completion.parsed
     for round_ in range(1, REFLECTIONS + 1):
+        _, repeats = split_duplicates(_ideas(batch, completion.call_id), known)
+        reflect = render_prompt(
+            "ideas/reflect",
+            round=round_,
+            count=count,
+            ideas=batch.model_dump_json(),
+            duplicates=_repeats(repeats),
+        )
         messages += [
             Message(role="assistant", content=batch.model_dump_json()),
-            Message(
-                role="user",
-                content=render_prompt(
-                    "ideas/reflect", round=round_, count=count, ideas=batch.model_dump_json()
-                ),
-            ),
+            Message(role="user", content=reflect),
         ]
         completion = model.complete(messages, schema=IdeaBatch)
         batch = completion.parsed
-    ideas = [
-        Idea(**p.model_dump(), origin="llm", proposed_by=completion.call_id)
-        for p in batch.ideas[:count]
-    ]
-    return [_check_novelty(ctx, model, idea) for idea in ideas]
+    ideas, repeats = split_duplicates(_ideas(batch, completion.call_id), known)
+    return [_check_novelty(ctx, model, idea) for idea in ideas[:count]], repeats
+
+
+def _ideas(batch: IdeaBatch, call_id: str) -> list[Idea]:
+    return [Idea(**p.model_dump(), origin="llm", proposed_by=call_id) for p in batch.ideas]
+
+
+def _repeats(repeats: list[Duplicate]) -> str:
+    """What the reflection round is told about the proposals that repeat an idea."""
+    if not repeats:
+        return ""
+    lines = [f"- {d.idea.name} repeats {d.of}: replace it with a different idea" for d in repeats]
+    return "These proposals repeat ideas the campaign already has, and would not run:\n" + (
+        "\n".join(lines) + "\n\n"
+    )
 
 
 def _check_novelty(ctx: Context, model: RoleModel, idea: Idea) -> Idea:
@@ -119,9 +142,18 @@ def _space(ctx: Context) -> str:
     return "\n".join(lines)
 
 
+def _pending(recorded: list[ArchiveEntry]) -> str:
+    """The ideas of the campaign waiting for a slot or running, one line each."""
+    return "\n".join(
+        f"- {e.id} ({e.idea.title}; overrides {e.idea.overrides}): {e.idea.hypothesis}"
+        for e in recorded
+        if e.status in ("proposed", "selected", "running")
+    )
+
+
 def _archive(archive: list[ArchiveEntry]) -> str:
     lines = []
-    for entry in leaderboard([e for e in archive if e.status != "proposed"]):
+    for entry in leaderboard([e for e in archive if e.status in FINISHED]):
         review = "" if entry.review_score is None else f", review {entry.review_score:.1f}"
         result = "failed" if entry.status == "failed" else f"metric {entry.metric}"
         effect = "" if entry.effect is None else f", effect vs its control {entry.effect.mean:+.4g}"

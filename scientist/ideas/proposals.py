@@ -8,7 +8,8 @@ the pack as is.
 Idea ids are `<generation>_<k>_<name>`; a generation already in `archive.jsonl` (written
 before a crash) is reused, never proposed again: its ideas come back as proposed (one that
 a lost checkpoint had selected never ran, since the scheduler starts only what it has
-checkpointed).
+checkpointed). A model's proposal that repeats an idea of the campaign is recorded as a
+`duplicate` (with the idea it repeats) and never run.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from __future__ import annotations
 from scientist.campaign import atomic_write_text
 from scientist.context import Context
 from scientist.ideas.breeding import breed_ideas
+from scientist.ideas.duplicates import Duplicate
 from scientist.ideas.generate import generate_ideas
 from scientist.models import ArchiveEntry, ExperimentRun, Idea
 from scientist.templates import TemplateManifest
@@ -41,19 +43,30 @@ def propose_ideas(
         ideas = seeds[: count - 1]
     else:
         ideas = seeds[:wanted]
+    repeats: list[Duplicate] = []
     if len(ideas) < count:
-        ideas += _fresh(ctx, archive, baseline, generation, count - len(ideas))
-    entries = []
-    for k, idea in enumerate(ideas):
-        idea = idea.model_copy(update={"generation": generation})
-        entry = ArchiveEntry(id=f"{generation}_{k}_{idea.name}", idea=idea)
-        idea_dir = ctx.campaign.idea_dir(entry.id)
-        idea_dir.mkdir(parents=True, exist_ok=True)
-        atomic_write_text(idea_dir / "idea.json", idea.model_dump_json(indent=2))
-        entries.append(entry)
-    for entry in entries:
+        fresh, repeats = _fresh(ctx, archive, baseline, generation, count - len(ideas))
+        ideas += fresh
+    entries = [_entry(ctx, generation, k, idea) for k, idea in enumerate(ideas)]
+    rejected = [
+        _entry(ctx, generation, k, repeat.idea).model_copy(
+            update={"status": "duplicate", "error": f"repeats {repeat.of}"}
+        )
+        for k, repeat in enumerate(repeats, start=len(ideas))
+    ]
+    for entry in [*entries, *rejected]:
         ctx.campaign.record_idea(entry)
     return entries
+
+
+def _entry(ctx: Context, generation: int, k: int, idea: Idea) -> ArchiveEntry:
+    """The archive entry of the generation's `k`-th idea, its idea.json written."""
+    idea = idea.model_copy(update={"generation": generation})
+    entry = ArchiveEntry(id=f"{generation}_{k}_{idea.name}", idea=idea)
+    idea_dir = ctx.campaign.idea_dir(entry.id)
+    idea_dir.mkdir(parents=True, exist_ok=True)
+    atomic_write_text(idea_dir / "idea.json", idea.model_dump_json(indent=2))
+    return entry
 
 
 def _fresh(
@@ -62,12 +75,13 @@ def _fresh(
     baseline: ExperimentRun,
     generation: int,
     count: int,
-) -> list[Idea]:
+) -> tuple[list[Idea], list[Duplicate]]:
+    """New ideas from the ideas model (and its proposals that repeated one), else bred."""
     model = ctx.model("ideas")
     if model is not None:
         return generate_ideas(ctx, model, archive, baseline, count)
     defaults = baseline.final_info.config if baseline.final_info else {}
-    return breed_ideas(
+    bred = breed_ideas(
         ctx.template.manifest,
         archive,
         defaults=defaults,
@@ -75,6 +89,7 @@ def _fresh(
         count=count,
         seed=sum(ctx.config.seeds),
     )
+    return bred, []
 
 
 def _unchanged_pack(manifest: TemplateManifest) -> Idea:
