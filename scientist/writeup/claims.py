@@ -5,11 +5,16 @@ both sides have n >= 2, exactness for a deterministic pack); every number is an 
 macro. A claim the numbers cannot support is never printed: one run gives "a single run; no
 spread".
 The same sentence is handed to the model writer as the strongest claim it may make.
+`overclaims` finds the phrases of a section that claim more; the idea's hypothesis, where a
+section states it as given, is what the paper tests and no claim.
 """
 
 from __future__ import annotations
 
+import re
+
 from scientist.comparison import gain_claims
+from scientist.writeup.context import tex
 from scientist.writeup.evidence import Evidence
 
 
@@ -64,10 +69,22 @@ def claim_sentence(evidence: Evidence) -> str:
     )
 
 
-def overclaims(text: str, evidence: Evidence) -> list[str]:
+def _statement(hypothesis: str) -> re.Pattern[str] | None:
+    """The hypothesis as a section states it: its words in order, as plain text or escaped
+    for LaTeX, in any case and line breaking, with or without its final full stop (None
+    for an empty hypothesis)."""
+    text = hypothesis.strip().rstrip(".")
+    forms = dict.fromkeys(r"\s+".join(map(re.escape, form.split())) for form in (text, tex(text)))
+    return re.compile("|".join(forms), re.IGNORECASE) if text else None
+
+
+def overclaims(text: str, evidence: Evidence, *, hypothesis: str = "") -> list[str]:
     """Phrases in `text` that claim a gain the comparison does not support (none when it
-    does); a phrase under a negation ("not significant") is no claim."""
+    does); a phrase under a negation ("not significant") is no claim, nor is a phrase inside
+    the idea's `hypothesis` where `text` states it word for word."""
     comparison = evidence.comparison
     if comparison is not None and comparison.verdict == "improved":
         return []
-    return sorted({phrase for phrase, _ in gain_claims(text)})
+    statement = _statement(hypothesis)
+    parts = statement.split(text) if statement else [text]
+    return sorted({phrase for part in parts for phrase, _ in gain_claims(part)})

@@ -15,7 +15,11 @@ from scientist.writeup.evidence import Evidence
 
 SECTIONS: list[tuple[str, str, str]] = [
     ("abstract", "Abstract", "One paragraph: the question, what was run, the headline result."),
-    ("introduction", "Introduction", "Motivation from the pack's topic, the hypothesis, findings."),
+    (
+        "introduction",
+        "Introduction",
+        "Motivation from the pack's topic, the hypothesis (word for word as given), findings.",
+    ),
     ("related", "Related Work", "Place the idea among the cited works; cite only given keys."),
     (
         "method",

@@ -111,10 +111,11 @@ def fix_unsourced(ctx: PaperContext, model: RoleModel, sections: dict[str, str])
 
 def fix_overclaims(ctx: PaperContext, model: RoleModel, sections: dict[str, str]) -> dict[str, str]:
     """Ask the model once to restate each section that claims more than the comparison
-    supports (an improvement, significance) in the terms of the supported claim."""
+    supports (an improvement, significance) in the terms of the supported claim; the idea's
+    hypothesis, stated as given, claims nothing."""
     fixed = dict(sections)
     for key, title, _ in SECTIONS:
-        phrases = overclaims(sections[key], ctx.evidence)
+        phrases = overclaims(sections[key], ctx.evidence, hypothesis=ctx.idea.hypothesis)
         if not phrases:
             continue
         request = render_prompt(

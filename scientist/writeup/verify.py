@@ -4,7 +4,9 @@ A number is sourced when it is printed by an evidence macro, appears in a run's
 configuration (or the idea's overrides), is the year of a cited work, or is a LaTeX
 reference (section, figure, table numbers come from `\\ref`). Literals that equal a
 macro's value at the precision they are written are sourced too (a correct copy); every
-other number is reported with its line and context.
+other number is reported with its line and context. Code is not prose: listings
+(`verbatim`, `lstlisting`, `minted`, ..., such as the code appendix's diff with its hunk
+headers) and inline code (`\\verb`, `\\lstinline`) are skipped.
 """
 
 from __future__ import annotations
@@ -27,6 +29,16 @@ _MACRO = re.compile(r"\\[A-Za-z]+")
 _COMMENT = re.compile(r"(?<!\\)%.*$")
 _NUMBER = re.compile(r"(?<![A-Za-z0-9_.\\])(?<![A-Za-z]-)[-+]?\d+(?:[.,]\d+)*(?![A-Za-z0-9_])")
 _LENGTH = re.compile(r"[-+]?\d*\.?\d+(?:pt|em|ex|cm|mm|in)\b")
+# code, set verbatim: listing environments (with their options), inline `\verb|..|` and
+# `\lstinline[..]{..}` or `\lstinline|..|`
+_LISTING = re.compile(
+    r"\\begin\{(verbatim\*?|Verbatim\*?|BVerbatim|LVerbatim|lstlisting|minted)\}"
+    r".*?\\end\{\1\}",
+    re.DOTALL,
+)
+_INLINE_CODE = re.compile(
+    r"\\(?:verb\*?|lstinline(?:\[[^\]]*\])?)(?:\{[^{}]*\}|([^\sA-Za-z*{]).*?\1)"
+)
 
 
 class UnsourcedNumber(BaseModel):
@@ -79,15 +91,23 @@ def body_of(tex: str) -> tuple[str, int]:
     return tex[start:], tex[:start].count("\n") + 1
 
 
+def _without_listings(tex: str) -> str:
+    """`tex` with each line of its code listings blanked, so every line keeps its number."""
+    return _LISTING.sub(lambda match: "\n".join(" " for _ in match.group().splitlines()), tex)
+
+
 def find_unsourced(
     tex: str, *, sources: Iterable[float], years: Iterable[int] = ()
 ) -> list[UnsourcedNumber]:
-    """Numbers in `tex`'s body that are not macros, config values, cited years or refs."""
+    """Numbers in `tex`'s body, outside code, that are not macros, config values, cited
+    years or refs."""
     allowed = [*sources, *(float(y) for y in years)]
     body, first_line = body_of(tex)
     found: list[UnsourcedNumber] = []
-    for offset, raw in enumerate(body.splitlines()):
-        line = _COMMENT.sub("", raw)
+    lines = zip(body.splitlines(), _without_listings(body).splitlines(), strict=True)
+    for offset, (raw, prose) in enumerate(lines):
+        line = _INLINE_CODE.sub(" ", prose)
+        line = _COMMENT.sub("", line)
         line = _NON_PROSE_ARGS.sub(" ", line)
         line = _OPTIONS.sub(" ", line)
         line = _LENGTH.sub(" ", line)

@@ -154,6 +154,23 @@ def test_overclaims_are_found_unless_the_comparison_supports_them(
     assert overclaims(text, clear) == []
 
 
+def test_the_hypothesis_stated_as_given_is_no_overclaim(
+    tmp_path: Path, toy_template: Template
+) -> None:
+    """The hypothesis is what the paper tests: its own words, quoted plain or escaped for
+    LaTeX, claim nothing; the same word outside it still does."""
+    single = paper_context(tmp_path, toy_template, [0.5], [0.7]).evidence
+    hypothesis = "A 10% larger learning-rate outperforms the default."
+    stated = (
+        "We test whether a 10\\% larger learning{-}rate\noutperforms the default. "
+        "Our hypothesis: A 10% larger learning-rate outperforms the default"
+    )
+    assert overclaims(stated, single, hypothesis=hypothesis) == []
+    assert overclaims(stated, single) == ["outperforms"]
+    claimed = f"{stated}. The tuned rate significantly outperforms it."
+    assert overclaims(claimed, single, hypothesis=hypothesis) == ["outperforms", "significantly"]
+
+
 def test_the_model_restates_an_overclaiming_section(
     tmp_path: Path,
     toy_template: Template,
@@ -166,7 +183,10 @@ def test_the_model_restates_an_overclaiming_section(
     ctx = paper_context(tmp_path, toy_template, [0.50], [0.70])
     sections = {key: "Plain text." for key, _, _ in SECTIONS}
     sections["results"] = "Our method significantly outperforms the baseline."
+    sections["introduction"] = "We hypothesize: the tuned rate outperforms the default."
+    ctx.idea = ctx.idea.model_copy(update={"hypothesis": "The tuned rate outperforms the default."})
     fixed = llm_prose.fix_overclaims(ctx, model, sections)
     assert fixed["results"] == restated and fixed["method"] == "Plain text."
+    assert fixed["introduction"] == sections["introduction"]
     [request] = replay_server.requests
     assert "a single run; no spread" in request["body"]["messages"][-1]["content"]

@@ -8,6 +8,7 @@ from scientist.errors import LiteratureUnavailable
 from scientist.literature import PaperRef
 from scientist.models import ExperimentRun
 from scientist.writeup.citations import Bibliography, gather_bibliography, normalise_entry
+from scientist.writeup.document import code_listing
 from scientist.writeup.evidence import build_evidence, macro_stem
 from scientist.writeup.latex_log import parse_log
 from scientist.writeup.verify import find_unsourced
@@ -49,6 +50,35 @@ def test_verifier_reports_only_unsourced_numbers() -> None:
     )
     found = find_unsourced(tex, sources=[0.7301, 0.1], years=[2023])
     assert [(f.number, f.line) for f in found] == [("0.93", 2), ("17", 6)]
+
+
+DIFF = """--- a/train.py
++++ b/train.py
+@@ -121,7 +121,9 @@ def train(config):
+-    lr = 0.003
++    lr = 0.3 * warmup(step, 250)
+"""
+
+
+def test_verifier_skips_code_listings_and_inline_code() -> None:
+    """The code appendix's diff (hunk headers, code) and other listings are code, not prose;
+    an unsourced number in the prose around them is still reported, on its own line."""
+    tex = BODY + "\n".join(
+        [
+            "Warm-up takes 64 steps.",
+            code_listing(DIFF),
+            "\\begin{lstlisting}[language=Python, firstnumber=121]",
+            "epochs = 12",
+            "\\end{lstlisting}",
+            "\\begin{minted}{python}",
+            "x = 5e-4",
+            "\\end{minted}",
+            "Set \\verb|seed=7| and \\lstinline[language=Python]{n = 8}, then 19 more.",
+        ]
+    )
+    found = find_unsourced(tex, sources=[], years=[])
+    assert [(f.number, f.line) for f in found] == [("64", 2), ("19", 22)]
+    assert tex.splitlines()[21].endswith("then 19 more.")
 
 
 def test_semantic_scholar_bibtex_is_normalised_and_deduplicated() -> None:
