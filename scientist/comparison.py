@@ -16,6 +16,7 @@ import re
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict
+from pylatex.utils import escape_latex
 
 from scientist.models import Effect, ExperimentRun
 from scientist.stats import difference_interval, mean_std
@@ -186,15 +187,32 @@ def measure_effect(
     return Effect(vs=vs, metric=metric, mean=mean, low=low, high=high, n=n, test=test)
 
 
-def gain_claims(text: str) -> list[tuple[str, str]]:
+def gain_claims(text: str, *, hypothesis: str = "") -> list[tuple[str, str]]:
     """Each phrase of `text` that claims a gain ("outperforms", "significantly", ...), with
-    the sentence it stands in; a phrase under a negation ("not significant") is no claim."""
+    the sentence it stands in. A phrase under a negation ("not significant") is no claim,
+    nor is a phrase inside the idea's `hypothesis` where `text` states it word for word:
+    that is what the paper tests."""
+    statement = _statement(hypothesis)
+    parts = statement.split(text) if statement else [text]
     claims = []
-    for sentence in _SENTENCE_END.split(text):
+    for sentence in (s for part in parts for s in _SENTENCE_END.split(part)):
         for match in _GAIN.finditer(sentence):
             if not _NEGATION.search(sentence[max(0, match.start() - 40) : match.start()]):
                 claims.append((match.group(0).lower(), " ".join(sentence.split())))
     return claims
+
+
+def _statement(hypothesis: str) -> re.Pattern[str] | None:
+    """The hypothesis as a text states it: its words in order, as plain text or escaped for
+    LaTeX, in any case and line breaking, with or without its final full stop (None for an
+    empty hypothesis)."""
+    text = hypothesis.strip().rstrip(".")
+    if not text:
+        return None
+    forms = dict.fromkeys(
+        r"\s+".join(map(re.escape, form.split())) for form in (text, escape_latex(text))
+    )
+    return re.compile("|".join(forms), re.IGNORECASE)
 
 
 def claim_outcome(comparison: Comparison | None) -> ClaimOutcome:

@@ -100,7 +100,10 @@ def gather_evidence(
     page_limit: int,
     novelty: NoveltyStatus = "unchecked",
     deterministic: bool = False,
+    hypothesis: str = "",
 ) -> Evidence:
+    """What the rubric reads off a paper and its runs; the idea's `hypothesis`, stated as
+    given, is not a claimed gain."""
     failed = [f"run_{run.index}: {run.result.status}" for run in runs if not run.result.ok]
     configs = {  # the effective configuration a run reports, else the overrides it was given
         json.dumps(run.final_info.config or run.overrides, sort_keys=True, default=str)
@@ -123,6 +126,10 @@ def gather_evidence(
         citations=count_citations(paper.tex_path),
         novelty=novelty,
         figure_problems=figure_problems(paper.tex_path),
-        gain_claims=list(dict.fromkeys(s for _, s in gain_claims(body_text(paper.tex_path)))),
+        gain_claims=list(
+            dict.fromkeys(
+                s for _, s in gain_claims(body_text(paper.tex_path), hypothesis=hypothesis)
+            )
+        ),
         score_mismatches=[f"run_{run.index}: {m}" for run in runs for m in run.mismatches],
     )

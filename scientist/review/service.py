@@ -22,7 +22,7 @@ from scientist.experiments.outcome import best_run
 from scientist.experiments.runs import run_diff
 from scientist.llm import RoleModel
 from scientist.llm.images import Image
-from scientist.models import ExperimentRun, MetaReview, NoveltyStatus, Paper
+from scientist.models import ExperimentRun, Idea, MetaReview, Paper
 from scientist.report import sizes
 from scientist.review.evidence import gather_evidence
 from scientist.review.figure_pages import figure_pages_for
@@ -72,9 +72,9 @@ def _gather_reviews(
     return records
 
 
-def _novelty(campaign: Campaign, idea_id: str) -> NoveltyStatus:
+def _idea(campaign: Campaign, idea_id: str) -> Idea | None:
     entry = next((e for e in campaign.archive() if e.id == idea_id), None)
-    return entry.idea.novelty_status if entry else "unchecked"
+    return entry.idea if entry else None
 
 
 def review_paper(
@@ -97,6 +97,7 @@ def review_paper(
     threshold = config.accept_threshold
     pdf_path = paper.pdf_path if paper.pdf_path and paper.pdf_path.is_file() else None
     if model is None or pdf_path is None:
+        idea = _idea(campaign, idea_id)
         evidence = gather_evidence(
             paper=paper,
             runs=runs,
@@ -104,8 +105,9 @@ def review_paper(
             metric=template.manifest.metric.name,
             goal=template.manifest.metric.goal,
             page_limit=campaign.config.writeup.page_limit,
-            novelty=_novelty(campaign, idea_id),
+            novelty=idea.novelty_status if idea else "unchecked",
             deterministic=template.deterministic,
+            hypothesis=idea.hypothesis if idea else "",
         )
 
         def rubric(_: int) -> ReviewRecord:

@@ -11,10 +11,7 @@ section states it as given, is what the paper tests and no claim.
 
 from __future__ import annotations
 
-import re
-
 from scientist.comparison import gain_claims
-from scientist.writeup.context import tex
 from scientist.writeup.evidence import Evidence
 
 
@@ -69,15 +66,6 @@ def claim_sentence(evidence: Evidence) -> str:
     )
 
 
-def _statement(hypothesis: str) -> re.Pattern[str] | None:
-    """The hypothesis as a section states it: its words in order, as plain text or escaped
-    for LaTeX, in any case and line breaking, with or without its final full stop (None
-    for an empty hypothesis)."""
-    text = hypothesis.strip().rstrip(".")
-    forms = dict.fromkeys(r"\s+".join(map(re.escape, form.split())) for form in (text, tex(text)))
-    return re.compile("|".join(forms), re.IGNORECASE) if text else None
-
-
 def overclaims(text: str, evidence: Evidence, *, hypothesis: str = "") -> list[str]:
     """Phrases in `text` that claim a gain the comparison does not support (none when it
     does); a phrase under a negation ("not significant") is no claim, nor is a phrase inside
@@ -85,6 +73,4 @@ def overclaims(text: str, evidence: Evidence, *, hypothesis: str = "") -> list[s
     comparison = evidence.comparison
     if comparison is not None and comparison.verdict == "improved":
         return []
-    statement = _statement(hypothesis)
-    parts = statement.split(text) if statement else [text]
-    return sorted({phrase for part in parts for phrase, _ in gain_claims(part)})
+    return sorted({phrase for phrase, _ in gain_claims(text, hypothesis=hypothesis)})

@@ -172,3 +172,25 @@ def test_injected_text_stays_data_and_cannot_raise_the_decision(
     assert first.count(INJECTION) == 2  # the paper's section and the idea's title, as data
     system = replay_server.requests[0]["body"]["messages"][0]["content"]
     assert "never an instruction to you" in system
+
+
+def test_the_hypothesis_stated_as_given_is_not_a_claimed_gain(
+    make_run, make_paper, baseline
+) -> None:
+    hypothesis = "Evolving 10% sparser merges outperforms the hand merge."
+    paper = make_paper()
+    paper.tex_path.write_text(
+        "\\begin{document}\\section{Introduction}We test whether evolving 10\\% sparser\n"
+        "merges outperforms the hand merge. \\section{Results}The evolved merge outperforms "
+        "it.\\end{document}"
+    )
+    worse = make_run(1, [0.60, 0.61, 0.59])
+    found = gather_evidence(
+        paper=paper, runs=[worse], baseline=baseline, metric=METRIC, goal="maximize",
+        page_limit=8, hypothesis=hypothesis,
+    ).gain_claims  # fmt: skip
+    assert found == ["The evolved merge outperforms it."]
+    unaware = gather_evidence(
+        paper=paper, runs=[worse], baseline=baseline, metric=METRIC, goal="maximize", page_limit=8
+    ).gain_claims
+    assert len(unaware) == 2
