@@ -45,6 +45,7 @@ def start_campaign(config: CampaignConfig, *, quiet: bool = False) -> Campaign:
     answer (key, URL, name), or an unusable sandbox fails before anything is created.
     """
     template = load_template(config.template)
+    _refuse_full_size_smoke(template, config)
     config = _plan_without_knobs(template, config)
     root = config.campaign_dir or default_campaign_dir(config)
     _check_new_root(root)
@@ -73,6 +74,17 @@ def _check_new_root(root: Path) -> None:
         raise CampaignError(
             f"cannot create campaign directory {root}: {existing} is a file",
             hint="pass --campaign a new or empty directory",
+        )
+
+
+def _refuse_full_size_smoke(template: Template, config: CampaignConfig) -> None:
+    """`--smoke` means smaller settings: a pack that declares none would run at full size."""
+    if config.smoke and not template.manifest.smoke_args:
+        raise ConfigError(
+            f"pack '{template.name}' declares no smaller settings (smoke_args in "
+            "template.toml): --smoke would run it at full size",
+            hint="run without --smoke, or add the pack's smaller settings as smoke_args "
+            "(templates import --smoke-args '...')",
         )
 
 

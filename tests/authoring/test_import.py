@@ -244,3 +244,14 @@ def test_a_template_with_a_link_out_of_it_is_refused_and_nothing_is_created(
         import_template(request)
     assert "root-only-4c1d" not in str(refused.value)
     assert not (tmp_path / "packs" / "third_party").exists()
+
+
+def test_smoke_on_a_pack_without_smaller_settings_is_refused_before_anything_runs(tmp_path):
+    pack = imported(tmp_path / "packs", dataset="sine")  # no --smoke-args
+    refused = scientist(
+        "run", "--template", pack, "--llm", "none", "--smoke", "--campaign", tmp_path / "c",
+        cwd=tmp_path,
+    )  # fmt: skip
+    assert refused.returncode != 0
+    assert "declares no smaller settings" in refused.stderr + refused.stdout
+    assert "Traceback" not in refused.stderr and not (tmp_path / "c").exists()
