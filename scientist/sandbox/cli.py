@@ -9,6 +9,7 @@ from typing import Annotated
 import typer
 from pydantic import ValidationError
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 from scientist.backends import known_kinds
@@ -120,7 +121,7 @@ def check_command() -> None:
     found = {kind: backend_availability(kind) for kind in known_kinds()}
     for kind, availability in found.items():
         works = "[green]yes[/]" if availability.ok else "[red]no[/]"
-        table.add_row(kind, works, availability.reason, availability.hint or "")
+        table.add_row(kind, works, escape(availability.reason), escape(availability.hint or ""))
     console.print(table)
     console.print(_guarantee_table({kind: a for kind, a in found.items() if a.guarantees}))
 

@@ -93,3 +93,13 @@ def test_check_says_what_each_backend_enforces_here(
     for guarantee in local.guarantees:
         assert guarantee.name in result.stdout
     assert ("NOT enforced" in result.stdout) == any(not g.enforced for g in local.guarantees)
+
+
+def test_check_prints_a_fix_with_brackets_as_written(monkeypatch) -> None:
+    from scientist.sandbox import cli as sandbox_cli
+    from scientist.sandbox.base import Availability
+
+    missing = Availability(ok=False, reason="no module [x]", hint="pip install 'scientist[ray]'")
+    monkeypatch.setattr(sandbox_cli, "backend_availability", lambda kind: missing)
+    result = CliRunner().invoke(app, ["sandbox", "check"], env={"COLUMNS": "200"})
+    assert "pip install 'scientist[ray]'" in result.stdout and "no module [x]" in result.stdout
