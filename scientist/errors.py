@@ -60,10 +60,10 @@ class LLMProviderError(LLMError):
 
 class BudgetExceeded(ScientistError):
     """A call would pass the campaign's `budget_usd`; raised before the call is made.
-    `needed_usd` is the budget that call needs; `step` names the campaign step it paused
-    (set by the graph)."""
+    `estimate_usd` is that call's worst-case cost, the reservation it needs; `step` names the
+    campaign step it paused (set by the graph)."""
 
-    needed_usd: float | None = None
+    estimate_usd: float | None = None
     step: str | None = None
 
 

@@ -3,13 +3,20 @@
 A node that meets `BudgetExceeded` records where (`paused_at`) and lets it end the graph
 run; LangGraph keeps the step pending, so `scientist resume DIR --budget-usd X` runs it
 again (its paid calls answered from the journal) and goes on. `pause.json` in the campaign
-directory says that the campaign is paused, at which step, and what was spent; `status`
-and `report.md` show it; a resume removes it.
+directory says that the campaign is paused, at which step, what was spent, and the budget
+to resume with; `status` and `report.md` show it; a resume removes it.
+
+That budget is computed when the campaign has paused, once every other job has ended and
+nothing is reserved: what is spent, plus the reservation (the worst-case cost) of the call
+each held step was refused. A held step re-asks what it asked before, answered from the
+journal for free, so its first paid request on resume is the refused one, with the same
+reservation: resuming with exactly that budget sends it.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import math
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 
 from pydantic import BaseModel, ConfigDict, ValidationError
@@ -36,9 +43,9 @@ class Pause(BaseModel):
         return f"paused: {self.reason} (at {self.step})"
 
     def how_to_continue(self, campaign: Campaign) -> str:
-        """The resume command, with the budget the refused call needs."""
+        """The resume command, with the budget the held steps' refused calls need."""
         needed = self.needed_usd if self.needed_usd is not None else self.spent_usd
-        return f"scientist resume {campaign.root} --budget-usd <at least {needed:.4f}>"
+        return f"scientist resume {campaign.root} --budget-usd {needed:.4f}"
 
 
 @contextmanager
@@ -51,16 +58,26 @@ def paused_at(step: str) -> Iterator[None]:
         raise
 
 
-def record_pause(campaign: Campaign, exc: BudgetExceeded) -> Pause:
+def record_pause(campaign: Campaign, held: Iterable[BudgetExceeded]) -> Pause:
+    """Note the pause of the `held` steps (each with the call it refused; the first names
+    the step), with the budget that reserves every refused call on top of what is spent."""
+    stops = list(held)
+    first = stops[0]
+    spent = campaign.spent_usd()
     pause = Pause(
-        step=exc.step or "a model call",
-        message=exc.message,
-        spent_usd=campaign.spent_usd(),
+        step=first.step or "a model call",
+        message=first.message,
+        spent_usd=spent,
         budget_usd=campaign.config.budget_usd,
-        needed_usd=exc.needed_usd,
+        needed_usd=round_up(spent + sum(stop.estimate_usd or 0.0 for stop in stops)),
     )
     atomic_write_json(campaign.root / PAUSE_FILE, pause)
     return pause
+
+
+def round_up(usd: float) -> float:
+    """`usd` up to the next 1/10000 (the hint's precision), never below it."""
+    return math.ceil(usd * 10_000 + 1e-6) / 10_000
 
 
 def read_pause(campaign: Campaign) -> Pause | None:

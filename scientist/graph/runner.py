@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import signal
 import threading
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
@@ -195,7 +195,7 @@ def drive(ctx: Context, graph_input: dict[str, Any] | None, *, quiet: bool) -> C
                     for event in events:
                         progress.handle(event)
             except BudgetExceeded as exc:
-                _pause(ctx, exc)
+                _pause(ctx, list(scheduler.held.values()) or [exc])
             return graph.get_state(config).values
     finally:
         scheduler.close()
@@ -222,10 +222,11 @@ def noting_interrupts(scheduler: Scheduler) -> Iterator[None]:
         signal.signal(signal.SIGINT, previous)
 
 
-def _pause(ctx: Context, exc: BudgetExceeded) -> None:
-    """The budget paused a step: note it (`pause.json`), rewrite the report, say how to go on."""
+def _pause(ctx: Context, held: Iterable[BudgetExceeded]) -> None:
+    """The budget paused the `held` steps: note it (`pause.json`), rewrite the report, say how
+    to go on."""
     campaign = ctx.campaign
-    pause = record_pause(campaign, exc)
+    pause = record_pause(campaign, held)
     write_report(campaign, ctx.template, read_state(campaign).get("baseline"), campaign.archive())
     print(f"{campaign.name}: {pause.describe()}: {pause.message}")
     print(f"continue with: {pause.how_to_continue(campaign)}")

@@ -92,7 +92,8 @@ class Scheduler:
             "ideas": ThreadPoolExecutor(1, thread_name_prefix="ideas"),
         }
         self.jobs: dict[str, Job] = {}
-        self.held: set[str] = set()
+        self.held: dict[str, BudgetExceeded] = {}
+        """The steps a budget stop holds (by job key), each with the call it refused."""
         self.budget_stop: BudgetExceeded | None = None
         self.interrupted = False
         """Set by Ctrl-C (`runner.noting_interrupts`): the next call raises KeyboardInterrupt,
@@ -159,7 +160,7 @@ class Scheduler:
             try:
                 result = job.future.result()
             except BudgetExceeded as exc:
-                self.held.add(job.key)
+                self.held[job.key] = exc
                 self.budget_stop = self.budget_stop or exc
                 self.on_event("failed", job.label, f"paused: {exc.message}")
                 continue

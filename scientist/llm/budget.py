@@ -40,7 +40,7 @@ class Budget:
                     f"${self.limit_usd:.2f}",
                     hint="raise budget_usd, lower max_tokens, or pick a cheaper model",
                 )
-                exceeded.needed_usd = committed + estimate_usd
+                exceeded.estimate_usd = estimate_usd
                 raise exceeded
             self._reserved += estimate_usd
 

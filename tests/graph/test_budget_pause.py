@@ -1,10 +1,12 @@
 """A budget stop is a pause: the run that succeeded keeps its result, `status` and the report
 say "paused: budget", and `resume --budget-usd` continues at the paused step until the idea
-has its paper and reviews, with no run repeated and no request sent twice."""
+has its paper and reviews, with no run repeated and no request sent twice. Resuming with
+exactly the budget a pause prints sends the call that the pause refused."""
 
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import pytest
@@ -13,6 +15,7 @@ from scientist.config import CampaignConfig, load_config
 from scientist.errors import ConfigError
 from scientist.graph.runner import resume_campaign, start_campaign
 from scientist.llm.replay_server import ReplayServer
+from scientist.pause import round_up
 from tests.graph.scripted_campaign import (
     BLOCK,
     CALL_USD,
@@ -101,7 +104,10 @@ def test_a_pause_in_one_of_parallel_ideas_lets_the_other_finish(
         campaign = start_campaign(config, quiet=True)
         statuses = sorted(entry.status for entry in campaign.archive())
         assert statuses == ["done", "selected"]
-        resumed = resume_campaign(campaign.root, quiet=True, budget_usd=10.0)
+        # counted once the other idea's call is paid: its reservation is no longer committed
+        hint = json.loads((campaign.root / "pause.json").read_text())["needed_usd"]
+        assert hint == round_up(CALL_USD + RESERVE_USD)
+        resumed = resume_campaign(campaign.root, quiet=True, budget_usd=hint)
         fingerprints = server.fingerprints
 
     entries = resumed.archive()
@@ -110,3 +116,41 @@ def test_a_pause_in_one_of_parallel_ideas_lets_the_other_finish(
     assert len(fingerprints) == 2 == len(set(fingerprints))
     starts = [run for event, run in run_log() if event == "start"]
     assert len(starts) == len(set(starts)) == 3 + 2  # and the best idea's confirmation
+
+
+def test_resuming_with_the_hinted_budget_sends_the_refused_call_at_every_pause(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """From a budget that refuses the first call, each resume with exactly the budget the
+    pause printed sends the call the pause refused (and, every call reserving the worst
+    case, no other): one request at each pause point, until the campaign is finished."""
+    monkeypatch.setenv("OPENAI_API_KEY", "test-key")
+    answers = script()
+    with ReplayServer(answers) as server:
+        path = write_config(tmp_path, server.url, pack_without_seeds(tmp_path))
+        overrides = {"budget_usd": RESERVE_USD - CALL_USD, "campaign_dir": str(tmp_path / "c")}
+        campaign = start_campaign(load_config(path, overrides), quiet=True)
+        steps = []
+        while (campaign.root / "pause.json").exists():
+            pause = json.loads((campaign.root / "pause.json").read_text())
+            steps.append(pause["step"].split(": ")[-1])
+            hint = re.search(
+                r"continue with: scientist resume \S+ --budget-usd (\S+)\n", capsys.readouterr().out
+            )
+            assert hint is not None and float(hint[1]) == pause["needed_usd"]
+            sent = len(server.fingerprints)
+            campaign = resume_campaign(campaign.root, quiet=True, budget_usd=float(hint[1]))
+            assert len(server.fingerprints) == sent + 1, pause["step"]
+        fingerprints = server.fingerprints
+
+    assert len(fingerprints) == len(set(fingerprints)) == len(answers)
+    assert (
+        steps
+        == ["ideas (generation 0)"] * 2
+        + ["experiment"] * 2
+        + ["write"] * (len(answers) - 7)
+        + ["review"] * 3
+    )
+    [entry] = campaign.archive()
+    assert entry.status == "done" and entry.review_score == 7
+    assert campaign.reviews_dir(IDEA_ID).joinpath("meta.json").is_file()
