@@ -192,5 +192,6 @@ def write_paper(
         errors=errors,
         figure_review=figure_checks,
     )
-    atomic_write_json(paper_dir / "paper.json", campaign.portable(record))
+    for folder in [paper_dir, *(attempt.directory for attempt in attempts[-1:])]:
+        atomic_write_json(folder / "paper.json", campaign.portable(record))
     return record
