@@ -9,7 +9,6 @@ from scientist.writeup.context import SECTIONS, PaperContext, tex
 from scientist.writeup.evidence import PREFIX, Evidence, macro_stem, run_label
 
 STYLE = "scientist"
-MAX_TABLE_METRICS = 4
 LISTING_LINES = 120
 LISTING_WIDTH = 88
 
@@ -30,9 +29,7 @@ def _cell(evidence: Evidence, stem: str, single: bool) -> NoEscape:
 
 def results_table(evidence: Evidence) -> Table:
     """Baseline and runs by metric (mean $\\pm$ std), delta of the primary metric, seeds."""
-    metrics = [evidence.metric] if evidence.metric in evidence.metric_names() else []
-    metrics += [m for m in evidence.metric_names() if m != evidence.metric]
-    metrics = metrics[:MAX_TABLE_METRICS]
+    metrics = evidence.table_metrics()
     table = Table(position="t")
     table.append(NoEscape("\\centering\\small"))
     tabular = Tabular("l" + "c" * (len(metrics) + 2), booktabs=True)

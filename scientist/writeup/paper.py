@@ -178,7 +178,7 @@ def write_paper(
     pages = good[-1].pages if good else None
     if pages is not None and pages > config.page_limit:
         errors.append(f"{pages} pages exceed the page limit of {config.page_limit}")
-    unsourced = find_unsourced(tex, sources=llm_prose.sources(paper), years=bibliography.years())
+    unsourced = find_unsourced(tex, sources=paper.sources(), years=bibliography.years())
     pdf = paper_dir / "paper.pdf"
     record = Paper(
         idea_id=idea_id,
