@@ -17,6 +17,17 @@ class Abstract(Environment):
     _latex_name = "abstract"
 
 
+def text_markers(key: str) -> tuple[str, str]:
+    """The comment lines around the prose of section `key` in `paper.tex` (so that a
+    section's text can be found, and replaced, after the fix loop edited the source)."""
+    return f"% text of {key}", f"% end of the text of {key}"
+
+
+def _prose(key: str, text: str) -> NoEscape:
+    start, end = text_markers(key)
+    return NoEscape(f"\n{start}\n{text}\n{end}\n")
+
+
 def _cell(evidence: Evidence, stem: str, single: bool) -> NoEscape:
     """`mean ± std`; a single run's mean alone (it has no spread)."""
     mean, std = f"{stem}Mean", f"{stem}Std"
@@ -116,12 +127,12 @@ def build_document(ctx: PaperContext, sections: dict[str, str], *, two_column: b
     doc.preamble.append(Command("date", NoEscape(f"{smoke}\\today")))
     doc.append(NoEscape("\\maketitle"))
     abstract = Abstract()
-    abstract.append(NoEscape(sections["abstract"]))
+    abstract.append(_prose("abstract", sections["abstract"]))
     doc.append(abstract)
     for key, title, _ in SECTIONS[1:]:
         section = Section(title, label=False)
         section.append(NoEscape(f"\\label{{sec:{key}}}"))
-        section.append(NoEscape(sections[key]))
+        section.append(_prose(key, sections[key]))
         if key == "results":
             section.append(results_table(ctx.evidence))
             for figure in ctx.figures:
