@@ -1,4 +1,10 @@
-"""`scientist write <campaign>/ideas/<id>`: re-run the writeup for one idea."""
+"""`scientist write <campaign>/ideas/<id>`: a fresh attempt at the writeup of one idea.
+
+The command asks its model anew: the journal's recorded answers are for `resume`, which
+re-executes a step cut short, not for a new attempt (which would replay the old answers and
+fail the same way). Its calls are journaled and ledgered like any other; the earlier
+attempts' files stay in `paper/attempts/`.
+"""
 
 from __future__ import annotations
 
@@ -12,6 +18,7 @@ from scientist.campaign import Campaign
 from scientist.context import open_context
 from scientist.errors import CampaignError, LatexError
 from scientist.experiments.runs import finished_run
+from scientist.llm import LLM
 from scientist.models import ExperimentRun, Idea
 from scientist.templates import Template
 from scientist.writeup.paper import write_paper
@@ -29,13 +36,24 @@ def _runs(idea_dir: Path, template: Template, idea_id: str) -> list[ExperimentRu
     return sorted(runs, key=lambda run: run.index)
 
 
+def ask_anew(llm: LLM) -> None:
+    """Mark every answer recorded in the campaign's journal as used, so that this process
+    sends its requests instead of replaying them."""
+    journal = llm.journal
+    if journal is None:
+        return
+    for line in journal.lines:
+        if line.event == "answered":
+            journal.take(line.key)
+
+
 def write_command(
     idea_dir: Annotated[Path, typer.Argument(help="an idea directory: <campaign>/ideas/<id>")],
     literature: Annotated[
         bool, typer.Option(help="search Semantic Scholar for citations (else cache only)")
     ] = False,
 ) -> None:
-    """Re-write, compile and check the paper of one idea."""
+    """Write, compile and check the paper of one idea again, with new model calls."""
     idea_dir = idea_dir.resolve()
     if not (idea_dir / "idea.json").is_file():
         raise CampaignError(f"{idea_dir} has no idea.json", hint="pass <campaign>/ideas/<id>")
@@ -43,6 +61,7 @@ def write_command(
     idea_id = idea_dir.name
     idea = Idea.model_validate_json((idea_dir / "idea.json").read_text(encoding="utf-8"))
     ctx = open_context(campaign, literature=literature)
+    ask_anew(ctx.llm)
     try:
         runs = _runs(idea_dir, ctx.template, idea_id)
         if not runs:

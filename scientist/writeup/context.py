@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -11,7 +12,10 @@ from scientist.experiments.figures import Figure
 from scientist.models import ExperimentRun, Idea
 from scientist.templates import Template
 from scientist.writeup.citations import Bibliography
-from scientist.writeup.evidence import Evidence
+from scientist.writeup.evidence import Evidence, macro_values
+from scientist.writeup.verify import numbers_in
+
+_REF = re.compile(r"\\(?:ref|autoref|cref|Cref)\{([^}]*)\}")
 
 SECTIONS: list[tuple[str, str, str]] = [
     ("abstract", "Abstract", "One paragraph: the question, what was run, the headline result."),
@@ -87,8 +91,33 @@ class PaperContext:
         )
         return sources
 
-    def macro_listing(self) -> str:
-        return "\n".join(f"- `\\{name}` = {value}" for name, value in self.evidence.macros.items())
+    def figure_metrics(self, figures: list[Figure]) -> list[str]:
+        """The metrics `figures` show: those their file names or captions name."""
+        named = " ".join(f"{figure.name} {figure.caption}" for figure in figures).lower()
+        return [
+            metric
+            for metric in self.evidence.metric_names()
+            if metric.lower() in named or metric.lower().replace("_", " ") in named
+        ]
+
+    def citable(self, latex: str | None = None) -> dict[str, str]:
+        """The macros a section may cite: the primary metric's, the results table's and
+        those of the figures it refers to (`latex`'s `\\ref`s; None: any body figure)."""
+        labels = None if latex is None else referenced_labels(latex)
+        figures = [f for f in self.figures if labels is None or f.label in labels]
+        metrics = [self.metric, *self.evidence.table_metrics(), *self.figure_metrics(figures)]
+        return self.evidence.citable(metrics)
+
+    def sources(self, latex: str | None = None) -> list[float]:
+        """The numbers a section may print (`citable`'s values, the configuration)."""
+        return [*macro_values(self.citable(latex)), *numbers_in(self.config_sources())]
+
+    def macro_listing(self, latex: str | None = None) -> str:
+        """`citable`'s macros with their values, a line each."""
+        return "\n".join(f"- `\\{name}` = {value}" for name, value in self.citable(latex).items())
+
+    def macro_names(self, latex: str | None = None) -> str:
+        return ", ".join(f"\\{name}" for name in self.citable(latex))
 
     def figure_listing(self) -> str:
         return "\n".join(f"- `{f.label}`: {f.caption}" for f in self.figures) or "(none)"
@@ -105,6 +134,11 @@ class PaperContext:
             f"The idea is compared with its control: {self.control} (the 'baseline' of the "
             f"macros and the table). Run size: {self.size}."
         )
+
+
+def referenced_labels(latex: str) -> set[str]:
+    """The labels `latex` refers to with `\\ref` (or `\\autoref`, `\\cref`)."""
+    return {label.strip() for group in _REF.findall(latex) for label in group.split(",")}
 
 
 def tex(text: str) -> str:

@@ -9,13 +9,23 @@ from scientist.writeup.context import SECTIONS, PaperContext, tex
 from scientist.writeup.evidence import PREFIX, Evidence, macro_stem, run_label
 
 STYLE = "scientist"
-MAX_TABLE_METRICS = 4
 LISTING_LINES = 120
 LISTING_WIDTH = 88
 
 
 class Abstract(Environment):
     _latex_name = "abstract"
+
+
+def text_markers(key: str) -> tuple[str, str]:
+    """The comment lines around the prose of section `key` in `paper.tex` (so that a
+    section's text can be found, and replaced, after the fix loop edited the source)."""
+    return f"% text of {key}", f"% end of the text of {key}"
+
+
+def _prose(key: str, text: str) -> NoEscape:
+    start, end = text_markers(key)
+    return NoEscape(f"\n{start}\n{text}\n{end}\n")
 
 
 def _cell(evidence: Evidence, stem: str, single: bool) -> NoEscape:
@@ -30,9 +40,7 @@ def _cell(evidence: Evidence, stem: str, single: bool) -> NoEscape:
 
 def results_table(evidence: Evidence) -> Table:
     """Baseline and runs by metric (mean $\\pm$ std), delta of the primary metric, seeds."""
-    metrics = [evidence.metric] if evidence.metric in evidence.metric_names() else []
-    metrics += [m for m in evidence.metric_names() if m != evidence.metric]
-    metrics = metrics[:MAX_TABLE_METRICS]
+    metrics = evidence.table_metrics()
     table = Table(position="t")
     table.append(NoEscape("\\centering\\small"))
     tabular = Tabular("l" + "c" * (len(metrics) + 2), booktabs=True)
@@ -119,12 +127,12 @@ def build_document(ctx: PaperContext, sections: dict[str, str], *, two_column: b
     doc.preamble.append(Command("date", NoEscape(f"{smoke}\\today")))
     doc.append(NoEscape("\\maketitle"))
     abstract = Abstract()
-    abstract.append(NoEscape(sections["abstract"]))
+    abstract.append(_prose("abstract", sections["abstract"]))
     doc.append(abstract)
     for key, title, _ in SECTIONS[1:]:
         section = Section(title, label=False)
         section.append(NoEscape(f"\\label{{sec:{key}}}"))
-        section.append(NoEscape(sections[key]))
+        section.append(_prose(key, sections[key]))
         if key == "results":
             section.append(results_table(ctx.evidence))
             for figure in ctx.figures:

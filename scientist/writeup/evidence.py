@@ -2,13 +2,16 @@
 
 `results.tex` holds one macro per number (means, stds, deltas against the baseline, seed
 counts, runtimes); tables and prose use the macros, never literals, so each number in a
-paper traces back to a run's `final_info.json`.
+paper traces back to a run's `final_info.json`. `results.tex` defines every macro, but a
+writer is shown only those it may cite (`Evidence.citable`): the macros of no single metric
+and those of the metrics it discusses, not one per metric of a pack that reports dozens.
 """
 
 from __future__ import annotations
 
 import math
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from scientist.comparison import Comparison, Goal, compare
@@ -18,6 +21,7 @@ from scientist.stats import difference_interval
 _DIGIT_WORDS = ["Zero", "One", "Two", "Three", "Four", "Five", "Six", "Seven", "Eight", "Nine"]
 PREFIX = "res"
 CI_LEVEL = 95  # percent
+MAX_TABLE_METRICS = 4
 
 
 def macro_stem(text: str) -> str:
@@ -49,6 +53,9 @@ class Evidence:
     metric: str
     goal: str
     macros: dict[str, str] = field(default_factory=dict)
+    metric_of: dict[str, str] = field(default_factory=dict)
+    """The metric a macro reports on (a mean, std or delta of one run); counts, seeds,
+    runtimes and the best run's summary belong to no single metric."""
     baseline: ExperimentRun | None = None
     runs: list[ExperimentRun] = field(default_factory=list)
     best: ExperimentRun | None = None
@@ -71,28 +78,51 @@ class Evidence:
                     names.append(key)
         return names
 
+    def table_metrics(self) -> list[str]:
+        """The metrics of the results table: the primary one first, at most
+        `MAX_TABLE_METRICS`."""
+        names = self.metric_names()
+        metrics = [self.metric] if self.metric in names else []
+        return [*metrics, *(m for m in names if m != self.metric)][:MAX_TABLE_METRICS]
+
+    def citable(self, metrics: Iterable[str]) -> dict[str, str]:
+        """The macros a text about `metrics` may cite: those of these metrics and those of
+        no single metric."""
+        wanted = set(metrics)
+        return {
+            name: value
+            for name, value in self.macros.items()
+            if name not in self.metric_of or self.metric_of[name] in wanted
+        }
+
     def results_tex(self) -> str:
         lines = ["% Generated from the runs' final_info.json files; do not edit by hand."]
         lines += [f"\\newcommand{{\\{name}}}{{{value}}}" for name, value in self.macros.items()]
         return "\n".join(lines) + "\n"
 
-    def values(self) -> list[float]:
-        """The numeric values behind the macros (for the verifier)."""
-        numbers: list[float] = []
-        for value in self.macros.values():
-            cleaned = value.replace("$-$", "-").replace("+", "")
-            try:
-                numbers.append(float(cleaned))
-            except ValueError:
-                continue
-        return numbers
+    def add(self, name: str, value: str, metric: str | None = None) -> None:
+        self.macros[name] = value
+        if metric is not None:
+            self.metric_of[name] = metric
 
 
-def _add_metric(macros: dict[str, str], label: str, name: str, info: FinalInfo) -> None:
+def macro_values(macros: dict[str, str]) -> list[float]:
+    """The numeric values behind `macros` (for the verifier)."""
+    numbers: list[float] = []
+    for value in macros.values():
+        cleaned = value.replace("$-$", "-").replace("+", "")
+        try:
+            numbers.append(float(cleaned))
+        except ValueError:
+            continue
+    return numbers
+
+
+def _add_metric(evidence: Evidence, label: str, name: str, info: FinalInfo) -> None:
     summary = info.metrics[name]
     stem = f"{PREFIX}{label}{macro_stem(name)}"
-    macros[f"{stem}Mean"] = format_number(summary.mean)
-    macros[f"{stem}Std"] = format_number(summary.std)
+    evidence.add(f"{stem}Mean", format_number(summary.mean), name)
+    evidence.add(f"{stem}Std", format_number(summary.std), name)
 
 
 def build_evidence(
@@ -115,7 +145,7 @@ def build_evidence(
     if base_info is not None:
         macros[f"{PREFIX}BaselineNumSeeds"] = str(len(base_info.seeds))
         for name in base_info.metrics:
-            _add_metric(macros, "Baseline", name, base_info)
+            _add_metric(evidence, "Baseline", name, base_info)
     for run in measured:
         info = run.final_info
         assert info is not None
@@ -124,15 +154,16 @@ def build_evidence(
         macros[f"{PREFIX}{label}NumSeeds"] = str(len(info.seeds))
         macros[f"{PREFIX}{label}RuntimeMinutes"] = format_number(info.runtime_s / 60)
         for name in info.metrics:
-            _add_metric(macros, label, name, info)
+            _add_metric(evidence, label, name, info)
             if base_info is None or name not in base_info.metrics:
                 continue
             before = base_info.metrics[name].mean
             delta = info.metrics[name].mean - before
             stem = f"{PREFIX}{label}{macro_stem(name)}"
-            macros[f"{stem}Delta"] = format_number(delta, signed=True)
+            evidence.add(f"{stem}Delta", format_number(delta, signed=True), name)
             if before != 0:
-                macros[f"{stem}DeltaPct"] = format_number(100 * delta / abs(before), signed=True)
+                percent = format_number(100 * delta / abs(before), signed=True)
+                evidence.add(f"{stem}DeltaPct", percent, name)
     scored = [run for run in measured if metric in run.final_info.metrics]  # type: ignore[union-attr]
     if scored:
         sign = 1 if goal == "maximize" else -1

@@ -25,12 +25,11 @@ from scientist.llm import Message, RoleModel
 from scientist.llm.images import Image
 from scientist.models import FigureAction, FigureCheck
 from scientist.prompts import render_prompt
-from scientist.writeup.context import PaperContext, reference_sentence, tex
+from scientist.writeup.context import PaperContext, reference_sentence, referenced_labels, tex
 
 FIGURE_MAX_SIDE = 1024
 """The longer side, in pixels, of a figure shown to the vision model."""
 UNREFERENCED = "no section refers to it"
-_REF = re.compile(r"\\(?:ref|autoref|cref|Cref)\{([^}]*)\}")
 
 
 class FigureVerdict(BaseModel):
@@ -48,11 +47,6 @@ class FigureVerdict(BaseModel):
 
 class FigureVerdicts(BaseModel):
     figures: list[FigureVerdict]
-
-
-def referenced_labels(latex: str) -> set[str]:
-    """The labels `latex` refers to with `\\ref` (or `\\autoref`, `\\cref`)."""
-    return {label.strip() for group in _REF.findall(latex) for label in group.split(",")}
 
 
 def citing_paragraphs(sections: dict[str, str], label: str) -> list[str]:

@@ -1,10 +1,11 @@
-"""Repairs for a paper that did not compile: deterministic rules, or the writer model.
+"""Repairs for a paper that did not compile: deterministic rules, and the writer model.
 
-Rules (offline): drop an undefined command, drop a `\\usepackage` whose file is missing,
-replace a missing figure by a framed note, remove undefined citation keys and references,
-escape special characters on an erroneous line, and comment the line out when escaping
-did not help. The model path sends the error and the lines around it to the writer and
-splices its corrected lines back; citations are always removed by rule, never invented.
+Rules: drop an undefined command, drop a `\\usepackage` whose file is missing, replace a
+missing figure by a framed note, remove undefined citation keys and references, escape
+special characters on an erroneous line, and, as the last resort, comment the line out
+when escaping did not help. The model gets every erroneous line of one compile in one
+request, each with the lines around it (overlapping windows merged into one block), and its
+corrected blocks are spliced back; citations are always removed by rule, never invented.
 """
 
 from __future__ import annotations
@@ -48,7 +49,7 @@ def _escape(line: str) -> str:
     return _SPECIAL.sub(r"\\\1", line)
 
 
-def _fix_line(lines: list[str], issue: LatexIssue, result: FixResult) -> None:
+def _fix_line(lines: list[str], issue: LatexIssue, result: FixResult, last_resort: bool) -> None:
     index = (issue.line or 0) - 1
     if not 0 <= index < len(lines):
         return
@@ -61,7 +62,7 @@ def _fix_line(lines: list[str], issue: LatexIssue, result: FixResult) -> None:
     if escaped != line:
         lines[index] = escaped
         result.actions.append(f"line {issue.line}: escaped special characters")
-    elif not line.lstrip().startswith("%"):
+    elif last_resort and not line.lstrip().startswith("%"):
         lines[index] = f"% removed, did not compile: {line}"
         result.actions.append(f"line {issue.line}: commented out ({issue.message})")
 
@@ -80,8 +81,9 @@ def _fix_missing_file(text: str, issue: LatexIssue, result: FixResult) -> str:
     return text
 
 
-def apply_rules(text: str, issues: list[LatexIssue]) -> FixResult:
-    """One round of deterministic repairs for `issues` found compiling `text` (paper.tex)."""
+def apply_rules(text: str, issues: list[LatexIssue], *, last_resort: bool = True) -> FixResult:
+    """One round of deterministic repairs for `issues` found compiling `text` (paper.tex);
+    `last_resort`: comment out an erroneous line that no other rule changes."""
     result = FixResult(text=text)
     for issue in issues:
         if issue.kind == "undefined_citation":
@@ -95,7 +97,7 @@ def apply_rules(text: str, issues: list[LatexIssue]) -> FixResult:
             result.text = _fix_missing_file(result.text, issue, result)
     lines = result.text.split("\n")
     for issue in sorted(_line_issues(issues), key=lambda i: -(i.line or 0)):
-        _fix_line(lines, issue, result)
+        _fix_line(lines, issue, result, last_resort)
     result.text = "\n".join(lines)
     return result
 
@@ -110,26 +112,67 @@ def _line_issues(issues: list[LatexIssue]) -> list[LatexIssue]:
     ]
 
 
-class CorrectedLines(BaseModel):
-    """The model's replacement for the lines it was shown."""
+@dataclass
+class Block:
+    """Lines `start` to `end` (0-based, end excluded) of the source, around `issues`."""
 
+    start: int
+    end: int
+    issues: list[LatexIssue]
+
+
+def _blocks(issues: list[LatexIssue], line_count: int) -> list[Block]:
+    """A window of `WINDOW` lines either side of each erroneous line, overlaps merged."""
+    blocks: list[Block] = []
+    for issue in sorted(_line_issues(issues), key=lambda i: i.line or 0):
+        line = issue.line or 1
+        start, end = max(0, line - 1 - WINDOW), min(line_count, line + WINDOW)
+        if blocks and start <= blocks[-1].end:
+            blocks[-1].end = max(blocks[-1].end, end)
+            blocks[-1].issues.append(issue)
+        else:
+            blocks.append(Block(start, end, [issue]))
+    return blocks
+
+
+class CorrectedBlock(BaseModel):
+    block: int
     lines: str
 
 
+class CorrectedBlocks(BaseModel):
+    """The model's replacement for each block of lines it was shown."""
+
+    blocks: list[CorrectedBlock]
+
+
 def apply_model(text: str, issues: list[LatexIssue], model: RoleModel) -> FixResult:
-    """Citation/reference/file issues by rule; each erroneous line window by the model."""
-    structural = [i for i in issues if i.kind not in ("undefined_control_sequence", "error")]
-    result = apply_rules(text, structural)
-    lines = result.text.split("\n")
-    for issue in sorted(_line_issues(issues), key=lambda i: -(i.line or 0)):
-        start = max(0, (issue.line or 1) - 1 - WINDOW)
-        end = min(len(lines), (issue.line or 1) + WINDOW)
-        excerpt = "\n".join(lines[start:end])
-        request = render_prompt(
-            "write/fix", error=str(issue), line=str(issue.line), excerpt=excerpt
+    """One request with every erroneous line of a compile (`issues`) in its block of
+    context; each block the model changed is spliced back."""
+    result = FixResult(text=text)
+    lines = text.split("\n")
+    blocks = _blocks(issues, len(lines))
+    if not blocks:
+        return result
+    entries = [
+        render_prompt(
+            "write/fix_block",
+            number=str(number),
+            first=str(block.start + 1),
+            last=str(block.end),
+            errors="\n".join(f"- {issue}" for issue in block.issues),
+            excerpt="\n".join(lines[block.start : block.end]),
         )
-        answer = ask(model, request, schema=CorrectedLines)
-        lines[start:end] = answer.lines.rstrip("\n").split("\n")
-        result.actions.append(f"line {issue.line}: model rewrote lines {start + 1}-{end}")
+        for number, block in enumerate(blocks, 1)
+    ]
+    request = render_prompt("write/fix", blocks="\n\n".join(entries))
+    answer = ask(model, request, schema=CorrectedBlocks)
+    corrected = {item.block: item.lines.rstrip("\n").split("\n") for item in answer.blocks}
+    for number, block in reversed(list(enumerate(blocks, 1))):
+        replacement = corrected.get(number)
+        if replacement is None or replacement == lines[block.start : block.end]:
+            continue
+        lines[block.start : block.end] = replacement
+        result.actions.append(f"lines {block.start + 1}-{block.end}: rewritten by the model")
     result.text = "\n".join(lines)
     return result

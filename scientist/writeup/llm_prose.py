@@ -4,7 +4,9 @@ Between the drafts and the critique round the figure review looks at the figures
 (`figure_review`); its findings reach the critique of the sections that discuss them. The
 model sees the idea, the code diff, the evidence macros, the figure captions, the
 bibliography keys and the one comparative claim the evidence supports (`claims`), which no
-section may state more strongly. Its critique pass is told which literal numbers in its
+section may state more strongly. Of the evidence it sees only the macros a section may cite
+(`PaperContext.citable`); a literal number counts as sourced only when one of those, or the
+configuration, backs it. Its critique pass is told which literal numbers in its
 draft have no source (from the verifier), so the rewrite can replace them by macros.
 """
 
@@ -17,7 +19,7 @@ from scientist.prompts import render_prompt
 from scientist.writeup.claims import claim_sentence, overclaims
 from scientist.writeup.context import SECTIONS, PaperContext
 from scientist.writeup.prompting import ask
-from scientist.writeup.verify import find_unsourced, numbers_in
+from scientist.writeup.verify import find_unsourced
 
 MAX_DIFF_CHARS = 6000
 
@@ -28,17 +30,11 @@ class SectionDraft(BaseModel):
     latex: str
 
 
-def sources(ctx: PaperContext) -> list[float]:
-    return [*ctx.evidence.values(), *numbers_in(ctx.config_sources())]
-
-
 def unsourced_in(ctx: PaperContext, fragment: str) -> list[str]:
-    found = find_unsourced(fragment, sources=sources(ctx), years=ctx.bibliography.years())
+    """The literal numbers in `fragment` that are not among those it may print."""
+    sources = ctx.sources(fragment)
+    found = find_unsourced(fragment, sources=sources, years=ctx.bibliography.years())
     return [item.number for item in found]
-
-
-def _macro_names(ctx: PaperContext) -> str:
-    return ", ".join(f"\\{name}" for name in ctx.evidence.macros)
 
 
 def draft_section(ctx: PaperContext, model: RoleModel, title: str, guidance: str) -> str:
@@ -69,7 +65,7 @@ def critique_section(
         section=title,
         draft=draft,
         unsourced=", ".join(unsourced_in(ctx, draft)) or "(none)",
-        macro_names=_macro_names(ctx),
+        macro_names=ctx.macro_names(draft),
         keys=", ".join(ctx.bibliography.keys) or "(none)",
         claim=claim_sentence(ctx.evidence),
         figure_notes=figure_notes,
@@ -103,7 +99,7 @@ def fix_unsourced(ctx: PaperContext, model: RoleModel, sections: dict[str, str])
             section=title,
             unsourced=", ".join(numbers),
             draft=sections[key],
-            macro_names=_macro_names(ctx),
+            macro_names=ctx.macro_names(sections[key]),
         )
         fixed[key] = ask(model, request, schema=SectionDraft).latex
     return fixed

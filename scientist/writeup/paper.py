@@ -1,5 +1,5 @@
 """`write_paper`: evidence, figures, citations, prose (with a model: drafts, figure review,
-critique round), assembly, compile + fix loop, verify."""
+critique round), assembly, compile + fix loop (`repair`), verify."""
 
 from __future__ import annotations
 
@@ -7,19 +7,15 @@ import shutil
 from pathlib import Path
 
 from scientist.campaign import atomic_write_json, atomic_write_text
-from scientist.config import WriteupConfig
 from scientist.context import Context
 from scientist.errors import LatexError
 from scientist.experiments.figures import Figure, make_figures
 from scientist.experiments.runs import run_diff
-from scientist.llm import RoleModel
 from scientist.models import ExperimentRun, FigureCheck, Idea, Paper
 from scientist.report import run_size
-from scientist.sandbox import Sandbox
 from scientist.writeup import llm_prose, offline_prose
 from scientist.writeup.citations import gather_bibliography
-from scientist.writeup.compile import CompileAttempt, compile_attempt
-from scientist.writeup.context import PaperContext
+from scientist.writeup.context import SECTIONS, PaperContext
 from scientist.writeup.document import STYLE, build_document
 from scientist.writeup.evidence import build_evidence
 from scientist.writeup.figure_choice import (
@@ -29,17 +25,11 @@ from scientist.writeup.figure_choice import (
     relevance_terms,
 )
 from scientist.writeup.figure_review import review_figures
-from scientist.writeup.fixes import apply_model, apply_rules
 from scientist.writeup.provenance import provenance_sentence
+from scientist.writeup.repair import Compiled, compile_paper
 from scientist.writeup.verify import find_unsourced
 
 STYLE_FILE = Path(__file__).resolve().parent / f"{STYLE}.sty"
-RETRY_KINDS = frozenset({"undefined_citation", "undefined_reference"})
-
-
-def _next_attempt(paper_dir: Path) -> int:
-    numbers = [int(p.name.split("_")[-1]) for p in paper_dir.glob("attempts/attempt_*")]
-    return max(numbers, default=0) + 1
 
 
 def _keep_supplementary(folder: Path, figures: list[Figure]) -> None:
@@ -51,36 +41,10 @@ def _keep_supplementary(folder: Path, figures: list[Figure]) -> None:
         shutil.copy2(figure.source, folder / figure.source.name)
 
 
-def compile_with_fixes(
-    paper_dir: Path,
-    tex: str,
-    sources: dict[str, str],
-    assets: dict[str, Path],
-    config: WriteupConfig,
-    sandbox: Sandbox | None,
-    model: RoleModel | None,
-) -> tuple[str, list[CompileAttempt], list[str]]:
-    """Compile, repair, recompile (bounded); the final source, the attempts, dropped keys."""
-    attempts: list[CompileAttempt] = []
-    dropped: list[str] = []
-    number = _next_attempt(paper_dir)
-    for round_index in range(config.fix_rounds + 1):
-        attempt = compile_attempt(
-            paper_dir, number + round_index, {**sources, "paper.tex": tex}, assets, config, sandbox
-        )
-        attempts.append(attempt)
-        # after a fatal error latexmk stops before BibTeX: citations only look undefined
-        fatal = [i for i in attempt.issues if i.fatal]
-        to_fix = fatal or [i for i in attempt.issues if i.kind in RETRY_KINDS]
-        if (attempt.ok and not to_fix) or round_index == config.fix_rounds:
-            break
-        fix = apply_rules(tex, to_fix) if model is None else apply_model(tex, to_fix, model)
-        if not fix.changed:
-            break
-        atomic_write_text(attempt.directory / "fixes.txt", "\n".join(fix.actions) + "\n")
-        tex = fix.text
-        dropped += fix.dropped_citations
-    return tex, attempts, dropped
+def _with_provenance(sections: dict[str, str], runs: list[ExperimentRun]) -> dict[str, str]:
+    """`sections` with the sentence on where the numbers come from ending the Results."""
+    provenance = provenance_sentence(runs)
+    return {**sections, "results": f"{sections['results']}\n\n{provenance}".rstrip()}
 
 
 def write_paper(
@@ -138,19 +102,17 @@ def write_paper(
         size=run_size(ctx.config, ctx.template),
     )
     figure_checks: list[FigureCheck] = []
-    if model is None:
-        sections = offline_prose.write_sections(paper)
-    else:
+    written = None
+    if model is not None:
         drafts = llm_prose.draft_sections(paper, model)
         review = review_figures(paper, drafts, ctx.vision_model("write"))
         paper = review.revised(paper)
         critiqued = llm_prose.critique_sections(paper, model, drafts, review.critique_notes(drafts))
         revised = llm_prose.fix_unsourced(paper, model, critiqued)
-        sections = review.settle(paper, llm_prose.fix_overclaims(paper, model, revised))
+        written = review.settle(paper, llm_prose.fix_overclaims(paper, model, revised))
         figure_checks, errors = review.records(), [*errors, *review.errors]
-    provenance = provenance_sentence(runs)
-    sections = {**sections, "results": f"{sections['results']}\n\n{provenance}".rstrip()}
-    tex = build_document(paper, sections, two_column=config.two_column)
+    offline = _with_provenance(offline_prose.write_sections(paper), runs)
+    sections = offline if written is None else _with_provenance(written, runs)
     sources = {"results.tex": evidence.results_tex(), "refs.bib": bibliography.render()}
     assets = {f"{STYLE}.sty": STYLE_FILE}
     assets |= {figure.path: figure.source for figure in paper.figures}
@@ -161,15 +123,20 @@ def write_paper(
         (paper_dir / name).parent.mkdir(parents=True, exist_ok=True)
         shutil.copy2(source, paper_dir / name)
 
-    attempts: list[CompileAttempt] = []
-    dropped: list[str] = []
+    compiled = Compiled(build_document(paper, sections, two_column=config.two_column))
     try:
-        tex, attempts, dropped = compile_with_fixes(
-            paper_dir, tex, sources, assets, config, sandbox, model
+        compiled = compile_paper(
+            paper_dir, paper, compiled.tex, offline, sources, assets, config, sandbox, model
         )
     except LatexError as exc:
         errors.append(str(exc))
+    tex, attempts = compiled.tex, compiled.attempts
     atomic_write_text(paper_dir / "paper.tex", tex)
+    titles = {key: title for key, title, _ in SECTIONS}
+    errors += [
+        f"{titles[key]}: the model's text did not compile, its offline prose replaced it"
+        for key in compiled.fallback
+    ]
 
     last = attempts[-1] if attempts else None
     if last is not None and not last.ok:
@@ -178,7 +145,7 @@ def write_paper(
     pages = good[-1].pages if good else None
     if pages is not None and pages > config.page_limit:
         errors.append(f"{pages} pages exceed the page limit of {config.page_limit}")
-    unsourced = find_unsourced(tex, sources=llm_prose.sources(paper), years=bibliography.years())
+    unsourced = find_unsourced(tex, sources=paper.sources(), years=bibliography.years())
     pdf = paper_dir / "paper.pdf"
     record = Paper(
         idea_id=idea_id,
@@ -187,10 +154,14 @@ def write_paper(
         compiled=bool(good),
         pages=pages,
         unsourced_numbers=[str(item) for item in unsourced],
-        skipped_citations=[*bibliography.skipped, *(f"{k}: undefined, removed" for k in dropped)],
+        skipped_citations=[
+            *bibliography.skipped,
+            *(f"{key}: undefined, removed" for key in compiled.dropped),
+        ],
         compile_rounds=len(attempts),
         errors=errors,
         figure_review=figure_checks,
     )
-    atomic_write_json(paper_dir / "paper.json", campaign.portable(record))
+    for folder in [paper_dir, *(attempt.directory for attempt in attempts[-1:])]:
+        atomic_write_json(folder / "paper.json", campaign.portable(record))
     return record

@@ -16,7 +16,7 @@ from scientist.sandbox import Sandbox
 from scientist.templates import Template
 from scientist.writeup import write_paper
 from scientist.writeup.compile import compile_attempt
-from scientist.writeup.paper import compile_with_fixes
+from scientist.writeup.repair import compile_with_fixes
 from tests.conftest import stage_context
 from tests.writeup.conftest import IDEA
 
@@ -95,9 +95,10 @@ def test_planted_errors_are_fixed_by_the_loop(
     sources = {name: (source_dir / name).read_text() for name in ("results.tex", "refs.bib")}
     assets = {"scientist.sty": source_dir / "scientist.sty"}
     assets |= {f"figures/{p.name}": p for p in (source_dir / "figures").iterdir()}
-    fixed, attempts, dropped = compile_with_fixes(
+    compiled = compile_with_fixes(
         tmp_path, broken, sources, assets, writeup_config, sandbox=None, model=None
     )
+    fixed, attempts, dropped = compiled.tex, compiled.attempts, compiled.dropped
     kinds = {issue.kind for issue in attempts[0].issues}
     assert not attempts[0].ok and "undefined_control_sequence" in kinds
     assert attempts[-1].ok and (tmp_path / "paper.pdf").is_file()

@@ -10,10 +10,12 @@ from pathlib import Path
 import pytest
 
 from scientist.campaign import Campaign
-from scientist.config import CampaignConfig
+from scientist.config import CampaignConfig, ModelsConfig
 from scientist.experiments.runs import OUTPUTS, seal_run
+from scientist.llm.replay_server import ReplayServer
 from scientist.models import RunResult
 from scientist.templates import load_template
+from scientist.writeup.context import SECTIONS
 from tests.writeup.conftest import IDEA, TOY, record_run
 
 
@@ -43,6 +45,46 @@ def test_write_rewrites_the_paper_of_one_idea(tmp_path: Path) -> None:
     paper = json.loads((campaign.paper_dir("higher_lr") / "paper.json").read_text())
     assert paper["pdf_path"] == "ideas/higher_lr/paper/paper.pdf"  # relative to the campaign
     assert paper["compiled"] and (campaign.root / paper["pdf_path"]).is_file()
+
+
+def section_answers() -> list[dict]:
+    """A draft and a critiqued text for every section."""
+    return [
+        {"json": {"latex": f"Model-written {key} text."}, "match": f"**{title}** section"}
+        for key, title, _ in SECTIONS
+        for _ in ("draft", "critique")
+    ]
+
+
+@pytest.mark.latex
+def test_write_sends_new_requests(
+    tmp_path: Path, replay_server: ReplayServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("OPENAI_API_KEY", "test-key")
+    models = ModelsConfig(write="openai:gpt-3.5-turbo", base_url=f"{replay_server.url}/v1")
+    campaign = Campaign.create(tmp_path / "camp", CampaignConfig(template=str(TOY), models=models))
+    finished(campaign.baseline_dir, [0.50, 0.52], {"lr": 0.01, "width": 16})
+    idea_dir = campaign.idea_dir("higher_lr")
+    finished(campaign.run_dir("higher_lr", 1), [0.70, 0.74], {"lr": 0.1, "width": 16})
+    (idea_dir / "idea.json").write_text(IDEA.model_dump_json())
+    replay_server.load(section_answers() * 2)
+
+    first = scientist("write", str(idea_dir))
+    assert first.returncode == 0, first.stderr
+    asked = len(replay_server.requests)
+    assert asked == 2 * len(SECTIONS)
+    attempts = campaign.paper_dir("higher_lr") / "attempts"
+    earlier = sorted(attempts.iterdir())
+
+    again = scientist("write", str(idea_dir))
+    assert again.returncode == 0, again.stderr
+    assert len(replay_server.requests) == 2 * asked  # asked anew, not replayed from the journal
+    journal = (campaign.root / "journal.jsonl").read_text().splitlines()
+    assert sum('"event":"answered"' in line for line in journal) == 2 * asked
+    # the earlier attempt's files are kept beside the new one's, each with its record
+    later = sorted(attempts.iterdir())
+    assert later[: len(earlier)] == earlier and len(later) > len(earlier)
+    assert (earlier[-1] / "paper.json").is_file() and (later[-1] / "paper.json").is_file()
 
 
 def test_write_without_an_idea_is_one_clear_error(tmp_path: Path) -> None:
