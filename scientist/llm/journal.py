@@ -108,6 +108,12 @@ class Journal:
             answers = self._answers.get(key)
             return answers.popleft() if answers else None
 
+    def forget_answers(self) -> None:
+        """Hand out no recorded answer in this process: every request is sent anew (a fresh
+        attempt, such as `scientist write`), and still journaled."""
+        with self._lock:
+            self._answers.clear()
+
     def append(self, line: JournalLine) -> None:
         with self._lock:
             append_jsonl(self.path, line.model_copy(update={"time": utc_now()}))

@@ -37,14 +37,9 @@ def _runs(idea_dir: Path, template: Template, idea_id: str) -> list[ExperimentRu
 
 
 def ask_anew(llm: LLM) -> None:
-    """Mark every answer recorded in the campaign's journal as used, so that this process
-    sends its requests instead of replaying them."""
-    journal = llm.journal
-    if journal is None:
-        return
-    for line in journal.lines:
-        if line.event == "answered":
-            journal.take(line.key)
+    """This process sends its requests instead of replaying the journal's answers."""
+    if llm.journal is not None:
+        llm.journal.forget_answers()
 
 
 def write_command(
