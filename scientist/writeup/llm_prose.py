@@ -1,4 +1,5 @@
-"""Model-written prose: one LaTeX fragment per section, then a critique round over them.
+"""Model-written prose: one LaTeX fragment per section, then a critique round over those
+with a problem (`draft_checks`).
 
 Between the drafts and the critique round the figure review looks at the figures
 (`figure_review`); its findings reach the critique of the sections that discuss them. The
@@ -18,8 +19,8 @@ from scientist.llm import RoleModel
 from scientist.prompts import render_prompt
 from scientist.writeup.claims import claim_sentence, overclaims
 from scientist.writeup.context import SECTIONS, PaperContext
+from scientist.writeup.draft_checks import draft_problems, unsourced_in
 from scientist.writeup.prompting import ask
-from scientist.writeup.verify import find_unsourced
 
 MAX_DIFF_CHARS = 6000
 
@@ -28,13 +29,6 @@ class SectionDraft(BaseModel):
     """A section body in LaTeX."""
 
     latex: str
-
-
-def unsourced_in(ctx: PaperContext, fragment: str) -> list[str]:
-    """The literal numbers in `fragment` that are not among those it may print."""
-    sources = ctx.sources(fragment)
-    found = find_unsourced(fragment, sources=sources, years=ctx.bibliography.years())
-    return [item.number for item in found]
 
 
 def draft_section(ctx: PaperContext, model: RoleModel, title: str, guidance: str) -> str:
@@ -80,11 +74,14 @@ def draft_sections(ctx: PaperContext, model: RoleModel) -> dict[str, str]:
 def critique_sections(
     ctx: PaperContext, model: RoleModel, drafts: dict[str, str], figure_notes: dict[str, str]
 ) -> dict[str, str]:
-    """Every draft through its critique round (`figure_notes` by section key)."""
-    return {
-        key: critique_section(ctx, model, title, drafts[key], figure_notes.get(key, ""))
-        for key, title, _ in SECTIONS
-    }
+    """Each draft with a problem code can find (`draft_checks`) through its critique round
+    (`figure_notes` by section key); a draft without one is kept as it is."""
+    critiqued = dict(drafts)
+    for key, title, _ in SECTIONS:
+        notes = figure_notes.get(key, "")
+        if draft_problems(ctx, drafts[key], notes):
+            critiqued[key] = critique_section(ctx, model, title, drafts[key], notes)
+    return critiqued
 
 
 def fix_unsourced(ctx: PaperContext, model: RoleModel, sections: dict[str, str]) -> dict[str, str]:

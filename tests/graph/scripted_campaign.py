@@ -55,6 +55,12 @@ REVIEWER = "(?s)Review the paper"
 CHAIR = "(?s)area chair"
 
 
+# the Method draft types a number without a source and the Results leave the figure without a
+# reference: the two sections the critique round is asked about
+DRAFTS = {"method": "Drafted method, 17 times over."}
+CRITIQUED = ("method", "results")
+
+
 def section_request(title: str) -> str:
     return f"Write the **{title}** section"
 
@@ -72,8 +78,12 @@ def script() -> list[dict]:
         {"match": MISMATCH, "text": BLOCK.format(old="BONUS = 0.0", new="BONUS = 0.05")},
     ]
     for key, title, _ in SECTIONS:
-        entries.append({"match": section_request(title), "json": {"latex": f"Drafted {key}."}})
-        entries.append({"match": critique_request(title), "json": {"latex": f"Revised {key}."}})
+        entries.append(
+            {"match": section_request(title), "json": {"latex": DRAFTS.get(key, f"Drafted {key}.")}}
+        )
+    for key, title, _ in SECTIONS:
+        if key in CRITIQUED:
+            entries.append({"match": critique_request(title), "json": {"latex": f"Revised {key}."}})
     entries += [{"match": REVIEWER, "json": REVIEW}] * 2 + [{"match": CHAIR, "json": AREA_CHAIR}]
     return [{**entry, "usage": USAGE} for entry in entries]
 

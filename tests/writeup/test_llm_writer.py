@@ -24,15 +24,22 @@ RESULTS_FIXED = (
 )
 
 
+INTRODUCTION_DRAFT = "Model-written introduction text, after \\citep{nobody2020}."
+
+
 def script() -> list[dict]:
+    """Drafts of every section; critiques for the two with a problem: an unsourced number
+    (Results) and a citation key outside the bibliography (Introduction)."""
+    drafts = {"results": RESULTS_DRAFT, "introduction": INTRODUCTION_DRAFT}
     entries: list[dict] = []
     for key, title, _ in SECTIONS:
-        body = f"Model-written {key} text."
-        if key == "results":
-            body = RESULTS_DRAFT
+        body = drafts.get(key, f"Model-written {key} text.")
         entries.append({"json": {"latex": body}, "match": f"Write the **{title}** section"})
-        critiqued = RESULTS_DRAFT if key == "results" else f"Revised {key} text."
-        entries.append({"json": {"latex": critiqued}, "match": f"draft of the **{title}** section"})
+    for key, title, _ in SECTIONS:
+        if key in drafts:
+            critiqued = RESULTS_DRAFT if key == "results" else f"Revised {key} text."
+            match = f"draft of the **{title}** section"
+            entries.append({"json": {"latex": critiqued}, "match": match})
     entries.append(
         {"json": {"latex": RESULTS_FIXED}, "match": "The **Results** section contains numbers"}
     )
@@ -60,7 +67,7 @@ def test_model_sections_are_critiqued_verified_and_compiled(
     tex = paper.tex_path.read_text()
     assert "Revised introduction text." in tex and RESULTS_FIXED in tex and "0.93" not in tex
     text = "\n".join(page.extract_text() for page in PdfReader(paper.pdf_path).pages)
-    assert "Revised conclusion text." in text and "0.730" in text
+    assert "Model-written conclusion text." in text and "0.730" in text  # nothing to fix
 
     # gpt-4o sees images, so the figure review asked too; the script has no answer for it,
     # and the paper goes on: the failure is recorded, the mechanical check still holds
@@ -69,7 +76,9 @@ def test_model_sections_are_critiqued_verified_and_compiled(
     assert check.actions == ["reference_added"] and "Figure~\\ref{fig:score} shows" in tex
 
     prompts = [r["body"]["messages"][-1]["content"] for r in replay_server.requests]
-    assert len(prompts) == 2 * len(SECTIONS) + 2
+    critiqued = [p for p in prompts if "Here is a draft of the **" in p]
+    assert len(critiqued) == 2 and len(prompts) == len(SECTIONS) + 2 + 2  # fix, figures
+    assert "nobody2020" in next(p for p in critiqued if "**Introduction**" in p)
     results_critique = next(p for p in prompts if "draft of the **Results**" in p)
     assert "have no source: 0.93" in results_critique
     assert "`\\resBestMean` = 0.730" in prompts[0]
