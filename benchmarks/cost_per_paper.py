@@ -174,8 +174,17 @@ def measure(pack: str, wire: str) -> dict[str, float]:
             "papers": papers,
             "repeated": repeated,
             "failed": sum(1 for e in ledger if not e.ok),
-            "roles": dict(collections.Counter(e.role for e in ledger)),
+            "roles": _by_role(ledger),
         }
+
+
+def _by_role(ledger: list) -> str:
+    """'role: calls, $cost' for each role, in the order of the campaign."""
+    calls: dict[str, int] = collections.Counter(e.role for e in ledger)
+    spent: dict[str, float] = collections.defaultdict(float)
+    for entry in ledger:
+        spent[entry.role] += entry.usage.cost_usd
+    return ", ".join(f"{role} {n} ${spent[role]:.3f}" for role, n in calls.items())
 
 
 def main() -> None:
