@@ -124,7 +124,7 @@ class CodeSession:
     def _say(self, role: Literal["user", "assistant"], content: str) -> None:
         self.messages.append(Message(role=role, content=content))
         if self.record is not None:
-            transcript = "\n\n".join(f"## {m.role}\n\n{m.content}" for m in self.messages[1:])
+            transcript = "\n\n".join(f"## {m.role}\n\n{m.content}" for m in self.messages)
             atomic_write_text(self.record, transcript + "\n")
 
 
