@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import tomllib
 from pathlib import Path
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
@@ -13,6 +13,9 @@ from scientist.errors import ConfigError
 from scientist.models import MAX_CPUS, MAX_MEMORY_MB, MAX_PIDS, MAX_TIMEOUT_S
 
 ModelSpec = str | list[str]
+PriceValues = Annotated[list[Annotated[float, Field(ge=0)]], Field(min_length=2, max_length=4)]
+"""A model's price (`scientist.llm.pricing.Price.of`): input, output, then optionally
+cached input and cache writes, in USD per 1M tokens."""
 
 
 class Section(BaseModel):
@@ -43,8 +46,10 @@ class ModelsConfig(Section):
     max_retries: int = Field(default=4, ge=0, le=10)
     format_retries: int = Field(default=2, ge=0, le=10)
     timeout_s: float = Field(default=120, gt=0, le=MAX_TIMEOUT_S)
-    prices: dict[str, tuple[float, float]] = Field(
-        default_factory=dict, description="model -> (USD per 1M input, per 1M output tokens)"
+    prices: dict[str, PriceValues] = Field(
+        default_factory=dict,
+        description="model -> USD per 1M tokens: [input, output, cached input, cache writes] "
+        "(the cache prices optional: each left out is the input price)",
     )
     capabilities: dict[str, CapabilityOverride] = Field(
         default_factory=dict, description="model spec or name -> what its API accepts"

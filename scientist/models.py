@@ -411,6 +411,12 @@ class Usage(Record):
         default=0, description="of input_tokens, those estimated for the images the requests sent"
     )
     image_usd: float = Field(default=0.0, description="image_tokens at the model's input price")
+    cached_input_tokens: int = Field(
+        default=0, description="of input_tokens, those read from the provider's prompt cache"
+    )
+    cache_write_tokens: int = Field(
+        default=0, description="of input_tokens, those written to the prompt cache (Anthropic)"
+    )
 
 
 class LedgerEntry(Record):

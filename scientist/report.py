@@ -301,6 +301,17 @@ def image_spending(ledger: Iterable[LedgerEntry]) -> str | None:
     return f"images: {tokens:,} input tokens, ${sum(usage.image_usd for usage in usages):.4f}"
 
 
+def cache_spending(ledger: Iterable[LedgerEntry]) -> str | None:
+    """The input tokens read from and written to the providers' prompt caches (already in
+    each call's cost at their prices), or None when no call used a cache."""
+    usages = [entry.usage for entry in ledger]
+    read = sum(usage.cached_input_tokens for usage in usages)
+    written = sum(usage.cache_write_tokens for usage in usages)
+    if not read and not written:
+        return None
+    return f"prompt cache: {read:,} input tokens read, {written:,} written"
+
+
 def _costs(campaign: Campaign) -> list[str]:
     totals: dict[tuple[str, str], list[float]] = defaultdict(lambda: [0, 0.0])
     ledger = campaign.ledger()
@@ -314,8 +325,8 @@ def _costs(campaign: Campaign) -> list[str]:
     for (role, model), (calls, cost) in sorted(totals.items()):
         rows.append(f"| {role} | {model} | {int(calls)} | {cost:.4f} |")
     total = sum(cost for _, cost in totals.values())
-    images = image_spending(ledger)
-    return [*rows, "", f"Total: ${total:.4f}" + (f" ({images})" if images else "")]
+    notes = "; ".join(note for note in (image_spending(ledger), cache_spending(ledger)) if note)
+    return [*rows, "", f"Total: ${total:.4f}" + (f" ({notes})" if notes else "")]
 
 
 def _link(root: Path, target: Path) -> str:

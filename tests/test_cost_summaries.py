@@ -55,3 +55,18 @@ def test_a_ledger_line_from_before_image_pricing_loads(campaign):
         ledger.write(json.dumps(line) + "\n")
     loaded = campaign.ledger()[-1].usage
     assert (loaded.image_tokens, loaded.image_usd) == (0, 0.0)
+
+
+def test_the_report_counts_prompt_cache_tokens_once_a_call_used_the_cache(campaign):
+    assert "prompt cache" not in render_report(campaign, load_template("merge"), None, [])
+    cached = Usage(
+        input_tokens=20_000,
+        output_tokens=10,
+        cost_usd=0.0101,
+        cached_input_tokens=16_384,
+        cache_write_tokens=0,
+    )
+    entry = LedgerEntry(call_id="c", role="code", model="m", usage=cached, latency_s=1)
+    campaign.record_call(entry)
+    report = render_report(campaign, load_template("merge"), None, [])
+    assert "Total: $0.0131 (prompt cache: 16,384 input tokens read, 0 written)" in report

@@ -2,6 +2,11 @@
 the checks every version passes before its full run. The linear loop (`coder`) and the tree
 search (`search_develop`) both edit through it.
 
+Every conversation about one idea starts with the same message, byte for byte
+(`pack_prefix`): the instructions and the pack as shipped, marked as the stable prefix that
+the providers' prompt caches serve. Later requests say what changed since (the diff against
+the pack, a run's result, plot feedback), never the pack again.
+
 `CodeSession.ask(request)` sends a request and handles the answer until it is usable: edits
 are applied all-or-nothing (a mismatch goes back with the files it aimed at), `READ <path>`
 gets the file, an answer cut at the output limit is never applied in part (the model is asked
@@ -23,9 +28,11 @@ from typing import Any, Literal
 from scientist.campaign import atomic_write_text
 from scientist.experiments.editing import apply_edits, parse_answer
 from scientist.experiments.pack_view import PackView, read_requests
+from scientist.experiments.runs import code_diff
 from scientist.llm import Message, RoleModel
-from scientist.models import ExperimentRun
+from scientist.models import ExperimentRun, Idea
 from scientist.prompts import render_prompt
+from scientist.templates import Template
 
 ANSWER_ROUNDS = 4
 STDERR_CHARS = 3000
@@ -44,19 +51,29 @@ class AgentAnswer:
     note: str = ""
 
 
+def pack_prefix(template: Template, idea: Idea) -> Message:
+    """The first message of every code call about `idea`: the instructions, then the pack as
+    shipped (its tree, the files the idea needs in full, outlines of the others)."""
+    view = PackView(template, template.root)
+    pack = view.render(hints=f"{idea.title} {idea.hypothesis} {idea.plan}", knobs=idea.overrides)
+    content = render_prompt("code/system", pack=pack)
+    return Message(role="system", content=content, cache_prefix=True)
+
+
 @dataclass
 class CodeSession:
-    """A conversation with `model` (pinned to `pin` when given) about `view.code_dir`; the
-    transcript is kept in `record` when given."""
+    """A conversation with `model` (pinned to `pin` when given) about `idea`, implemented in
+    `view.code_dir`; the transcript is kept in `record` when given."""
 
     model: RoleModel
     view: PackView
+    idea: Idea
     pin: str | None = None
     record: Path | None = None
     messages: list[Message] = field(default_factory=list)
 
     def __post_init__(self) -> None:
-        self.messages = [Message(role="system", content=render_prompt("code/system"))]
+        self.messages = [pack_prefix(self.view.template, self.idea)]
 
     def ask(self, request: str) -> AgentAnswer:
         self._say("user", request)
@@ -107,7 +124,7 @@ class CodeSession:
     def _say(self, role: Literal["user", "assistant"], content: str) -> None:
         self.messages.append(Message(role=role, content=content))
         if self.record is not None:
-            transcript = "\n\n".join(f"## {m.role}\n\n{m.content}" for m in self.messages[1:])
+            transcript = "\n\n".join(f"## {m.role}\n\n{m.content}" for m in self.messages)
             atomic_write_text(self.record, transcript + "\n")
 
 
@@ -132,6 +149,12 @@ def knob_line(overrides: dict[str, Any], accepted: set[str] | None) -> str:
     if unknown:
         line += f" Not yet knobs of the pack (add them, or the run fails): {', '.join(unknown)}."
     return line
+
+
+def changes_request(view: PackView) -> str:
+    """How the code in `view` differs from the pack as shipped: a unified diff."""
+    diff = code_diff(view.template.root, view.code_dir)
+    return render_prompt("code/changes", diff=diff) if diff else render_prompt("code/unedited")
 
 
 def debug_request(run: ExperimentRun, which: str, attempts_left: int, view: PackView) -> str:

@@ -19,6 +19,7 @@ from scientist.experiments.agent import (
     SmokeTest,
     Version,
     accepted_knobs,
+    changes_request,
     debug_request,
     knob_line,
     prepare_version,
@@ -47,12 +48,12 @@ def develop_with_model(
     shutil.rmtree(code_dir)
     view = PackView(ctx.template, prepare_code_dir(ctx.template, code_dir))
     record = ctx.campaign.idea_dir(entry.id) / "edits" / "conversation.md"
-    session = CodeSession(model, view, record=record)
+    session = CodeSession(model, view, entry.idea, record=record)
     overrides = run_overrides(ctx, entry)
     runs: list[ExperimentRun] = []
     successes, attempts_left, index = 0, config.debug_attempts, 1
     request = implement_request(
-        ctx, entry, baseline, view, run_history(runs, ctx.template.metric.name), run=1
+        ctx, entry, baseline, run_history(runs, ctx.template.metric.name), run=1
     )
     version = Version(False, "unusable", ())
     while successes < config.max_runs_per_idea:
@@ -88,10 +89,7 @@ def develop_with_model(
             attempts_left = config.debug_attempts
             if successes == config.max_runs_per_idea:
                 break
-            history = run_history(runs, ctx.template.metric.name)
-            request = implement_request(
-                ctx, entry, baseline, view, history, run=successes + 1
-            ) + plot_feedback_request(ctx, entry, baseline, run, view.code_dir)
+            request = next_run_request(ctx, entry, baseline, runs, view, run=successes + 1)
         elif attempts_left == 0:
             break
         else:
@@ -111,13 +109,13 @@ def implement_request(
     ctx: Context,
     entry: ArchiveEntry,
     baseline: ExperimentRun,
-    view: PackView,
     history: str,
     *,
     run: int,
     max_runs: int | None = None,
 ) -> str:
-    """The request to implement (or improve) the idea, with the pack as the agent sees it."""
+    """The request to implement (or improve) the idea; the pack is in the conversation's
+    first message (`agent.pack_prefix`)."""
     idea, metric = entry.idea, ctx.template.metric
     overrides = run_overrides(ctx, entry)
     return render_prompt(
@@ -130,13 +128,35 @@ def implement_request(
         metric=metric.name,
         goal=metric.goal,
         baseline_metric=baseline.metric(metric.name),
-        run=run,
-        max_runs=max_runs or ctx.config.max_runs_per_idea,
-        files=view.render(
-            hints=f"{idea.title} {idea.hypothesis} {idea.plan}", knobs=idea.overrides
-        ),
         history=history,
+        task=task_request(ctx, run=run, max_runs=max_runs),
     )
+
+
+def next_run_request(
+    ctx: Context,
+    entry: ArchiveEntry,
+    baseline: ExperimentRun,
+    runs: list[ExperimentRun],
+    view: PackView,
+    *,
+    run: int,
+) -> str:
+    """After a successful run, in the same conversation: what changed since the pack (the
+    runs, the diff, the last run's figures), never the pack or the idea again."""
+    return render_prompt(
+        "code/next_run",
+        title=entry.idea.title,
+        run=run,
+        history=run_history(runs, ctx.template.metric.name),
+        changes=changes_request(view),
+        feedback=plot_feedback_request(ctx, entry, baseline, runs[-1], view.code_dir),
+        task=task_request(ctx, run=run),
+    )
+
+
+def task_request(ctx: Context, *, run: int, max_runs: int | None = None) -> str:
+    return render_prompt("code/task", run=run, max_runs=max_runs or ctx.config.max_runs_per_idea)
 
 
 def smoke_test(

@@ -22,7 +22,13 @@ from typing import NamedTuple
 
 from scientist.context import Context
 from scientist.errors import LLMError, TemplateError
-from scientist.experiments.agent import CodeSession, accepted_knobs, debug_request, prepare_version
+from scientist.experiments.agent import (
+    CodeSession,
+    accepted_knobs,
+    changes_request,
+    debug_request,
+    prepare_version,
+)
 from scientist.experiments.coder import implement_request, needs_code, run_history, smoke_test
 from scientist.experiments.outcome import Outcome, conclude, run_overrides
 from scientist.experiments.pack_view import PackView
@@ -64,15 +70,17 @@ def model_editor(
         session = CodeSession(
             code_model,
             view,
+            entry.idea,
             pin=model,
             record=code_dir.parent.parent / "edits" / f"{code_dir.name}.md",
         )
         parents = [] if parent_run is None else [parent_run]
         history = run_history(parents, ctx.template.metric.name)
-        request = implement_request(ctx, entry, baseline, view, history, run=1, max_runs=1)
+        request = implement_request(ctx, entry, baseline, history, run=1, max_runs=1)
         if parent_run is not None and not parent_run.result.ok:
             request += "\n\n" + debug_request(parent_run, f"Run {parent_run.index}", 1, view)
         elif parent_run is not None:  # the folder still holds the parent's code
+            request += "\n\n" + changes_request(view)
             request += plot_feedback_request(ctx, entry, baseline, parent_run, code_dir)
         version = prepare_version(
             session,

@@ -15,13 +15,21 @@ DEFAULT_MAX_TOKENS = 4096
 
 class Message(BaseModel):
     """One chat turn: text, and on a user turn the images shown with it (only to a model
-    whose capabilities say `vision`)."""
+    whose capabilities say `vision`).
+
+    `cache_prefix` marks the end of a stable prefix: later requests start with the same
+    messages up to this one, byte for byte, so a provider's prompt cache may serve them.
+    OpenAI caches prefixes by itself; Anthropic caches only up to a block marked
+    `cache_control`, which the provider puts on this message's last block. It changes
+    nothing the model reads (the journal's request key leaves it out).
+    """
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     role: Literal["system", "user", "assistant"]
     content: str
     images: tuple[Image, ...] = ()
+    cache_prefix: bool = False
 
 
 MessageLike = Message | Mapping[str, Any]
@@ -69,11 +77,17 @@ class ChatModel(Protocol):
 
 class Reply(BaseModel):
     """One provider request's raw answer (before validation and pricing); `truncated` when
-    it stopped at the output-token limit (OpenAI `length`, Anthropic `max_tokens`)."""
+    it stopped at the output-token limit (OpenAI `length`, Anthropic `max_tokens`).
+
+    `input_tokens` counts every prompt token; `cached_input_tokens` (read from the prompt
+    cache) and `cache_write_tokens` (written to it) are parts of it, priced apart.
+    """
 
     text: str
     input_tokens: int = 0
     output_tokens: int = 0
+    cached_input_tokens: int = 0
+    cache_write_tokens: int = 0
     truncated: bool = False
 
 

@@ -32,6 +32,13 @@ def new_call_id() -> str:
     return uuid.uuid4().hex[:16]
 
 
+def cacheable_chars(messages: list[Message]) -> int:
+    """The characters of the conversation's marked stable prefix (`Message.cache_prefix`):
+    what a provider may write to its prompt cache."""
+    marked = [index for index, message in enumerate(messages) if message.cache_prefix]
+    return sum(len(m.content) for m in messages[: marked[-1] + 1]) if marked else 0
+
+
 class ProviderChatModel:
     """Answers through `provider`: transient failures are retried with backoff, output
     that fails the schema is sent back with the error up to `format_retries` times. A
@@ -123,7 +130,9 @@ class ProviderChatModel:
         if schema is not None:
             prompt_chars += len(str(schema.model_json_schema()))
         image_tokens = images_tokens(self.name, [image for m in messages for image in m.images])
-        estimate = self.prices.worst_case_usd(self.name, prompt_chars, max_tokens, image_tokens)
+        estimate = self.prices.worst_case_usd(
+            self.name, prompt_chars, max_tokens, image_tokens, cacheable_chars(messages)
+        )
 
         def attempt() -> Reply:
             with meter.request(self.name, estimate) as record:
@@ -137,7 +146,12 @@ class ProviderChatModel:
                         journal.failed(number, key, self.name)
                     raise
                 usage = self.prices.usage(
-                    self.name, reply.input_tokens, reply.output_tokens, image_tokens
+                    self.name,
+                    reply.input_tokens,
+                    reply.output_tokens,
+                    image_tokens,
+                    cached_input_tokens=reply.cached_input_tokens,
+                    cache_write_tokens=reply.cache_write_tokens,
                 )
                 if journal is not None:
                     journal.answered(number, key, self.name, reply, usage)

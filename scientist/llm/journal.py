@@ -63,11 +63,15 @@ def request_key(
     seed: int | None = None,
 ) -> str:
     """What identifies a request across processes: its role and its whole content, each
-    image by the digest of its bytes."""
+    image by the digest of its bytes (a message's `cache_prefix` mark left out: it changes
+    what a request costs, never what it asks)."""
     content = {
         "role": role,
         "messages": [
-            {**message.model_dump(exclude={"images"}), "images": [i.digest for i in message.images]}
+            {
+                **message.model_dump(exclude={"images", "cache_prefix"}),
+                "images": [i.digest for i in message.images],
+            }
             for message in messages
         ],
         "schema": None if schema is None else schema.model_json_schema(),

@@ -17,7 +17,11 @@ Script format: a JSON list of entries, each one answer.
 - `status` + `headers` (optional): answer with that HTTP error instead; `error` sets its
   message.
 - `usage` (optional): token counts; by default about 4 characters of text per token, plus
-  each image's tokens by its model's rule (`llm/image_tokens.py`), as the APIs count them.
+  each image's tokens by its model's rule (`llm/image_tokens.py`), as the APIs count them,
+  and the prompt cache the server keeps (`scientist.llm.replay_server`). A scripted usage
+  may say how many of its `input_tokens` were read from the prompt cache
+  (`cached_input_tokens`) and written to it (`cache_write_tokens`, reported on the
+  Anthropic wire only: OpenAI reports no writes); both default to 0.
 - `truncated` (optional): the answer stopped at the output-token limit (OpenAI
   `finish_reason: "length"`, Anthropic `stop_reason: "max_tokens"`).
 """
@@ -37,6 +41,14 @@ class ScriptUsage(BaseModel):
 
     input_tokens: int = Field(ge=0)
     output_tokens: int = Field(ge=0)
+    cached_input_tokens: int = Field(default=0, ge=0)
+    cache_write_tokens: int = Field(default=0, ge=0)
+
+    @model_validator(mode="after")
+    def _parts_of_input(self) -> ScriptUsage:
+        if self.cached_input_tokens + self.cache_write_tokens > self.input_tokens:
+            raise ValueError("cached and written tokens are parts of input_tokens")
+        return self
 
 
 class ScriptEntry(BaseModel):

@@ -11,6 +11,10 @@ raises as `LLMProviderError`. Image parts are checked as the real APIs check the
 (`llm/image_parts.py`): a malformed one gets HTTP 400 `invalid_request_error` and uses no
 entry. `requests` records every request body, images included (never headers, so never
 keys), and `fingerprints` a hash of each, so a test can tell a repeated request.
+Usage reports the prompt cache as the APIs do (`llm/replay_cache.py` says which tokens the
+server counts as cached): OpenAI `usage.prompt_tokens_details.cached_tokens` (a part of
+`prompt_tokens`), Anthropic `usage.cache_read_input_tokens` and
+`cache_creation_input_tokens` (apart from `input_tokens`).
 `hold(match)` keeps the next request whose last user message fits `match` waiting until
 released: a test can kill a client while its call is in flight. `GET .../models/<name>`
 answers for any name (the early model check).
@@ -23,10 +27,11 @@ import json
 import threading
 import uuid
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any
+from typing import Any, NamedTuple
 
 from scientist.llm import image_tokens as image_rules
-from scientist.llm.image_parts import anthropic_image_sizes, openai_image_sizes, without_images
+from scientist.llm.image_parts import anthropic_image_sizes, openai_image_sizes
+from scientist.llm.replay_cache import PromptCache, prompt_text, text_tokens
 from scientist.llm.replay_script import ScriptEntry
 
 EPOCH = "1970-01-01T00:00:00Z"
@@ -40,10 +45,6 @@ def _last_user_text(body: dict[str, Any]) -> str:
                 return " ".join(str(part.get("text", "")) for part in content)
             return str(content)
     return ""
-
-
-def _tokens(text: str) -> int:
-    return max(len(text) // 4, 1)
 
 
 def fingerprint(path: str, body: dict[str, Any]) -> str:
@@ -79,6 +80,7 @@ class ReplayServer:
         self.requests: list[dict[str, Any]] = []
         self.fingerprints: list[str] = []
         self._holds: list[Hold] = []
+        self.cache = PromptCache()
         self._httpd = ThreadingHTTPServer(("127.0.0.1", 0), _handler_for(self))
         self._httpd.daemon_threads = True
         self._thread = threading.Thread(target=self._httpd.serve_forever, daemon=True)
@@ -184,10 +186,10 @@ def _handler_for(server: ReplayServer) -> type[BaseHTTPRequestHandler]:
                 self._send(400, _error(anthropic_wire, message))
             elif entry.status is not None:
                 self._send(entry.status, _error(anthropic_wire, entry.error), entry.headers)
-            elif anthropic_wire:
-                self._send(200, _anthropic_reply(body, entry, image_tokens))
             else:
-                self._send(200, _openai_reply(body, entry, image_tokens))
+                tokens = _usage(server.cache, body, entry, image_tokens, anthropic_wire)
+                reply = _anthropic_reply if anthropic_wire else _openai_reply
+                self._send(200, reply(body, entry, tokens))
 
         def do_GET(self) -> None:
             route, _, name = self.path.rstrip("/").rpartition("/models/")
@@ -221,12 +223,40 @@ def _image_tokens(body: dict[str, Any], anthropic_wire: bool) -> int:
     return sum(image_rules.image_tokens(spec, width, height) for width, height in sizes)
 
 
-def _usage(body: dict[str, Any], entry: ScriptEntry, image_tokens: int) -> tuple[int, int]:
-    """The scripted usage, else the text's tokens plus the images' (as the APIs count)."""
+class Tokens(NamedTuple):
+    """A reply's usage: `cached` (read from the prompt cache) and `written` (to it) are
+    parts of `prompt`."""
+
+    prompt: int
+    completion: int
+    cached: int = 0
+    written: int = 0
+
+
+def _usage(
+    cache: PromptCache,
+    body: dict[str, Any],
+    entry: ScriptEntry,
+    image_tokens: int,
+    anthropic_wire: bool,
+) -> Tokens:
+    """The scripted usage, else the text's tokens plus the images' (as the APIs count), with
+    the prompt cache's share; either way the cache learns the prompt."""
+    text = prompt_text(body, anthropic_wire)
+    model = str(body.get("model"))
+    if anthropic_wire:
+        cached, written = cache.anthropic(model, body)
+    else:
+        cached, written = cache.openai(model, text), 0
     if entry.usage is not None:
-        return entry.usage.input_tokens, entry.usage.output_tokens
-    text = json.dumps(without_images(body.get("messages", [])))
-    return _tokens(text) + image_tokens, _tokens(entry.content)
+        usage = entry.usage
+        return Tokens(
+            usage.input_tokens,
+            usage.output_tokens,
+            usage.cached_input_tokens,
+            usage.cache_write_tokens if anthropic_wire else 0,
+        )
+    return Tokens(text_tokens(text) + image_tokens, text_tokens(entry.content), cached, written)
 
 
 def _error(anthropic_wire: bool, message: str, kind: str | None = None) -> dict[str, Any]:
@@ -235,8 +265,7 @@ def _error(anthropic_wire: bool, message: str, kind: str | None = None) -> dict[
     return {"error": {"message": message, "type": kind or "replay_error", "code": None}}
 
 
-def _openai_reply(body: dict[str, Any], entry: ScriptEntry, image_tokens: int) -> dict[str, Any]:
-    prompt, completion = _usage(body, entry, image_tokens)
+def _openai_reply(body: dict[str, Any], entry: ScriptEntry, tokens: Tokens) -> dict[str, Any]:
     return {
         "id": f"chatcmpl-{uuid.uuid4().hex[:12]}",
         "object": "chat.completion",
@@ -250,15 +279,15 @@ def _openai_reply(body: dict[str, Any], entry: ScriptEntry, image_tokens: int) -
             }
         ],
         "usage": {
-            "prompt_tokens": prompt,
-            "completion_tokens": completion,
-            "total_tokens": prompt + completion,
+            "prompt_tokens": tokens.prompt,
+            "completion_tokens": tokens.completion,
+            "total_tokens": tokens.prompt + tokens.completion,
+            "prompt_tokens_details": {"cached_tokens": tokens.cached},
         },
     }
 
 
-def _anthropic_reply(body: dict[str, Any], entry: ScriptEntry, image_tokens: int) -> dict[str, Any]:
-    prompt, completion = _usage(body, entry, image_tokens)
+def _anthropic_reply(body: dict[str, Any], entry: ScriptEntry, tokens: Tokens) -> dict[str, Any]:
     forced = (body.get("tool_choice") or {}).get("name")
     answer = entry.json_value
     if answer is None and entry.text is not None:
@@ -280,5 +309,14 @@ def _anthropic_reply(body: dict[str, Any], entry: ScriptEntry, image_tokens: int
         "content": content,
         "stop_reason": stop,
         "stop_sequence": None,
-        "usage": {"input_tokens": prompt, "output_tokens": completion},
+        "usage": {
+            "input_tokens": tokens.prompt - tokens.cached - tokens.written,
+            "output_tokens": tokens.completion,
+            "cache_read_input_tokens": tokens.cached,
+            "cache_creation_input_tokens": tokens.written,
+            "cache_creation": {
+                "ephemeral_5m_input_tokens": tokens.written,
+                "ephemeral_1h_input_tokens": 0,
+            },
+        },
     }

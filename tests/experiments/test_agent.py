@@ -27,6 +27,7 @@ from scientist.models import ArchiveEntry, ExperimentRun, Idea
 from scientist.sandbox import open_sandbox
 from scientist.templates import load_template
 
+IDEA = Idea(name="bonus", title="A bonus", hypothesis="It helps.", plan="Add a bonus.")
 HELPERS = '"""Helpers of the toy pack."""\n\n\ndef shift(value):\n    return value\n'
 
 
@@ -73,7 +74,7 @@ def test_a_truncated_answer_is_never_applied_in_part(replay_server, code_model, 
             {"match": "cut off", "text": first + second},
         ]
     )
-    answer = CodeSession(code_model, view).ask("Implement it.")
+    answer = CodeSession(code_model, view, IDEA).ask("Implement it.")
     assert answer.kind == "edited" and len(answer.call_ids) == 2
     assert "BONUS = 0.5\n" in view.text("experiment.py")  # applied once, from the whole answer
     assert "return value + 1" in view.text("toylib/helpers.py")
@@ -82,7 +83,7 @@ def test_a_truncated_answer_is_never_applied_in_part(replay_server, code_model, 
 def test_done_followed_by_blocks_is_an_edit_and_crlf_answers_apply(replay_server, code_model, view):
     crlf = block("toylib/helpers.py", "    return value", "    return -value", "\r\n")
     replay_server.load([{"text": "Done! Here is the change:\r\n\r\n```python\r\n" + crlf + "```"}])
-    assert CodeSession(code_model, view).ask("Implement it.").kind == "edited"
+    assert CodeSession(code_model, view, IDEA).ask("Implement it.").kind == "edited"
     assert view.text("toylib/helpers.py").endswith("    return -value\n")
 
 
@@ -92,7 +93,7 @@ def test_a_unified_diff_after_a_rate_limit_applies(replay_server, code_model, vi
         " def shift(value):\n-    return value\n+    return value * 2\n```\n"
     )
     replay_server.load([{"status": 429, "headers": {"retry-after": "0"}}, {"text": diff}])
-    assert CodeSession(code_model, view).ask("Implement it.").kind == "edited"
+    assert CodeSession(code_model, view, IDEA).ask("Implement it.").kind == "edited"
     assert view.text("toylib/helpers.py").endswith("    return value * 2\n")
     assert view.changed() == ["toylib/helpers.py"]
 
@@ -107,7 +108,7 @@ def test_a_mismatch_in_a_module_shows_that_module(replay_server, code_model, vie
             },
         ]
     )
-    assert CodeSession(code_model, view).ask("Implement it.").kind == "edited"
+    assert CodeSession(code_model, view, IDEA).ask("Implement it.").kind == "edited"
     mismatch = user_messages(replay_server)[1]
     assert "toylib/helpers.py\n```python\n" + HELPERS in mismatch
     assert "def main()" not in mismatch  # not the entrypoint
@@ -120,7 +121,7 @@ def test_an_outlined_file_is_read_on_request(replay_server, code_model, view):
             {"match": "files you asked for", "text": "NO CHANGE"},
         ]
     )
-    assert CodeSession(code_model, view).ask("Implement it.").kind == "unchanged"
+    assert CodeSession(code_model, view, IDEA).ask("Implement it.").kind == "unchanged"
     assert HELPERS in user_messages(replay_server)[1]
 
 
@@ -128,7 +129,7 @@ def test_prose_without_edits_is_asked_again_not_run(replay_server, code_model, v
     replay_server.load(
         [{"text": "I would raise the bonus."}, {"match": "no edit blocks", "text": "DONE"}]
     )
-    assert CodeSession(code_model, view).ask("Implement it.").kind == "done"
+    assert CodeSession(code_model, view, IDEA).ask("Implement it.").kind == "done"
 
 
 def test_a_no_op_answer_to_a_code_idea_is_not_a_version(replay_server, code_model, view):
@@ -142,7 +143,7 @@ def test_a_no_op_answer_to_a_code_idea_is_not_a_version(replay_server, code_mode
         ]
     )
     version = prepare_version(
-        CodeSession(code_model, view),
+        CodeSession(code_model, view, IDEA),
         "Implement it.",
         overrides={},
         needs_code=True,
@@ -185,7 +186,7 @@ def test_an_invented_knob_is_refused_before_any_run_and_added_by_an_edit(
         ]
     )
     version = prepare_version(
-        CodeSession(code_model, view),
+        CodeSession(code_model, view, IDEA),
         "Implement it.",
         overrides=overrides,
         needs_code=True,

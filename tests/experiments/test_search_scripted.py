@@ -26,12 +26,15 @@ def block(search: str, replace: str) -> str:
 
 
 def write_scripts(folder: Path) -> tuple[Path, Path]:
-    """`good` repairs a broken file and raises BONUS one step at a time; `bad` breaks it."""
+    """`good` repairs a broken file and raises BONUS one step at a time; `bad` breaks it.
+    A fresh draft's request shows no code (the pack is in the first message), a successful
+    parent's shows its diff, a failed parent's its changed files in full."""
     broken, working = "def main( -> None:", "def main() -> None:"
     good = [{"text": block(broken, working), "match": r"def main\( -> None:"}] * 3
-    for before, after in (("0.0", "0.05"), ("0.05", "0.1"), ("0.1", "0.15")):
+    steps = (("No runs yet", "0.0", "0.05"), ("+BONUS = 0.05\n", "0.05", "0.1"))
+    for shown, before, after in (*steps, ("+BONUS = 0.1\n", "0.1", "0.15")):
         answer = "Raising the bonus.\n" + block(f"BONUS = {before}", f"BONUS = {after}")
-        good += [{"text": answer, "match": f"BONUS = {before}\n"}] * 4
+        good += [{"text": answer, "match": shown}] * 4
     bad = [{"text": block(working, broken)}] * 12
     paths = folder / "good.json", folder / "bad.json"
     for path, entries in zip(paths, (good, bad), strict=True):

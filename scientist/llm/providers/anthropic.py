@@ -4,6 +4,12 @@ Structured output goes through a forced tool whose `input_schema` is the schema'
 Schema; the tool call's input is the answer. System messages become the `system`
 parameter. Config `models.base_url` or `ANTHROPIC_BASE_URL` point it at another server
 (a trailing `/v1` is dropped, so one OpenAI-style URL can serve a mixed pool).
+
+Prompt caching: a message marked `cache_prefix` gets `cache_control: {"type": "ephemeral"}`
+on its last block (the system then goes as text blocks), so Anthropic caches the request up
+to there. Its usage counts cache reads (`cache_read_input_tokens`) and writes
+(`cache_creation_input_tokens`) apart from `input_tokens`; the `Reply` counts every prompt
+token in `input_tokens`, with the reads and writes as parts of it.
 """
 
 from __future__ import annotations
@@ -42,7 +48,7 @@ class AnthropicProvider:
         seed: int | None = None,
     ) -> Reply:
         """`seed` is always None here: the messages API has none (`ModelCapabilities.seed`)."""
-        system = "\n\n".join(m.content for m in messages if m.role == "system")
+        system = anthropic_system([m for m in messages if m.role == "system"])
         turns = [anthropic_turn(m) for m in messages if m.role != "system"]
         options: dict = {}
         if system:
@@ -68,10 +74,15 @@ class AnthropicProvider:
         tool_inputs = [block.input for block in response.content if block.type == "tool_use"]
         texts = [block.text for block in response.content if block.type == "text"]
         text = json.dumps(tool_inputs[0]) if tool_inputs else "".join(texts)
+        usage = response.usage
+        reads = usage.cache_read_input_tokens or 0
+        writes = usage.cache_creation_input_tokens or 0
         return Reply(
             text=text,
-            input_tokens=response.usage.input_tokens,
-            output_tokens=response.usage.output_tokens,
+            input_tokens=usage.input_tokens + reads + writes,
+            output_tokens=usage.output_tokens,
+            cached_input_tokens=reads,
+            cache_write_tokens=writes,
             truncated=response.stop_reason == "max_tokens",
         )
 
@@ -91,10 +102,26 @@ class AnthropicProvider:
         self.client.close()
 
 
+CACHE_CONTROL = {"type": "ephemeral"}
+
+
+def anthropic_system(messages: list[Message]) -> str | list[dict[str, Any]]:
+    """The `system` parameter: the system messages' text, or one text block each when one
+    of them ends a stable prefix (its block then carries `cache_control`)."""
+    if not any(message.cache_prefix for message in messages):
+        return "\n\n".join(message.content for message in messages)
+    return [text_block(message) for message in messages]
+
+
+def text_block(message: Message) -> dict[str, Any]:
+    block: dict[str, Any] = {"type": "text", "text": message.content}
+    return {**block, "cache_control": CACHE_CONTROL} if message.cache_prefix else block
+
+
 def anthropic_turn(message: Message) -> dict[str, Any]:
     """A Messages API turn: plain text, or base64 `image` blocks then the text (the order
-    Anthropic recommends)."""
-    if not message.images:
+    Anthropic recommends); blocks also when the turn ends a stable prefix."""
+    if not message.images and not message.cache_prefix:
         return {"role": message.role, "content": message.content}
     blocks: list[dict[str, Any]] = [
         {
@@ -103,5 +130,5 @@ def anthropic_turn(message: Message) -> dict[str, Any]:
         }
         for image in message.images
     ]
-    blocks.append({"type": "text", "text": message.content})
+    blocks.append(text_block(message))
     return {"role": message.role, "content": blocks}

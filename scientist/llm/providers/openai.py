@@ -6,6 +6,9 @@ native `response_format`: a strict JSON schema when the schema allows it, else J
 with the schema in a system message; the caller validates either way. The output cap is
 sent as `token_limit_field` (`max_completion_tokens` for reasoning models, see
 `scientist.llm.capabilities`).
+
+OpenAI caches prompt prefixes by itself; `usage.prompt_tokens_details.cached_tokens` says
+how many of `prompt_tokens` it read from the cache (`Reply.cached_input_tokens`).
 """
 
 from __future__ import annotations
@@ -79,10 +82,12 @@ class OpenAIProvider:
         if getattr(message, "refusal", None):
             raise LLMProviderError(f"openai:{self.model} refused: {message.refusal}")
         usage = response.usage
+        details = usage.prompt_tokens_details if usage else None
         return Reply(
             text=message.content or "",
             input_tokens=usage.prompt_tokens if usage else 0,
             output_tokens=usage.completion_tokens if usage else 0,
+            cached_input_tokens=(details.cached_tokens or 0) if details else 0,
             truncated=response.choices[0].finish_reason == "length",
         )
 
