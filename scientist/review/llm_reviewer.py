@@ -148,9 +148,9 @@ def llm_review(
     """
     temperature, pinned, seed = reviewer
     paper = paper_prompt(pdf, deterministic=deterministic, figures=figures, evidence=evidence)
-    messages = [
+    messages = [  # the paper ends the prefix every reflection round (and reviewer) repeats
         Message(role="system", content=reviewer_system_prompt()),
-        Message(role="user", content=paper, images=figures),
+        Message(role="user", content=paper, images=figures, cache_prefix=reflections > 0),
     ]
     completion = model.complete(
         messages, schema=Review, temperature=temperature, model=pinned, seed=seed

@@ -74,3 +74,16 @@ def test_a_model_that_takes_temperatures_spreads_them_and_sends_no_seed(replay_s
     bodies = [request["body"] for request in replay_server.requests]
     assert [body["temperature"] for body in bodies] == [0.5, 0.75, 1.0]
     assert not any("seed" in body for body in bodies)
+
+
+def test_a_reviewer_s_reflection_reads_the_paper_from_the_prompt_cache(replay_server) -> None:
+    spec = "anthropic:claude-sonnet-4-5"
+    replay_server.load([{"json": review_json(5, "reject")}, {"json": review_json(6, "reject")}])
+    long_paper = PAPER.model_copy(update={"text": PAPER.text + " Details follow." * 600})
+    config = ReviewConfig(ensemble=1, reflections=1)
+    models = ModelsConfig(review=spec, base_url=replay_server.url)
+    with open_llm(models, retry=FAST_RETRY) as llm:
+        review_text(long_paper, model=llm.for_role("review"), config=config, area_chair=False)
+    first, reflection = (request["body"]["messages"] for request in replay_server.requests)
+    assert first[0]["content"][-1]["cache_control"] == {"type": "ephemeral"}  # the paper
+    assert reflection[0] == first[0] and "cache_control" not in str(reflection[1:])
