@@ -5,8 +5,9 @@ model, served by the replay server (`scientist.llm.replay_server`) through the r
 or anthropic client. The script answers the way a capable model does: an idea and its
 reflection; a code round that first asks to READ a file, then sends edits of which one
 breaks the run, a debug round that fixes it, and DONE when asked for another run; every
-section with one LaTeX error to fix, its critique; reviews with a reflection round and the
-area chair's meta-review. Token counts are the server's (about 4 characters a token), and
+section drafted, the Method with an undefined LaTeX command, and critiques for the sections
+the writer asks about; reviews with a reflection round and the area chair's meta-review.
+Token counts are the server's (about 4 characters a token), and
 the ledger prices them at `prices.toml`'s rates for the named model.
 
     python benchmarks/cost_per_paper.py [--packs merge namm] [--wires openai anthropic]
