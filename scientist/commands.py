@@ -267,7 +267,8 @@ def templates_check(
         value = info.metrics[template.metric.name].mean
         graded = "graded" if template.manifest.grader else "self-reported: the pack has no grader"
         smoke = (
-            f"smoke run {template.metric.name} = {value:.4g} in {info.runtime_s:.1f} s ({graded})"
+            f"smoke run {template.metric.name} = {value:.4g} in {_duration(info.runtime_s)} "
+            f"({graded})"
         )
     console.print(f"ok: {template.name}: manifest, {len(seeds)} seed ideas, {smoke}")
 
@@ -345,6 +346,11 @@ def _pool_table(arms: list[ModelStats]) -> Table:
             f"{arm.cost_usd:.4f}",
         )
     return table
+
+
+def _duration(seconds: float) -> str:
+    """'12.3 s', or '32 ms' below a tenth of a second (never '0.0 s')."""
+    return f"{seconds:.1f} s" if seconds >= 0.1 else f"{seconds * 1000:.0f} ms"
 
 
 def _fmt(value: float | None) -> str:

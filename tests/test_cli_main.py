@@ -3,6 +3,7 @@ import sys
 from pathlib import Path
 
 from scientist import __version__
+from scientist.commands import _duration
 
 
 def scientist(*args: str) -> subprocess.CompletedProcess[str]:
@@ -35,3 +36,7 @@ def test_bad_config_is_one_line_and_exit_2(tmp_path: Path) -> None:
     lines = [line for line in result.stderr.splitlines() if line.strip()]
     assert len(lines) == 1
     assert "budget_usd" in lines[0]
+
+
+def test_a_short_smoke_run_is_timed_in_milliseconds_never_zero_seconds() -> None:
+    assert [_duration(s) for s in (0.032, 0.1, 12.34)] == ["32 ms", "0.1 s", "12.3 s"]

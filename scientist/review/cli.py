@@ -9,6 +9,7 @@ from typing import Annotated
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 from scientist.config import ModelsConfig, ReviewConfig
@@ -57,11 +58,12 @@ def _print_review(meta: MetaReview, records: list[ReviewRecord]) -> None:
         f"[bold]{meta.decision.upper()}[/]  overall {meta.overall:.2f} ± {meta.overall_std:.2f} "
         f"(threshold {meta.threshold:g}, {meta.n_reviews} review(s) by {meta.reviewer})"
     )
-    console.print(f"\n{meta.summary}")
+    console.print(f"\n{escape(meta.summary)}")
     for title, points in (("Strengths", meta.strengths), ("Weaknesses", meta.weaknesses)):
-        console.print(f"\n[bold]{title}[/]")
+        if points:  # a heading only over points
+            console.print(f"\n[bold]{title}[/]")
         for point in points:
-            console.print(f"  - {point}")
+            console.print(f"  - {escape(point)}")
     table = Table("#", "reviewer", "overall", "sound.", "pres.", "contr.", "conf.", "own call")
     for k, record in enumerate(records):
         review = record.review

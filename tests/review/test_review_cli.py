@@ -160,3 +160,24 @@ def test_review_with_a_pool_of_models(paper_pdf, tmp_path) -> None:
         assert record["score"] == by_model[record["reviewer"].removeprefix("scripted:")]
     scores = [record["score"] for record in data["reviews"]]
     assert data["meta"]["overall"] == pytest.approx(sum(scores) / 2)
+
+
+def test_a_heading_with_nothing_under_it_is_not_printed(paper_pdf, tmp_path, monkeypatch) -> None:
+    monkeypatch.delenv("OPENAI_BASE_URL", raising=False)
+    example = json.loads((REVIEWS_ROOT / "examples" / "evolved_merge.json").read_text("utf-8"))
+    notes = {"summary": "Sound [and] small.", "strengths": ["the [ray] split"], "weaknesses": []}
+    script = tmp_path / "script.json"
+    script.write_text(
+        json.dumps(
+            [
+                {"json": {**example, "overall": 7, "decision": "accept"}},
+                {"json": {**example, "overall": 7, "decision": "accept"}},
+                {"json": notes, "match": "area chair"},
+            ]
+        )
+    )
+    args = ("--llm", f"scripted:{script}", "--ensemble", "2", "--reflections", "0")
+    result = invoke("review", paper_pdf, *args)
+    assert result.exit_code == 0, result.output
+    assert "Strengths" in result.output and "Weaknesses" not in result.output
+    assert "the [ray] split" in result.output and "Sound [and] small." in result.output
