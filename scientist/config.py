@@ -153,7 +153,12 @@ class WriteupConfig(Section):
 class ReviewConfig(Section):
     enabled: bool = True
     ensemble: int = Field(default=3, ge=1, le=10)
-    reflections: int = Field(default=1, ge=0, le=5)
+    reflections: int = Field(
+        default=1,
+        ge=0,
+        le=5,
+        description="reflection rounds at most; each is sent only while checks find a problem",
+    )
     accept_threshold: float = Field(default=6.0, ge=1, le=10)
     max_figures: int = Field(
         default=4,

@@ -20,6 +20,7 @@ from scientist.review.form import load_examples, load_form, load_guidelines
 from scientist.review.meta import TOP_POINTS, AreaChairNotes, ReviewRecord, calibrated_decision
 from scientist.review.packet import data_block
 from scientist.review.pdf import PdfText
+from scientist.review.review_checks import review_problems
 from scientist.review.verdict import decision_score, settle
 
 log = logging.getLogger(__name__)
@@ -144,7 +145,8 @@ def llm_review(
     `evidence` packet when there is one. The score is computed from the form
     (`verdict.decision_score`) after its claim checks are settled (`verdict.settle`).
 
-    Reflection stops early when a round returns the review unchanged.
+    A round is sent only while checks find a problem in the review (`review_problems`), and
+    it names them; reflection also stops when a round returns the review unchanged.
     """
     temperature, pinned, seed = reviewer
     paper = paper_prompt(pdf, deterministic=deterministic, figures=figures, evidence=evidence)
@@ -160,11 +162,17 @@ def llm_review(
     models = [completion.model]
     rounds = 0
     for round_number in range(1, reflections + 1):
+        problems = review_problems(review, has_evidence=bool(evidence))
+        if not problems:
+            break
+        listed = "\n".join(f"- {problem}" for problem in problems)
         messages += [
             Message(role="assistant", content=review.model_dump_json(indent=2)),
             Message(
                 role="user",
-                content=render_prompt("review/reflection", round=round_number, rounds=reflections),
+                content=render_prompt(
+                    "review/reflection", round=round_number, rounds=reflections, problems=listed
+                ),
             ),
         ]
         completion = model.complete(

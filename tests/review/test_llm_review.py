@@ -13,7 +13,7 @@ from scientist.review import review_paper
 from scientist.review.form import REVIEWS_ROOT
 from scientist.review.llm_reviewer import ensemble_temperatures, reviewer_system_prompt
 from scientist.review.meta import ReviewRecord
-from tests.conftest import stage_context
+from tests.conftest import stage_context, user_text
 
 pytestmark = pytest.mark.latex
 
@@ -37,10 +37,6 @@ def review_json(overall: int, decision: str, **changes) -> dict:
     return {**data, "overall": overall, "decision": decision, **changes}
 
 
-def user_text(body: dict) -> str:
-    return "\n".join(m["content"] for m in body["messages"] if m["role"] == "user")
-
-
 def llm_for(server, campaign=None):
     models = ModelsConfig(review="openai:reviewer-1", base_url=f"{server.url}/v1")
     return open_llm(models, campaign=campaign, retry=FAST_RETRY, seed=0)
@@ -57,9 +53,9 @@ def test_ensemble_reflects_and_area_chair_aggregates(
 ) -> None:
     replay_server.load(
         [
-            {"json": review_json(8, "accept"), "match": PAPER},
+            {"json": review_json(8, "accept", soundness=2), "match": PAPER},
             {"json": review_json(5, "accept"), "match": "Reflection round 1 of 1"},
-            {"json": review_json(6, "reject"), "match": PAPER},
+            {"json": review_json(6, "reject", claims=[]), "match": PAPER},
             {"json": review_json(6, "reject"), "match": "Reflection round 1 of 1"},
             {"json": NOTES, "match": "area chair"},
         ]
@@ -76,6 +72,8 @@ def test_ensemble_reflects_and_area_chair_aggregates(
     bodies = [request["body"] for request in replay_server.requests]
     assert [body.get("temperature") for body in bodies[:4]] == [0.5, 0.5, 1.0, 1.0]
     assert "Evolved merge weights transfer a skill" in user_text(bodies[0])
+    assert "- overall 8 with soundness 2 of 4" in user_text(bodies[1])  # what checks found
+    assert "- no claim of the paper is checked" in user_text(bodies[3])
     assert "mean overall score is 5.50" in user_text(bodies[4])
     assert "**reject**ed" in user_text(bodies[4])
 
@@ -85,6 +83,31 @@ def test_ensemble_reflects_and_area_chair_aggregates(
     assert json.loads((folder / "meta.json").read_text())["overall"] == 5.5
     assert {entry.role for entry in campaign.ledger()} == {"review"}
     assert len(campaign.ledger()) == 5
+
+
+def test_a_review_checks_find_nothing_in_is_not_sent_to_reflection(
+    replay_server, campaign, make_paper, make_run, baseline, template, paper_pdf
+) -> None:
+    replay_server.load(
+        [
+            {"json": review_json(7, "accept"), "match": PAPER},
+            {"json": review_json(2, "reject"), "match": "Reflection round"},
+            {"json": NOTES, "match": "area chair"},
+        ]
+    )
+    paper = make_paper(pdf_path=paper_pdf)
+    with llm_for(replay_server, campaign) as llm:
+        meta = review(
+            campaign, llm, paper, template, [make_run(1, [0.8, 0.8])], baseline, ensemble=1
+        )
+
+    assert meta.overall == 7  # the first review stands: no round was sent
+    assert not any("Reflection round" in user_text(r["body"]) for r in replay_server.requests)
+    record = ReviewRecord.model_validate_json(
+        (campaign.reviews_dir("idea_a") / "review_0.json").read_text()
+    )
+    assert record.reflections == 0
+    assert len(campaign.ledger()) == 2  # the review and the area chair
 
 
 def test_resume_reuses_reviews_on_disk(

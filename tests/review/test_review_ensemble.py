@@ -78,7 +78,9 @@ def test_a_model_that_takes_temperatures_spreads_them_and_sends_no_seed(replay_s
 
 def test_a_reviewer_s_reflection_reads_the_paper_from_the_prompt_cache(replay_server) -> None:
     spec = "anthropic:claude-sonnet-4-5"
-    replay_server.load([{"json": review_json(5, "reject")}, {"json": review_json(6, "reject")}])
+    # the first review names no weakness, so a reflection round follows
+    first_review = review_json(5, "reject", weaknesses=[])
+    replay_server.load([{"json": first_review}, {"json": review_json(6, "reject")}])
     long_paper = PAPER.model_copy(update={"text": PAPER.text + " Details follow." * 600})
     config = ReviewConfig(ensemble=1, reflections=1)
     models = ModelsConfig(review=spec, base_url=replay_server.url)

@@ -126,7 +126,8 @@ def llm_review_requests(
     monkeypatch.setenv("OPENAI_API_KEY", "test-key")
     replay_server.load(
         [
-            {"json": review_json(6, "accept"), "match": "Review the paper below"},
+            # soundness 2 under overall 6: checks send the review to reflection
+            {"json": review_json(6, "accept", soundness=2), "match": "Review the paper below"},
             {"json": review_json(6, "accept"), "match": "Reflection round 1 of 1"},
             {"json": NOTES, "match": "area chair"},
         ]
