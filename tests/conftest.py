@@ -18,6 +18,12 @@ from scientist.sandbox import Sandbox
 from scientist.templates import Template
 
 
+def user_text(body: dict) -> str:
+    """The text of a request body's user messages (image parts left out), in order."""
+    users = [m["content"] for m in body["messages"] if m["role"] == "user"]
+    return "\n".join(c if isinstance(c, str) else c[0]["text"] for c in users)
+
+
 @pytest.fixture
 def replay_server() -> Iterator[ReplayServer]:
     """A started replay server on 127.0.0.1 (free port) with an empty script.

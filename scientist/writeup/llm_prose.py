@@ -31,11 +31,11 @@ class SectionDraft(BaseModel):
     latex: str
 
 
-def draft_section(ctx: PaperContext, model: RoleModel, title: str, guidance: str) -> str:
-    request = render_prompt(
-        "write/section",
-        section=title,
-        guidance=guidance,
+def paper_material(ctx: PaperContext) -> str:
+    """What every section's draft is written from: the same text for each section, so it is
+    the stable prefix of their requests."""
+    return render_prompt(
+        "write/paper_context",
         title=ctx.idea.title,
         hypothesis=ctx.idea.hypothesis,
         plan=ctx.idea.plan,
@@ -46,7 +46,11 @@ def draft_section(ctx: PaperContext, model: RoleModel, title: str, guidance: str
         citations=ctx.citation_listing(),
         claim=claim_sentence(ctx.evidence),
     )
-    return ask(model, request, schema=SectionDraft).latex
+
+
+def draft_section(ctx: PaperContext, model: RoleModel, title: str, guidance: str) -> str:
+    request = render_prompt("write/section", section=title, guidance=guidance)
+    return ask(model, request, schema=SectionDraft, material=paper_material(ctx)).latex
 
 
 def critique_section(

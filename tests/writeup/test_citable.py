@@ -20,7 +20,7 @@ from scientist.writeup import write_paper
 from scientist.writeup.citations import Bibliography
 from scientist.writeup.context import SECTIONS, PaperContext
 from scientist.writeup.evidence import build_evidence
-from tests.conftest import stage_context
+from tests.conftest import stage_context, user_text
 from tests.writeup.conftest import IDEA, TOY
 
 EXTRA = [f"policy{k}_accuracy" for k in range(40)]
@@ -81,7 +81,7 @@ def test_section_prompts_carry_only_citable_macros(
     ctx = stage_context(campaign, toy_template, sandbox=sandbox, llm=open_llm(models))
     paper = write_paper(ctx, idea_id="many", idea=IDEA, baseline=baseline, runs=runs)
 
-    prompts = [r["body"]["messages"][-1]["content"] for r in replay_server.requests]
+    prompts = [user_text(r["body"]) for r in replay_server.requests]
     draft = prompts[0]
     # the primary metric, the table's metrics (the first four), never the other 38 extras
     for shown in ("resBestMean", "resBaselineScoreMean", "resRunOneTrainLossMean"):

@@ -124,7 +124,7 @@ def test_the_model_writer_is_given_the_supported_claim(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     script = [
-        {"json": {"latex": "A single run."}, "match": "a single run; no spread"},
+        {"json": {"latex": "A single run."}, "match": "Write the **Results** section"},
         {"json": {"latex": "A single run."}, "match": "no more than this sentence"},
     ]
     model = write_model(replay_server, monkeypatch, script)
@@ -132,6 +132,9 @@ def test_the_model_writer_is_given_the_supported_claim(
     draft = llm_prose.draft_section(ctx, model, "Results", "The results.")
     body = llm_prose.critique_section(ctx, model, "Results", draft, "")
     assert body == "A single run." and replay_server.remaining == 0
+    drafting, critique = (r["body"]["messages"] for r in replay_server.requests)
+    assert "a single run; no spread" in drafting[1]["content"]  # the shared material
+    assert "a single run; no spread" in critique[-1]["content"]
 
 
 def test_the_table_prints_no_spread_for_a_single_run(

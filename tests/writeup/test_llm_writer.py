@@ -14,7 +14,7 @@ from scientist.sandbox import Sandbox
 from scientist.templates import Template
 from scientist.writeup import write_paper
 from scientist.writeup.context import SECTIONS
-from tests.conftest import stage_context
+from tests.conftest import stage_context, user_text
 from tests.writeup.conftest import IDEA
 
 RESULTS_DRAFT = "Our change reached 0.93, against \\resBaselineScoreMean{} for the baseline."
@@ -75,7 +75,7 @@ def test_model_sections_are_critiqued_verified_and_compiled(
     [check] = paper.figure_review
     assert check.actions == ["reference_added"] and "Figure~\\ref{fig:score} shows" in tex
 
-    prompts = [r["body"]["messages"][-1]["content"] for r in replay_server.requests]
+    prompts = [user_text(r["body"]) for r in replay_server.requests]
     critiqued = [p for p in prompts if "Here is a draft of the **" in p]
     assert len(critiqued) == 2 and len(prompts) == len(SECTIONS) + 2 + 2  # fix, figures
     assert "nobody2020" in next(p for p in critiqued if "**Introduction**" in p)
