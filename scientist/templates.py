@@ -80,7 +80,7 @@ class AgentFiles(Manifest):
     readable: list[str] = Field(default_factory=lambda: list(SOURCE_PATTERNS))
     editable: list[str] = Field(default_factory=lambda: ["**/*.py"])
     protected: list[str] = Field(default_factory=list)
-    context_tokens: int = Field(default=8000, ge=1000)
+    context_tokens: int = Field(default=4000, ge=1000)
 
 
 class Grader(Manifest):

@@ -164,7 +164,7 @@ def debug_request(run: ExperimentRun, which: str, attempts_left: int, view: Pack
         status=run.result.status,
         stderr=run.result.stderr_tail[-STDERR_CHARS:],
         attempts_left=attempts_left,
-        files=view.fenced(view.changed()),
+        changes=changes_request(view),
     )
 
 

@@ -2,8 +2,10 @@
 a token budget, outlines of the rest, and the full text of files it asks to READ.
 
 The pack's manifest (`[agent]` in template.toml) says which files are readable and which
-editable. The entrypoint and the files the idea names are always shown in full; then files
-that mention its knobs, then the others, smallest first, while the budget lasts.
+editable. The entrypoint and the files the idea names are always shown in full; then the
+editable files that mention its knobs, smallest first, while the budget lasts. Every other
+file is outlined: the model asks to READ what it needs, rather than every call carrying
+files the idea has no reason to touch.
 """
 
 from __future__ import annotations
@@ -90,15 +92,20 @@ class PackView:
 
     def ranked(self, hints: str, knobs: Iterable[str]) -> list[tuple[int, str]]:
         """Readable files with their tier for an idea (its text `hints`, its `knobs`), most
-        relevant first: 0 the entrypoint, 1 files the idea names, 2 files that mention its
-        knobs, 3 the others; smaller files first within a tier."""
+        relevant first: 0 the entrypoint, 1 files the idea names (by path, file name or
+        dotted module), 2 files that mention its knobs, 3 the others; smaller files first
+        within a tier."""
         entrypoint = self.template.manifest.entrypoint
-        words = set(re.findall(r"\w+", hints.lower()))
+        words = set(re.findall(r"\w+(?:\.\w+)*", hints.lower()))
+
+        def named(name: str) -> bool:
+            module = name.lower().removesuffix(".py").replace("/", ".")
+            return name.lower() in hints.lower() or bool({Path(name).name.lower(), module} & words)
 
         def tier(name: str) -> int:
             if name == entrypoint:
                 return 0
-            if name.lower() in hints.lower() or Path(name).stem.lower() in words:
+            if named(name):
                 return 1
             return 2 if any(f'"{knob}"' in self.text(name) for knob in knobs) else 3
 
@@ -108,13 +115,15 @@ class PackView:
 
     def render(self, *, hints: str, knobs: Iterable[str], wanted: Iterable[str] = ()) -> str:
         """The tree; then in full the `wanted` files, the entrypoint and the files the idea
-        names, and others while the pack's budget lasts; outlines of the rest."""
+        names, and editable files naming its knobs while the pack's budget lasts; outlines
+        of the rest."""
         budget = self.template.manifest.agent.context_tokens
         wanted = set(wanted)
         full, outlined, used = [], [], 0
         for tier, name in self.ranked(hints, knobs):
             cost = tokens(self.text(name))
-            if name in wanted or tier <= 1 or used + cost <= budget:
+            fits = tier == 2 and name in self.editable and used + cost <= budget
+            if name in wanted or tier <= 1 or fits:
                 full.append(name)
                 used += cost
             else:
@@ -129,9 +138,15 @@ class PackView:
         return "\n\n".join(parts)
 
     def overview(self) -> str:
-        """For ideation: the tree, the entrypoint in full and outlines of the other files."""
+        """For ideation: the tree, the entrypoint in full and outlines of the other editable
+        modules (an idea cannot change the protected ones)."""
         entrypoint = self.template.manifest.entrypoint
-        others = [name for name in self.readable if name != entrypoint and name.endswith(".py")]
+        editable = self.editable
+        others = [
+            name
+            for name in self.readable
+            if name in editable and name != entrypoint and name.endswith(".py")
+        ]
         outlines = "\n\n".join(f"{name}\n```\n{self.outline(name)}\n```" for name in others)
         return "\n\n".join(
             ["## Pack files\n\n" + self.tree(), self.fenced([entrypoint]), outlines or ""]
@@ -159,9 +174,27 @@ class PackView:
         return "\n".join(_outline_nodes(module.body, text, ""))
 
 
+def _private(name: str) -> bool:
+    return name.startswith("_") and not (name.startswith("__") and name.endswith("__"))
+
+
+def _assigned(node: ast.Assign | ast.AnnAssign) -> list[str]:
+    targets = node.targets if isinstance(node, ast.Assign) else [node.target]
+    return [t.id for t in targets if isinstance(t, ast.Name)]
+
+
 def _outline_nodes(nodes: list[ast.stmt], source: str, indent: str) -> list[str]:
+    """The public names among `nodes` (a leading underscore marks a private one, which a
+    READ of the file shows)."""
     rows = []
     for node in nodes:
+        if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef):
+            if _private(node.name):
+                continue
+        elif isinstance(node, ast.Assign | ast.AnnAssign) and all(
+            _private(name) for name in _assigned(node) or ["_"]
+        ):
+            continue
         if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
             returns = f" -> {ast.unparse(node.returns)}" if node.returns else ""
             rows.append(

@@ -39,6 +39,15 @@ def test_a_small_budget_shows_the_idea_s_files_in_full_and_outlines_the_rest():
     assert "# line" in outlines and '"""' in outlines
 
 
+def test_files_the_idea_has_no_reason_to_touch_are_outlined_whatever_the_budget():
+    view = merge_view(16000)
+    shown = view.render(hints="a new operator in merging.py", knobs=["ps_operator"])
+    full, outlines = shown.split("## Outlines")
+    assert "mergepack/settings.py\n```python\n" in full  # it defines the knob
+    for unrelated in ("grader.py", "mergepack/hf_paths.py", "seed_ideas.json", "template.toml"):
+        assert f"\n{unrelated}\n```" in outlines and f"\n{unrelated}\n```" not in full
+
+
 def test_a_file_asked_for_is_shown_in_full_whatever_the_budget():
     view = merge_view(1000)
     shown = view.render(hints="", knobs=[], wanted=["mergepack/world.py"])
