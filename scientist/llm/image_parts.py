@@ -74,10 +74,17 @@ def anthropic_image_sizes(messages: list[dict[str, Any]]) -> list[Size]:
     return sizes
 
 
+def image_size(part: dict[str, Any]) -> Size:
+    """The pixel size of one image part of either wire (`image_url` or `image`)."""
+    if part.get("type") == "image_url":
+        return _openai_image(part.get("image_url"), "image_url")
+    return _anthropic_image(part.get("source"), "image.source")
+
+
 def without_images(messages: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """`messages` with their image parts left out (what text-token counting reads)."""
     return [
-        {**message, "content": [p for p in message["content"] if not _is_image(p)]}
+        {**message, "content": [p for p in message["content"] if not is_image(p)]}
         if isinstance(message.get("content"), list)
         else message
         for message in messages
@@ -156,5 +163,5 @@ def _parts(message: dict[str, Any]) -> list[dict[str, Any]]:
     return [part if isinstance(part, dict) else {"type": None} for part in content]
 
 
-def _is_image(part: Any) -> bool:
+def is_image(part: Any) -> bool:
     return isinstance(part, dict) and part.get("type") in ("image", "image_url")

@@ -10,8 +10,11 @@ request wrote, and writes the rest of the prompt up to its last mark; a prefix s
 `ANTHROPIC_MIN_TOKENS` (1024) is never cached.
 
 A prompt's text is its turns as JSON (on the Anthropic wire the system first, as a turn),
-image parts and `cache_control` marks left out, at about 4 characters a token; tools and
-response formats are not part of it. Entries never expire.
+`cache_control` marks left out, at about 4 characters a token; tools and response formats
+are not part of it. Both APIs cache images inside a prefix: in the cache's text an image
+stands as a run of characters drawn from the digest of its part, as long as its tokens by
+the model's image rule, so the same image in the same place is a shared prefix. Entries
+never expire.
 """
 
 from __future__ import annotations
@@ -21,7 +24,8 @@ import json
 import threading
 from typing import Any
 
-from scientist.llm.image_parts import without_images
+from scientist.llm import image_tokens as image_rules
+from scientist.llm.image_parts import image_size, is_image, without_images
 
 CHARS_PER_TOKEN = 4
 OPENAI_MIN_TOKENS = 1024
@@ -35,9 +39,14 @@ def text_tokens(text: str) -> int:
 
 
 def prompt_text(body: dict[str, Any], anthropic_wire: bool) -> str:
-    """The request's prompt as text: its turns as JSON (the Anthropic `system` as a first
-    turn), `cache_control` marks and image parts left out."""
-    return _text(_turns(body, anthropic_wire))
+    """The request's prompt as text, for counting its text tokens: its turns as JSON (the
+    Anthropic `system` as a first turn), `cache_control` marks and image parts left out."""
+    return json.dumps(without_images([_unmarked(t) for t in _turns(body, anthropic_wire)]))
+
+
+def cache_text(body: dict[str, Any], anthropic_wire: bool) -> str:
+    """The request's prompt as the cache compares it: its text with each image in place."""
+    return _text(_turns(body, anthropic_wire), _spec(body, anthropic_wire))
 
 
 class PromptCache:
@@ -61,7 +70,7 @@ class PromptCache:
         """The (read, written) tokens of an Anthropic request's marked prefixes."""
         prefixes = [
             (text_tokens(text), _digest(model, text))
-            for text in _marked_prefixes(body)
+            for text in _marked_prefixes(body, _spec(body, anthropic_wire=True))
             if text_tokens(text) >= ANTHROPIC_MIN_TOKENS
         ]
         if not prefixes:
@@ -72,7 +81,7 @@ class PromptCache:
         return read, prefixes[-1][0] - read
 
 
-def _marked_prefixes(body: dict[str, Any]) -> list[str]:
+def _marked_prefixes(body: dict[str, Any], spec: str) -> list[str]:
     """The prompt text up to each block marked `cache_control`, in order."""
     raw = _turns(body, anthropic_wire=True)
     prefixes = []
@@ -83,7 +92,7 @@ def _marked_prefixes(body: dict[str, Any]) -> list[str]:
         for end, block in enumerate(content, start=1):
             if isinstance(block, dict) and "cache_control" in block:
                 cut = [*raw[:index], {**turn, "content": content[:end]}]
-                prefixes.append(_text(cut))
+                prefixes.append(_text(cut, spec))
     return prefixes
 
 
@@ -94,8 +103,26 @@ def _turns(body: dict[str, Any], anthropic_wire: bool) -> list[dict[str, Any]]:
     return turns
 
 
-def _text(turns: list[dict[str, Any]]) -> str:
-    return json.dumps(without_images([_unmarked(turn) for turn in turns]))
+def _spec(body: dict[str, Any], anthropic_wire: bool) -> str:
+    return f"{'anthropic' if anthropic_wire else 'openai'}:{body.get('model')}"
+
+
+def _text(turns: list[dict[str, Any]], spec: str) -> str:
+    return json.dumps([_with_image_runs(_unmarked(turn), spec) for turn in turns])
+
+
+def _with_image_runs(turn: dict[str, Any], spec: str) -> dict[str, Any]:
+    """`turn` with each image part replaced by its run of characters (see the module)."""
+    content = turn.get("content")
+    if not isinstance(content, list):
+        return turn
+    return {**turn, "content": [_image_run(p, spec) if is_image(p) else p for p in content]}
+
+
+def _image_run(part: dict[str, Any], spec: str) -> str:
+    length = CHARS_PER_TOKEN * image_rules.image_tokens(spec, *image_size(part))
+    digest = hashlib.sha256(json.dumps(part, sort_keys=True).encode()).hexdigest()
+    return (digest * (length // len(digest) + 1))[:length]
 
 
 def _unmarked(turn: dict[str, Any]) -> dict[str, Any]:

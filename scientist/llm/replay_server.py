@@ -31,7 +31,7 @@ from typing import Any, NamedTuple
 
 from scientist.llm import image_tokens as image_rules
 from scientist.llm.image_parts import anthropic_image_sizes, openai_image_sizes
-from scientist.llm.replay_cache import PromptCache, prompt_text, text_tokens
+from scientist.llm.replay_cache import PromptCache, cache_text, prompt_text, text_tokens
 from scientist.llm.replay_script import ScriptEntry
 
 EPOCH = "1970-01-01T00:00:00Z"
@@ -247,7 +247,7 @@ def _usage(
     if anthropic_wire:
         cached, written = cache.anthropic(model, body)
     else:
-        cached, written = cache.openai(model, text), 0
+        cached, written = cache.openai(model, cache_text(body, anthropic_wire)), 0
     if entry.usage is not None:
         usage = entry.usage
         return Tokens(

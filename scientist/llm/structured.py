@@ -56,7 +56,10 @@ def json_instructions(schema: type[BaseModel]) -> Message:
 
 
 def with_instructions(messages: list[Message], schema: type[BaseModel]) -> list[Message]:
-    return [*messages, json_instructions(schema)]
+    """`messages` with the JSON instructions after their leading system messages: the same
+    text for every request of `schema`, so it stays inside the prompt cache's prefix."""
+    leading = next((i for i, m in enumerate(messages) if m.role != "system"), len(messages))
+    return [*messages[:leading], json_instructions(schema), *messages[leading:]]
 
 
 def extract_json(text: str) -> Any:

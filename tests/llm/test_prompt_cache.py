@@ -13,6 +13,7 @@ from scientist.llm import Message
 from scientist.llm.journal import request_key
 from scientist.llm.pricing import PriceTable
 from tests.llm.conftest import anthropic_llm, openai_llm
+from tests.llm.test_vision import GPT_4O_1024x768, figure
 
 GPT_4O = PriceTable().price("openai:gpt-4o")
 HAIKU = PriceTable().price("anthropic:claude-haiku-4-5")
@@ -146,3 +147,28 @@ def test_a_cache_mark_leaves_the_journal_key_alone():
         for mark in (False, True)
     }
     assert len(keys) == 1
+
+
+def test_an_image_inside_the_prefix_is_cached_with_it_and_another_image_is_not(
+    replay_server, campaign, tmp_path
+):
+    plot, other = figure(tmp_path, "plot.png"), figure(tmp_path, "other.png", colour="grey")
+
+    def paper(image, question: str) -> list[Message]:
+        return [
+            Message(role="system", content="You review.\n\n" + PACK),
+            Message(role="user", content="The paper's figure.", images=(image,)),
+            Message(role="user", content=question),
+        ]
+
+    replay_server.load([{"text": "a"}, {"text": "b"}, {"text": "c"}])
+    with openai_llm(replay_server, campaign=campaign) as llm:
+        for image, question in ((plot, "review A"), (plot, "review B"), (other, "review C")):
+            llm.complete("review", paper(image, question))
+    first, same, changed = (entry.usage for entry in campaign.ledger())
+    assert first.image_tokens == same.image_tokens == GPT_4O_1024x768
+    # everything before the question is shared, the figure's 765 tokens included
+    assert same.cached_input_tokens > first.input_tokens - OPENAI_BLOCK - 16
+    # a different figure ends the shared prefix where it begins: the system text only
+    system_tokens = len(json.dumps(replay_server.requests[0]["body"]["messages"][0])) // 4
+    assert changed.cached_input_tokens == system_tokens // OPENAI_BLOCK * OPENAI_BLOCK

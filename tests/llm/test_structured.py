@@ -35,7 +35,9 @@ def test_openai_uses_json_mode_when_schema_has_defaults(replay_server):
     assert isinstance(completion.parsed, Idea) and completion.parsed.name == "wide"
     sent = replay_server.requests[0]["body"]
     assert sent["response_format"] == {"type": "json_object"}
-    assert "JSON Schema" in sent["messages"][-1]["content"]
+    # the instructions follow the system messages (none here), so they stay in the cached prefix
+    instructions, question = sent["messages"]
+    assert "JSON Schema" in instructions["content"] and question["content"] == "An idea"
 
 
 def test_anthropic_answers_through_forced_tool(replay_server):
