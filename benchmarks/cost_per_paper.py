@@ -6,7 +6,8 @@ or anthropic client. The script answers the way a capable model does: an idea an
 reflection; a code round that first asks to READ a file, then sends edits of which one
 breaks the run, a debug round that fixes it, and DONE when asked for another run; every
 section drafted, the Method with an undefined LaTeX command, and critiques for the sections
-the writer asks about; reviews with a reflection round and the area chair's meta-review.
+the writer asks about; three reviews that pass the review checks (so, as for a capable
+model, no reflection round is sent), and the area chair's meta-review.
 Token counts are the server's (about 4 characters a token), and
 the ledger prices them at `prices.toml`'s rates for the named model.
 
