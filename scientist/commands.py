@@ -237,7 +237,13 @@ def templates_list() -> None:
 @templates_app.command("check")
 def templates_check(
     pack: Annotated[str, typer.Argument(help="pack name or directory")],
-    sandbox: Annotated[str, typer.Option(help="local | docker | ray")] = "local",
+    sandbox: Annotated[
+        str | None, typer.Option(help="local | docker | ray; default: the config's, else local")
+    ] = None,
+    config: Annotated[
+        Path | None,
+        typer.Option(help="campaign TOML file whose [sandbox] tables apply (a docker image)"),
+    ] = None,
     install_requirements: InstallRequirements = False,
 ) -> None:
     """Validate the manifest and seed ideas, check that every requirement imports in the
@@ -247,10 +253,10 @@ def templates_check(
     overrides = {
         "template": str(template.root),
         "sandbox.kind": sandbox,
-        "install_requirements": install_requirements,
+        "install_requirements": True if install_requirements else None,
     }
-    config = load_config(None, overrides)
-    info = check_pack(template, open_sandbox(config.sandbox), config, use_cache=False)
+    settings = load_config(config, overrides)
+    info = check_pack(template, open_sandbox(settings.sandbox), settings, use_cache=False)
     if info is None:
         smoke = (
             f"smoke run still going without an error at its "
