@@ -83,8 +83,10 @@ def _refuse_full_size_smoke(template: Template, config: CampaignConfig) -> None:
         raise ConfigError(
             f"pack '{template.name}' declares no smaller settings (smoke_args in "
             "template.toml): --smoke would run it at full size",
-            hint="run without --smoke, or add the pack's smaller settings as smoke_args "
-            "(templates import --smoke-args '...')",
+            hint="add the pack's smaller settings as smoke_args (templates import "
+            "--smoke-args '...'); to try the full-size pack briefly, `templates check` stops "
+            "its smoke run at smoke_timeout_s (--smoke-timeout S) and says the metric is "
+            "unchecked",
         )
 
 

@@ -254,4 +254,5 @@ def test_smoke_on_a_pack_without_smaller_settings_is_refused_before_anything_run
     )  # fmt: skip
     assert refused.returncode != 0
     assert "declares no smaller settings" in refused.stderr + refused.stdout
+    assert "--smoke-args" in refused.stderr and "--smoke-timeout" in refused.stderr
     assert "Traceback" not in refused.stderr and not (tmp_path / "c").exists()
