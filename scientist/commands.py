@@ -332,8 +332,16 @@ def templates_import(
         first = exc.errors()[0]
         raise ConfigError(f"--{first['loc'][0]}: {first['msg']}") from None
     pack = import_template(request)
+    manifest = pack.manifest
     knobs = "no knobs: its ideas are code changes, which need a model (--llm)"
+    if manifest.search_space:
+        knobs = f"knobs from its flags: {', '.join(manifest.search_space)}"
     console.print(f"created {pack.root} ({knobs}); next: scientist templates check {pack.root}")
+    console.print(
+        f"inferred: requirements {', '.join(manifest.requirements) or 'none beyond what imports'}"
+        f"; gpu {manifest.resources.gpu}; seeding {manifest.seeding}",
+        markup=False,
+    )
 
 
 def _pool_table(arms: list[ModelStats]) -> Table:
