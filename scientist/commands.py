@@ -31,6 +31,7 @@ from scientist.report import (
     sizes,
 )
 from scientist.sandbox import open_sandbox
+from scientist.stats import number
 from scientist.templates import TEMPLATES_ROOT, list_templates, load_template
 
 console = Console(soft_wrap=True)
@@ -273,8 +274,8 @@ def templates_check(
         value = info.metrics[template.metric.name].mean
         graded = "graded" if template.manifest.grader else "self-reported: the pack has no grader"
         smoke = (
-            f"smoke run {template.metric.name} = {value:.4g} in {_duration(info.runtime_s)} "
-            f"({graded})"
+            f"smoke run {template.metric.name} = {number(value, '.4g')} in "
+            f"{_duration(info.runtime_s)} ({graded})"
         )
     console.print(f"ok: {template.name}: manifest, {len(seeds)} seed ideas, {smoke}")
 
@@ -368,7 +369,7 @@ def _duration(seconds: float) -> str:
 
 
 def _fmt(value: float | None) -> str:
-    return "—" if value is None else f"{value:.4g}"
+    return "—" if value is None else number(value, ".4g")
 
 
 def register(app: typer.Typer) -> None:
