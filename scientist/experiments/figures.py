@@ -16,7 +16,7 @@ import json
 import re
 import subprocess
 import tempfile
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -44,13 +44,19 @@ BLANK_VARIANCE = 1e-4
 @dataclass
 class Figure:
     """A figure drawn by the pack's plot script: `source` on disk, `path` in the paper folder
-    (a LaTeX-safe file name), `name` the plot's own file stem."""
+    (a LaTeX-safe file name), `name` the plot's own file stem, `copies` the stems of the
+    figures it drew with the same pixels (printed once, as this one)."""
 
     label: str
     path: str
     caption: str
     source: Path
     name: str
+    copies: list[str] = field(default_factory=list)
+
+    @property
+    def names(self) -> list[str]:
+        return [self.name, *self.copies]
 
 
 def _captions(path: Path) -> dict[str, str]:
@@ -132,6 +138,7 @@ def collect_figures(figures_dir: Path, pack: str) -> list[Figure]:
                 caption=caption,
                 source=path,
                 name=stem,
+                copies=copies,
             )
         )
     return figures

@@ -13,6 +13,7 @@ from scientist.config import SandboxConfig
 from scientist.experiments.figures import collect_figures, make_figures
 from scientist.sandbox import open_sandbox
 from scientist.templates import load_template
+from scientist.writeup.figure_choice import choose_figures, missing_main_figures
 from tests.writeup.conftest import TOY, record_run
 
 LABELS_TO_CAPTION = """\
@@ -48,3 +49,6 @@ def test_identical_figures_are_one_figure(tmp_path: Path) -> None:
     figures = collect_figures(tmp_path, "toy")
     assert [f.name for f in figures] == ["a_run_0", "b"]
     assert figures[0].caption.endswith("(The same figure was drawn as a_run_1; it is shown once.)")
+    body, rest = choose_figures(figures, main=["a_run_1", "b", "a_run_0"], limit=3, terms=[])
+    assert [f.name for f in body] == ["a_run_0", "b"] and rest == []  # a copy names its figure
+    assert missing_main_figures(figures, ["a_run_1", "c"]) == ["c"]
