@@ -238,6 +238,12 @@ class Template(BaseModel):
             argv += ["--config", overrides_file] if overrides_file else []
         return argv + (manifest.smoke_args if smoke else [])
 
+    def v1_config(self, overrides: dict[str, Any]) -> dict[str, Any]:
+        """The knobs a run of an AI Scientist template used (its final_info.json names none):
+        the pack's baseline with the run's overrides of its knobs."""
+        knobs = {k: v for k, v in overrides.items() if k in self.manifest.search_space}
+        return {**self.manifest.baseline, **knobs}
+
     @property
     def plot_runs_folder(self) -> str:
         """Where the figures step puts copies of the runs, relative to the pack's copy."""

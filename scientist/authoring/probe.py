@@ -17,6 +17,7 @@ from pathlib import Path
 from pydantic import BaseModel
 
 from scientist.config import load_config
+from scientist.errors import SandboxError
 from scientist.experiments.runs import FINAL_INFO, OUTPUTS, execute_run, prepare_code_dir
 from scientist.models import ExperimentRun, FinalInfo
 from scientist.sandbox import open_sandbox
@@ -35,7 +36,10 @@ def probe_template(template: Template) -> ProbeResult:
     not give the pack's metric."""
     config = load_config(None, {"template": str(template.root), "smoke": True})
     config = config.model_copy(update={"seeds": config.seeds[:1]})
-    sandbox = open_sandbox(config.sandbox)
+    try:
+        sandbox = open_sandbox(config.sandbox)
+    except SandboxError as exc:
+        return ProbeResult(note=f"no probe run: {exc.message}")
     with tempfile.TemporaryDirectory(prefix="scientist-probe-") as scratch:
         root = Path(scratch)
 

@@ -109,6 +109,9 @@ def test_an_offline_campaign_varies_the_knobs_read_from_the_flags(tmp_path, run_
         for path in (tmp_path / "c" / "ideas").glob("1_*/runs/run_1/outputs/final_info.json")
     ]
     assert changed and all(info != baseline for info in changed)  # the flags changed the run
+    papers = [p.read_text() for p in (tmp_path / "c" / "ideas").glob("1_*/paper/paper.tex")]
+    assert papers and all("baseline $\\rightarrow$ idea" in tex for tex in papers)
+    assert not any("unset $\\rightarrow$" in tex for tex in papers)  # the template's defaults
 
 
 def test_a_metric_the_probe_run_lacks_is_named_with_those_it_has(tmp_path):
