@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import ast
 from collections.abc import Iterator
-from pathlib import Path
 
 from pydantic import BaseModel
 
@@ -28,11 +27,12 @@ class ArgparseKnobs(BaseModel):
     flags: dict[str, str] = {}
 
 
-def argparse_knobs(script: Path) -> ArgparseKnobs:
-    """The knobs of `script`'s `add_argument` calls (none when it does not parse)."""
+def argparse_knobs(source: str) -> ArgparseKnobs:
+    """The knobs of the `add_argument` calls in a script's `source` (none when it does not
+    parse)."""
     try:
-        tree = ast.parse(script.read_text(encoding="utf-8"))
-    except (SyntaxError, UnicodeDecodeError, OSError):
+        tree = ast.parse(source)
+    except SyntaxError:
         return ArgparseKnobs()
     found = ArgparseKnobs()
     for flag, keywords in _add_argument_calls(tree):

@@ -21,7 +21,7 @@ import tomli_w
 from pydantic import BaseModel, ValidationError
 
 from scientist.ai_scientist import AIScientistFormat
-from scientist.authoring.argparse_knobs import argparse_knobs
+from scientist.authoring.argparse_knobs import ArgparseKnobs, argparse_knobs
 from scientist.authoring.description import own_description
 from scientist.authoring.inference import inferred_gpu, inferred_requirements
 from scientist.authoring.probe import probe_template
@@ -77,8 +77,10 @@ def import_template(request: ImportRequest) -> Template:
     target = request.into / name
     if target.exists():
         raise TemplateError(f"{target} already exists", hint="choose another --name or --into")
-    description = own_description(pack_text(source, "experiment.py"), _task_description(source))
-    manifest = _manifest(request, name, fmt, description or f"The {name} experiment.")
+    experiment = pack_text(source, "experiment.py")
+    description = own_description(experiment, _task_description(source))
+    description = description or f"The {name} experiment."
+    manifest = _manifest(request, name, fmt, description, argparse_knobs(experiment))
     copy_tree(source, target, skip=["__pycache__"])
     (target / "template.toml").write_text(tomli_w.dumps(manifest), encoding="utf-8")
     try:
@@ -119,12 +121,15 @@ def _check_baseline_results(source: Path, fmt: AIScientistFormat, metric: str) -
 
 
 def _manifest(
-    request: ImportRequest, name: str, fmt: AIScientistFormat, description: str
+    request: ImportRequest,
+    name: str,
+    fmt: AIScientistFormat,
+    description: str,
+    knobs: ArgparseKnobs,
 ) -> dict[str, object]:
     smoke_timeout_s = request.smoke_timeout_s
     if smoke_timeout_s is None and not request.smoke_args:
         smoke_timeout_s = DEFAULT_SMOKE_TIMEOUT_S
-    knobs = argparse_knobs(request.source / "experiment.py")
     fmt = fmt.model_copy(update={"flags": knobs.flags})
     manifest: dict[str, object] = {
         "name": name,

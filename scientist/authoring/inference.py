@@ -18,7 +18,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Literal
 
-from scientist.safe_tree import walk_files
+from scientist.safe_tree import read_text, walk_files
 
 # Modules whose distribution on PyPI has another name.
 DISTRIBUTIONS = {
@@ -38,8 +38,8 @@ def _sources(root: Path) -> Iterator[tuple[Path, ast.Module]]:
         if relative.suffix != ".py":
             continue
         try:
-            yield relative, ast.parse((root / relative).read_text(encoding="utf-8"))
-        except (SyntaxError, UnicodeDecodeError, OSError):
+            yield relative, ast.parse(read_text(root, relative))
+        except (SyntaxError, OSError):
             continue
 
 
