@@ -24,7 +24,7 @@ from scientist.ai_scientist import AIScientistFormat
 from scientist.authoring.argparse_knobs import ArgparseKnobs, argparse_knobs
 from scientist.authoring.description import own_description
 from scientist.authoring.inference import inferred_gpu, inferred_requirements
-from scientist.authoring.probe import probe_template
+from scientist.authoring.probe import probe_determinism
 from scientist.errors import TemplateError
 from scientist.safe_tree import copy_tree, is_regular_file
 from scientist.templates import Template, load_template, pack_text
@@ -84,11 +84,11 @@ def import_template(request: ImportRequest) -> Template:
     copy_tree(source, target, skip=["__pycache__"])
     (target / "template.toml").write_text(tomli_w.dumps(manifest), encoding="utf-8")
     try:
-        probe = probe_template(load_template(str(target)))
+        deterministic = probe_determinism(load_template(str(target)))
     except BaseException:
         shutil.rmtree(target, ignore_errors=True)
         raise
-    if probe.deterministic:
+    if deterministic:
         manifest["seeding"] = "deterministic"
         (target / "template.toml").write_text(tomli_w.dumps(manifest), encoding="utf-8")
     return load_template(str(target))

@@ -14,8 +14,6 @@ import json
 import tempfile
 from pathlib import Path
 
-from pydantic import BaseModel
-
 from scientist.config import load_config
 from scientist.errors import SandboxError
 from scientist.experiments.runs import FINAL_INFO, OUTPUTS, execute_run, prepare_code_dir
@@ -24,22 +22,17 @@ from scientist.sandbox import open_sandbox
 from scientist.templates import Template
 
 
-class ProbeResult(BaseModel):
-    """What the probe found: determinism, or why it could not tell."""
-
-    deterministic: bool = False
-    note: str
-
-
-def probe_template(template: Template) -> ProbeResult:
-    """Run the pack's smoke run once or twice; TemplateError when its final_info.json does
-    not give the pack's metric."""
+def probe_determinism(template: Template) -> bool:
+    """Run the pack's smoke run once or twice: whether it proved deterministic (False when
+    the probe could not tell: no sandbox here, a failed run, a run still going at its smoke
+    limit, values per seed). TemplateError when its final_info.json does not give the
+    pack's metric."""
     config = load_config(None, {"template": str(template.root), "smoke": True})
     config = config.model_copy(update={"seeds": config.seeds[:1]})
     try:
         sandbox = open_sandbox(config.sandbox)
-    except SandboxError as exc:
-        return ProbeResult(note=f"no probe run: {exc.message}")
+    except SandboxError:
+        return False
     with tempfile.TemporaryDirectory(prefix="scientist-probe-") as scratch:
         root = Path(scratch)
 
@@ -58,19 +51,14 @@ def probe_template(template: Template) -> ProbeResult:
             return done, path.read_bytes() if path.is_file() else None
 
         first, output = run(0)
-        if first.result.status == "timeout":
-            limit = template.manifest.smoke_timeout_s
-            return ProbeResult(note=f"the probe run was still going at its {limit:g} s limit")
         if first.result.exit_code != 0 or output is None:
-            return ProbeResult(note=f"the probe run failed: {first.result.failure(tail_lines=1)}")
+            return False
         path = root / "run_0" / OUTPUTS / FINAL_INFO
         info = template.read_final_info(path, measured_s=first.result.duration_s)
         if _per_seed(json.loads(output), info):
-            return ProbeResult(note="the template reports values per seed")
+            return False
         second, again = run(1)
-        if second.result.exit_code == 0 and again == output:
-            return ProbeResult(deterministic=True, note="two probe runs wrote identical results")
-        return ProbeResult(note="two probe runs wrote different results")
+        return second.result.exit_code == 0 and again == output
 
 
 def _per_seed(data: object, info: FinalInfo) -> bool:
