@@ -15,7 +15,7 @@ import tempfile
 from pathlib import Path
 
 from scientist.config import load_config
-from scientist.errors import SandboxError
+from scientist.errors import SandboxError, TemplateError
 from scientist.experiments.runs import FINAL_INFO, OUTPUTS, execute_run, prepare_code_dir
 from scientist.models import ExperimentRun, FinalInfo
 from scientist.sandbox import open_sandbox
@@ -54,7 +54,13 @@ def probe_determinism(template: Template) -> bool:
         if first.result.exit_code != 0 or output is None:
             return False
         path = root / "run_0" / OUTPUTS / FINAL_INFO
-        info = template.read_final_info(path, measured_s=first.result.duration_s)
+        try:
+            info = template.read_final_info(path, measured_s=first.result.duration_s)
+        except TemplateError as exc:  # named without the scratch folder, gone by now
+            problem = exc.message.removeprefix(f"{path}: ")
+            raise TemplateError(
+                f"the probe run's final_info.json: {problem}", hint=exc.hint
+            ) from None
         if _per_seed(json.loads(output), info):
             return False
         second, again = run(1)

@@ -119,7 +119,9 @@ def test_a_metric_the_probe_run_lacks_is_named_with_those_it_has(tmp_path):
         import_template(
             ImportRequest(source=DECAY, metric="exposre", aggregate="mean", into=tmp_path)
         )
-    assert "metric 'exposre' (from template.toml) is missing" in refused.value.message
+    assert refused.value.message == (
+        "the probe run's final_info.json: metric 'exposre' (from template.toml) is missing"
+    )
     assert refused.value.hint == "metrics present: exposure, peak_hour, peak_level"
     assert not (tmp_path / "decay").exists()
 
@@ -136,6 +138,7 @@ def test_a_final_info_it_cannot_read_is_named_by_key_with_an_example(tmp_path):
             ImportRequest(source=source, metric="exposure", aggregate="mean", into=tmp_path / "p")
         )
     message = refused.value.message
+    assert message.startswith("the probe run's final_info.json: not nested by dataset: ")
     assert "at 'DRUG.means': Input should be a valid dictionary, found [1, 2]" in message
     assert 'expected shape: {"<dataset>": {"means": {"<metric>": 0.5}' in message
     assert not (tmp_path / "p" / "flat").exists()
