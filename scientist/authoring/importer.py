@@ -143,7 +143,7 @@ def _manifest(
         "requirements": inferred_requirements(request.source),
         "search_space": {k: _plain(v) for k, v in knobs.search_space.items()},
         "baseline": knobs.baseline,
-        "ai_scientist": fmt.model_dump(exclude_none=True),
+        "ai_scientist": fmt.model_dump(exclude_defaults=True),
     }
     if smoke_timeout_s is not None:
         manifest["smoke_timeout_s"] = smoke_timeout_s
