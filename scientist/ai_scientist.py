@@ -6,11 +6,14 @@ Such a template's `experiment.py` takes `--out_dir=DIR` (and no overrides file);
 draws every `run_*` folder next to it into PNGs in its working directory; `seed_ideas.json`
 rows carry `Name`, `Title`, a free-text `Experiment` and 1-10 scores, and no settings.
 A pack's `[ai_scientist]` table (written by `scientist templates import`) says which
-dataset's metrics count, or that each metric is averaged over every dataset.
+dataset's metrics count, or that each metric is averaged over every dataset, and which
+command-line flag of `experiment.py` each knob of the pack's `search_space` sets (`flags`):
+a run passes each knob of its overrides file as `--flag=value`, the template unchanged.
 """
 
 from __future__ import annotations
 
+import json
 import statistics
 from typing import Any, Literal
 
@@ -28,6 +31,18 @@ PLOT_ARGV = [
     "out = pathlib.Path('out'); out.mkdir(exist_ok=True); "
     "[shutil.move(str(f), str(out / f.name)) for f in pathlib.Path('.').glob('*.png')]",
 ]
+# experiment.py with the run's knobs as its own flags: argv is the entrypoint, the out dir,
+# the overrides file and the JSON {knob: flag} map; keys that are not knobs (seeds) are not
+# passed, since a v1 template takes no seeds.
+RUN_WITH_FLAGS = (
+    "import json, runpy, sys; "
+    "entry, out, overrides, flags = sys.argv[1:5]; rest = sys.argv[5:]; "
+    "values = json.load(open(overrides)); flags = json.loads(flags); "
+    "sys.argv = [entry, '--out_dir=' + out] "
+    "+ [f'{flag}={values[knob]}' for knob, flag in flags.items() if knob in values] + rest; "
+    "runpy.run_path(entry, run_name='__main__')"
+)
+EXPECTED_SHAPE = '{"<dataset>": {"means": {"<metric>": 0.5}, "final_info_dict": {...}}}'
 
 
 class AIScientistFormat(BaseModel):
@@ -39,6 +54,9 @@ class AIScientistFormat(BaseModel):
     aggregate: Literal["mean"] | None = Field(
         default=None, description="'mean': each metric averaged over every dataset, per seed"
     )
+    flags: dict[str, str] = Field(
+        default_factory=dict, description="knob name -> the experiment.py flag that sets it"
+    )
 
     @model_validator(mode="after")
     def _one_source(self) -> AIScientistFormat:
@@ -49,11 +67,21 @@ class AIScientistFormat(BaseModel):
     def final_info(self, data: Any, measured_s: float) -> FinalInfo:
         """The nested file as a FinalInfo; `ValueError` names what does not fit."""
         if not isinstance(data, dict) or not data:
-            raise ValueError("expected an object with one entry per dataset")
-        try:
-            datasets = {name: _Dataset.model_validate(entry) for name, entry in data.items()}
-        except ValidationError as exc:
-            raise ValueError(f"not nested by dataset: {exc.errors()[0]['msg']}") from None
+            raise ValueError(
+                f"expected an object with one entry per dataset, found {_excerpt(data)}; "
+                f"expected shape: {EXPECTED_SHAPE}"
+            )
+        datasets = {}
+        for name, entry in data.items():
+            try:
+                datasets[name] = _Dataset.model_validate(entry)
+            except ValidationError as exc:
+                first = exc.errors()[0]
+                key = ".".join([name, *map(str, first["loc"])])
+                raise ValueError(
+                    f"not nested by dataset: at '{key}': {first['msg']}, found "
+                    f"{_excerpt(first['input'])}; expected shape: {EXPECTED_SHAPE}"
+                ) from None
         if self.dataset is not None:
             if self.dataset not in datasets:
                 raise ValueError(f"no dataset '{self.dataset}' (has: {', '.join(datasets)})")
@@ -85,6 +113,12 @@ class _Dataset(BaseModel):
                 values = [mean]
             summaries[key] = MetricSummary.model_validate({"values": values})
         return summaries
+
+
+def _excerpt(value: Any, limit: int = 80) -> str:
+    """A found value as short JSON, for an error message."""
+    text = json.dumps(value, default=str)
+    return text if len(text) <= limit else text[: limit - 3] + "..."
 
 
 def _numbers(values: Any) -> bool:

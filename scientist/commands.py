@@ -31,6 +31,7 @@ from scientist.report import (
     sizes,
 )
 from scientist.sandbox import open_sandbox
+from scientist.stats import number
 from scientist.templates import TEMPLATES_ROOT, list_templates, load_template
 
 console = Console(soft_wrap=True)
@@ -237,7 +238,13 @@ def templates_list() -> None:
 @templates_app.command("check")
 def templates_check(
     pack: Annotated[str, typer.Argument(help="pack name or directory")],
-    sandbox: Annotated[str, typer.Option(help="local | docker | ray")] = "local",
+    sandbox: Annotated[
+        str | None, typer.Option(help="local | docker | ray; default: the config's, else local")
+    ] = None,
+    config: Annotated[
+        Path | None,
+        typer.Option(help="campaign TOML file whose [sandbox] tables apply (a docker image)"),
+    ] = None,
     install_requirements: InstallRequirements = False,
 ) -> None:
     """Validate the manifest and seed ideas, check that every requirement imports in the
@@ -247,10 +254,10 @@ def templates_check(
     overrides = {
         "template": str(template.root),
         "sandbox.kind": sandbox,
-        "install_requirements": install_requirements,
+        "install_requirements": True if install_requirements else None,
     }
-    config = load_config(None, overrides)
-    info = check_pack(template, open_sandbox(config.sandbox), config, use_cache=False)
+    settings = load_config(config, overrides)
+    info = check_pack(template, open_sandbox(settings.sandbox), settings, use_cache=False)
     if info is None:
         smoke = (
             f"smoke run still going without an error at its "
@@ -267,8 +274,8 @@ def templates_check(
         value = info.metrics[template.metric.name].mean
         graded = "graded" if template.manifest.grader else "self-reported: the pack has no grader"
         smoke = (
-            f"smoke run {template.metric.name} = {value:.4g} in {_duration(info.runtime_s)} "
-            f"({graded})"
+            f"smoke run {template.metric.name} = {number(value, '.4g')} in "
+            f"{_duration(info.runtime_s)} ({graded})"
         )
     console.print(f"ok: {template.name}: manifest, {len(seeds)} seed ideas, {smoke}")
 
@@ -326,8 +333,16 @@ def templates_import(
         first = exc.errors()[0]
         raise ConfigError(f"--{first['loc'][0]}: {first['msg']}") from None
     pack = import_template(request)
+    manifest = pack.manifest
     knobs = "no knobs: its ideas are code changes, which need a model (--llm)"
+    if manifest.search_space:
+        knobs = f"knobs from its flags: {', '.join(manifest.search_space)}"
     console.print(f"created {pack.root} ({knobs}); next: scientist templates check {pack.root}")
+    console.print(
+        f"inferred: requirements {', '.join(manifest.requirements) or 'none beyond what imports'}"
+        f"; gpu {manifest.resources.gpu}; seeding {manifest.seeding}",
+        markup=False,
+    )
 
 
 def _pool_table(arms: list[ModelStats]) -> Table:
@@ -354,7 +369,7 @@ def _duration(seconds: float) -> str:
 
 
 def _fmt(value: float | None) -> str:
-    return "—" if value is None else f"{value:.4g}"
+    return "—" if value is None else number(value, ".4g")
 
 
 def register(app: typer.Typer) -> None:

@@ -12,11 +12,12 @@ from scientist.config import CampaignConfig
 from scientist.llm.pricing import unpriced_models
 from scientist.models import ArchiveEntry, Effect, ExperimentRun, LedgerEntry
 from scientist.pause import read_pause
+from scientist.stats import number
 from scientist.templates import Template
 
 
 def _number(value: float | None) -> str:
-    return "—" if value is None else f"{value:.4g}"
+    return "—" if value is None else number(value, ".4g")
 
 
 def leaderboard(entries: list[ArchiveEntry]) -> list[ArchiveEntry]:
@@ -49,15 +50,16 @@ def describe_effect(effect: Effect | None, *, brief: bool = False) -> str:
         interval = (
             ""
             if effect.low is None or effect.high is None
-            else f" [{effect.low:+.3g}, {effect.high:+.3g}]"
+            else f" [{number(effect.low, '+.3g')}, {number(effect.high, '+.3g')}]"
         )
-        return f"{effect.mean:+.3g}{interval}"
+        return f"{number(effect.mean, '+.3g')}{interval}"
     n = f"n = {effect.n[0]}/{effect.n[1]}"
     if effect.low is None or effect.high is None:
-        return f"{effect.mean:+.4g} (no interval, {n})"
+        return f"{number(effect.mean, '+.4g')} (no interval, {n})"
     if effect.test == "exact":
-        return f"{effect.mean:+.4g} (exact, deterministic, {n})"
-    return f"{effect.mean:+.4g} [{effect.low:+.4g}, {effect.high:+.4g}] ({effect.test}, {n})"
+        return f"{number(effect.mean, '+.4g')} (exact, deterministic, {n})"
+    interval = f"[{number(effect.low, '+.4g')}, {number(effect.high, '+.4g')}]"
+    return f"{number(effect.mean, '+.4g')} {interval} ({effect.test}, {n})"
 
 
 def run_size(config: CampaignConfig, template: Template) -> str:

@@ -86,3 +86,14 @@ def difference_interval(
     if paired:
         return paired_interval(treated, control, level), "paired"
     return welch_interval(treated, control, level), "welch"
+
+
+def number(value: float, spec: str) -> str:
+    """`value` formatted with `spec`; a value that prints as zero prints unsigned ('-0',
+    '+0.00' and '-0.0%' are '0', '0.00' and '0.0%')."""
+    text = format(value, spec)
+    try:
+        zero = float(text.rstrip("%")) == 0
+    except ValueError:
+        return text
+    return text.lstrip("+-") if zero else text

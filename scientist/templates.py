@@ -11,7 +11,13 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
-from scientist.ai_scientist import OUT_DIR_FLAG, PLOT_ARGV, AIScientistFormat, seed_idea
+from scientist.ai_scientist import (
+    OUT_DIR_FLAG,
+    PLOT_ARGV,
+    RUN_WITH_FLAGS,
+    AIScientistFormat,
+    seed_idea,
+)
 from scientist.errors import TemplateError
 from scientist.models import MAX_CPUS, MAX_MEMORY_MB, MAX_TIMEOUT_S, FinalInfo, Idea
 from scientist.resources import package_folder
@@ -218,14 +224,25 @@ class Template(BaseModel):
 
     def run_argv(self, out_dir: str, overrides_file: str | None, *, smoke: bool) -> list[str]:
         """The command a run executes in its code directory (an AI Scientist template takes
-        no overrides file)."""
+        no overrides file: its knobs, if any, become its own flags)."""
         manifest = self.manifest
-        if manifest.ai_scientist is not None:
+        v1 = manifest.ai_scientist
+        if v1 is not None and v1.flags and overrides_file:
+            flags = json.dumps(v1.flags, sort_keys=True)
+            argv = ["python", "-c", RUN_WITH_FLAGS, manifest.entrypoint, out_dir]
+            argv += [overrides_file, flags]
+        elif v1 is not None:
             argv = ["python", manifest.entrypoint, f"{OUT_DIR_FLAG}={out_dir}"]
         else:
             argv = ["python", manifest.entrypoint, "--out-dir", out_dir]
             argv += ["--config", overrides_file] if overrides_file else []
         return argv + (manifest.smoke_args if smoke else [])
+
+    def v1_config(self, overrides: dict[str, Any]) -> dict[str, Any]:
+        """The knobs a run of an AI Scientist template used (its final_info.json names none):
+        the pack's baseline with the run's overrides of its knobs."""
+        knobs = {k: v for k, v in overrides.items() if k in self.manifest.search_space}
+        return {**self.manifest.baseline, **knobs}
 
     @property
     def plot_runs_folder(self) -> str:

@@ -12,6 +12,7 @@ import pytest
 from scientist.comparison import compare
 from scientist.errors import TemplateError
 from scientist.models import ExperimentRun, FinalInfo, RunResult
+from scientist.stats import number
 from scientist.templates import load_template
 from scientist.writeup.evidence import build_evidence, format_number
 
@@ -65,3 +66,32 @@ def test_the_paper_and_the_review_print_the_same_spread(tmp_path: Path) -> None:
     assert review is not None
     assert paper.macros["resRunOneScoreStd"] == format_number(review.std)
     assert paper.macros["resBaselineScoreStd"] == format_number(review.baseline_std)
+
+
+@pytest.mark.parametrize(
+    ("value", "spec", "text"),
+    [
+        (-0.0, "+.4g", "0"),
+        (0.0, "+.4g", "0"),
+        (-0.0001, "+.2f", "0.00"),
+        (-0.0, ".4g", "0"),
+        (-0.0, "+.1%", "0.0%"),
+        (-0.5, "+.3g", "-0.5"),
+        (0.25, "+.3g", "+0.25"),
+        (float("nan"), "+.3g", "+nan"),
+    ],
+)
+def test_a_number_that_prints_as_zero_prints_unsigned(value, spec, text):
+    assert number(value, spec) == text
+
+
+def test_report_and_review_never_print_a_signed_zero():
+    """An A/A comparison of a deterministic pack: the effect is exactly -0.0."""
+    from scientist.models import Effect
+    from scientist.report import describe_effect
+
+    effect = Effect(vs="baseline/run_0", metric="m", mean=-0.0, low=-0.0, high=0.0, n=[1, 1],
+                    test="exact")  # fmt: skip
+    assert describe_effect(effect) == "0 (exact, deterministic, n = 1/1)"
+    assert describe_effect(effect, brief=True) == "0 [0, 0]"
+    assert format_number(-0.0001, signed=True) == "0.000"  # the paper's macros

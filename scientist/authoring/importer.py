@@ -1,15 +1,19 @@
 """`scientist templates import`: an AI Scientist (v1) template as a pack, its files unchanged.
 
 The template's folder is copied as it is into the new pack's folder, next to a generated
-`template.toml`: prompt.json's task description becomes the description ideation reads, the
+`template.toml`: the template's own description (`description.py`) is the pack's, the
 metric is a key of final_info.json's `means` (of one dataset, or averaged over datasets),
 and the `[ai_scientist]` table makes runs, figures and seed ideas follow the v1 format.
+What the code shows is inferred: knobs from its argparse flags (`argparse_knobs.py`),
+requirements and GPU need from its imports and devices (`inference.py`), and determinism
+from a probe run (`probe.py`), which also checks the metric.
 """
 
 from __future__ import annotations
 
 import json
 import re
+import shutil
 from pathlib import Path
 from typing import Literal
 
@@ -17,6 +21,10 @@ import tomli_w
 from pydantic import BaseModel, ValidationError
 
 from scientist.ai_scientist import AIScientistFormat
+from scientist.authoring.argparse_knobs import ArgparseKnobs, argparse_knobs
+from scientist.authoring.description import own_description
+from scientist.authoring.inference import inferred_gpu, inferred_requirements
+from scientist.authoring.probe import probe_determinism
 from scientist.errors import TemplateError
 from scientist.safe_tree import copy_tree, is_regular_file
 from scientist.templates import Template, load_template, pack_text
@@ -69,9 +77,20 @@ def import_template(request: ImportRequest) -> Template:
     target = request.into / name
     if target.exists():
         raise TemplateError(f"{target} already exists", hint="choose another --name or --into")
-    manifest = _manifest(request, name, fmt, _task_description(source))
+    experiment = pack_text(source, "experiment.py")
+    description = own_description(experiment, _task_description(source))
+    description = description or f"The {name} experiment."
+    manifest = _manifest(request, name, fmt, description, argparse_knobs(experiment))
     copy_tree(source, target, skip=["__pycache__"])
     (target / "template.toml").write_text(tomli_w.dumps(manifest), encoding="utf-8")
+    try:
+        deterministic = probe_determinism(load_template(str(target)))
+    except BaseException:
+        shutil.rmtree(target, ignore_errors=True)
+        raise
+    if deterministic:
+        manifest["seeding"] = "deterministic"
+        (target / "template.toml").write_text(tomli_w.dumps(manifest), encoding="utf-8")
     return load_template(str(target))
 
 
@@ -102,11 +121,16 @@ def _check_baseline_results(source: Path, fmt: AIScientistFormat, metric: str) -
 
 
 def _manifest(
-    request: ImportRequest, name: str, fmt: AIScientistFormat, description: str
+    request: ImportRequest,
+    name: str,
+    fmt: AIScientistFormat,
+    description: str,
+    knobs: ArgparseKnobs,
 ) -> dict[str, object]:
     smoke_timeout_s = request.smoke_timeout_s
     if smoke_timeout_s is None and not request.smoke_args:
         smoke_timeout_s = DEFAULT_SMOKE_TIMEOUT_S
+    fmt = fmt.model_copy(update={"flags": knobs.flags})
     manifest: dict[str, object] = {
         "name": name,
         "title": f"{name.replace('_', ' ').capitalize()} (an AI Scientist template)",
@@ -115,9 +139,17 @@ def _manifest(
         "plot": "plot.py",
         "smoke_args": request.smoke_args,
         "metric": {"name": request.metric, "goal": request.goal},
-        "resources": {"gpu": "optional", "timeout_s": IMPORTED_TIMEOUT_S},
-        "ai_scientist": fmt.model_dump(exclude_none=True),
+        "resources": {"gpu": inferred_gpu(request.source), "timeout_s": IMPORTED_TIMEOUT_S},
+        "requirements": inferred_requirements(request.source),
+        "search_space": {k: _plain(v) for k, v in knobs.search_space.items()},
+        "baseline": knobs.baseline,
+        "ai_scientist": fmt.model_dump(exclude_defaults=True),
     }
     if smoke_timeout_s is not None:
         manifest["smoke_timeout_s"] = smoke_timeout_s
     return manifest
+
+
+def _plain(knob: object) -> object:
+    """A knob as TOML takes it: a list of choices, or a range's fields."""
+    return knob.model_dump() if isinstance(knob, BaseModel) else knob

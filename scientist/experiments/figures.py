@@ -2,16 +2,21 @@
 can be told about a drawn figure without a model (its pixels).
 
 Both the code loop (plot feedback after a run) and the writeup (the paper's figures) draw
-figures here. A figure is shown to a model as a PNG (`figure_image`): a PDF figure is
-rasterised with poppler's `pdftoppm` first.
+figures here. Beside the copies of the runs, `run_labels.json` maps each run folder to the
+name the paper's table gives it (`run_0` is "Baseline", `run_k` "Run k"), so a plot script
+can label runs as the table does. Figures with identical pixels are one figure. A figure is
+shown to a model as a PNG (`figure_image`): a PDF figure is rasterised with poppler's
+`pdftoppm` first.
 """
 
 from __future__ import annotations
 
+import hashlib
+import json
 import re
 import subprocess
 import tempfile
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -30,6 +35,7 @@ if TYPE_CHECKING:
     from scientist.sandbox import Sandbox
 
 CAPTIONS_FILE = "captions.json"
+RUN_LABELS = "run_labels.json"
 CAPTIONS = TypeAdapter(dict[str, str])
 BLANK_VARIANCE = 1e-4
 """Pixel variance (grey levels in [0, 1]) under which a figure counts as blank."""
@@ -38,13 +44,19 @@ BLANK_VARIANCE = 1e-4
 @dataclass
 class Figure:
     """A figure drawn by the pack's plot script: `source` on disk, `path` in the paper folder
-    (a LaTeX-safe file name), `name` the plot's own file stem."""
+    (a LaTeX-safe file name), `name` the plot's own file stem, `copies` the stems of the
+    figures it drew with the same pixels (printed once, as this one)."""
 
     label: str
     path: str
     caption: str
     source: Path
     name: str
+    copies: list[str] = field(default_factory=list)
+
+    @property
+    def names(self) -> list[str]:
+        return [self.name, *self.copies]
 
 
 def _captions(path: Path) -> dict[str, str]:
@@ -81,11 +93,13 @@ def make_figures(
         folder = template.plot_runs_folder
         stale = ("runs", "out", "run_*") if folder == "." else ("runs", "out")
         copy_tree(template.root, workspace, skip=stale)
-        run_args = []
+        run_args, labels = [], {}
         for run in measured:
             name = "run_0" if run is baseline else f"run_{run.index}"
             copy_tree(run.run_dir / OUTPUTS, workspace / folder / name)
             run_args.append(f"{folder}/{name}")
+            labels[name] = "Baseline" if run is baseline else f"Run {run.index}"
+        (workspace / folder / RUN_LABELS).write_text(json.dumps(labels), encoding="utf-8")
         spec = RunSpec(
             workspace=workspace,
             argv=template.plot_argv(run_args),
@@ -110,20 +124,47 @@ def collect_figures(figures_dir: Path, pack: str) -> list[Figure]:
         ):
             chosen[path.stem] = path
     figures: list[Figure] = []
-    for stem, path in sorted(chosen.items()):
+    for stem, path, copies in _merge_identical(chosen):
         safe = re.sub(r"[^A-Za-z0-9]+", "-", stem).strip("-") or "figure"
         if any(figure.label == f"fig:{safe}" for figure in figures):
             safe = f"{safe}-{len(figures)}"
+        caption = _caption(stem, captions, pack)
+        if copies:
+            caption += f" (The same figure was drawn as {', '.join(copies)}; it is shown once.)"
         figures.append(
             Figure(
                 label=f"fig:{safe}",
                 path=f"figures/{safe}{path.suffix.lower()}",
-                caption=_caption(stem, captions, pack),
+                caption=caption,
                 source=path,
                 name=stem,
+                copies=copies,
             )
         )
     return figures
+
+
+def _merge_identical(chosen: dict[str, Path]) -> list[tuple[str, Path, list[str]]]:
+    """Each distinct figure once, by stem, with the stems of its identical copies (the same
+    pixels: a plot drawn per run of two runs that gave the same results)."""
+    kept: dict[str, tuple[str, Path, list[str]]] = {}
+    for stem, path in sorted(chosen.items()):
+        key = _pixels_digest(path)
+        if key is not None and key in kept:
+            kept[key][2].append(stem)
+        else:
+            kept[key or stem] = (stem, path, [])
+    return list(kept.values())
+
+
+def _pixels_digest(path: Path) -> str | None:
+    """A digest of the figure's size and pixels (None when it cannot be read)."""
+    try:
+        with PILImage.open(raster(path)) as opened:
+            rgb = opened.convert("RGB")
+            return hashlib.sha256(repr(rgb.size).encode() + rgb.tobytes()).hexdigest()
+    except (OSError, ScientistError):
+        return None
 
 
 def raster(path: Path, *, max_side: int = DEFAULT_MAX_SIDE) -> Path:

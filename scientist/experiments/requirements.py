@@ -2,10 +2,11 @@
 
 `check_requirements` runs `requirement_probe.py` in the sandbox and names, in one line, every
 requirement that does not import there, with the fix for that sandbox. With
-`install_requirements = true` (`--install-requirements`, local sandbox only) the missing ones
-are installed into a per-pack environment (`envs_root()`), a virtual environment that sees
-the host's packages; its site-packages reach the runs through `PYTHONPATH`. Nothing is ever
-installed without that flag.
+`install_requirements = true` (`--install-requirements`, local sandbox only) the ones that do
+not import in the interpreter scientist runs in are installed into a per-pack environment
+(`envs_root()`): a virtual environment layered on that interpreter (it sees every folder the
+interpreter imports from, so pip never fetches what already imports), whose site-packages
+reach the runs through `PYTHONPATH`. Nothing is ever installed without that flag.
 """
 
 from __future__ import annotations
@@ -79,30 +80,72 @@ def pack_paths(template: Template, config: CampaignConfig) -> list[Path]:
     return [env_dir(template)]
 
 
+def not_importable_here(template: Template) -> list[str]:
+    """The pack's requirement entries (as written) that do not import in the interpreter
+    scientist runs in: the ones an environment layered on it has to install."""
+    names = requirement_names(template)
+    if not names:
+        return []
+    with tempfile.TemporaryDirectory(prefix="scientist-requirements-") as scratch:
+        done = subprocess.run(
+            [sys.executable, str(PROBE), *names], capture_output=True, text=True, cwd=scratch
+        )
+    try:
+        missing = set(json.loads(done.stdout.strip().splitlines()[-1])["missing"])
+    except (IndexError, ValueError, KeyError, TypeError):
+        raise TemplateError(
+            f"the requirements of pack '{template.name}' could not be probed: "
+            f"{(done.stderr.strip().splitlines() or ['no output'])[-1]}"
+        ) from None
+    entries = template.manifest.requirements
+    return [entry for entry, name in zip(entries, names, strict=True) if name in missing]
+
+
+def _layer_on_this_interpreter(folder: Path) -> None:
+    """Make the environment at `folder` import from every folder this interpreter imports
+    from (its own virtual environment, user site, source installs), after its own; not the
+    folder scientist was started from (`sys.path[0]`)."""
+    here = [entry for entry in sys.path[1:] if entry and Path(entry).is_dir()]
+    line = f"import site; list(map(site.addsitedir, {here!r}))\n"
+    (_site_packages(folder) / "scientist-host.pth").write_text(line, encoding="utf-8")
+
+
 def install_requirements(template: Template) -> Path:
-    """Install the pack's requirements into its environment (once; pip output on failure)."""
+    """Install the pack's requirements that do not import here into its environment (once;
+    pip's last line on failure). The marker file lists what was installed."""
     folder = env_dir(template)
     marker = folder / INSTALLED_MARKER
     if marker.is_file() or not template.manifest.requirements:
         return folder
     shutil.rmtree(folder, ignore_errors=True)
     folder.parent.mkdir(parents=True, exist_ok=True)
-    steps = [
-        [sys.executable, "-m", "venv", "--without-pip", "--system-site-packages", str(folder)],
-        [sys.executable, "-m", "pip", "--python", str(folder / "bin" / "python"), "install",
-         "--quiet", "--disable-pip-version-check", *template.manifest.requirements],
-    ]  # fmt: skip
-    for step in steps:
-        done = subprocess.run(step, capture_output=True, text=True)
-        if done.returncode != 0:
-            shutil.rmtree(folder, ignore_errors=True)
-            last = (done.stderr or done.stdout).strip().splitlines()[-1:] or ["no output"]
-            raise TemplateError(
-                f"installing the requirements of pack '{template.name}' failed: {last[0]}",
-                hint=f"try: pip install {' '.join(template.manifest.requirements)}",
-            )
-    marker.write_text(json.dumps(template.manifest.requirements))
+    wanted = not_importable_here(template)
+    if wanted:
+        _install(template, folder, wanted)
+    folder.mkdir(exist_ok=True)
+    marker.write_text(json.dumps(wanted))
     return folder
+
+
+def _install(template: Template, folder: Path, wanted: list[str]) -> None:
+    venv = [sys.executable, "-m", "venv", "--without-pip", "--system-site-packages", str(folder)]
+    _step(template, folder, wanted, venv)
+    _layer_on_this_interpreter(folder)
+    _step(template, folder, wanted, [
+        sys.executable, "-m", "pip", "--python", str(folder / "bin" / "python"), "install",
+        "--quiet", "--disable-pip-version-check", *wanted,
+    ])  # fmt: skip
+
+
+def _step(template: Template, folder: Path, wanted: list[str], argv: list[str]) -> None:
+    done = subprocess.run(argv, capture_output=True, text=True)
+    if done.returncode != 0:
+        shutil.rmtree(folder, ignore_errors=True)
+        last = (done.stderr or done.stdout).strip().splitlines()[-1:] or ["no output"]
+        raise TemplateError(
+            f"installing the requirements of pack '{template.name}' failed: {last[0]}",
+            hint=f"try: pip install {' '.join(wanted)}",
+        )
 
 
 def missing_requirements(

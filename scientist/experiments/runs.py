@@ -123,6 +123,8 @@ def finished_run(
     record = _read_record(run_dir)
     if record is None:
         return None
+    overrides_path = run_dir / OVERRIDES
+    overrides = json.loads(overrides_path.read_text()) if overrides_path.is_file() else {}
     info = None
     if record.result.ok:
         final_info = run_dir / OUTPUTS / FINAL_INFO
@@ -132,13 +134,13 @@ def finished_run(
             info = template.read_final_info(final_info, measured_s=record.result.duration_s)
         except TemplateError:
             return None
+        if template.manifest.ai_scientist is not None:
+            info = info.model_copy(update={"config": template.v1_config(overrides)})
     fields: dict[str, Any] = {"final_info": info}
     if info is not None and template.manifest.grader is not None:
         fields = _graded_fields(run_dir, template, record, info)
         if not fields:
             return None
-    overrides_path = run_dir / OVERRIDES
-    overrides = json.loads(overrides_path.read_text()) if overrides_path.is_file() else {}
     return ExperimentRun(
         idea_id=idea_id,
         index=index,

@@ -83,14 +83,17 @@ def _refuse_full_size_smoke(template: Template, config: CampaignConfig) -> None:
         raise ConfigError(
             f"pack '{template.name}' declares no smaller settings (smoke_args in "
             "template.toml): --smoke would run it at full size",
-            hint="run without --smoke, or add the pack's smaller settings as smoke_args "
-            "(templates import --smoke-args '...')",
+            hint="add the pack's smaller settings as smoke_args (templates import "
+            "--smoke-args '...'); to try the full-size pack briefly, `templates check` stops "
+            "its smoke run at smoke_timeout_s (--smoke-timeout S) and says the metric is "
+            "unchecked",
         )
 
 
 def _plan_without_knobs(template: Template, config: CampaignConfig) -> CampaignConfig:
     """A pack with no knobs only has code-change ideas: offline, it runs its baseline and a
-    paper on it when `baseline_paper` asks for that, and nothing otherwise."""
+    paper on it when `baseline_paper` asks for that (saying so, and that the ideas asked for
+    need a model), and nothing otherwise."""
     offline_code = config.models.for_role("code") == ["none"]
     if template.manifest.search_space or not offline_code:
         if config.baseline_paper:
@@ -103,6 +106,12 @@ def _plan_without_knobs(template: Template, config: CampaignConfig) -> CampaignC
             hint="or add --baseline-paper to run its baseline and write and review a paper "
             "on it offline",
         )
+    asked = config.max_ideas
+    print(
+        f"pack '{template.name}' has no knobs: offline, only the baseline paper is written; "
+        f"{asked} idea{'s' if asked != 1 else ''} need{'' if asked != 1 else 's'} a model "
+        "(--llm MODEL)"
+    )
     return config.model_copy(update={"max_ideas": 1})
 
 

@@ -44,6 +44,7 @@ from scientist.models import ArchiveEntry
 from scientist.pause import paused_at
 from scientist.report import write_report
 from scientist.sandbox import declared_gpus
+from scientist.stats import number
 
 SLOT_LOG = "slots.jsonl"
 POLL_S = 0.5
@@ -322,7 +323,9 @@ class Scheduler:
 
 
 def _outcome(entry: ArchiveEntry) -> str:
-    metric = "" if entry.metric is None else f" metric={entry.metric:.4g} ({entry.grade})"
+    metric = (
+        "" if entry.metric is None else f" metric={number(entry.metric, '.4g')} ({entry.grade})"
+    )
     score = "" if entry.review_score is None else f" review={entry.review_score:g}"
     return f"{entry.status}{metric}{score}"
 

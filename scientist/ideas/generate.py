@@ -24,6 +24,7 @@ from scientist.llm import Message, RoleModel
 from scientist.models import ArchiveEntry, ExperimentRun, Idea
 from scientist.prompts import render_prompt
 from scientist.report import leaderboard
+from scientist.stats import number
 
 REFLECTIONS = 1
 FINISHED = ("done", "failed", "no_effect", "needs_code_model")
@@ -156,7 +157,11 @@ def _archive(archive: list[ArchiveEntry]) -> str:
     for entry in leaderboard([e for e in archive if e.status in FINISHED]):
         review = "" if entry.review_score is None else f", review {entry.review_score:.1f}"
         result = "failed" if entry.status == "failed" else f"metric {entry.metric}"
-        effect = "" if entry.effect is None else f", effect vs its control {entry.effect.mean:+.4g}"
+        effect = (
+            ""
+            if entry.effect is None
+            else f", effect vs its control {number(entry.effect.mean, '+.4g')}"
+        )
         no_effect = " (no effect: identical to its control)" if entry.status == "no_effect" else ""
         lines.append(
             f"- {entry.idea.name} ({entry.idea.title}; overrides {entry.idea.overrides}): "

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 from scientist.models import ArchiveEntry, ExperimentRun
 from scientist.report import describe_effect
+from scientist.stats import number
 
 PACKET_CHARS = 12_000
 """The packet's budget, about 3,000 tokens at 4 characters a token."""
@@ -34,14 +35,15 @@ def _seed_table(run: ExperimentRun, control: ExperimentRun, metric: str) -> list
     rows = ["| seed | idea | control | idea - control |", "|---|---|---|---|"]
     if info.seeds == base.seeds and len(values) == len(base_values) == len(info.seeds):
         for seed, value, reference in zip(info.seeds, values, base_values, strict=True):
-            rows.append(f"| {seed} | {value:.6g} | {reference:.6g} | {value - reference:+.6g} |")
+            change = number(value - reference, "+.6g")
+            rows.append(f"| {seed} | {value:.6g} | {reference:.6g} | {change} |")
     else:
         rows.append(f"| idea seeds {info.seeds} | {', '.join(f'{v:.6g}' for v in values)} | | |")
         rows.append(
             f"| control seeds {base.seeds} | | {', '.join(f'{v:.6g}' for v in base_values)} | |"
         )
     mean, base_mean = info.metrics[metric].mean, base.metrics[metric].mean
-    rows.append(f"| mean | {mean:.6g} | {base_mean:.6g} | {mean - base_mean:+.6g} |")
+    rows.append(f"| mean | {mean:.6g} | {base_mean:.6g} | {number(mean - base_mean, '+.6g')} |")
     return rows
 
 

@@ -15,6 +15,7 @@ from scientist.comparison import claim_outcome
 from scientist.models import ClaimCheck, Review
 from scientist.review.evidence import Comparison, Evidence
 from scientist.review.verdict import settle
+from scientist.stats import number
 
 NOT_COMPILED_CAP = 2.0
 SMALL, LARGE, HUGE = 0.01, 0.03, 0.10  # relative effect sizes
@@ -31,7 +32,7 @@ class RubricReview(BaseModel):
 
 
 def _fmt(value: float) -> str:
-    return f"{value:.4g}"
+    return number(value, ".4g")
 
 
 def _effect_points(comparison: Comparison | None) -> float:
@@ -94,12 +95,12 @@ def _comparison_sentences(evidence: Evidence) -> tuple[list[str], list[str]]:
             f"No finished run reports '{evidence.metric}' next to a baseline, so the paper "
             "has no measured effect; run the baseline and the idea under the same seeds."
         ]
-    change = f" ({c.relative:+.1%} relative)" if c.relative is not None else ""
+    change = f" ({number(c.relative, '+.1%')} relative)" if c.relative is not None else ""
     headline = (
         f"The best run (run_{c.run_index}) reaches {evidence.metric} "
         f"{_fmt(c.mean)} ± {_fmt(c.std)} (n={c.n}) against the baseline's "
         f"{_fmt(c.baseline_mean)} ± {_fmt(c.baseline_std)} (n={c.baseline_n}), "
-        f"an effect of {c.effect:+.4g}{change} in the {evidence.goal} direction"
+        f"an effect of {number(c.effect, '+.4g')}{change} in the {evidence.goal} direction"
     )
     if c.exact:
         exact = f"{headline}; the pack is deterministic, so this one run measures it exactly"
@@ -120,7 +121,10 @@ def _comparison_sentences(evidence: Evidence) -> tuple[list[str], list[str]]:
             "interval exists; repeat with at least 3 seeds."
         ]
     test = "paired" if c.test == "paired" else "Welch"
-    interval = f"the 95 % {test} interval on the effect is [{c.ci_low:.3g}, {c.ci_high:.3g}]"
+    interval = (
+        f"the 95 % {test} interval on the effect is "
+        f"[{number(c.ci_low, '.3g')}, {number(c.ci_high, '.3g')}]"
+    )
     if c.significant:
         return [f"{headline}; {interval}, which excludes zero."], []
     if c.significantly_worse:
@@ -269,5 +273,9 @@ def _claim_evidence(c: Comparison | None) -> str:
     """Where a claimed gain is checked: the comparison's verdict, effect and interval."""
     if c is None:
         return "no comparison with the baseline exists"
-    interval = "" if c.ci_low is None else f", 95 % interval [{c.ci_low:.3g}, {c.ci_high:.3g}]"
-    return f"results: {c.verdict.replace('_', ' ')}, effect {c.effect:+.4g}{interval}"
+    interval = (
+        ""
+        if c.ci_low is None or c.ci_high is None
+        else f", 95 % interval [{number(c.ci_low, '.3g')}, {number(c.ci_high, '.3g')}]"
+    )
+    return f"results: {c.verdict.replace('_', ' ')}, effect {number(c.effect, '+.4g')}{interval}"

@@ -2,6 +2,8 @@
 
 Each run directory holds the final_info.json its experiment wrote; every PNG or PDF
 written to --out-dir becomes a figure of the paper (captions.json there may caption them).
+run_labels.json beside the run directories names each run as the paper's table does
+("Baseline", "Run 1", ...).
 """
 
 import argparse
@@ -25,7 +27,9 @@ def main() -> None:
         values = json.loads((run / "final_info.json").read_text())["metrics"]["test_r2"]["values"]
         axis.bar(position, sum(values) / len(values), color="tab:blue", alpha=0.5)
         axis.plot([position] * len(values), values, "k.")
-    axis.set_xticks(range(len(args.runs)), [run.name for run in args.runs])
+    labels_file = args.runs[0].parent / "run_labels.json"
+    labels = json.loads(labels_file.read_text()) if labels_file.is_file() else {}
+    axis.set_xticks(range(len(args.runs)), [labels.get(run.name, run.name) for run in args.runs])
     axis.set_ylabel("test R$^2$")
     figure.tight_layout()
     figure.savefig(args.out_dir / "test_r2.pdf")

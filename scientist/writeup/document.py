@@ -138,6 +138,7 @@ def build_document(ctx: PaperContext, sections: dict[str, str], *, two_column: b
             for figure in ctx.figures:
                 section.append(_figure(figure.path, figure.caption, figure.label, two_column))
         doc.append(section)
+    doc.append(NoEscape("\\FloatBarrier"))  # every figure before the references
     if ctx.bibliography.entries:
         doc.append(NoEscape("\\bibliographystyle{plainnat}\n\\bibliography{refs}"))
     if ctx.diff.strip():

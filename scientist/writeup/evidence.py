@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 
 from scientist.comparison import Comparison, Goal, compare
 from scientist.models import ExperimentRun, FinalInfo
-from scientist.stats import difference_interval
+from scientist.stats import difference_interval, number
 
 _DIGIT_WORDS = ["Zero", "One", "Two", "Three", "Four", "Five", "Six", "Seven", "Eight", "Nine"]
 PREFIX = "res"
@@ -42,7 +42,7 @@ def format_number(value: float, *, signed: bool = False) -> str:
         return "n/a"
     magnitude = abs(value)
     decimals = 3 if magnitude < 10 else 2 if magnitude < 1000 else 1
-    text = f"{value:+.{decimals}f}" if signed else f"{value:.{decimals}f}"
+    text = number(value, f"+.{decimals}f" if signed else f".{decimals}f")
     return text.replace("-", "$-$")
 
 

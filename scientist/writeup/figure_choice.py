@@ -29,8 +29,9 @@ def choose_figures(
     """(body, supplementary): the declared `main` figures in their order when the pack names
     any, else the `limit` figures sharing the most words with `terms` (ties: name order)."""
     if main:
-        by_name = {figure.name: figure for figure in figures}
-        body = [by_name[name] for name in dict.fromkeys(main) if name in by_name][:limit]
+        by_name = {name: figure for figure in figures for name in figure.names}
+        named = [by_name[name] for name in dict.fromkeys(main) if name in by_name]
+        body = list({id(figure): figure for figure in named}.values())[:limit]
     else:
         wanted = set(terms)
         ranked = sorted(figures, key=lambda figure: -len(_words(figure.name) & wanted))
@@ -40,6 +41,6 @@ def choose_figures(
 
 
 def missing_main_figures(figures: list[Figure], main: list[str]) -> list[str]:
-    """Declared main figures the plot script did not draw."""
-    drawn = {figure.name for figure in figures}
+    """Declared main figures the plot script did not draw (a copy of a drawn one was)."""
+    drawn = {name for figure in figures for name in figure.names}
     return [name for name in main if name not in drawn]

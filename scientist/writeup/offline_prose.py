@@ -139,10 +139,11 @@ def code_change(diff: str) -> str:
 
 def setup(ctx: PaperContext) -> str:
     manifest = ctx.template.manifest
+    seeds = "" if ctx.template.deterministic else " per seed"
     text = (
         f"All runs use the \\texttt{{{tex(manifest.name)}}} pack: "
         f"\\texttt{{{tex(manifest.entrypoint)}}} "
-        f"trains and evaluates, writing a summary of each metric over seeds, and "
+        f"runs the experiment and writes each metric{seeds}, and "
         f"\\texttt{{{tex(manifest.plot)}}} draws the figures. The primary metric is "
         f"\\texttt{{{tex(ctx.metric)}}}, to {tex(ctx.goal)}. "
     )

@@ -72,7 +72,10 @@ def test_the_manifest_carries_the_task_and_seed_ideas_become_code_changes(tmp_pa
 
     template = load_template(str(imported(tmp_path, dataset="sine")))
     task = json.loads((V1 / "prompt.json").read_text())["task_description"]
-    assert template.manifest.description == task
+    description = template.manifest.description  # the template's own words, not the prompt's
+    assert description.startswith("A small template in AI Scientist's (v1) format")
+    assert task not in description and "Please" not in description
+    assert template.manifest.seeding == "stochastic"  # it reports values per seed
     assert template.manifest.search_space == {}
     assert template.manifest.smoke_timeout_s == 60  # no smaller setting declared
     assert template.run_argv("out", "overrides.json", smoke=False) == [
@@ -207,13 +210,17 @@ def test_a_scripted_campaign_runs_the_imported_pack_end_to_end(tmp_path, run_cac
 
 
 @pytest.mark.latex
-def test_offline_the_baseline_and_its_paper_run_when_asked(tmp_path, run_cache):
+def test_offline_the_baseline_and_its_paper_run_when_asked(tmp_path, run_cache, capsys):
     pack = imported(tmp_path / "packs", dataset="sine", smoke_args=["--num_seeds=1"])
     config = CampaignConfig(
         template=str(pack), smoke=True, baseline_paper=True, max_ideas=3,
         campaign_dir=tmp_path / "c", literature="off",
     )  # fmt: skip
     campaign = start_campaign(config, quiet=True)
+    assert capsys.readouterr().out.splitlines()[0] == (
+        "pack 'polyfit' has no knobs: offline, only the baseline paper is written; 3 ideas "
+        "need a model (--llm MODEL)"
+    )
     assert campaign.config.max_ideas == 1
     (entry,) = campaign.archive()
     assert entry.id == "0_0_baseline" and entry.idea.overrides == {}
@@ -254,4 +261,5 @@ def test_smoke_on_a_pack_without_smaller_settings_is_refused_before_anything_run
     )  # fmt: skip
     assert refused.returncode != 0
     assert "declares no smaller settings" in refused.stderr + refused.stdout
+    assert "--smoke-args" in refused.stderr and "--smoke-timeout" in refused.stderr
     assert "Traceback" not in refused.stderr and not (tmp_path / "c").exists()

@@ -67,3 +67,23 @@ def test_an_existing_folder_is_never_overwritten(tmp_path: Path):
     (tmp_path / "taken").mkdir()
     with pytest.raises(TemplateError, match="already exists"):
         new_pack("taken", tmp_path)
+
+
+def test_templates_check_reads_the_sandbox_of_a_config_file(tmp_path: Path, run_cache: Path):
+    """`--config` applies the file's [sandbox] tables: here a time limit no run can meet, and
+    a docker image that is named when its engine answers."""
+    pack = new_pack("ridge_lab", tmp_path)
+    strict = tmp_path / "strict.toml"
+    strict.write_text("[sandbox]\ntimeout_s = 0.001\n")
+    refused = scientist("templates", "check", str(pack), "--config", str(strict), cwd=tmp_path)
+    assert refused.returncode != 0
+    assert "the smoke run of pack 'ridge_lab' failed (timeout)" in refused.stderr
+    assert "Traceback" not in refused.stderr
+
+    image = "scientist-tests/no-such-image:0"
+    docker = tmp_path / "docker.toml"
+    docker.write_text(f'[sandbox]\nkind = "docker"\n\n[sandbox.docker]\nimage = "{image}"\n')
+    checked = scientist("templates", "check", str(pack), "--config", str(docker), cwd=tmp_path)
+    assert checked.returncode != 0 and "Traceback" not in checked.stderr
+    if "image" in checked.stderr:  # the engine answered: it was asked for the file's image
+        assert image in checked.stderr

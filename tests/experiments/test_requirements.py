@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import json
+import os
 import shutil
 import subprocess
 import sys
@@ -101,3 +103,57 @@ def test_install_requirements_is_for_the_local_sandbox_only() -> None:
 def test_the_offline_image_takes_a_pack_s_requirements() -> None:
     names = image.requirements(("Einops>=0.7",))
     assert "einops" in names and set(image.requirements()) < set(names)
+
+
+def test_install_requirements_installs_only_what_does_not_import_here(
+    tmp_path: Path, run_cache: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A requirement that imports in scientist's interpreter (numpy; a module installed from
+    source, which no index has) is never given to pip; the rest install from a local wheel."""
+    from scientist.experiments.requirements import install_requirements, not_importable_here
+    from scientist.templates import load_template
+
+    source = tmp_path / "from_source"
+    (source / "npeetlike").mkdir(parents=True)
+    (source / "npeetlike" / "__init__.py").write_text("VALUE = 3\n")
+    monkeypatch.setenv("PYTHONPATH", os.pathsep.join([str(source), *sys.path[1:]]))
+    monkeypatch.setattr(sys, "path", [sys.path[0], str(source), *sys.path[1:]])  # PYTHONPATH
+    write_wheel(tmp_path / "wheels", PROBE_PACKAGE)
+    monkeypatch.setenv("PIP_NO_INDEX", "1")
+    monkeypatch.setenv("PIP_FIND_LINKS", str(tmp_path / "wheels"))
+    monkeypatch.setenv("SCIENTIST_ENVS", str(run_cache / "envs"))
+    pack = pack_requiring(tmp_path / "mixed", "numpy>=1")
+    manifest = pack / "template.toml"
+    manifest.write_text(
+        manifest.read_text().replace(
+            'requirements = ["numpy>=1"]',
+            f'requirements = ["numpy>=1", "npeetlike", "{PROBE_PACKAGE}"]',
+        )
+    )
+    template = load_template(str(pack))
+    assert not_importable_here(template) == [PROBE_PACKAGE]
+
+    env = install_requirements(template)
+    assert json.loads((env / "requirements.json").read_text()) == [PROBE_PACKAGE]
+    site = next(env.glob("lib/*/site-packages"))
+    assert (site / PROBE_PACKAGE).is_dir()
+    assert not list(site.glob("numpy*")) and not list(site.glob("npeetlike*"))
+    layered = subprocess.run(
+        [str(env / "bin" / "python"), "-c", "import npeetlike, numpy, scientistprobe"],
+        capture_output=True, text=True, env={"PATH": os.environ["PATH"]},
+    )  # fmt: skip
+    assert layered.returncode == 0, layered.stderr  # the environment sees this interpreter's
+
+
+def test_requirements_that_all_import_here_make_no_environment(
+    tmp_path: Path, run_cache: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from scientist.experiments.requirements import install_requirements
+    from scientist.templates import load_template
+
+    monkeypatch.setenv("PIP_NO_INDEX", "1")  # a pip call could not succeed
+    monkeypatch.setenv("SCIENTIST_ENVS", str(run_cache / "envs"))
+    template = load_template(str(pack_requiring(tmp_path / "numpy_only", "numpy")))
+    env = install_requirements(template)
+    assert json.loads((env / "requirements.json").read_text()) == []
+    assert not (env / "bin").exists()  # no virtual environment, no pip
