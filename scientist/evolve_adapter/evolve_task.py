@@ -90,8 +90,14 @@ def _openevolve(program: Path) -> dict:
 def _shinka(program: Path) -> dict:
     with tempfile.TemporaryDirectory() as results:
         argv = [sys.executable, str(PACK / TASK["evaluator"])]
-        argv += ["--program_path", str(program), "--results_dir", results]
-        subprocess.run(argv, check=True, cwd=PACK)
+        argv += ["--program_path", str(program.resolve()), "--results_dir", results]
+        done = subprocess.run(argv, cwd=PACK, capture_output=True, text=True)
+        print(done.stdout, end="", flush=True)
+        print(done.stderr, end="", file=sys.stderr, flush=True)
+        if done.returncode != 0:
+            last = (done.stderr.strip().splitlines() or ["no error output"])[-1]
+            code = done.returncode
+            raise EvaluationFailed(f"{TASK['evaluator']} exited with code {code}: {last}")
         correct = json.loads((Path(results) / "correct.json").read_text(encoding="utf-8"))
         if not correct.get("correct", False):
             raise EvaluationFailed(f"the evaluator found the program incorrect: {correct}")

@@ -215,3 +215,26 @@ def test_a_scripted_campaign_is_scored_by_the_tasks_evaluator(tmp_path, run_cach
     baseline = evaluator_score(fmt, pack / program, tmp_path / "scratch0")
     assert entry.improvement == pytest.approx(expected - baseline)
     assert (campaign.paper_dir(entry.id) / "paper.pdf").is_file()
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "said"),
+    [
+        ("return 3, 2", "return 3, 0", "the evaluator found the program incorrect"),
+        ("return 3, 2", "return 3 / 0", "evaluate.py exited with code 1: ZeroDivisionError"),
+    ],
+    ids=["incorrect", "crashed"],
+)
+def test_a_program_the_evaluator_rejects_fails_its_run_with_the_reason(tmp_path, old, new, said):
+    pack = imported("shinka", tmp_path / "packs")
+    program = pack / "initial.py"
+    program.write_text(program.read_text().replace(old, new))
+    run = subprocess.run(
+        [sys.executable, "run_program.py", "--out-dir", str(tmp_path / "out")],
+        cwd=pack,
+        capture_output=True,
+        text=True,
+    )
+    assert run.returncode != 0
+    assert said in run.stderr.splitlines()[-1]
+    assert not (tmp_path / "out" / "final_info.json").exists()
