@@ -13,7 +13,7 @@ from rich.console import Console
 from rich.table import Table
 
 from scientist.authoring.importer import DEFAULT_SMOKE_TIMEOUT_S, ImportRequest, import_template
-from scientist.authoring.program_search import EvolveImportRequest
+from scientist.authoring.program_search import FORMAT_NAMES, EvolveImportRequest
 from scientist.authoring.scaffold import new_pack
 from scientist.authoring.task_formats import TaskFormat, import_evolve_task, task_format
 from scientist.campaign import Campaign
@@ -323,6 +323,13 @@ def templates_import(
     the task's files stay as they are."""
     fmt = task_format(source)
     if fmt != "ai_scientist":
+        v1_only = {"--dataset": dataset, "--aggregate": aggregate, "--smoke-args": smoke_args}
+        given = [flag for flag, value in v1_only.items() if value is not None]
+        if given:
+            raise ConfigError(
+                f"{', '.join(given)}: for AI Scientist templates only; {source} is a task "
+                f"in {FORMAT_NAMES[fmt]}'s format"
+            )
         _import_program_search(source, fmt, metric, goal, name, into, smoke_timeout)
         return
     if metric is None:

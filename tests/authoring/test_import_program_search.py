@@ -121,6 +121,16 @@ def test_a_folder_of_no_known_format_is_one_line_error(tmp_path):
     assert "Traceback" not in refused.stderr and not (tmp_path / "loose" / "template.toml").exists()
 
 
+def test_flags_of_the_v1_format_are_refused_for_a_program_search_task(tmp_path):
+    refused = scientist("templates", "import", SHINKA, "--dataset", "x", cwd=tmp_path)
+    assert refused.returncode == 2
+    assert refused.stderr.splitlines()[0] == (
+        f"error: --dataset: for AI Scientist templates only; {SHINKA} is a task in "
+        "ShinkaEvolve's format"
+    )
+    assert not (tmp_path / "root_two").exists()
+
+
 def run_and_grade(pack: Path, edited: Path, tmp_path: Path) -> subprocess.CompletedProcess[str]:
     """The pack's run in the edited copy `edited`, then its grader from the pristine pack."""
     config = tmp_path / "overrides.json"
