@@ -13,7 +13,9 @@ from rich.console import Console
 from rich.table import Table
 
 from scientist.authoring.importer import DEFAULT_SMOKE_TIMEOUT_S, ImportRequest, import_template
+from scientist.authoring.program_search import FORMAT_NAMES, EvolveImportRequest
 from scientist.authoring.scaffold import new_pack
+from scientist.authoring.task_formats import TaskFormat, import_evolve_task, task_format
 from scientist.campaign import Campaign
 from scientist.config import load_config
 from scientist.errors import ConfigError, TemplateError
@@ -292,8 +294,16 @@ def templates_new(
 
 @templates_app.command("import")
 def templates_import(
-    source: Annotated[Path, typer.Argument(help="an AI Scientist (v1) template folder")],
-    metric: Annotated[str, typer.Option(help="a key of final_info.json's 'means'")],
+    source: Annotated[
+        Path, typer.Argument(help="an AI Scientist (v1), OpenEvolve or ShinkaEvolve task folder")
+    ],
+    metric: Annotated[
+        str | None,
+        typer.Option(
+            help="a key of final_info.json's 'means' (v1, required); for OpenEvolve and "
+            "ShinkaEvolve a number the evaluator returns (default: their combined_score)"
+        ),
+    ] = None,
     goal: Annotated[str, typer.Option(help="maximize | minimize")] = "maximize",
     dataset: Annotated[
         str | None, typer.Option(help="the dataset (top-level key) whose metrics count")
@@ -316,7 +326,21 @@ def templates_import(
         ),
     ] = None,
 ) -> None:
-    """Make a pack of an AI Scientist (v1) template; the template's files stay as they are."""
+    """Make a pack of an AI Scientist (v1) template, or of an OpenEvolve or ShinkaEvolve task;
+    the task's files stay as they are."""
+    fmt = task_format(source)
+    if fmt != "ai_scientist":
+        v1_only = {"--dataset": dataset, "--aggregate": aggregate, "--smoke-args": smoke_args}
+        given = [flag for flag, value in v1_only.items() if value is not None]
+        if given:
+            raise ConfigError(
+                f"{', '.join(given)}: for AI Scientist templates only; {source} is a task "
+                f"in {FORMAT_NAMES[fmt]}'s format"
+            )
+        _import_program_search(source, fmt, metric, goal, name, into, smoke_timeout)
+        return
+    if metric is None:
+        raise ConfigError("--metric is required for an AI Scientist template")
     try:
         request = ImportRequest(
             source=source,
@@ -342,6 +366,35 @@ def templates_import(
         f"inferred: requirements {', '.join(manifest.requirements) or 'none beyond what imports'}"
         f"; gpu {manifest.resources.gpu}; seeding {manifest.seeding}",
         markup=False,
+    )
+
+
+def _import_program_search(
+    source: Path,
+    fmt: TaskFormat,
+    metric: str | None,
+    goal: str,
+    name: str | None,
+    into: Path,
+    smoke_timeout: float | None,
+) -> None:
+    try:
+        request = EvolveImportRequest(
+            source=source,
+            metric=metric,
+            goal=goal,
+            name=name,
+            into=into,
+            smoke_timeout_s=smoke_timeout,
+        )
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        raise ConfigError(f"--{first['loc'][0]}: {first['msg']}") from None
+    pack = import_evolve_task(request, fmt)
+    console.print(
+        f"created {pack.root} (metric {pack.metric.name}, scored by its evaluator; no knobs: "
+        f"its ideas are code changes, which need a model (--llm)); next: scientist templates "
+        f"check {pack.root}"
     )
 
 

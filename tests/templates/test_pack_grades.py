@@ -48,7 +48,7 @@ def test_the_unmodified_pack_s_claim_is_its_grade(pack, metric, tmp_path: Path, 
         assert run.claimed[name].values == summary.values, name
 
 
-@pytest.mark.parametrize("pack", ["merge", "namm"])
+@pytest.mark.parametrize("pack", ["merge", "namm", "circle_packing"])
 def test_a_grader_imports_only_what_grading_needs(pack: str) -> None:
     """Every run is graded in a fresh process: a grader that pulled in the searches (CMA-ES,
     scipy) or the plotting stack would pay for them on every run."""
