@@ -1,6 +1,7 @@
 """The pack's figure: python plot_runs.py --runs RUN_DIR... --out-dir DIR.
 
-One bar per run: the mean of the task's metric over its seeds (dots: each seed).
+One bar per run: the mean of the task's metric over its seeds (dots: each seed), named as
+the paper's table names it (run_labels.json beside the run directories).
 """
 
 import argparse
@@ -26,7 +27,9 @@ def main() -> None:
         values = json.loads((run / "final_info.json").read_text())["metrics"][metric]["values"]
         axis.bar(position, sum(values) / len(values), color="tab:blue", alpha=0.5)
         axis.plot([position] * len(values), values, "k.")
-    axis.set_xticks(range(len(args.runs)), [run.name for run in args.runs])
+    labels_file = args.runs[0].parent / "run_labels.json"
+    labels = json.loads(labels_file.read_text()) if labels_file.is_file() else {}
+    axis.set_xticks(range(len(args.runs)), [labels.get(run.name, run.name) for run in args.runs])
     axis.set_ylabel(metric.replace("_", " "))
     figure.tight_layout()
     figure.savefig(args.out_dir / "score.pdf")

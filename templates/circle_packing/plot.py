@@ -1,7 +1,8 @@
 """The pack's figures: python plot.py --runs RUN_DIR... --out-dir DIR.
 
-Each run directory holds the final_info.json and packings.json its experiment wrote. Two
-figures: each run's best packing, and the sum of radii of every seed of every run.
+Each run directory holds the final_info.json and packings.json its experiment wrote;
+run_labels.json beside them names each run as the paper's table does. Two figures: each
+run's best packing, and the sum of radii of every seed of every run.
 """
 
 import argparse
@@ -17,6 +18,12 @@ from matplotlib.patches import Circle, Rectangle
 RECORDS = {"AlphaEvolve": 2.635, "ShinkaEvolve": 2.63598}
 
 
+def run_label(run: Path) -> str:
+    labels_file = run.parent / "run_labels.json"
+    labels = json.loads(labels_file.read_text()) if labels_file.is_file() else {}
+    return labels.get(run.name, run.name)
+
+
 def draw_packings(runs: list[Path], out_dir: Path) -> None:
     figure, axes = plt.subplots(1, len(runs), figsize=(2.4 * len(runs), 2.6), squeeze=False)
     for axis, run in zip(axes[0], runs, strict=True):
@@ -26,7 +33,7 @@ def draw_packings(runs: list[Path], out_dir: Path) -> None:
         for (x, y), r in zip(best["centers"], best["radii"], strict=True):
             axis.add_patch(Circle((x, y), r, alpha=0.5, color="tab:blue"))
         axis.set(xlim=(0, 1), ylim=(0, 1), aspect="equal", xticks=[], yticks=[])
-        axis.set_title(f"{run.name}: {sum(best['radii']):.4f}", fontsize=9)
+        axis.set_title(f"{run_label(run)}: {sum(best['radii']):.4f}", fontsize=9)
     figure.tight_layout()
     figure.savefig(out_dir / "packings.pdf")
 
@@ -44,7 +51,7 @@ def draw_scores(runs: list[Path], out_dir: Path) -> None:
         axis.axhline(value, color="tab:red", linestyle=style, label=f"{name} {value}")
     lowest = min(min(values) for values in per_run)
     axis.set_ylim(max(0.0, lowest - 0.02), 2.645)
-    axis.set_xticks(range(len(runs)), [run.name for run in runs])
+    axis.set_xticks(range(len(runs)), [run_label(run) for run in runs])
     axis.set_ylabel("sum of radii")
     axis.legend(fontsize=7, loc="lower right")
     figure.tight_layout()

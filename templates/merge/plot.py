@@ -1,4 +1,7 @@
-"""Figures for merge runs: python plot.py --runs DIR... --out-dir DIR (PNG + PDF each)."""
+"""Figures for merge runs: python plot.py --runs DIR... --out-dir DIR (PNG + PDF each).
+
+Runs are named as the paper's table names them (run_labels.json beside the run folders).
+"""
 
 from __future__ import annotations
 
@@ -129,7 +132,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--out-dir", type=Path, required=True)
     args = parser.parse_args(argv)
     try:
-        runs = {d.name: load(d) for d in args.runs}
+        labels_file = args.runs[0].parent / "run_labels.json"
+        labels = json.loads(labels_file.read_text()) if labels_file.is_file() else {}
+        runs = {labels.get(d.name, d.name): load(d) for d in args.runs}
     except FileNotFoundError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
