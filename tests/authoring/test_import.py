@@ -8,8 +8,6 @@ import hashlib
 import json
 import re
 import shutil
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -20,20 +18,11 @@ from scientist.config import CampaignConfig
 from scientist.errors import LinkRefused, TemplateError
 from scientist.graph.runner import start_campaign
 from scientist.review.form import REVIEWS_ROOT
+from tests.authoring.cli import scientist
 
 V1 = Path(__file__).resolve().parents[1] / "fixtures" / "ai_scientist" / "polyfit"
 METRIC = "final_val_loss_mean"
 BLOCK = "experiment.py\n<<<<<<< SEARCH\n{old}\n=======\n{new}\n>>>>>>> REPLACE\n"
-
-
-def scientist(*args: str | Path, cwd: Path) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "scientist", *map(str, args)],
-        capture_output=True,
-        text=True,
-        timeout=300,
-        cwd=cwd,
-    )
 
 
 def digest(folder: Path) -> dict[str, str]:

@@ -17,19 +17,10 @@ from scientist.authoring.importer import ImportRequest, import_template
 from scientist.authoring.inference import inferred_gpu
 from scientist.errors import TemplateError
 from scientist.templates import Range, load_template
+from tests.authoring.cli import scientist
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "ai_scientist"
 DECAY, GPUNET = FIXTURES / "decay", FIXTURES / "gpunet"
-
-
-def scientist(*args: str | Path, cwd: Path) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "scientist", *map(str, args)],
-        capture_output=True,
-        text=True,
-        timeout=300,
-        cwd=cwd,
-    )
 
 
 def test_requirements_and_a_hard_coded_gpu_are_read_from_the_code(tmp_path):

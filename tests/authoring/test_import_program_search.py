@@ -19,6 +19,7 @@ from scientist.authoring.task_formats import import_evolve_task, task_format
 from scientist.config import CampaignConfig
 from scientist.graph.runner import start_campaign
 from scientist.review.form import REVIEWS_ROOT
+from tests.authoring.cli import scientist
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"
 OPENEVOLVE = FIXTURES / "openevolve" / "spread_points"
@@ -34,16 +35,6 @@ TASKS = {
     ),
     "shinka": (SHINKA, "initial.py", "    return 3, 2", "    return 99, 70"),
 }
-
-
-def scientist(*args: str | Path, cwd: Path) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "scientist", *map(str, args)],
-        capture_output=True,
-        text=True,
-        timeout=300,
-        cwd=cwd,
-    )
 
 
 def evaluator_score(fmt: str, program: Path, scratch: Path) -> float:

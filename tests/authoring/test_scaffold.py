@@ -13,16 +13,7 @@ from scientist.authoring.scaffold import new_pack
 from scientist.errors import TemplateError
 from scientist.models import FinalInfo
 from scientist.templates import load_template
-
-
-def scientist(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "scientist", *args],
-        capture_output=True,
-        text=True,
-        timeout=300,
-        cwd=cwd,
-    )
+from tests.authoring.cli import scientist
 
 
 def test_a_new_pack_passes_templates_check(tmp_path: Path, run_cache: Path):
