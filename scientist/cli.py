@@ -11,6 +11,7 @@ from rich.console import Console
 from rich.markup import escape
 
 from scientist import __version__
+from scientist.authoring.cli import templates_app
 from scientist.commands import register as register_campaign_commands
 from scientist.config import dump_config, load_config
 from scientist.errors import ScientistError
@@ -31,6 +32,7 @@ config_app = typer.Typer(help="Show and check campaign configuration.", no_args_
 app.add_typer(config_app, name="config")
 app.add_typer(sandbox_app, name="sandbox")
 app.add_typer(llm_app, name="llm")
+app.add_typer(templates_app, name="templates")
 register_campaign_commands(app)
 register_review_commands(app)
 register_write_command(app)

@@ -3,7 +3,7 @@ import sys
 from pathlib import Path
 
 from scientist import __version__
-from scientist.commands import _duration
+from scientist.authoring.cli import duration
 
 
 def scientist(*args: str) -> subprocess.CompletedProcess[str]:
@@ -39,4 +39,4 @@ def test_bad_config_is_one_line_and_exit_2(tmp_path: Path) -> None:
 
 
 def test_a_short_smoke_run_is_timed_in_milliseconds_never_zero_seconds() -> None:
-    assert [_duration(s) for s in (0.032, 0.1, 12.34)] == ["32 ms", "0.1 s", "12.3 s"]
+    assert [duration(s) for s in (0.032, 0.1, 12.34)] == ["32 ms", "0.1 s", "12.3 s"]
