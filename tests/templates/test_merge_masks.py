@@ -138,7 +138,7 @@ def test_drop_masks_equal_the_hash_reference_in_every_block():
     differences = 0
     while start < numel:
         size = min(4096, numel - start)
-        keep = stream.keep(start, torch.empty(3, size)).numpy().astype(bool)
+        keep = stream.keep(start, torch.empty(3, size, dtype=torch.int32)).numpy().astype(bool)
         differences += int((keep != expected[:, start : start + size]).sum())
         start += size
     assert differences == 0

@@ -175,7 +175,9 @@ def masked_merge(
     stream = DropStream(densities, generator, scratch.size, device)
     for start, block in _blocks(numel, scratch):
         base_block = _load(inputs, start, block)
-        weighted = block.delta.mul_(stream.keep(start, block.mask)).mul_(scales)
+        keep = stream.keep(start, block.mask.view(torch.int32))
+        block.delta.view(torch.int32).bitwise_and_(keep)  # dropped entries become +0
+        weighted = block.delta.mul_(scales)
         numerator, divisor = _combine(method, weighted, weights, block)
         _write(target[start : start + block.size], base_block, numerator, divisor, block)
     return out
