@@ -120,7 +120,12 @@ def _combine(
     divisor = torch.mul(agree[0], weights[0], out=scratch.divisor)
     for agrees, weight in zip(agree[1:], weights[1:], strict=True):
         divisor.add_(agrees, alpha=weight)
-    divisor.add_(torch.eq(divisor, 0, out=scratch.spare))  # 1 where no weight agrees
+    if min(weights) > 0:
+        # a sum of positive weights is 0 only where none agrees, where the numerator is 0
+        # too: any positive divisor, such as the smallest weight, leaves the base as it is
+        divisor.clamp_(min=min(weights))
+    else:
+        divisor.add_(torch.eq(divisor, 0, out=scratch.spare))  # 1 where no weight agrees
     _sum_rows(weighted, total)
     return total, divisor
 
@@ -244,8 +249,13 @@ def _trimmed_pass(
         magnitude = torch.abs(block.delta, out=block.work)
         mask = torch.gt(magnitude, highs, out=block.mask)
         above.add_(torch.sum(mask, 1, out=counts))
-        inside = torch.ge(magnitude, lows, out=magnitude).sub_(mask)
-        torch.gt(_sum_rows(inside, block.spare), 0, out=inside_any[start : start + block.size])
+        # a candidate is at or above some source's low but not above its high
+        at_or_above_low = _sum_rows(torch.ge(magnitude, lows, out=magnitude), block.spare)
+        torch.gt(
+            at_or_above_low,
+            _sum_rows(mask, block.total),
+            out=inside_any[start : start + block.size],
+        )
         weighted = block.delta.mul_(mask).mul_(scales)
         numerator, divisor = _combine("ties", weighted, weights, block)
         _write(target[start : start + block.size], base_block, numerator, divisor, block)
