@@ -138,18 +138,19 @@ def test_drop_masks_equal_the_hash_reference_in_every_block():
     differences = 0
     while start < numel:
         size = min(4096, numel - start)
-        keep = stream.keep(start, torch.empty(3, size)).numpy().astype(bool)
+        keep = stream.keep(start, torch.empty(3, size, dtype=torch.int32)).numpy().astype(bool)
         differences += int((keep != expected[:, start : start + size]).sum())
         start += size
     assert differences == 0
     assert abs(expected.mean(1) - np.array(densities)).max() < 0.02
 
 
+@pytest.mark.parametrize("weights", [[0.8, -0.3], [0.6, 0.9]])  # a negative weight, or none
 @pytest.mark.parametrize("method", ["dare_ties", "dare_linear"])
 @pytest.mark.parametrize("dtype", DTYPES)
-def test_dare_merges_equal_the_reference_with_reference_masks(method, dtype):
+def test_dare_merges_equal_the_reference_with_reference_masks(method, dtype, weights):
     base, sources = tied_family((2, 50_001), dtype, seed=3)
-    weights, densities = [0.8, -0.3], [0.35, 0.6]
+    densities = [0.35, 0.6]
     merged = merge_state_dicts(
         Recipe(method, weights, densities), {"w": base}, [{"w": s} for s in sources], seed=7
     )

@@ -61,20 +61,27 @@ class DropStream:
         self.levels = self.levels.reshape(-1, 1)
 
     def keep(self, start: int, out: torch.Tensor) -> torch.Tensor:
-        """Masks of flat indices start .. start + out.shape[1] - 1 into `out` ([sources, size])."""
+        """Masks of flat indices start .. start + out.shape[1] - 1 into `out` ([sources, size],
+        int32): all bits set (-1) where an entry is kept, 0 where it is dropped, so that a
+        bitwise and with a float32 tensor's bits keeps or zeroes its entries."""
         size = out.shape[1]
         draws = self.draws[:, :size]
         high, hashes = draws[0::2], draws[1::2]
-        pairs = zip(self.offsets, self.multipliers, strict=True)
-        starts = torch.tensor([_int32(o + start * m) for o, m in pairs], dtype=torch.int32)
-        torch.add(self.scaled[:, :size], starts.reshape(-1, 1).to(draws.device), out=hashes)
+        for pair, (offset, multiplier) in enumerate(
+            zip(self.offsets, self.multipliers, strict=True)
+        ):
+            torch.add(
+                self.scaled[pair, :size], _int32(offset + start * multiplier), out=hashes[pair]
+            )
         for shift, multiplier in zip(_SHIFTS, _MULTIPLIERS, strict=True):
             _logical_shift_xor(hashes, shift, high)
             hashes.mul_(_int32(multiplier))
         torch.bitwise_right_shift(hashes, 16, out=high)
         high.bitwise_and_(0xFFFF)  # the high half, which the last xor-shift leaves as it is
         hashes.bitwise_xor_(high).bitwise_and_(0xFFFF)  # the low half after the last xor-shift
-        return torch.lt(draws[: out.shape[0]], self.levels, out=out)
+        # draw - level lies in [-2**16, 2**16): its arithmetic shift by 16 is -1 below the level
+        torch.sub(draws[: out.shape[0]], self.levels, out=out)
+        return out.bitwise_right_shift_(16)
 
 
 def dare(delta: torch.Tensor, density: float, generator: torch.Generator) -> torch.Tensor:
@@ -84,5 +91,5 @@ def dare(delta: torch.Tensor, density: float, generator: torch.Generator) -> tor
     if density <= 0:
         return torch.zeros_like(delta)
     stream = DropStream([density], generator, delta.numel(), delta.device)
-    keep = stream.keep(0, torch.empty(1, delta.numel(), device=delta.device))
-    return (delta * keep.view(delta.shape) / density).to(delta.dtype)
+    keep = stream.keep(0, torch.empty(1, delta.numel(), dtype=torch.int32, device=delta.device))
+    return (delta * keep.view(delta.shape).bool() / density).to(delta.dtype)

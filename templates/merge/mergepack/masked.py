@@ -16,6 +16,7 @@ DARE scales a kept entry by w_k / density_k.
 from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
 
 import torch
 
@@ -25,7 +26,6 @@ from mergepack.selection import Bracket, bracket_for, exact_bracket, sample_inde
 BLOCK = 1 << 15  # entries per source per block: the block's buffers stay in a CPU's L2 cache
 CUDA_BLOCK = 1 << 24
 _SIGN_BIT = -(1 << 31)
-_WORD = 8  # bool candidates scanned 8 at a time, as int64 words
 
 
 class _Inputs:
@@ -120,7 +120,12 @@ def _combine(
     divisor = torch.mul(agree[0], weights[0], out=scratch.divisor)
     for agrees, weight in zip(agree[1:], weights[1:], strict=True):
         divisor.add_(agrees, alpha=weight)
-    divisor.add_(torch.eq(divisor, 0, out=scratch.spare))  # 1 where no weight agrees
+    if min(weights) > 0:
+        # a sum of positive weights is 0 only where none agrees, where the numerator is 0
+        # too: any positive divisor, such as the smallest weight, leaves the base as it is
+        divisor.clamp_(min=min(weights))
+    else:
+        divisor.add_(torch.eq(divisor, 0, out=scratch.spare))  # 1 where no weight agrees
     _sum_rows(weighted, total)
     return total, divisor
 
@@ -175,10 +180,22 @@ def masked_merge(
     stream = DropStream(densities, generator, scratch.size, device)
     for start, block in _blocks(numel, scratch):
         base_block = _load(inputs, start, block)
-        weighted = block.delta.mul_(stream.keep(start, block.mask)).mul_(scales)
+        keep = stream.keep(start, block.mask.view(torch.int32))
+        block.delta.view(torch.int32).bitwise_and_(keep)  # dropped entries become +0
+        weighted = block.delta.mul_(scales)
         numerator, divisor = _combine(method, weighted, weights, block)
         _write(target[start : start + block.size], base_block, numerator, divisor, block)
     return out
+
+
+@dataclass
+class _Candidates:
+    """Entries that lie inside some source's bracket, in ascending flat-index order: their
+    indices, float32 base values and task vectors ([sources, count])."""
+
+    index: torch.Tensor
+    base: torch.Tensor
+    deltas: torch.Tensor
 
 
 def _ties(
@@ -192,17 +209,11 @@ def _ties(
     numel = target.numel()
     sample = inputs.deltas(sample_index(numel))[1].abs_()
     brackets = [bracket_for(row, numel, d) for row, d in zip(sample, densities, strict=True)]
-    flags = torch.zeros(
-        len(brackets), numel + (-numel) % _WORD, dtype=torch.bool, device=target.device
-    )
     while True:
-        above = _trimmed_pass(inputs, brackets, scales, weights, scratch, target, flags)
-        union = _true_indices(_any_row(flags))
-        base, deltas = inputs.deltas(union)
-        magnitudes = deltas.abs()
+        above, candidates = _trimmed_pass(inputs, brackets, scales, weights, scratch, target)
+        magnitudes = candidates.deltas.abs()
         kept = [
-            settle(b, a, union, values)
-            for b, a, values in zip(brackets, above, magnitudes, strict=True)
+            settle(b, a, values) for b, a, values in zip(brackets, above, magnitudes, strict=True)
         ]
         missed = [k for k, chosen in enumerate(kept) if chosen is None]
         if not missed:
@@ -210,7 +221,7 @@ def _ties(
         exact = inputs.deltas(None)[1].abs_()
         for k in missed:
             brackets[k] = exact_bracket(exact[k], brackets[k].keep)
-    _rewrite(union, base, deltas, torch.stack(kept), scales, weights, target)
+    _rewrite(candidates, torch.stack(kept), scales, weights, target)
 
 
 def _column(values: list[float], device: torch.device) -> torch.Tensor:
@@ -224,71 +235,49 @@ def _trimmed_pass(
     weights: Sequence[float],
     scratch: _Scratch,
     target: torch.Tensor,
-    flags: torch.Tensor,
-) -> list[int]:
-    """TIES with every candidate dropped, into target; the candidates flagged in `flags`
-    ([sources, numel rounded up to a word]); per source, the count of entries above `high`."""
+) -> tuple[list[int], _Candidates]:
+    """TIES with every candidate dropped, into target; per source, the count of entries
+    above `high`; the candidates (entries inside any source's bracket), flagged in one bool
+    per entry during the pass and read again once it is over."""
     highs = _column([b.high for b in brackets], target.device)
     lows = _column([b.low for b in brackets], target.device)
     above = torch.zeros(len(brackets), dtype=torch.float64, device=target.device)
     counts = torch.empty(len(brackets), device=target.device)
+    inside_any = torch.empty(target.numel(), dtype=torch.bool, device=target.device)
     for start, block in _blocks(target.numel(), scratch):
         base_block = _load(inputs, start, block)
         magnitude = torch.abs(block.delta, out=block.work)
         mask = torch.gt(magnitude, highs, out=block.mask)
         above.add_(torch.sum(mask, 1, out=counts))
-        flags[:, start : start + block.size].copy_(
-            torch.ge(magnitude, lows, out=magnitude).sub_(mask)
+        # a candidate is at or above some source's low but not above its high
+        at_or_above_low = _sum_rows(torch.ge(magnitude, lows, out=magnitude), block.spare)
+        torch.gt(
+            at_or_above_low,
+            _sum_rows(mask, block.total),
+            out=inside_any[start : start + block.size],
         )
         weighted = block.delta.mul_(mask).mul_(scales)
         numerator, divisor = _combine("ties", weighted, weights, block)
         _write(target[start : start + block.size], base_block, numerator, divisor, block)
-    return [int(count) for count in above.tolist()]
-
-
-def _true_indices(flags: torch.Tensor) -> torch.Tensor:
-    """Indices, in no particular order, of the True entries of a 1-d bool tensor whose
-    length is a multiple of eight.
-
-    The flags are scanned as int64 words. A word holding one True entry is a power of two
-    (256**b for entry b of the word, bytes being little-endian), which gives the entry
-    directly; the rarer words holding several are looked at entry by entry."""
-    words = flags.view(torch.int64)
-    hit = torch.nonzero(words).reshape(-1)
-    values = words[hit]
-    single = (values & (values - 1)) == 0
-    ones = hit[single] * _WORD + torch.log2(values[single].double()).long() // 8
-    several = hit[~single].reshape(-1, 1) * _WORD + torch.arange(_WORD, device=flags.device)
-    several = several.reshape(-1)
-    return torch.cat([ones, several[flags[several]]])
-
-
-def _any_row(flags: torch.Tensor) -> torch.Tensor:
-    """The entry-wise OR of the rows of a 2-d bool tensor, computed on int64 words."""
-    words = flags.view(torch.int64)
-    union = words[0].clone()
-    for row in words[1:]:
-        union.bitwise_or_(row)
-    return union.view(torch.bool)
+    index = torch.nonzero(inside_any).reshape(-1)
+    candidates = _Candidates(index, *inputs.deltas(index))
+    return [int(count) for count in above.tolist()], candidates
 
 
 def _rewrite(
-    union: torch.Tensor,
-    base: torch.Tensor,
-    deltas: torch.Tensor,
+    candidates: _Candidates,
     kept: torch.Tensor,
     scales: torch.Tensor,
     weights: Sequence[float],
     target: torch.Tensor,
 ) -> None:
-    """Merge again the entries `union` that are a candidate of any source, from their
-    float32 `base` and task vectors `deltas` with the exact masks `kept` ([sources,
-    len(union)])."""
-    if union.numel() == 0:
+    """Merge the candidates again with the exact masks `kept` ([sources, count])."""
+    count = candidates.index.numel()
+    if count == 0:
         return
-    scratch = _Scratch(len(kept), union.numel(), target.device)
-    weighted = deltas.mul_(kept).mul_(scales)
+    scratch = _Scratch(len(kept), count, target.device)
+    weighted = candidates.deltas.mul_(kept).mul_(scales)
     numerator, divisor = _combine("ties", weighted, weights, scratch)
-    merged = torch.empty(union.numel(), dtype=target.dtype, device=target.device)
-    _write(merged, base, numerator, divisor, scratch)
-    target.index_copy_(0, union, merged)
+    merged = torch.empty(count, dtype=target.dtype, device=target.device)
+    _write(merged, candidates.base, numerator, divisor, scratch)
+    target.index_copy_(0, candidates.index, merged)
