@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import tomllib
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, get_args
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
@@ -13,6 +13,11 @@ from scientist.errors import ConfigError
 from scientist.models import MAX_CPUS, MAX_MEMORY_MB, MAX_PIDS, MAX_TIMEOUT_S
 
 ModelSpec = str | list[str]
+Role = Literal["ideas", "code", "write", "review", "vision"]
+ROLES: tuple[Role, ...] = get_args(Role)
+"""The roles a model answers; each is a field of `ModelsConfig`."""
+OFFLINE = "none"
+"""The model spec that selects no model: the role's offline strategy runs."""
 PriceValues = Annotated[list[Annotated[float, Field(ge=0)]], Field(min_length=2, max_length=4)]
 """A model's price (`scientist.llm.pricing.Price.of`): input, output, then optionally
 cached input and cache writes, in USD per 1M tokens."""
@@ -28,6 +33,13 @@ class CapabilityOverride(Section):
     reasoning: bool | None = None
     temperature: bool | None = None
     vision: bool | None = None
+
+
+def is_offline(spec: str | list[str]) -> bool:
+    """True when the spec selects no model (`none` in any case, or nothing): the one test of
+    whether a role is offline."""
+    specs = [spec] if isinstance(spec, str) else spec
+    return all(item.strip().lower() in (OFFLINE, "") for item in specs)
 
 
 class ModelsConfig(Section):
@@ -57,6 +69,16 @@ class ModelsConfig(Section):
     allow_unpriced: bool = Field(
         default=False, description="run under a budget with paid models that have no price"
     )
+
+    @field_validator("default", *ROLES)
+    @classmethod
+    def _one_offline_spelling(cls, spec: ModelSpec | None) -> ModelSpec | None:
+        """`None`, `NONE`, an empty string: each is written `none`."""
+        if isinstance(spec, str):
+            return OFFLINE if is_offline(spec) else spec
+        if spec is not None:
+            return [OFFLINE if is_offline(item) else item for item in spec]
+        return spec
 
     @field_validator("base_url")
     @classmethod
@@ -231,7 +253,7 @@ class CampaignConfig(Section):
 
     @model_validator(mode="after")
     def _search_has_models(self) -> CampaignConfig:
-        if self.search == "abmcts" and self.models.for_role("code") == ["none"]:
+        if self.search == "abmcts" and is_offline(self.models.for_role("code")):
             raise ValueError(
                 "search = 'abmcts' needs a model in the 'code' role: set models.code "
                 "(several models make a multi-model search), or use search = 'linear'"

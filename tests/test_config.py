@@ -2,8 +2,11 @@ from pathlib import Path
 
 import pytest
 
-from scientist.config import CampaignConfig, dump_config, load_config, set_dotted
+from scientist.config import CampaignConfig, ModelsConfig, dump_config, load_config, set_dotted
 from scientist.errors import ConfigError
+from scientist.llm.router import LLM
+
+OFFLINE_SPELLINGS = ["none", "None", " NONE ", "", "  "]
 
 
 def write(tmp_path: Path, text: str) -> Path:
@@ -28,6 +31,29 @@ def test_model_pool_and_offline() -> None:
     config.models.code = ["openai:a", "anthropic:b"]
     assert config.models.for_role("code") == ["openai:a", "anthropic:b"]
     assert config.models.for_role("review") == ["none"]
+
+
+@pytest.mark.parametrize("spelling", OFFLINE_SPELLINGS)
+def test_every_spelling_of_none_is_none(spelling: str) -> None:
+    models = ModelsConfig(default="openai:x", code=spelling, ideas=["openai:a", spelling])
+    assert models.for_role("code") == ["none"]
+    assert models.for_role("ideas") == ["openai:a", "none"]
+    models.review = spelling
+    assert models.for_role("review") == ["none"]
+
+
+@pytest.mark.parametrize("spelling", OFFLINE_SPELLINGS)
+def test_the_router_treats_every_spelling_of_none_as_offline(spelling: str) -> None:
+    with LLM(ModelsConfig(default=spelling, code=spelling)) as llm:
+        assert llm.for_role("code") is None
+        assert llm.offline
+
+
+@pytest.mark.parametrize("spelling", OFFLINE_SPELLINGS)
+def test_a_tree_search_refuses_every_spelling_of_none(tmp_path: Path, spelling: str) -> None:
+    text = 'template = "merge"\nsearch = "abmcts"\n[models]\ndefault = "openai:x"\n'
+    with pytest.raises(ConfigError, match="search = 'abmcts' needs a model in the 'code' role"):
+        load_config(write(tmp_path, f'{text}code = "{spelling}"\n'))
 
 
 @pytest.mark.parametrize(

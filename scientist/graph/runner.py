@@ -12,7 +12,7 @@ from types import FrameType
 from typing import Any
 
 from scientist.campaign import Campaign
-from scientist.config import CampaignConfig
+from scientist.config import CampaignConfig, is_offline
 from scientist.context import Context, open_context
 from scientist.errors import BudgetExceeded, CampaignError, ConfigError
 from scientist.experiments.smoke import check_pack
@@ -94,7 +94,7 @@ def _plan_without_knobs(template: Template, config: CampaignConfig) -> CampaignC
     """A pack with no knobs only has code-change ideas: offline, it runs its baseline and a
     paper on it when `baseline_paper` asks for that (saying so, and that the ideas asked for
     need a model), and nothing otherwise."""
-    offline_code = config.models.for_role("code") == ["none"]
+    offline_code = is_offline(config.models.for_role("code"))
     if template.manifest.search_space or not offline_code:
         if config.baseline_paper:
             raise ConfigError("--baseline-paper is for offline campaigns on packs with no knobs")

@@ -9,11 +9,12 @@ models, with structured output, retries, cost accounting, a budget and a model p
         model.reward(completion.call_id, success=True)
 """
 
+from scientist.config import Role
 from scientist.llm.base import ChatModel, Completion, Message, MessageLike
 from scientist.llm.factory import open_chat_model
 from scientist.llm.pool import ModelStats
 from scientist.llm.retry import RetryPolicy
-from scientist.llm.router import LLM, Role, RoleModel, open_llm
+from scientist.llm.router import LLM, RoleModel, open_llm
 
 __all__ = [
     "LLM",

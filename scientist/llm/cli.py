@@ -6,10 +6,9 @@ from typing import Annotated
 
 import typer
 
-from scientist.config import ModelsConfig
+from scientist.config import ModelsConfig, is_offline
 from scientist.errors import ConfigError
 from scientist.llm.base import Message
-from scientist.llm.factory import is_offline
 from scientist.llm.router import open_llm
 from scientist.prompts import render_prompt
 

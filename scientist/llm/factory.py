@@ -6,7 +6,7 @@ from __future__ import annotations
 import random
 from pathlib import Path
 
-from scientist.config import ModelsConfig
+from scientist.config import ModelsConfig, is_offline
 from scientist.errors import ConfigError
 from scientist.llm.base import Provider
 from scientist.llm.capabilities import capabilities_for
@@ -14,14 +14,7 @@ from scientist.llm.chat import ProviderChatModel
 from scientist.llm.pricing import PriceTable
 from scientist.llm.retry import RetryPolicy
 
-OFFLINE = "none"
 KINDS = ("openai", "anthropic", "local", "scripted")
-
-
-def is_offline(spec: str | list[str]) -> bool:
-    """True when the spec selects no model: the offline strategies take over."""
-    specs = [spec] if isinstance(spec, str) else spec
-    return all(item.strip().lower() == OFFLINE for item in specs)
 
 
 def split_spec(spec: str) -> tuple[str, str]:

@@ -11,24 +11,20 @@ from __future__ import annotations
 import time
 from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Literal, get_args
 
 from pydantic import BaseModel
 
 from scientist.campaign import Campaign
-from scientist.config import ModelsConfig
+from scientist.config import ROLES, ModelsConfig, is_offline
 from scientist.errors import ConfigError, LLMFormatError
 from scientist.llm.base import DEFAULT_MAX_TOKENS, Completion, MessageLike, as_messages
 from scientist.llm.budget import Budget, CallMeter
 from scientist.llm.chat import ProviderChatModel, new_call_id
-from scientist.llm.factory import is_offline, open_chat_model
+from scientist.llm.factory import open_chat_model
 from scientist.llm.journal import Journal
 from scientist.llm.pool import ModelPool, ModelStats
 from scientist.llm.retry import RetryPolicy
 from scientist.models import LedgerEntry
-
-Role = Literal["ideas", "code", "write", "review", "vision"]
-ROLES: tuple[Role, ...] = get_args(Role)
 
 
 class LLM:
@@ -51,7 +47,7 @@ class LLM:
             self.attach(campaign)
         self._models: dict[str, ProviderChatModel] = {}
         specs = {spec for role in ROLES for spec in config.for_role(role)}
-        for spec in sorted(specs - {"none"}):
+        for spec in sorted(spec for spec in specs if not is_offline(spec)):
             self._models[spec] = open_chat_model(spec, config, retry=retry, seed=seed)
 
     def attach(self, campaign: Campaign) -> None:

@@ -12,7 +12,7 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
-from scientist.config import ModelsConfig, ReviewConfig
+from scientist.config import ModelsConfig, ReviewConfig, is_offline
 from scientist.errors import ConfigError
 from scientist.llm import LLM, open_llm
 from scientist.models import MetaReview
@@ -167,7 +167,7 @@ def bench_reviewer_command(
     external papers: on the 500 ICLR 2022 papers it scores balanced accuracy 0.498 and AUC
     0.505, accepting 1 of 500. Measure a model with --llm, or check the harness with --replay.
     """
-    if replay is not None and llm != "none":
+    if replay is not None and not is_offline(llm):
         raise ConfigError("--replay replays stored reviews; leave out --llm")
     decisions = subsample(read_decisions(data), sample, seed)
     found = find_papers(decisions, papers, skip_missing=skip_missing)

@@ -142,9 +142,10 @@ def test_import_mistakes_are_named(tmp_path, fields, message):
     assert not (tmp_path / "polyfit").exists()
 
 
-def test_offline_a_pack_without_knobs_says_code_ideas_need_a_model(tmp_path):
+@pytest.mark.parametrize("offline", ["none", "None", " NONE ", ""])
+def test_offline_a_pack_without_knobs_says_code_ideas_need_a_model(tmp_path, offline):
     pack = imported(tmp_path, dataset="sine")
-    result = scientist("run", "--template", pack, "--llm", "none", "--campaign", "c", cwd=tmp_path)
+    result = scientist("run", "--template", pack, "--llm", offline, "--campaign", "c", cwd=tmp_path)
     assert result.returncode == 2
     assert result.stderr.splitlines()[0] == (
         "error: pack 'polyfit' has no knobs: its ideas are code changes, which need a model "
