@@ -26,52 +26,18 @@ import json
 import os
 import random
 import tempfile
-import threading
 import time
 from pathlib import Path
 
 from machine import describe
+from scripted_papers import ScriptedPapers
 
 import scientist.graph.steps as steps
 from scientist.config import CampaignConfig
 from scientist.graph.runner import start_campaign
 from scientist.graph.scheduler import SLOT_LOG
-from scientist.models import MetaReview, Paper
 
 SLEEPY_PACK = Path(__file__).resolve().parents[1] / "tests" / "fixtures" / "sleepy"
-
-
-class ScriptedPapers:
-    """A writer and a reviewer that take seeded time (uniform, 0.5x to 1.5x the mean)."""
-
-    def __init__(self, write_s: float, review_s: float, seed: int = 0) -> None:
-        self.write_s, self.review_s = write_s, review_s
-        self.rng = random.Random(seed)
-        self.lock = threading.Lock()
-
-    def _pause(self, mean: float) -> None:
-        with self.lock:
-            seconds = mean * self.rng.uniform(0.5, 1.5)
-        time.sleep(seconds)
-
-    def write_paper(self, ctx, *, idea_id, idea, baseline, runs) -> Paper:
-        self._pause(self.write_s)
-        return Paper(idea_id=idea_id, tex_path=ctx.campaign.paper_dir(idea_id) / "paper.tex")
-
-    def review_paper(self, ctx, *, idea_id, paper, baseline, runs) -> MetaReview:
-        self._pause(self.review_s)
-        metric = runs[-1].final_info.metrics[ctx.template.manifest.metric.name].mean
-        score = 1 + 18 * max(0.0, min(0.5, metric - 0.5))  # the pack scores 0.5 to 1
-        return MetaReview(
-            summary="scripted",
-            strengths=[],
-            weaknesses=[],
-            overall=round(score, 1),
-            decision="accept" if score >= 6 else "reject",
-            threshold=6,
-            n_reviews=1,
-            reviewer="scripted",
-        )
 
 
 def utilization(rows: list[dict], slots: int) -> tuple[float, float]:
