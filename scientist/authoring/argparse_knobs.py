@@ -16,7 +16,7 @@ from collections.abc import Iterator
 from pydantic import BaseModel
 
 from scientist.ai_scientist import OUT_DIR_FLAG
-from scientist.templates import Choice, Knob, Range
+from scientist.manifest import Choice, Knob, Range
 
 
 class ArgparseKnobs(BaseModel):

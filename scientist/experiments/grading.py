@@ -18,6 +18,7 @@ from pydantic import ValidationError
 from scientist.config import CampaignConfig
 from scientist.errors import TemplateError
 from scientist.experiments.requirements import pack_env, pack_paths
+from scientist.manifest import Grader
 from scientist.models import (
     FinalInfo,
     Grade,
@@ -28,7 +29,7 @@ from scientist.models import (
     RunSpec,
 )
 from scientist.sanity import degenerate_reason
-from scientist.templates import Grader, Template
+from scientist.templates import Template
 
 GRADE = "grade.json"
 GRADE_DIR = "grade"

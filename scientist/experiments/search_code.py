@@ -23,8 +23,8 @@ from pathlib import Path
 from typing import Protocol
 
 from scientist.experiments.search import SearchAlgorithm, SearchOutcome, tree_search
+from scientist.manifest import Metric
 from scientist.models import ExperimentRun
-from scientist.templates import Metric
 
 COMPLETED_FLOOR = 0.1
 GAIN_SCALE = 0.1

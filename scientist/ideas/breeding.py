@@ -15,8 +15,8 @@ import random
 import re
 from typing import Any
 
+from scientist.manifest import Choice, Knob, Range, TemplateManifest
 from scientist.models import ArchiveEntry, Idea
-from scientist.templates import Choice, Knob, Range, TemplateManifest
 
 MAX_TRIES = 50
 

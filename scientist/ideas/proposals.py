@@ -19,8 +19,8 @@ from scientist.context import Context
 from scientist.ideas.breeding import breed_ideas
 from scientist.ideas.duplicates import Duplicate
 from scientist.ideas.generate import generate_ideas
+from scientist.manifest import TemplateManifest
 from scientist.models import ArchiveEntry, ExperimentRun, Idea
-from scientist.templates import TemplateManifest
 
 
 def propose_ideas(

@@ -16,7 +16,8 @@ import pytest
 from scientist.authoring.importer import ImportRequest, import_template
 from scientist.authoring.inference import inferred_gpu
 from scientist.errors import TemplateError
-from scientist.templates import Range, load_template
+from scientist.manifest import Range
+from scientist.templates import load_template
 from tests.authoring.cli import scientist
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "ai_scientist"

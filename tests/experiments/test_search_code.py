@@ -16,8 +16,8 @@ from scientist.experiments.search_code import (
     reward_code_models,
     search_experiment,
 )
+from scientist.manifest import Metric
 from scientist.models import ExperimentRun, FinalInfo, RunResult
-from scientist.templates import Metric
 
 ACCURACY = Metric(name="accuracy", goal="maximize")
 LOSS = Metric(name="loss", goal="minimize")

@@ -5,8 +5,9 @@ from __future__ import annotations
 from pathlib import Path
 
 from scientist.ideas.breeding import breed_ideas, describe_change
+from scientist.manifest import Range
 from scientist.models import ArchiveEntry, Idea
-from scientist.templates import Range, load_template
+from scientist.templates import load_template
 
 TOY = Path(__file__).resolve().parent.parent / "fixtures" / "toy"
 DEFAULTS = {"lr": 0.01, "width": 16, "depth": 2}

@@ -9,8 +9,9 @@ import pytest
 
 from scientist.campaign import Campaign
 from scientist.config import CampaignConfig
+from scientist.manifest import Metric, TemplateManifest
 from scientist.models import ExperimentRun, FinalInfo, MetricSummary, Paper, RunResult, RunStatus
-from scientist.templates import Metric, Template, TemplateManifest
+from scientist.templates import Template
 from tests.review.latex import compile_tex
 
 METRIC = "accuracy"

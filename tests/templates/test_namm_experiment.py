@@ -14,8 +14,9 @@ from nammlib.settings import DEFAULTS, SMOKE_CAPS, SettingsError, resolve
 from nammlib.study import scorer_spec
 from nammlib.world import ModelSpec, RecallLM, WorldSpec, make_batch
 
+from scientist.manifest import Range
 from scientist.models import FinalInfo, Idea
-from scientist.templates import Range, load_template
+from scientist.templates import load_template
 
 
 def test_manifest_and_seed_ideas_are_valid() -> None:
