@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import shlex
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any, TypeVar
 
 import typer
-from pydantic import ValidationError
+from pydantic import BaseModel, ValidationError
 from rich.console import Console
 from rich.table import Table
 
@@ -154,21 +154,18 @@ def templates_import(
         return
     if metric is None:
         raise ConfigError("--metric is required for an AI Scientist template")
-    try:
-        request = ImportRequest(
-            source=source,
-            metric=metric,
-            goal=goal,
-            dataset=dataset,
-            aggregate=aggregate,
-            name=name,
-            into=into,
-            smoke_args=shlex.split(smoke_args or ""),
-            smoke_timeout_s=smoke_timeout,
-        )
-    except ValidationError as exc:
-        first = exc.errors()[0]
-        raise ConfigError(f"--{first['loc'][0]}: {first['msg']}") from None
+    request = _request(
+        ImportRequest,
+        source=source,
+        metric=metric,
+        goal=goal,
+        dataset=dataset,
+        aggregate=aggregate,
+        name=name,
+        into=into,
+        smoke_args=shlex.split(smoke_args or ""),
+        smoke_timeout_s=smoke_timeout,
+    )
     pack = import_template(request)
     manifest = pack.manifest
     knobs = "no knobs: its ideas are code changes, which need a model (--llm)"
@@ -191,18 +188,15 @@ def _import_program_search(
     into: Path,
     smoke_timeout: float | None,
 ) -> None:
-    try:
-        request = EvolveImportRequest(
-            source=source,
-            metric=metric,
-            goal=goal,
-            name=name,
-            into=into,
-            smoke_timeout_s=smoke_timeout,
-        )
-    except ValidationError as exc:
-        first = exc.errors()[0]
-        raise ConfigError(f"--{first['loc'][0]}: {first['msg']}") from None
+    request = _request(
+        EvolveImportRequest,
+        source=source,
+        metric=metric,
+        goal=goal,
+        name=name,
+        into=into,
+        smoke_timeout_s=smoke_timeout,
+    )
     pack = import_evolve_task(request, fmt)
     console.print(
         f"created {pack.root} (metric {pack.metric.name}, scored by its evaluator; no knobs: "
@@ -214,3 +208,15 @@ def _import_program_search(
 def duration(seconds: float) -> str:
     """'12.3 s', or '32 ms' below a tenth of a second (never '0.0 s')."""
     return f"{seconds:.1f} s" if seconds >= 0.1 else f"{seconds * 1000:.0f} ms"
+
+
+Request = TypeVar("Request", bound=BaseModel)
+
+
+def _request(kind: type[Request], **options: Any) -> Request:
+    """The import request of the command's options; a bad one is a ConfigError naming it."""
+    try:
+        return kind(**options)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        raise ConfigError(f"--{first['loc'][0]}: {first['msg']}") from None
