@@ -24,7 +24,7 @@ from semanticscholar import SemanticScholar
 from semanticscholar.SemanticScholarException import SemanticScholarException
 from tenacity import RetryError
 
-from scientist.campaign import atomic_write_json
+from scientist.atomic_files import atomic_write_json
 from scientist.errors import LiteratureUnavailable
 
 SEARCH_FIELDS = [

@@ -21,7 +21,8 @@ from contextlib import contextmanager
 
 from pydantic import BaseModel, ConfigDict, ValidationError
 
-from scientist.campaign import Campaign, atomic_write_json
+from scientist.atomic_files import atomic_write_json
+from scientist.campaign import Campaign
 from scientist.errors import BudgetExceeded
 
 PAUSE_FILE = "pause.json"

@@ -7,7 +7,8 @@ from collections import defaultdict
 from collections.abc import Iterable
 from pathlib import Path
 
-from scientist.campaign import Campaign, atomic_write_text
+from scientist.atomic_files import atomic_write_text
+from scientist.campaign import Campaign
 from scientist.config import CampaignConfig
 from scientist.llm.pricing import unpriced_models
 from scientist.models import ArchiveEntry, Effect, ExperimentRun, LedgerEntry

@@ -3,7 +3,8 @@ from pathlib import Path
 
 import pytest
 
-from scientist.campaign import Campaign, append_jsonl, atomic_write_json, read_jsonl
+from scientist.atomic_files import append_jsonl, atomic_write_json, read_jsonl
+from scientist.campaign import Campaign
 from scientist.config import CampaignConfig
 from scientist.errors import CampaignError
 from scientist.models import ArchiveEntry, Effect, Idea, LedgerEntry, Usage

@@ -1,4 +1,4 @@
-"""The package's import graph: no cycles, and no stage importing the graph that drives it.
+"""The package's import graph: no cycles, and the layer table of docs/architecture.md held.
 
 Every import counts, those inside functions too (a lazy import hides a cycle from Python,
 not from this test). An import of a package points at its `__init__`; a submodule's own
@@ -8,12 +8,13 @@ parent packages are not counted as imports of it.
 from __future__ import annotations
 
 import ast
+import re
 from pathlib import Path
 
 import scientist
 
 PACKAGE = Path(scientist.__file__).resolve().parent
-STAGES = ("ideas", "experiments", "writeup", "review")
+ARCHITECTURE = PACKAGE.parent / "docs" / "architecture.md"
 
 
 def module_name(path: Path, root: Path) -> str:
@@ -75,36 +76,89 @@ def cycles(graph: dict[str, set[str]]) -> list[list[str]]:
     return found
 
 
-def upward_imports(graph: dict[str, set[str]]) -> list[str]:
-    """Stage modules that import `scientist.graph` (the stages sit below the graph)."""
-    stage_prefixes = tuple(f"scientist.{stage}" for stage in STAGES)
-    return sorted(
-        f"{module} -> {target}"
-        for module, targets in graph.items()
-        if module.startswith(stage_prefixes)
-        for target in targets
-        if target == "scientist.graph" or target.startswith("scientist.graph.")
-    )
+def table(fence: str, page: Path = ARCHITECTURE) -> list[list[str]]:
+    """The patterns of each row of the page's ```fence block (a row's patterns end where two
+    spaces begin its description), top row first."""
+    block = re.search(rf"^```{fence}\n(.*?)^```", page.read_text(encoding="utf-8"), re.M | re.S)
+    assert block is not None, f"{page} has no ```{fence} block"
+    return [re.split(r"\s{2,}", row.strip())[0].split() for row in block[1].splitlines()]
+
+
+def matches(pattern: str, module: str) -> int:
+    """How specifically `pattern` names `module`: 3 a file, 2 `*/cli.py`, 1 a folder, 0 not."""
+    parts = module.split(".")[1:]
+    if pattern == "*/cli.py":
+        return 2 if len(parts) == 2 and parts[1] == "cli" else 0
+    if pattern.endswith("/"):
+        return 1 if parts[:1] == [pattern[:-1]] else 0
+    name = pattern.removesuffix(".py")
+    return 3 if parts == ([] if name == "__init__" else [name]) else 0
+
+
+def layer_of(module: str, rows: list[list[str]]) -> int | None:
+    """The row that names `module` most specifically (0 is the top), or None."""
+    ranked = [(matches(p, module), row) for row, patterns in enumerate(rows) for p in patterns]
+    best = max(ranked, default=(0, None))
+    return best[1] if best[0] else None
+
+
+def layer_faults(graph: dict[str, set[str]], rows: list[list[str]], sealed: list[str]) -> list[str]:
+    """Modules no row names, imports of a higher layer, and sandboxed code importing
+    scientist."""
+    faults = []
+    for module, targets in sorted(graph.items()):
+        if any(matches(p, module) for p in sealed):
+            faults += [f"{module} -> {target} (sandboxed)" for target in sorted(targets)]
+            continue
+        layer = layer_of(module, rows)
+        if layer is None:
+            faults.append(f"{module}: in no layer")
+            continue
+        faults += [
+            f"{module} -> {target}"
+            for target in sorted(targets)
+            if (above := layer_of(target, rows)) is not None and above < layer
+        ]
+    return faults
+
+
+def page_faults(graph: dict[str, set[str]], page: Path = ARCHITECTURE) -> list[str]:
+    sealed = [pattern for row in table("sandboxed", page) for pattern in row]
+    return layer_faults(graph, table("layers", page), sealed)
 
 
 def test_the_package_has_no_import_cycle() -> None:
     assert cycles(import_graph()) == []
 
 
-def test_no_stage_imports_the_graph() -> None:
-    assert upward_imports(import_graph()) == []
+def test_every_module_keeps_to_the_layer_table() -> None:
+    assert page_faults(import_graph()) == []
 
 
-def test_the_walker_sees_a_cycle_and_an_upward_import(tmp_path: Path) -> None:
-    """The checks above would fail on a package that had either fault."""
+def test_the_walker_sees_a_cycle_an_upward_import_and_an_unlisted_module(
+    tmp_path: Path,
+) -> None:
+    """The checks above would fail on a package that had any of these faults."""
     root = tmp_path / "scientist"
-    for folder in (root, root / "graph", root / "review"):
+    for folder in (root, root / "graph", root / "review", root / "scaffold"):
         folder.mkdir(parents=True)
         (folder / "__init__.py").write_text("")
     (root / "a.py").write_text("def f():\n    from scientist import b\n")
     (root / "b.py").write_text("from scientist.a import f\n")
     (root / "review" / "x.py").write_text("from scientist.graph import y\n")
+    (root / "review" / "cli.py").write_text("from scientist.graph import y\n")
     (root / "graph" / "y.py").write_text("")
+    (root / "scaffold" / "plot.py").write_text("import scientist.a\n")
+    (root / "stray.py").write_text("")
+    page = tmp_path / "architecture.md"
+    page.write_text(
+        "```layers\n*/cli.py  the command line\ngraph/\nreview/  a stage\n"
+        "a.py b.py __init__.py  below\n```\n\n```sandboxed\nscaffold/\n```\n"
+    )
     graph = import_graph(root)
     assert cycles(graph) == [["scientist.a", "scientist.b"]]
-    assert upward_imports(graph) == ["scientist.review.x -> scientist.graph.y"]
+    assert page_faults(graph, page) == [
+        "scientist.review.x -> scientist.graph.y",
+        "scientist.scaffold.plot -> scientist.a (sandboxed)",
+        "scientist.stray: in no layer",
+    ]

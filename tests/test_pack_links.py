@@ -11,7 +11,8 @@ import pytest
 
 from scientist.errors import LinkRefused
 from scientist.experiments.pack_view import PackView
-from scientist.experiments.runs import CODE_DIFF, _snapshot, prepare_code_dir
+from scientist.experiments.runs import _snapshot, prepare_code_dir
+from scientist.records.runs import CODE_DIFF
 from scientist.safe_tree import copy_tree, walk_files
 from scientist.templates import load_template
 

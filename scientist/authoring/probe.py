@@ -16,8 +16,9 @@ from pathlib import Path
 
 from scientist.config import load_config
 from scientist.errors import SandboxError, TemplateError
-from scientist.experiments.runs import FINAL_INFO, OUTPUTS, execute_run, prepare_code_dir
+from scientist.experiments.runs import execute_run, prepare_code_dir
 from scientist.models import ExperimentRun, FinalInfo
+from scientist.records.runs import FINAL_INFO, OUTPUTS
 from scientist.sandbox import open_sandbox
 from scientist.templates import Template
 

@@ -25,7 +25,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
-from scientist.campaign import atomic_write_text
+from scientist.atomic_files import atomic_write_text
 from scientist.experiments.editing import apply_edits, parse_answer
 from scientist.experiments.pack_view import PackView, read_requests
 from scientist.experiments.runs import code_diff

@@ -31,14 +31,9 @@ from scientist.errors import TemplateError
 from scientist.experiments.agent import accepted_knobs
 from scientist.experiments.editing import apply_edits, parse_answer
 from scientist.experiments.outcome import best_run
-from scientist.experiments.runs import (
-    code_diff,
-    execute_run,
-    finished_run,
-    prepare_code_dir,
-    run_diff,
-)
+from scientist.experiments.runs import code_diff, execute_run, prepare_code_dir
 from scientist.models import ArchiveEntry, Effect, ExperimentRun, utc_now
+from scientist.records.runs import finished_run, run_diff
 
 _locks: dict[str, threading.Lock] = {}
 _locks_guard = threading.Lock()

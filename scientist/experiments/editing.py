@@ -32,7 +32,7 @@ from typing import Literal
 
 from pydantic import BaseModel
 
-from scientist.campaign import atomic_write_text
+from scientist.atomic_files import atomic_write_text
 
 Kind = Literal["search", "whole", "diff"]
 

@@ -18,19 +18,14 @@ from pathlib import Path
 
 from pydantic import BaseModel, ValidationError
 
-from scientist.campaign import atomic_write_text
+from scientist.atomic_files import atomic_write_text
 from scientist.context import Context
 from scientist.errors import LLMError, ScientistError
-from scientist.experiments.figures import (
-    Figure,
-    figure_image,
-    is_blank,
-    make_figures,
-    pixel_variance,
-)
+from scientist.experiments.figures import make_figures
 from scientist.llm import Message, RoleModel
 from scientist.models import ArchiveEntry, ExperimentRun, Record
 from scientist.prompts import render_prompt
+from scientist.records.figures import Figure, figure_image, is_blank, pixel_variance
 
 FEEDBACK_FILE = "plot_feedback.json"
 FIGURES_FOLDER = "figures"

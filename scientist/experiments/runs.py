@@ -6,58 +6,44 @@ run, each atomically: `overrides.json`, `code.diff`, `stdout.log`, `stderr.log` 
 `result.json`: the sandbox's RunResult and the sha256 of the `outputs/final_info.json` the
 host accepted. A pack with a grader has an ok run graded before the seal (`grading`): its
 grader's `grade/grade.json` is hashed into the same record, and its metrics are the run's.
-A run is finished once a valid `result.json` is there and, for an ok run, the final info
-(and the grade) still have those hashes; anything else (a crash half-way, a tampered or
-forged file) makes it a run to do again, never a result to trust.
+Reading a sealed run back (and refusing one whose files no longer hold) is
+`scientist.records.runs`.
 """
 
 from __future__ import annotations
 
 import difflib
-import hashlib
 import json
 import os
 import shutil
-import stat
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from pydantic import ValidationError
-
-from scientist.campaign import Campaign, atomic_write_text
+from scientist.atomic_files import atomic_write_text
+from scientist.campaign import Campaign
 from scientist.config import CampaignConfig
 from scientist.errors import ScientistError, TemplateError
-from scientist.experiments.grading import (
-    GRADE,
-    GRADE_DIR,
-    GRADER_CACHE,
-    GradeRecord,
-    grade_spec,
-    graded_info,
-    read_grade,
-)
+from scientist.experiments.grading import grade_spec
 from scientist.experiments.requirements import pack_env, pack_paths
-from scientist.models import ExperimentRun, FinalInfo, Record, RunResult, RunSpec
+from scientist.models import ExperimentRun, RunResult, RunSpec
+from scientist.records.grades import GRADE, GRADE_DIR, GRADER_CACHE, GradeRecord, read_grade
+from scientist.records.runs import (
+    CODE_DIFF,
+    FINAL_INFO,
+    OUTPUTS,
+    OVERRIDES,
+    RESULT,
+    RunRecord,
+    file_sha256,
+    finished_run,
+)
 from scientist.safe_tree import copy_tree, is_regular_file, read_text, walk_files
 from scientist.sandbox import Sandbox
 from scientist.templates import Template
 
-RESULT = "result.json"
-OVERRIDES = "overrides.json"
-CODE_DIFF = "code.diff"
-OUTPUTS = "outputs"
-FINAL_INFO = "final_info.json"
 CACHE = "cache"
 CODE_SUFFIXES = {".py", ".toml", ".json", ".txt", ".md", ".yaml", ".yml"}
-
-
-class RunRecord(Record):
-    """`result.json`: what the sandbox reported, and the hash of the final info accepted."""
-
-    result: RunResult
-    final_info_sha256: str | None = None
-    grading: GradeRecord | None = None
 
 
 def host_cache_dir() -> Path:
@@ -91,97 +77,6 @@ def prepare_code_dir(template: Template, code_dir: Path) -> Path:
         copy_tree(template.root, staging, skip=["__pycache__"])
         staging.rename(code_dir)
     return code_dir
-
-
-def _sha256(path: Path) -> str | None:
-    """The hash of a regular file (never through a link), or None."""
-    try:
-        fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
-    except OSError:
-        return None
-    with os.fdopen(fd, "rb") as handle:
-        if not stat.S_ISREG(os.fstat(fd).st_mode):
-            return None
-        return hashlib.file_digest(handle, "sha256").hexdigest()
-
-
-def _read_record(run_dir: Path) -> RunRecord | None:
-    path = run_dir / RESULT
-    if path.is_symlink() or not path.is_file():
-        return None
-    try:
-        return RunRecord.model_validate_json(path.read_bytes())
-    except ValidationError:
-        return None
-
-
-def finished_run(
-    run_dir: Path, template: Template, idea_id: str, index: int
-) -> ExperimentRun | None:
-    """The run recorded in `run_dir`, or None when it never finished or its record does not
-    hold (then it is to be run again)."""
-    record = _read_record(run_dir)
-    if record is None:
-        return None
-    overrides_path = run_dir / OVERRIDES
-    overrides = json.loads(overrides_path.read_text()) if overrides_path.is_file() else {}
-    info = None
-    if record.result.ok:
-        final_info = run_dir / OUTPUTS / FINAL_INFO
-        if record.final_info_sha256 is None or _sha256(final_info) != record.final_info_sha256:
-            return None
-        try:
-            info = template.read_final_info(final_info, measured_s=record.result.duration_s)
-        except TemplateError:
-            return None
-        if template.manifest.ai_scientist is not None:
-            info = info.model_copy(update={"config": template.v1_config(overrides)})
-    fields: dict[str, Any] = {"final_info": info}
-    if info is not None and template.manifest.grader is not None:
-        fields = _graded_fields(run_dir, template, record, info)
-        if not fields:
-            return None
-    return ExperimentRun(
-        idea_id=idea_id,
-        index=index,
-        result=record.result,
-        run_dir=run_dir,
-        code_dir=run_dir / "code",
-        overrides=overrides,
-        **fields,
-    )
-
-
-def _graded_fields(
-    run_dir: Path, template: Template, record: RunRecord, info: FinalInfo
-) -> dict[str, Any]:
-    """The graded run's fields (its metrics the grade's, its own kept as the claim), or {}
-    when the record holds no grade or the grade on disk is not the one it holds."""
-    grading, grader = record.grading, template.manifest.grader
-    path = run_dir / GRADE_DIR / GRADE
-    if grader is None or grading is None or grading.grade_sha256 is None:
-        return {}
-    if _sha256(path) != grading.grade_sha256:
-        return {}
-    try:
-        grade = read_grade(path, template)
-    except TemplateError:
-        return {}
-    final_info, status, found = graded_info(info, grade, grader)
-    return {
-        "final_info": final_info,
-        "grade": status,
-        "claimed": info.metrics,
-        "mismatches": found,
-        "grading_s": grading.result.duration_s,
-    }
-
-
-def run_diff(run: ExperimentRun) -> str:
-    """The code change `run` tested: a unified diff against the pack ('' when unchanged).
-    The one reader of a run's diff."""
-    path = run.run_dir / "code.diff"
-    return path.read_text(encoding="utf-8") if path.is_file() else ""
 
 
 def execute_run(
@@ -277,7 +172,7 @@ def _with_grade(
     atomic_write_text(run_dir / "grader_stdout.log", graded.stdout_tail)
     atomic_write_text(run_dir / "grader_stderr.log", graded.stderr_tail)
     path = run_dir / GRADE_DIR / GRADE
-    digest = _sha256(path)
+    digest = file_sha256(path)
     try:
         if not graded.ok:
             raise TemplateError(f"the grader failed ({graded.failure(tail_lines=3)})")
@@ -296,7 +191,7 @@ def _judged(run_dir: Path, template: Template, result: RunResult) -> RunRecord:
     if not result.ok:
         return RunRecord(result=result)
     final_info = run_dir / OUTPUTS / FINAL_INFO
-    digest = _sha256(final_info)
+    digest = file_sha256(final_info)
     try:
         if digest is None:
             raise TemplateError(f"{FINAL_INFO} was not written as a regular file")

@@ -13,7 +13,7 @@ from __future__ import annotations
 import tempfile
 from pathlib import Path
 
-from scientist.campaign import atomic_write_text
+from scientist.atomic_files import atomic_write_text
 from scientist.config import CampaignConfig
 from scientist.errors import TemplateError
 from scientist.experiments.requirements import check_requirements, install_requirements

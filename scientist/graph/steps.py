@@ -26,10 +26,10 @@ from scientist.errors import BudgetExceeded, LLMError
 from scientist.experiments.controls import attribute
 from scientist.experiments.develop import develop_idea
 from scientist.experiments.outcome import conclude
-from scientist.experiments.runs import finished_run
 from scientist.graph.state import Flight, Step
 from scientist.models import ArchiveEntry, ExperimentRun, Paper
 from scientist.pause import paused_at
+from scientist.records.runs import finished_run
 from scientist.review import archive_fields, review_paper
 from scientist.writeup import write_paper
 

@@ -14,7 +14,7 @@ checkpointed). A model's proposal that repeats an idea of the campaign is record
 
 from __future__ import annotations
 
-from scientist.campaign import atomic_write_text
+from scientist.atomic_files import atomic_write_text
 from scientist.context import Context
 from scientist.ideas.breeding import breed_ideas
 from scientist.ideas.duplicates import Duplicate

@@ -25,7 +25,8 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict
 
-from scientist.campaign import Campaign, append_jsonl, read_records
+from scientist.atomic_files import append_jsonl
+from scientist.campaign import Campaign, read_records
 from scientist.errors import CampaignError
 from scientist.llm.base import Message, Reply
 from scientist.llm.pricing import add_usage

@@ -15,7 +15,8 @@ from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict, TypeAdapter
 
-from scientist.campaign import atomic_write_json, read_json
+from scientist.atomic_files import atomic_write_json
+from scientist.campaign import read_json
 
 PENDING_LIMIT = 10_000  # call ids remembered for a later reward
 

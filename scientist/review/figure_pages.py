@@ -18,9 +18,9 @@ from pypdf import PageObject, PdfReader
 from pypdf.errors import PdfReadError
 
 from scientist.errors import ScientistError
-from scientist.experiments.figures import rasterise_page
 from scientist.llm import RoleModel
 from scientist.llm.images import Image
+from scientist.records.figures import rasterise_page
 from scientist.review.figures import FIGURE_MAX_SIDE
 
 GRAPHICS_SUBTYPES = ("/Image", "/Form")

@@ -11,8 +11,8 @@ from pathlib import Path
 from pydantic import BaseModel, ConfigDict
 
 from scientist.errors import ScientistError
-from scientist.experiments.figures import BLANK_VARIANCE, figure_image, pixel_variance
 from scientist.llm.images import Image
+from scientist.records.figures import BLANK_VARIANCE, figure_image, pixel_variance
 
 FIGURE_MAX_SIDE = 1024
 """The longer side, in pixels, of a figure shown to a reviewer."""

@@ -14,15 +14,16 @@ from pathlib import Path
 
 from pydantic import ValidationError
 
-from scientist.campaign import Campaign, atomic_write_json
+from scientist.atomic_files import atomic_write_json
+from scientist.campaign import Campaign
 from scientist.config import ReviewConfig
 from scientist.context import Context
 from scientist.errors import LLMFormatError
 from scientist.experiments.outcome import best_run
-from scientist.experiments.runs import run_diff
 from scientist.llm import RoleModel
 from scientist.llm.images import Image
 from scientist.models import ExperimentRun, Idea, MetaReview, Paper
+from scientist.records.runs import run_diff
 from scientist.report import sizes
 from scientist.review.evidence import gather_evidence
 from scientist.review.figure_pages import figure_pages_for

@@ -17,7 +17,6 @@ from typing import Literal, TypeVar
 from pydantic import BaseModel, Field, ValidationError
 
 from scientist.campaign import Campaign
-from scientist.experiments.runs import CODE_DIFF, finished_run
 from scientist.graph.nodes import BASELINE_ID
 from scientist.llm.pool import ModelStats, read_pool
 from scientist.models import (
@@ -28,6 +27,7 @@ from scientist.models import (
     Paper,
     SearchNodeRecord,
 )
+from scientist.records.runs import CODE_DIFF, finished_run
 from scientist.report import image_spending, leaderboard, provenance, sizes
 from scientist.review.meta import ReviewRecord
 from scientist.templates import Template, load_template

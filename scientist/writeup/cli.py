@@ -17,9 +17,9 @@ from rich.console import Console
 from scientist.campaign import Campaign
 from scientist.context import open_context
 from scientist.errors import CampaignError, LatexError
-from scientist.experiments.runs import finished_run
 from scientist.llm import LLM
 from scientist.models import ExperimentRun, Idea
+from scientist.records.runs import finished_run
 from scientist.templates import Template
 from scientist.writeup.paper import write_paper
 

@@ -8,8 +8,8 @@ from typing import Any
 
 from pylatex.utils import escape_latex
 
-from scientist.experiments.figures import Figure
 from scientist.models import ExperimentRun, Idea
+from scientist.records.figures import Figure
 from scientist.templates import Template
 from scientist.writeup.citations import Bibliography
 from scientist.writeup.evidence import Evidence, macro_values

@@ -8,8 +8,8 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 
-from scientist.experiments.figures import Figure
 from scientist.models import Idea
+from scientist.records.figures import Figure
 
 SUPPLEMENTARY = "supplementary"
 

@@ -20,11 +20,11 @@ from dataclasses import dataclass, field
 from pydantic import BaseModel, Field
 
 from scientist.errors import LLMError, ScientistError
-from scientist.experiments.figures import Figure, figure_image
 from scientist.llm import Message, RoleModel
 from scientist.llm.images import Image
 from scientist.models import FigureAction, FigureCheck
 from scientist.prompts import render_prompt
+from scientist.records.figures import Figure, figure_image
 from scientist.writeup.context import PaperContext, reference_sentence, referenced_labels, tex
 
 FIGURE_MAX_SIDE = 1024

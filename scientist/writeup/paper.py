@@ -6,12 +6,13 @@ from __future__ import annotations
 import shutil
 from pathlib import Path
 
-from scientist.campaign import atomic_write_json, atomic_write_text
+from scientist.atomic_files import atomic_write_json, atomic_write_text
 from scientist.context import Context
 from scientist.errors import LatexError
-from scientist.experiments.figures import Figure, make_figures
-from scientist.experiments.runs import run_diff
+from scientist.experiments.figures import make_figures
 from scientist.models import ExperimentRun, FigureCheck, Idea, Paper
+from scientist.records.figures import Figure
+from scientist.records.runs import run_diff
 from scientist.report import run_size
 from scientist.writeup import llm_prose, offline_prose
 from scientist.writeup.citations import gather_bibliography

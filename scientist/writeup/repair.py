@@ -18,7 +18,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from scientist.campaign import atomic_write_text
+from scientist.atomic_files import atomic_write_text
 from scientist.config import WriteupConfig
 from scientist.llm import RoleModel
 from scientist.sandbox import Sandbox

@@ -18,12 +18,13 @@ from scientist.experiments.agent import CodeSession, prepare_version
 from scientist.experiments.develop import develop_idea
 from scientist.experiments.outcome import Outcome
 from scientist.experiments.pack_view import PackView
-from scientist.experiments.runs import execute_run, run_diff
+from scientist.experiments.runs import execute_run
 from scientist.experiments.search_develop import develop_by_search
 from scientist.graph.nodes import baseline
 from scientist.llm import RoleModel, open_llm
 from scientist.llm.replay_server import ReplayServer
 from scientist.models import ArchiveEntry, ExperimentRun, Idea
+from scientist.records.runs import run_diff
 from scientist.sandbox import open_sandbox
 from scientist.templates import load_template
 

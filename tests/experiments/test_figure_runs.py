@@ -10,7 +10,8 @@ from pathlib import Path
 from PIL import Image
 
 from scientist.config import SandboxConfig
-from scientist.experiments.figures import collect_figures, make_figures
+from scientist.experiments.figures import make_figures
+from scientist.records.figures import collect_figures
 from scientist.sandbox import open_sandbox
 from scientist.templates import load_template
 from scientist.writeup.figure_choice import choose_figures, missing_main_figures

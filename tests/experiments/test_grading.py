@@ -13,9 +13,10 @@ import pytest
 from scientist.config import CampaignConfig
 from scientist.errors import SandboxUnavailable
 from scientist.experiments.coder import run_history
-from scientist.experiments.grading import GRADE, GRADE_DIR, GRADER_CACHE, mismatches
-from scientist.experiments.runs import execute_run, finished_run, prepare_code_dir
+from scientist.experiments.runs import execute_run, prepare_code_dir
 from scientist.models import ExperimentRun, FinalInfo, Grade, MetricSummary, RunResult
+from scientist.records.grades import GRADE, GRADE_DIR, GRADER_CACHE, mismatches
+from scientist.records.runs import finished_run
 from scientist.sandbox import Sandbox, open_sandbox
 from scientist.templates import Template, load_template
 

@@ -11,16 +11,9 @@ import pytest
 from scientist.campaign import Campaign
 from scientist.config import CampaignConfig
 from scientist.errors import SandboxUnavailable
-from scientist.experiments.runs import (
-    FINAL_INFO,
-    OUTPUTS,
-    RESULT,
-    execute_run,
-    finished_run,
-    pack_cache,
-    prepare_code_dir,
-)
+from scientist.experiments.runs import execute_run, pack_cache, prepare_code_dir
 from scientist.models import ExperimentRun
+from scientist.records.runs import FINAL_INFO, OUTPUTS, RESULT, finished_run
 from scientist.sandbox import open_sandbox
 from scientist.templates import Template, load_template
 from tests.fixtures.hostile import FORGED_SCORE, hostile_pack

@@ -16,9 +16,9 @@ import pytest
 
 from scientist.config import CampaignConfig
 from scientist.experiments.editing import PROTECTED
-from scientist.experiments.runs import finished_run
 from scientist.graph.runner import start_campaign
 from scientist.ideas.breeding import breed_ideas
+from scientist.records.runs import finished_run
 from scientist.report import render_report
 from scientist.templates import load_template
 from scientist.view.site import Site

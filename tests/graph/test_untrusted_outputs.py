@@ -14,10 +14,10 @@ import pytest
 from scientist.campaign import Campaign
 from scientist.config import CampaignConfig
 from scientist.errors import ScientistError
-from scientist.experiments.figures import collect_figures, pixel_variance
 from scientist.graph import scheduler
 from scientist.graph.runner import resume_campaign, start_campaign
 from scientist.llm.images import Image
+from scientist.records.figures import collect_figures, pixel_variance
 
 HOSTILE_WRITES = """
     if config["width"] == 32:  # the "wider" seed idea: a byte that is not UTF-8

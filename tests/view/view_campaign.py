@@ -14,9 +14,10 @@ from pathlib import Path
 
 from matplotlib.figure import Figure
 
-from scientist.campaign import Campaign, atomic_write_json, atomic_write_text
+from scientist.atomic_files import atomic_write_json, atomic_write_text
+from scientist.campaign import Campaign
 from scientist.config import CampaignConfig
-from scientist.experiments.runs import CODE_DIFF, FINAL_INFO, OUTPUTS, seal_run
+from scientist.experiments.runs import seal_run
 from scientist.llm.pool import STATS, ModelStats
 from scientist.models import (
     ArchiveEntry,
@@ -31,6 +32,7 @@ from scientist.models import (
     SearchNodeRecord,
     Usage,
 )
+from scientist.records.runs import CODE_DIFF, FINAL_INFO, OUTPUTS
 from scientist.review.meta import ReviewRecord
 from scientist.templates import load_template
 

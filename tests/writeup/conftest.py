@@ -10,8 +10,8 @@ import pytest
 
 from scientist.campaign import Campaign
 from scientist.config import CampaignConfig, SandboxConfig, WriteupConfig
-from scientist.experiments.runs import FINAL_INFO, OUTPUTS
 from scientist.models import ExperimentRun, FinalInfo, Idea, RunResult
+from scientist.records.runs import FINAL_INFO, OUTPUTS
 from scientist.sandbox import Sandbox, open_sandbox
 from scientist.templates import Template, load_template
 

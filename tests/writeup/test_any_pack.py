@@ -14,8 +14,8 @@ import pytest
 
 from scientist.campaign import Campaign
 from scientist.config import CampaignConfig, WriteupConfig
-from scientist.experiments.figures import Figure
 from scientist.models import Idea, Paper
+from scientist.records.figures import Figure
 from scientist.sandbox import Sandbox
 from scientist.templates import load_template
 from scientist.writeup import write_paper

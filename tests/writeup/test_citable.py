@@ -9,11 +9,11 @@ import pytest
 
 from scientist.campaign import Campaign
 from scientist.config import CampaignConfig, ModelsConfig
-from scientist.experiments.figures import Figure
-from scientist.experiments.runs import FINAL_INFO, OUTPUTS
 from scientist.llm import open_llm
 from scientist.llm.replay_server import ReplayServer
 from scientist.models import ExperimentRun, FinalInfo, RunResult
+from scientist.records.figures import Figure
+from scientist.records.runs import FINAL_INFO, OUTPUTS
 from scientist.sandbox import Sandbox
 from scientist.templates import Template
 from scientist.writeup import write_paper

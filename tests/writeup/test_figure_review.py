@@ -11,10 +11,10 @@ import pytest
 
 from scientist.campaign import Campaign
 from scientist.config import ModelsConfig, WriteupConfig
-from scientist.experiments.figures import Figure
 from scientist.llm import open_llm
 from scientist.llm.replay_server import ReplayServer
 from scientist.models import ExperimentRun, Paper
+from scientist.records.figures import Figure
 from scientist.sandbox import Sandbox
 from scientist.templates import Template
 from scientist.writeup import write_paper

@@ -11,9 +11,10 @@ import pytest
 
 from scientist.campaign import Campaign
 from scientist.config import CampaignConfig, ModelsConfig
-from scientist.experiments.runs import OUTPUTS, seal_run
+from scientist.experiments.runs import seal_run
 from scientist.llm.replay_server import ReplayServer
 from scientist.models import RunResult
+from scientist.records.runs import OUTPUTS
 from scientist.templates import load_template
 from scientist.writeup.context import SECTIONS
 from tests.writeup.conftest import IDEA, TOY, record_run
