@@ -9,7 +9,7 @@ section drafted, the Method with an undefined LaTeX command, and critiques for t
 the writer asks about; three reviews that pass the review checks (so, as for a capable
 model, no reflection round is sent), and the area chair's meta-review.
 Token counts are the server's (about 4 characters a token), and
-the ledger prices them at `prices.toml`'s rates for the named model.
+the ledger prices them at `families.toml`'s rates for the named model.
 
     python benchmarks/cost_per_paper.py [--packs merge namm] [--wires openai anthropic]
 

@@ -1,4 +1,5 @@
-"""What a model's API accepts, per model family: the one place requests are shaped by model.
+"""What a model's API accepts, from its row of the model-family table (`families.toml`):
+the one place requests are shaped by model.
 
 Reasoning models (OpenAI o1, o3, o4-mini, gpt-5) reject `max_tokens` and any temperature but
 the default: they take `max_completion_tokens`, and no temperature is sent. Vision models
@@ -14,17 +15,17 @@ config overrides or extends the table per model spec or name, e.g.
 
 from __future__ import annotations
 
-import re
-
 from pydantic import BaseModel, ConfigDict
 
 from scientist.config import CapabilityOverride
+from scientist.llm.families import family_of
 
 
 class ModelCapabilities(BaseModel):
     """`reasoning`: tokens are capped by `max_completion_tokens`; `temperature`: the API takes
     a non-default sampling temperature; `vision`: the model accepts images in a message;
-    `seed`: the API takes a sampling seed."""
+    `seed`: the API takes a sampling seed; `context_tokens`: the context window (None:
+    unknown)."""
 
     model_config = ConfigDict(frozen=True)
 
@@ -32,26 +33,13 @@ class ModelCapabilities(BaseModel):
     temperature: bool = True
     vision: bool = False
     seed: bool = False
+    context_tokens: int | None = None
 
     @property
     def token_limit_field(self) -> str:
         return "max_completion_tokens" if self.reasoning else "max_tokens"
 
 
-REASONING = ModelCapabilities(reasoning=True, temperature=False)
-REASONING_VISION = REASONING.model_copy(update={"vision": True})
-STANDARD = ModelCapabilities()
-VISION = ModelCapabilities(vision=True)
-
-FAMILIES: list[tuple[re.Pattern[str], ModelCapabilities]] = [
-    (re.compile(r"^openai:o1-mini"), REASONING),
-    (re.compile(r"^openai:o3-mini"), REASONING),
-    (re.compile(r"^openai:o\d+(-|$)"), REASONING_VISION),
-    (re.compile(r"^openai:gpt-5(?!.*-chat)"), REASONING_VISION),
-    (re.compile(r"^openai:(gpt-4o|gpt-4\.1|gpt-4-turbo|gpt-5)"), VISION),
-    (re.compile(r"^anthropic:claude-"), VISION),
-]
-"""Model-family patterns over the full spec (`openai:o3-mini`), first match wins."""
 SEEDED_KINDS = ("openai:", "scripted:")
 """The spec prefixes whose API takes a sampling `seed` (OpenAI chat completions)."""
 
@@ -61,8 +49,14 @@ def capabilities_for(
 ) -> ModelCapabilities:
     """The capabilities of model `spec`: the family table, then the config's override for
     the spec (`openai:o3`) or its bare name (`o3`)."""
-    family = next((caps for pattern, caps in FAMILIES if pattern.search(spec)), STANDARD)
-    found = family.model_copy(update={"seed": spec.startswith(SEEDED_KINDS)})
+    family = family_of(spec)
+    found = ModelCapabilities(
+        reasoning=family.reasoning,
+        temperature=not family.reasoning,
+        vision=family.vision,
+        seed=spec.startswith(SEEDED_KINDS),
+        context_tokens=family.context,
+    )
     overrides = overrides or {}
     override = overrides.get(spec) or overrides.get(spec.partition(":")[2])
     if override is None:

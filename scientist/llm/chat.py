@@ -20,7 +20,7 @@ from scientist.llm.base import (
     as_messages,
 )
 from scientist.llm.budget import CallMeter
-from scientist.llm.capabilities import STANDARD, ModelCapabilities
+from scientist.llm.capabilities import ModelCapabilities
 from scientist.llm.image_tokens import images_tokens
 from scientist.llm.journal import CallJournal
 from scientist.llm.pricing import PriceTable
@@ -53,10 +53,10 @@ class ProviderChatModel:
         retry: RetryPolicy | None = None,
         format_retries: int = 2,
         rng: random.Random | None = None,
-        capabilities: ModelCapabilities = STANDARD,
+        capabilities: ModelCapabilities | None = None,
     ) -> None:
         self.name = name
-        self.capabilities = capabilities
+        self.capabilities = capabilities or ModelCapabilities()
         self.provider = provider
         self.prices = prices or PriceTable()
         self.retry = retry or RetryPolicy()

@@ -1,4 +1,5 @@
-"""The input tokens an image costs, per model family, by the providers' published rules.
+"""The input tokens an image costs, by the providers' published rules; which rule and which
+numbers a model gets is its row's `images` in the model-family table (`families.toml`).
 
 - OpenAI, `detail: auto` billed as `high` (the worst case; `openai_message` sends `auto`):
   GPT-4o, GPT-4.1, GPT-5, o1 and o3 fit the image within 2048x2048, shrink it until its
@@ -16,9 +17,9 @@
 from __future__ import annotations
 
 import math
-import re
 from dataclasses import dataclass
 
+from scientist.llm.families import family_of
 from scientist.llm.images import Image
 
 PIXELS_PER_TOKEN = 750
@@ -65,25 +66,24 @@ class Area:
 
 Rule = Tiles | Patches | Area
 
-FAMILIES: list[tuple[re.Pattern[str], Rule]] = [
-    (re.compile(r"^openai:gpt-4o-mini"), Tiles(2833, 5667)),
-    (re.compile(r"^openai:gpt-(4\.1|5)-mini"), Patches(1.62)),
-    (re.compile(r"^openai:gpt-(4\.1|5)-nano"), Patches(2.46)),
-    (re.compile(r"^openai:o4-mini"), Patches(1.72)),
-    (re.compile(r"^openai:o[13](-|$)"), Tiles(75, 150)),
-    (re.compile(r"^openai:gpt-5"), Tiles(70, 140)),
-    (re.compile(r"^openai:(gpt-4o|gpt-4\.1|gpt-4\.5|gpt-4-turbo)"), Tiles(85, 170)),
-    (re.compile(r"^anthropic:claude-"), Area(max_side=1568, max_tokens=1600)),
-]
-"""Model-family patterns over the full spec (`openai:gpt-4o`), first match wins."""
-
 UNKNOWN = Area()
+
+
+def rule_of(spec: str) -> Rule:
+    """Model `spec`'s billing rule, from its row of the model-family table."""
+    images = family_of(spec).images
+    if images.tiles is not None:
+        return Tiles(*images.tiles)
+    if images.patches is not None:
+        return Patches(images.patches)
+    if images.area is not None:
+        return Area(max_side=images.area.max_side, max_tokens=images.area.max_tokens)
+    return UNKNOWN
 
 
 def image_tokens(spec: str, width: int, height: int) -> int:
     """The input tokens model `spec` is charged for one `width` x `height` image."""
-    rule = next((rule for pattern, rule in FAMILIES if pattern.search(spec)), UNKNOWN)
-    return rule.tokens(width, height)
+    return rule_of(spec).tokens(width, height)
 
 
 def images_tokens(spec: str, images: list[Image]) -> int:

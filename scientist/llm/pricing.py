@@ -1,7 +1,8 @@
 """Token prices (USD per 1M tokens) and the cost of a call.
 
-The table ships in `prices.toml`; `models.prices` in a campaign config overrides or
-extends it, keyed by the full spec (`openai:gpt-4o`) or the bare model name (`gpt-4o`).
+The prices ship in the model-family table (`families.toml`); `models.prices` in a campaign
+config overrides or extends them, keyed by the full spec (`openai:gpt-4o`) or the bare model
+name (`gpt-4o`).
 A price is `[input, output]`, optionally followed by the price of cached input (tokens read
 from the provider's prompt cache) and of cache writes (input written to it, Anthropic);
 each one left out costs what uncached input costs.
@@ -9,17 +10,14 @@ each one left out costs what uncached input costs.
 
 from __future__ import annotations
 
-import tomllib
 from collections.abc import Sequence
-from functools import cache
-from pathlib import Path
 from typing import NamedTuple
 
 from scientist.config import ModelsConfig
+from scientist.llm.families import families, longest_prefix
 from scientist.models import Usage
 
 PAID_KINDS = ("openai", "anthropic")  # local and scripted models cost nothing
-PRICES_FILE = Path(__file__).with_name("prices.toml")
 CHARS_PER_TOKEN = 3.0  # conservative: estimates err towards more tokens
 
 
@@ -42,15 +40,9 @@ class Price(NamedTuple):
         return cls(input_price, output_price, read, write)
 
 
-@cache
 def shipped_prices() -> dict[str, Price]:
-    """The shipped table as `provider:model -> Price`."""
-    table = tomllib.loads(PRICES_FILE.read_text(encoding="utf-8"))
-    return {
-        f"{provider}:{model}": Price.of(price)
-        for provider, models in table.items()
-        for model, price in models.items()
-    }
+    """The family table's prices as `provider:prefix -> Price`."""
+    return {key: Price.of(row.price) for key, row in families().items() if row.price}
 
 
 def estimate_tokens(text_chars: int) -> int:
@@ -59,7 +51,7 @@ def estimate_tokens(text_chars: int) -> int:
 
 
 class PriceTable:
-    """Looks up a model spec's price: exact name first, then the longest dated prefix."""
+    """Looks up a model spec's price: exact name first, then the longest listed prefix."""
 
     def __init__(self, overrides: dict[str, Sequence[float]] | None = None) -> None:
         self._prices = dict(shipped_prices())
@@ -71,12 +63,10 @@ class PriceTable:
         for name in (spec, bare) if bare else (spec,):
             if name in self._prices:
                 return self._prices[name]
-        candidates = [
-            key
-            for key in self._prices
-            if any(name.startswith(key + "-") for name in (spec, bare) if name)
+        found = [
+            key for name in (spec, bare) if name if (key := longest_prefix(name, self._prices))
         ]
-        return self._prices[max(candidates, key=len)] if candidates else None
+        return self._prices[max(found, key=len)] if found else None
 
     def usage(
         self,
