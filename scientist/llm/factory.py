@@ -1,10 +1,9 @@
-"""Model specs (`openai:gpt-4o`, `anthropic:...`, `local:<path>`, `scripted:<file>`,
-`none`) turned into chat models."""
+"""Model specs (`<kind>:<name>` of a registered provider, or `none`) turned into chat
+models."""
 
 from __future__ import annotations
 
 import random
-from pathlib import Path
 
 from scientist.config import ModelsConfig, is_offline
 from scientist.errors import ConfigError
@@ -12,47 +11,13 @@ from scientist.llm.base import Provider
 from scientist.llm.capabilities import capabilities_for
 from scientist.llm.chat import ProviderChatModel
 from scientist.llm.pricing import PriceTable
+from scientist.llm.registry import provider_kind, split_spec
 from scientist.llm.retry import RetryPolicy
-
-KINDS = ("openai", "anthropic", "local", "scripted")
-
-
-def split_spec(spec: str) -> tuple[str, str]:
-    kind, sep, name = spec.partition(":")
-    if not sep or kind not in KINDS or not name:
-        raise ConfigError(
-            f"unknown model '{spec}'",
-            hint="use openai:<model>, anthropic:<model>, local:<path>, scripted:<file> or none",
-        )
-    return kind, name
 
 
 def make_provider(spec: str, config: ModelsConfig) -> Provider:
     kind, name = split_spec(spec)
-    if kind == "openai":
-        from scientist.llm.providers.openai import OpenAIProvider
-
-        return OpenAIProvider(
-            name,
-            base_url=config.base_url,
-            timeout_s=config.timeout_s,
-            token_limit_field=capabilities_for(spec, config.capabilities).token_limit_field,
-        )
-    if kind == "anthropic":
-        from scientist.llm.providers.anthropic import AnthropicProvider
-
-        return AnthropicProvider(name, base_url=config.base_url, timeout_s=config.timeout_s)
-    if kind == "local":
-        from scientist.llm.providers.local import LocalProvider
-
-        return LocalProvider(Path(name))
-    from scientist.llm.scripted import ScriptedProvider
-
-    return ScriptedProvider(
-        Path(name),
-        timeout_s=config.timeout_s,
-        token_limit_field=capabilities_for(spec, config.capabilities).token_limit_field,
-    )
+    return provider_kind(kind).factory(name, config, capabilities_for(spec, config.capabilities))
 
 
 def open_chat_model(

@@ -13,11 +13,11 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import NamedTuple
 
-from scientist.config import ModelsConfig
+from scientist.config import ROLES, ModelsConfig, is_offline
 from scientist.llm.families import families, longest_prefix
+from scientist.llm.registry import provider_kind, split_spec
 from scientist.models import Usage
 
-PAID_KINDS = ("openai", "anthropic")  # local and scripted models cost nothing
 CHARS_PER_TOKEN = 3.0  # conservative: estimates err towards more tokens
 
 
@@ -136,8 +136,9 @@ def add_usage(total: Usage, more: Usage) -> Usage:
 def unpriced_models(config: ModelsConfig) -> list[str]:
     """The configured paid models that have no price (they would be counted as $0)."""
     table = PriceTable(config.prices)
-    roles = ("default", "ideas", "code", "write", "review")
-    specs = {spec for role in roles for spec in config.for_role(role)}
+    specs = {spec for role in ROLES for spec in config.for_role(role) if not is_offline(spec)}
     return sorted(
-        spec for spec in specs if spec.split(":", 1)[0] in PAID_KINDS and table.price(spec) is None
+        spec
+        for spec in specs
+        if provider_kind(split_spec(spec)[0]).paid and table.price(spec) is None
     )

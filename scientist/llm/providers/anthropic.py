@@ -21,9 +21,12 @@ from typing import Any
 import anthropic
 from pydantic import BaseModel
 
-from scientist.llm.base import Message, Reply
+from scientist.config import ModelsConfig
+from scientist.llm.base import Message, Provider, Reply
+from scientist.llm.capabilities import ModelCapabilities
 from scientist.llm.providers.errors import check_failure, translate
 from scientist.llm.providers.keys import api_key as env_api_key
+from scientist.llm.registry import register_provider
 from scientist.llm.structured import json_schema, schema_name
 
 
@@ -132,3 +135,8 @@ def anthropic_turn(message: Message) -> dict[str, Any]:
     ]
     blocks.append(text_block(message))
     return {"role": message.role, "content": blocks}
+
+
+@register_provider("anthropic", paid=True)
+def open_anthropic(name: str, config: ModelsConfig, capabilities: ModelCapabilities) -> Provider:
+    return AnthropicProvider(name, base_url=config.base_url, timeout_s=config.timeout_s)

@@ -15,8 +15,11 @@ from typing import Any
 
 from pydantic import BaseModel
 
+from scientist.config import ModelsConfig
 from scientist.errors import ConfigError, LLMProviderError
-from scientist.llm.base import Message, Reply
+from scientist.llm.base import Message, Provider, Reply
+from scientist.llm.capabilities import ModelCapabilities
+from scientist.llm.registry import register_provider
 from scientist.llm.structured import with_instructions
 
 
@@ -105,3 +108,8 @@ class LocalProvider:
 
     def close(self) -> None:
         self.__dict__.pop("_loaded", None)
+
+
+@register_provider("local", paid=False)
+def open_local(name: str, config: ModelsConfig, capabilities: ModelCapabilities) -> Provider:
+    return LocalProvider(Path(name))

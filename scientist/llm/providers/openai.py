@@ -19,10 +19,13 @@ from typing import Any
 import openai
 from pydantic import BaseModel
 
+from scientist.config import ModelsConfig
 from scientist.errors import LLMProviderError
-from scientist.llm.base import Message, Reply
+from scientist.llm.base import Message, Provider, Reply
+from scientist.llm.capabilities import ModelCapabilities
 from scientist.llm.providers.errors import check_failure, translate
 from scientist.llm.providers.keys import api_key as env_api_key
+from scientist.llm.registry import register_provider
 from scientist.llm.structured import schema_name, strict_json_schema, with_instructions
 
 
@@ -122,3 +125,13 @@ def openai_message(message: Message) -> dict[str, Any]:
         for image in message.images
     ]
     return {"role": message.role, "content": parts}
+
+
+@register_provider("openai", paid=True)
+def open_openai(name: str, config: ModelsConfig, capabilities: ModelCapabilities) -> Provider:
+    return OpenAIProvider(
+        name,
+        base_url=config.base_url,
+        timeout_s=config.timeout_s,
+        token_limit_field=capabilities.token_limit_field,
+    )

@@ -12,9 +12,12 @@ from pathlib import Path
 
 from pydantic import BaseModel, ValidationError
 
+from scientist.config import ModelsConfig
 from scientist.errors import ConfigError
-from scientist.llm.base import Message, Reply
+from scientist.llm.base import Message, Provider, Reply
+from scientist.llm.capabilities import ModelCapabilities
 from scientist.llm.providers.openai import OpenAIProvider
+from scientist.llm.registry import register_provider
 from scientist.llm.replay_script import load_script
 from scientist.llm.replay_server import ReplayServer
 
@@ -65,3 +68,12 @@ class ScriptedProvider:
     def close(self) -> None:
         self._client.close()
         self.server.close()
+
+
+@register_provider("scripted", paid=False)
+def open_scripted(name: str, config: ModelsConfig, capabilities: ModelCapabilities) -> Provider:
+    return ScriptedProvider(
+        Path(name),
+        timeout_s=config.timeout_s,
+        token_limit_field=capabilities.token_limit_field,
+    )
