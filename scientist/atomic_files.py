@@ -7,11 +7,13 @@ import os
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
-from pydantic import BaseModel
+from pydantic import BaseModel, ValidationError
 
 from scientist.errors import CampaignError
+
+Record = TypeVar("Record", bound=BaseModel)
 
 PARTIAL_SUFFIX = ".partial-write"
 
@@ -64,17 +66,40 @@ def read_jsonl(path: Path) -> Iterator[dict[str, Any]]:
         return
     with path.open("rb") as handle:
         for number, raw in enumerate(handle, start=1):
-            try:
-                line = raw.decode("utf-8").strip()
-            except UnicodeDecodeError:
-                if not raw.endswith(b"\n"):
-                    continue  # torn mid-character
-                raise CampaignError(
-                    f"{path} line {number} is not UTF-8 text", hint="fix or remove that line"
-                ) from None
-            if not line:
-                continue
-            try:
-                yield json.loads(line)
-            except json.JSONDecodeError:
-                continue
+            row = json_line(raw, path, number)
+            if row is not None:
+                yield row
+
+
+def json_line(raw: bytes, path: Path, number: int) -> Any | None:
+    """Line `number` of JSONL file `path` parsed, or None when it is blank or torn (not
+    JSON, or cut mid-character at the end of the file); a complete line that is not UTF-8
+    is a CampaignError."""
+    try:
+        line = raw.decode("utf-8").strip()
+    except UnicodeDecodeError:
+        if not raw.endswith(b"\n"):
+            return None  # torn mid-character
+        raise CampaignError(
+            f"{path} line {number} is not UTF-8 text", hint="fix or remove that line"
+        ) from None
+    if not line:
+        return None
+    try:
+        return json.loads(line)
+    except json.JSONDecodeError:
+        return None
+
+
+def jsonl_record(kind: type[Record], row: Any, path: Path) -> Record:
+    """One JSONL row of `path` as `kind`; a row that is not one is a CampaignError naming
+    the file."""
+    try:
+        return kind.model_validate(row)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        raise CampaignError(
+            f"{path} holds a row that is not a valid {kind.__name__}: "
+            f"{first['msg']} at {'.'.join(map(str, first['loc']))}",
+            hint="fix or remove that line",
+        ) from None

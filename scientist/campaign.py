@@ -5,12 +5,20 @@ from __future__ import annotations
 import time
 import traceback
 from collections.abc import Callable
+from functools import cached_property
 from pathlib import Path
 from typing import Any, TypeVar
 
 from pydantic import BaseModel, TypeAdapter, ValidationError
 
-from scientist.atomic_files import PARTIAL_SUFFIX, append_jsonl, atomic_write_text, read_jsonl
+from scientist.archive import Archive
+from scientist.atomic_files import (
+    PARTIAL_SUFFIX,
+    append_jsonl,
+    atomic_write_text,
+    jsonl_record,
+    read_jsonl,
+)
 from scientist.config import CampaignConfig, dump_config, load_config
 from scientist.errors import CampaignError
 from scientist.models import ArchiveEntry, LedgerEntry, SearchNodeRecord
@@ -22,7 +30,7 @@ Value = TypeVar("Value")
 def read_records(kind: type[Record], path: Path) -> list[Record]:
     """Every row of JSONL file `path` as `kind`; a row that is not one is a CampaignError
     naming the file."""
-    return [_record(kind, row, path) for row in read_jsonl(path)]
+    return [jsonl_record(kind, row, path) for row in read_jsonl(path)]
 
 
 def read_json(adapter: TypeAdapter[Value], path: Path, hint: str) -> Value:
@@ -33,18 +41,6 @@ def read_json(adapter: TypeAdapter[Value], path: Path, hint: str) -> Value:
     except (OSError, ValidationError) as exc:
         reason = exc.strerror if isinstance(exc, OSError) else exc.errors()[0]["msg"]
         raise CampaignError(f"{path} cannot be read: {reason}", hint=hint) from None
-
-
-def _record(kind: type[Record], row: Any, path: Path) -> Record:
-    """One JSONL row as `kind`; a row that is not one is a CampaignError naming the file."""
-    try:
-        return kind.model_validate(row)
-    except ValidationError as exc:
-        raise CampaignError(
-            f"{path} holds a row that is not a valid {kind.__name__}: "
-            f"{exc.errors()[0]['msg']} at {'.'.join(map(str, exc.errors()[0]['loc']))}",
-            hint="fix or remove that line",
-        ) from None
 
 
 def map_paths(value: Value, convert: Callable[[Path], Path]) -> Value:
@@ -236,12 +232,14 @@ class Campaign:
         return read_records(SearchNodeRecord, path)
 
     # ------------------------------------------------------------------ archive
+    @cached_property
+    def idea_archive(self) -> Archive:
+        """The archive of idea records (`scientist.archive`)."""
+        return Archive(self.archive_path)
+
     def record_idea(self, entry: ArchiveEntry) -> None:
         """Append the idea's latest state; the last line for an id wins."""
-        append_jsonl(self.archive_path, entry)
+        self.idea_archive.record(entry)
 
     def archive(self) -> list[ArchiveEntry]:
-        latest: dict[str, ArchiveEntry] = {}
-        for entry in read_records(ArchiveEntry, self.archive_path):
-            latest[entry.id] = entry
-        return list(latest.values())
+        return list(self.idea_archive.ideas().values())

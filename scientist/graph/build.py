@@ -25,12 +25,12 @@ from scientist.context import Context
 from scientist.errors import CampaignError
 from scientist.graph import nodes
 from scientist.graph.scheduler import Scheduler, should_continue
-from scientist.graph.state import CampaignState, finished_ids, state_serializer
+from scientist.graph.state import CampaignState, ideas_started, state_serializer
 
 
 def _reopened(ctx: Context, state: CampaignState) -> Literal["schedule", "__end__"]:
     """After `archive`: the end, unless a resume cleared the stop of an unfinished campaign."""
-    if state.get("stop_reason") or len(finished_ids(state)) >= ctx.config.max_ideas:
+    if state.get("stop_reason") or ideas_started(ctx.campaign, state) >= ctx.config.max_ideas:
         return END
     return "schedule"
 

@@ -1,10 +1,11 @@
 """Campaigns checkpointed by the batch scheduler of earlier versions, resumed by this one.
 
 Such a checkpoint holds a `batch` of selected ideas fanned out with `Send` to an `idea`
-node that no longer exists, and no `flights`. Its selected ideas go back in flight at their
-experiment, on the slots in order: the steps are idempotent on disk (a finished run, a
-compiled paper and saved reviews are reused), so nothing finished is repeated. Then the
-scheduler takes over from `baseline`'s edge.
+node that no longer exists, no `flights`, and the idea records in a channel (`entries`)
+that the archive has since replaced, read here from the saved channels. Its selected ideas
+go back in flight at their experiment, on the slots in order: the steps are idempotent on
+disk (a finished run, a compiled paper and saved reviews are reused), so nothing finished
+is repeated. Then the scheduler takes over from `baseline`'s edge.
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ from typing import Any
 
 from scientist.context import Context
 from scientist.graph.scheduler import slot_gpus
-from scientist.graph.state import Flight, finished_ids
+from scientist.graph.state import Flight
 
 
 def adopt_batch_checkpoint(ctx: Context, graph: Any, config: dict[str, Any]) -> bool:
@@ -22,20 +23,17 @@ def adopt_batch_checkpoint(ctx: Context, graph: Any, config: dict[str, Any]) -> 
     channels = saved.checkpoint["channel_values"] if saved is not None else {}
     if "batch" not in channels or "flights" in channels:
         return False
-    values = graph.get_state(config).values
-    if values.get("stop_reason"):
+    if channels.get("stop_reason"):
         return False
-    if len(finished_ids(values)) >= ctx.config.max_ideas and not _selected(values):
+    entries = channels.get("entries") or {}
+    selected = [entry for entry in entries.values() if entry.status == "selected"]
+    started = [entry for entry in entries.values() if entry.status != "proposed"]
+    if len(started) >= ctx.config.max_ideas and not selected:
         return False
     slots = slot_gpus(ctx)
     flights = {
         entry.id: Flight(idea_id=entry.id, slot=slot, gpus=slots[slot])
-        for slot, entry in enumerate(_selected(values)[: len(slots)])
+        for slot, entry in enumerate(selected[: len(slots)])
     }
     graph.update_state(config, {"flights": flights, "ideation": None}, as_node="baseline")
     return True
-
-
-def _selected(values: dict[str, Any]) -> list[Any]:
-    """The ideas the batch had in flight (selected, their chain not finished)."""
-    return [e for e in (values.get("entries") or {}).values() if e.status == "selected"]

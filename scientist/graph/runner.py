@@ -19,7 +19,7 @@ from scientist.experiments.smoke import check_pack
 from scientist.graph.build import build_graph, open_checkpointer, read_state, thread_of
 from scientist.graph.migrate import adopt_batch_checkpoint
 from scientist.graph.scheduler import Scheduler
-from scientist.graph.state import CampaignState, finished_ids
+from scientist.graph.state import CampaignState, ideas_started
 from scientist.llm import open_llm
 from scientist.llm.journal import check_journal
 from scientist.llm.pricing import unpriced_models
@@ -61,7 +61,7 @@ def start_campaign(config: CampaignConfig, *, quiet: bool = False) -> Campaign:
         llm.close()
         raise
     ctx = open_context(campaign, template=template, sandbox=sandbox, llm=llm)
-    drive(ctx, {"generation": 0, "entries": {}}, quiet=quiet)
+    drive(ctx, {"generation": 0}, quiet=quiet)
     return campaign
 
 
@@ -190,7 +190,7 @@ def drive(ctx: Context, graph_input: dict[str, Any] | None, *, quiet: bool) -> C
                 # .tasks, not .next: a task that ended just before a kill is not in .next,
                 # but its writes are still to be applied
                 if snapshot.values and not snapshot.tasks:
-                    done = len(finished_ids(snapshot.values))
+                    done = ideas_started(ctx.campaign, snapshot.values)
                     name = ctx.campaign.name
                     print(f"{name}: already finished (ideas done: {done}); nothing to do")
                     return snapshot.values
@@ -253,5 +253,5 @@ def _reopen_if_stopped(ctx: Context, graph: Any, config: dict[str, Any]) -> None
     values = snapshot.values
     if snapshot.next or not values.get("stop_reason"):
         return
-    if len(finished_ids(values)) < ctx.config.max_ideas:
+    if ideas_started(ctx.campaign, values) < ctx.config.max_ideas:
         graph.update_state(config, {"stop_reason": None, "dry": False}, as_node="archive")

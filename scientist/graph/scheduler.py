@@ -17,6 +17,8 @@ job to end: there is no batch barrier.
 
 What is in flight lives in the state (`flights`, `ideation`), never only in memory: a resumed
 campaign submits it again (`_adopt`), and the steps are idempotent on disk and journaled.
+The ideas themselves are read from the archive, where the steps record them: the state holds
+no idea records.
 `scheduling = "batch"` starts a batch of ideas only when the previous one is written and
 reviewed, the slots held meanwhile (selection in lockstep, whatever the timings).
 
@@ -36,7 +38,13 @@ from typing import Any, Literal
 
 from scientist.context import Context
 from scientist.errors import BudgetExceeded
-from scientist.graph.state import CampaignState, Flight, Ideation, finished_ids
+from scientist.graph.state import (
+    CampaignState,
+    Flight,
+    Ideation,
+    in_flight_view,
+    started_ids,
+)
 from scientist.graph.steps import STEPS, StepResult, runs_on_disk
 from scientist.ideas.proposals import propose_ideas
 from scientist.ideas.selection import rank_proposed
@@ -115,14 +123,11 @@ class Scheduler:
         update = self._fold(state, ended)
         if stop:
             update["stop_reason"] = stop
-        merged: CampaignState = {
-            **state,
-            **update,
-            "entries": {**(state.get("entries") or {}), **update["entries"]},
-        }
-        started = self._dispatch(merged)
-        entries = {**update["entries"], **started.pop("entries", {})}
-        return {**update, **started, "entries": entries}
+        return {**update, **self._dispatch({**state, **update})}
+
+    def ideas(self, flights: dict[str, Flight]) -> dict[str, ArchiveEntry]:
+        """The archive's ideas, as the checkpoint's `flights` know them."""
+        return in_flight_view(self.ctx.campaign.idea_archive.ideas(), flights)
 
     def _running(self) -> bool:
         return any(not job.future.done() for job in self.jobs.values())
@@ -155,7 +160,7 @@ class Scheduler:
     # ------------------------------------------------------------------ what ended
     def _fold(self, state: CampaignState, ended: list[Job]) -> CampaignState:
         flights = dict(state.get("flights") or {})
-        update: CampaignState = {"entries": {}}
+        update: CampaignState = {}
         finished = False
         for job in ended:
             try:
@@ -166,18 +171,16 @@ class Scheduler:
                 self.on_event("failed", job.label, f"paused: {exc.message}")
                 continue
             except Exception as exc:  # a bug or hostile output fails its one job, not the campaign
-                self._failed(job, exc, state, flights, update)
+                self._failed(job, exc, flights, update)
                 finished = finished or job.key != IDEATION
                 continue
             if job.key == IDEATION:
                 new: list[ArchiveEntry] = result
-                update["entries"].update({entry.id: entry for entry in new})
                 update["ideation"] = None
                 update["dry"] = not new
                 self.on_event("done", job.label, f"{len(new)} idea(s)")
                 continue
             assert isinstance(result, StepResult)
-            update["entries"][job.key] = result.entry
             if result.flight is None:
                 flights.pop(job.key, None)
                 finished = True
@@ -200,7 +203,6 @@ class Scheduler:
         self,
         job: Job,
         exc: Exception,
-        state: CampaignState,
         flights: dict[str, Flight],
         update: CampaignState,
     ) -> None:
@@ -213,11 +215,10 @@ class Scheduler:
             update["ideation"] = None
             update["dry"] = True
             return
+        entry = self.ideas(flights)[job.key]
         flight = flights.pop(job.key)
-        entry = (state.get("entries") or {})[job.key]
         failed = entry.model_copy(update={"status": "failed", "error": f"{flight.step}: {error}"})
         self.ctx.campaign.record_idea(failed)
-        update["entries"][job.key] = failed
         if job.slot is not None:
             self._log_slot(job, failed, 0.0)
 
@@ -247,21 +248,18 @@ class Scheduler:
         flights = dict(state.get("flights") or {})
         if self.ctx.config.scheduling == "batch" and (flights or state.get("ideation")):
             return {}
-        entries = state.get("entries") or {}
-        started = len(finished_ids(state))
-        room = self.ctx.config.max_ideas - started
+        ideas = self.ideas(flights)
+        room = self.ctx.config.max_ideas - len(started_ids(ideas, flights))
         busy = {flight.slot for flight in flights.values() if flight.slot is not None}
         free = [slot for slot in range(len(self.slots)) if slot not in busy]
-        chosen = rank_proposed(list(entries.values()))[: max(0, min(len(free), room))]
-        update: CampaignState = {"entries": {}}
+        chosen = rank_proposed(list(ideas.values()))[: max(0, min(len(free), room))]
+        update: CampaignState = {}
         for slot, entry in zip(free, chosen, strict=False):
-            selected = entry.model_copy(update={"status": "selected"})
-            self.ctx.campaign.record_idea(selected)
-            update["entries"][entry.id] = selected
+            self.ctx.campaign.record_idea(entry.model_copy(update={"status": "selected"}))
             flights[entry.id] = Flight(idea_id=entry.id, slot=slot, gpus=self.slots[slot])
         update["flights"] = flights
         room -= len(chosen)
-        waiting = sum(1 for e in entries.values() if e.status == "proposed") - len(chosen)
+        waiting = sum(1 for e in ideas.values() if e.status == "proposed") - len(chosen)
         ideating = state.get("ideation") is not None
         lockstep = self.ctx.config.scheduling == "batch"
         if (
@@ -273,7 +271,7 @@ class Scheduler:
             ideation = Ideation(
                 generation=state.get("generation", 0),
                 wanted=room,
-                archive=list({**entries, **update["entries"]}.values()),
+                archive_length=self.ctx.campaign.idea_archive.length(),
             )
             update["ideation"] = ideation
             update["generation"] = ideation.generation + 1
@@ -287,10 +285,11 @@ class Scheduler:
         previous call decided (a decision is checkpointed before it is acted on, so a kill
         never leaves work running that the checkpoint does not know), and after a resume
         everything in flight, except the steps a budget stop holds."""
-        entries = state.get("entries") or {}
-        for key, flight in (state.get("flights") or {}).items():
-            if key not in self.jobs and key not in self.held:
-                self._submit_step(flight, entries[key], state)
+        flights = state.get("flights") or {}
+        waiting = [key for key in flights if key not in self.jobs and key not in self.held]
+        ideas = self.ideas(flights) if waiting else {}
+        for key in waiting:
+            self._submit_step(flights[key], ideas[key], state)
         ideation = state.get("ideation")
         if ideation is not None and IDEATION not in self.jobs and IDEATION not in self.held:
             self._submit_ideation(ideation, state)
@@ -308,10 +307,12 @@ class Scheduler:
         label = f"ideas (generation {ideation.generation})"
 
         def propose() -> list[ArchiveEntry]:
+            archive = self.ctx.campaign.idea_archive
+            known = ideation.archive_length
             with paused_at(label):
                 return propose_ideas(
                     self.ctx,
-                    ideation.archive,
+                    archive.upto(known) if known is not None else list(archive.ideas().values()),
                     state["baseline"],
                     ideation.generation,
                     ideation.wanted,

@@ -1,4 +1,9 @@
-"""The campaign's graph state: a TypedDict of pydantic records, checkpointed to SQLite."""
+"""The campaign's graph state: a TypedDict of pydantic records, checkpointed to SQLite.
+
+The state holds what is in flight and the decisions not yet acted on, never the idea records:
+those live only in the archive (`scientist.archive`), so a checkpoint's size follows what is
+in flight, not how many ideas the campaign has had.
+"""
 
 from __future__ import annotations
 
@@ -29,19 +34,13 @@ class Flight(BaseModel):
 
 
 class Ideation(BaseModel):
-    """The generation being proposed, with the archive as it was when it was asked for
-    (a resumed ideation proposes from the same archive, so the same ideas)."""
+    """The generation being proposed, with the archive's length when it was asked for (a
+    resumed ideation proposes from the same archive, so the same ideas; None: asked by an
+    earlier version, which kept no length)."""
 
     generation: int
     wanted: int
-    archive: list[ArchiveEntry]
-
-
-def merge_entries(
-    current: dict[str, ArchiveEntry], update: dict[str, ArchiveEntry]
-) -> dict[str, ArchiveEntry]:
-    """Ideas by id; the newest record of an id wins (parallel ideas update disjoint ids)."""
-    return {**(current or {}), **(update or {})}
+    archive_length: int | None = None
 
 
 def latest(current: str | None, update: str | None) -> str | None:
@@ -52,7 +51,6 @@ def latest(current: str | None, update: str | None) -> str | None:
 class CampaignState(TypedDict, total=False):
     baseline: ExperimentRun | None
     generation: int
-    entries: Annotated[dict[str, ArchiveEntry], merge_entries]
     flights: dict[str, Flight]
     ideation: Ideation | None
     dry: bool
@@ -98,7 +96,31 @@ def state_serializer(campaign: Campaign) -> JsonPlusSerializer:
     return CampaignSerializer(campaign)
 
 
-def finished_ids(state: CampaignState) -> list[str]:
-    """Ideas that were selected for running (whatever their outcome, in flight included)."""
-    entries = state.get("entries") or {}
-    return [key for key, entry in entries.items() if entry.status != "proposed"]
+def in_flight_view(
+    ideas: dict[str, ArchiveEntry], flights: dict[str, Flight]
+) -> dict[str, ArchiveEntry]:
+    """The archive's ideas as the checkpoint knows them: an idea recorded `selected` that is
+    not in flight was selected by a call whose checkpoint a kill lost, so it never started
+    and is proposed again."""
+    return {
+        key: entry.model_copy(update={"status": "proposed"})
+        if entry.status == "selected" and key not in flights
+        else entry
+        for key, entry in ideas.items()
+    }
+
+
+def started_ids(ideas: dict[str, ArchiveEntry], flights: dict[str, Flight]) -> list[str]:
+    """Ideas that were selected for running (whatever their outcome, in flight included);
+    never a duplicate, which is not run."""
+    return [
+        key
+        for key, entry in in_flight_view(ideas, flights).items()
+        if entry.status not in ("proposed", "duplicate")
+    ]
+
+
+def ideas_started(campaign: Campaign, state: CampaignState) -> int:
+    """How many of the campaign's ideas were selected for running, by the archive and the
+    state's flights."""
+    return len(started_ids(campaign.idea_archive.ideas(), state.get("flights") or {}))
