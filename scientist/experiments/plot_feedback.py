@@ -9,6 +9,9 @@ a model, at most `MAX_SHOWN` of the other figures go to it with the idea, and it
 join the mechanical ones (a blank figure stays blank). A model that fails leaves a note,
 never a failed idea; a budget stop propagates. The feedback is stored once, as
 `runs/run_<k>/plot_feedback.json`, and a resumed loop reads it instead of asking again.
+Only a run the loop goes on from is drawn (the linear loop's next prompt, a tree search's
+child of that run's node); the loop's last run has no prompt after it and is not: the cost
+is one plot.py run, and one vision call, per successful run the loop continues from.
 """
 
 from __future__ import annotations

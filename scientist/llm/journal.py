@@ -7,7 +7,11 @@ role, the whole conversation (an image by the digest of its bytes), the schema, 
 settings (a seed only when one is sent, so unseeded requests keep the keys they always had)
 and, when a call pins one, the model. A line stores the key's hash and the reply,
 never the conversation. A resumed step asks the same questions again; each question that has
-an unused answer in the journal is answered from it, free, instead of being sent.
+an unused answer in the journal is answered from it, free, instead of being sent, with
+the original call's id and model (a pool picks the model that answered); a call answered
+wholly from the journal writes no ledger line, as it was ledgered when it was paid.
+`scientist write` is a fresh attempt, not a replay: it marks every recorded answer used
+before it asks (`writeup.cli.ask_anew`), so its requests are sent and journaled again.
 
 A call whose requests the ledger does not list yet (killed before its ledger line) is added
 to the ledger when the campaign is opened again (`unledgered`): answered requests at their

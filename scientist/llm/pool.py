@@ -2,7 +2,9 @@
 
 Each (role, model) keeps a Beta(1 + wins, 1 + losses) posterior; a call draws one sample
 per model and the highest draw answers. `reward(call_id, success)` updates the posterior
-of the model that made the call; a call that fails with an `LLMError` counts as a loss.
+of the model that made the call. A call whose output never validates (`LLMFormatError`)
+counts as a loss; an outage or a refused request (`LLMProviderError`) is no fault of the
+model and leaves its posterior as it was.
 The state lives in `pool.json` in the campaign directory (atomic writes), so a resumed
 campaign keeps what it learned.
 """

@@ -101,8 +101,11 @@ class PaperContext:
         ]
 
     def citable(self, latex: str | None = None) -> dict[str, str]:
-        """The macros a section may cite: the primary metric's, the results table's and
-        those of the figures it refers to (`latex`'s `\\ref`s; None: any body figure)."""
+        """The macros a section may cite: those of no single metric (counts, seeds, runtimes,
+        the best run and its interval), the primary metric's, the results table's and those
+        of the figures it refers to (`latex`'s `\\ref`s; None: any body figure). A section's
+        prompts list only these, and the verifier holds it to them (`sources`): a number a
+        section was not shown is unsourced like any other."""
         labels = None if latex is None else referenced_labels(latex)
         figures = [f for f in self.figures if labels is None or f.label in labels]
         metrics = [self.metric, *self.evidence.table_metrics(), *self.figure_metrics(figures)]
