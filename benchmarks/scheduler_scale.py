@@ -181,7 +181,7 @@ def measure(slots: int, ideas: int, folder: Path, seed: int) -> Row:
     with suppress(SimulatedKill):
         drive(
             open_context(campaign),
-            {"generation": 0, "entries": {}, "baseline": baseline},
+            {"generation": 0, "baseline": baseline},
             quiet=True,
         )
     clock.new_segment()

@@ -47,6 +47,12 @@ class Archive:
             self._read_appended()
             return self._records
 
+    def snapshot(self) -> tuple[int, list[ArchiveEntry]]:
+        """The archive's length and its ideas, at one moment."""
+        with self._lock:
+            self._read_appended()
+            return self._records, list(self._latest.values())
+
     def upto(self, records: int) -> list[ArchiveEntry]:
         """The ideas as they were when the archive held its first `records` records."""
         latest: dict[str, ArchiveEntry] = {}

@@ -104,6 +104,9 @@ class Scheduler:
         self.held: dict[str, BudgetExceeded] = {}
         """The steps a budget stop holds (by job key), each with the call it refused."""
         self.budget_stop: BudgetExceeded | None = None
+        self.asked_with: tuple[int, list[ArchiveEntry]] | None = None
+        """The archive the last ideation this scheduler asked for was asked with (its length
+        and its ideas); a resumed ideation reads it back from the archive by that length."""
         self.interrupted = False
         """Set by Ctrl-C (`runner.noting_interrupts`): the next call raises KeyboardInterrupt,
         whatever code the signal itself interrupted, and leaves its step pending."""
@@ -268,10 +271,11 @@ class Scheduler:
             and waiting < min(room, len(self.slots))
             and not (lockstep and flights)
         ):
+            self.asked_with = self.ctx.campaign.idea_archive.snapshot()
             ideation = Ideation(
                 generation=state.get("generation", 0),
                 wanted=room,
-                archive_length=self.ctx.campaign.idea_archive.length(),
+                archive_length=self.asked_with[0],
             )
             update["ideation"] = ideation
             update["generation"] = ideation.generation + 1
@@ -307,12 +311,10 @@ class Scheduler:
         label = f"ideas (generation {ideation.generation})"
 
         def propose() -> list[ArchiveEntry]:
-            archive = self.ctx.campaign.idea_archive
-            known = ideation.archive_length
             with paused_at(label):
                 return propose_ideas(
                     self.ctx,
-                    archive.upto(known) if known is not None else list(archive.ideas().values()),
+                    self._archive_asked_with(ideation),
                     state["baseline"],
                     ideation.generation,
                     ideation.wanted,
@@ -321,6 +323,16 @@ class Scheduler:
         future = self._pools["ideas"].submit(propose)
         self.jobs[IDEATION] = Job(IDEATION, label, future, time.time())
         self.on_event("start", label, "")
+
+    def _archive_asked_with(self, ideation: Ideation) -> list[ArchiveEntry]:
+        """The ideas `ideation` was asked with: kept when this scheduler asked, else read
+        back by the archive's length then (the whole archive for an earlier version's)."""
+        archive, length = self.ctx.campaign.idea_archive, ideation.archive_length
+        if self.asked_with is not None and self.asked_with[0] == length:
+            return self.asked_with[1]
+        if length is None:
+            return list(archive.ideas().values())
+        return archive.upto(length)
 
 
 def _outcome(entry: ArchiveEntry) -> str:

@@ -11,9 +11,11 @@ import pytest
 from scientist.campaign import Campaign
 from scientist.config import CampaignConfig
 from scientist.context import Context, campaign_literature
+from scientist.graph.build import open_checkpointer, thread_of
 from scientist.graph.runner import start_campaign
 from scientist.graph.scheduler import SLOT_LOG, slot_gpus
 from scientist.llm import open_llm
+from scientist.models import ArchiveEntry
 from scientist.templates import load_template
 
 SLEEPY_PACK = Path(__file__).resolve().parent.parent / "fixtures" / "sleepy"
@@ -56,6 +58,27 @@ def test_the_short_runs_slot_starts_the_next_idea_before_the_long_run_ends(tmp_p
     assert times[third]["start"] < times["0_0_long_run"]["done"]
     assert slots[third] == slots["0_1_short_run"] != slots["0_0_long_run"]
     assert times[third]["start"] - times["0_1_short_run"]["done"] < 3
+    _checkpoints_hold_no_idea_records(campaign)
+
+
+def _checkpoints_hold_no_idea_records(campaign: Campaign) -> None:
+    """Every checkpoint of the campaign holds what was in flight, never an idea's record
+    (the archive is their only store): a flight names its idea, an ideation the archive's
+    length."""
+    with open_checkpointer(campaign) as saver:
+        saved = list(saver.list(thread_of(campaign)))
+    asked = []
+    for checkpoint in saved:
+        values = checkpoint.checkpoint["channel_values"]
+        assert not any(isinstance(v, (dict, list)) and _holds_entries(v) for v in values.values())
+        if values.get("ideation") is not None:
+            asked.append(values["ideation"].archive_length)
+    assert len(saved) > 5 and asked and all(isinstance(n, int) for n in asked)
+
+
+def _holds_entries(value: dict | list) -> bool:
+    items = value.values() if isinstance(value, dict) else value
+    return any(isinstance(item, ArchiveEntry) for item in items)
 
 
 def test_batch_scheduling_waits_for_the_whole_batch(tmp_path, run_cache):
