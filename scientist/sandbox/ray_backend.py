@@ -8,9 +8,13 @@ docker backend on its node (`[sandbox.ray] node_backend`), and the outputs trave
 blob that is unpacked into `spec.output_dir` on the driver. Allowlisted variables are read
 on the driver; credentials never leave it.
 
+A node (or the Ray worker) that dies under a run takes that try's outputs with it: the run
+starts again once from its workspace, wherever Ray places it, and a second loss is an
+`infra` result that says so. Ray's own task retries are off, so the driver knows every try.
+
 Ray starts once per process: `ray.init()` on this machine (all its CPUs, no dashboard, no
-network needed), or `ray.init(address=...)` with `[sandbox.ray] address` to join a cluster
-whose nodes have scientist installed.
+network needed), or `ray.init(address=...)` with `[sandbox.ray] address` (else the
+`RAY_ADDRESS` variable) to join a cluster whose nodes have scientist installed.
 """
 
 from __future__ import annotations
@@ -18,6 +22,7 @@ from __future__ import annotations
 import io
 import logging
 import os
+import re
 import socket
 import tarfile
 import tempfile
@@ -37,6 +42,19 @@ from scientist.sandbox.common import is_secret
 
 _START_LOCK = threading.Lock()
 
+TRIES = 2
+"""How often a run is started when its node is lost under it: once more."""
+
+NODE_LOSS = (
+    ray.exceptions.NodeDiedError,
+    ray.exceptions.WorkerCrashedError,
+    ray.exceptions.ObjectLostError,
+)
+"""What Ray raises when the node or worker under a task died, or the node holding its
+result did before the result came back."""
+
+_NODE_ID = re.compile(r"node ID: ([0-9a-f]{8})")
+
 
 def pack(folder: Path) -> bytes:
     """The folder as an uncompressed tar blob (symlinks kept as links, never followed)."""
@@ -54,10 +72,12 @@ def unpack(blob: bytes, target: Path) -> None:
 
 
 def start_ray(address: str | None) -> None:
-    """Start (or join) Ray once per process; later calls reuse the running instance."""
+    """Start (or join) Ray once per process; later calls reuse the running instance. Without
+    `address`, `RAY_ADDRESS` names the cluster to join, and unset a local Ray starts."""
     with _START_LOCK:
         if ray.is_initialized():
             return
+        address = address or os.environ.get("RAY_ADDRESS") or None
         options: dict[str, Any] = {"log_to_driver": False, "logging_level": logging.WARNING}
         try:
             if address:
@@ -68,7 +88,7 @@ def start_ray(address: str | None) -> None:
             where = f"the cluster at {address}" if address else "a local Ray instance"
             raise SandboxUnavailable(
                 f"could not start {where}: {exc}",
-                hint="check sandbox.ray.address (or leave it unset to run Ray on this machine)",
+                hint="check sandbox.ray.address or RAY_ADDRESS (unset both to run Ray here)",
             ) from None
 
 
@@ -94,7 +114,8 @@ def _run_on_node(
         node_config = SandboxConfig.model_validate_json(node_config_json)
         result = open_sandbox(node_config, campaign=campaign).run(local_spec)
         returned = pack(outputs) if outputs.is_dir() else None
-        node = f"ran on {socket.gethostname()} with the {node_config.kind} backend"
+        node_id = ray.get_runtime_context().get_node_id()[:8]
+        node = f"ran on node {node_id} ({socket.gethostname()}) with the {node_config.kind} backend"
         message = "; ".join(part for part in (result.message, node) if part)
         return result.model_copy(update={"message": message}).model_dump_json(), returned
 
@@ -171,23 +192,34 @@ class RaySandbox:
                 f"the run needs {spec.cpus:g} CPUs and {len(spec.gpus)} GPUs on one node; "
                 "no node of the Ray cluster has them"
             )
-        task = _run_on_node.options(num_cpus=spec.cpus, num_gpus=len(spec.gpus))
-        shipped = self._driver_side_env(spec)
-        node_config = self.node_config.model_dump_json()
-        try:
-            result_json, outputs = ray.get(
-                task.remote(
-                    pack(spec.workspace), shipped.model_dump_json(), node_config, self.campaign
-                )
-            )
-        except ray.exceptions.RayError as exc:
-            return self._infra(f"the Ray task failed: {exc}")
+        task = _run_on_node.options(num_cpus=spec.cpus, num_gpus=len(spec.gpus), max_retries=0)
+        shipped = self._driver_side_env(spec).model_dump_json()
+        arguments = (ray.put(pack(spec.workspace)), shipped, self.node_config.model_dump_json())
+        lost: list[str] = []
+        while True:
+            try:
+                result_json, outputs = ray.get(task.remote(*arguments, self.campaign))
+                break
+            except NODE_LOSS as exc:
+                lost.append(_lost_node(exc))
+                if len(lost) == TRIES:
+                    return self._infra(
+                        f"the run lost its Ray node on each of {TRIES} tries "
+                        f"({', then '.join(lost)}); none of its outputs came back"
+                    )
+            except ray.exceptions.RayError as exc:
+                return self._infra(f"the Ray task failed: {exc}")
         result = RunResult.model_validate_json(result_json)
         if spec.output_dir is not None:
             if outputs is not None:
                 unpack(outputs, spec.output_dir)
             spec.output_dir.mkdir(parents=True, exist_ok=True)
-        return result.model_copy(update={"backend": self.name, "output_dir": spec.output_dir})
+        message = result.message
+        if lost:
+            message = f"{message}; started again after {lost[0]} was lost"
+        return result.model_copy(
+            update={"backend": self.name, "output_dir": spec.output_dir, "message": message}
+        )
 
     @staticmethod
     def _driver_side_env(spec: RunSpec) -> RunSpec:
@@ -200,6 +232,12 @@ class RaySandbox:
 
     def _infra(self, message: str) -> RunResult:
         return RunResult(exit_code=None, status="infra", backend=self.name, message=message)
+
+
+def _lost_node(exc: ray.exceptions.RayError) -> str:
+    """The lost node as Ray names it (the first 8 digits of its id), and what Ray raised."""
+    found = _NODE_ID.search(str(exc))
+    return f"{'node ' + found.group(1) if found else 'its node'} ({type(exc).__name__})"
 
 
 @register_backend("ray", options=RayOptions)
