@@ -55,6 +55,9 @@ result did before the result came back."""
 
 _NODE_ID = re.compile(r"node ID: ([0-9a-f]{8})")
 
+SCRATCH_PREFIX = "scientist-ray-"
+"""The scratch folder of a run on its node, in the node's temp folder."""
+
 
 def pack(folder: Path) -> bytes:
     """The folder as an uncompressed tar blob (symlinks kept as links, never followed)."""
@@ -99,7 +102,7 @@ def _run_on_node(
     """Runs in a Ray worker: unpack, run with the node's backend, pack the outputs."""
     spec = RunSpec.model_validate_json(spec_json)
     gpu_ids = [str(int(gpu)) for gpu in ray.get_gpu_ids()]
-    with tempfile.TemporaryDirectory(prefix="scientist-ray-") as scratch:
+    with tempfile.TemporaryDirectory(prefix=SCRATCH_PREFIX) as scratch:
         workspace, outputs = Path(scratch) / "workspace", Path(scratch) / "outputs"
         unpack(blob, workspace)
         env = {**spec.env, "CUDA_VISIBLE_DEVICES": ",".join(gpu_ids)} if gpu_ids else spec.env

@@ -4,10 +4,8 @@ held starts once more on the node left, and no finished run is lost or run again
 from __future__ import annotations
 
 import json
-import threading
 import time
 from collections import Counter
-from concurrent.futures import Future
 from pathlib import Path
 
 import pytest
@@ -17,7 +15,8 @@ pytest.importorskip("ray")
 from scientist.config import CampaignConfig
 from scientist.experiments.runs import OVERRIDES, RESULT
 from scientist.graph.runner import start_campaign
-from tests.fixtures.ray_cluster import SCRATCH_PREFIX, LocalCluster, WorkerNode, local_cluster
+from scientist.sandbox.ray_backend import SCRATCH_PREFIX
+from tests.fixtures.ray_cluster import LocalCluster, WorkerNode, in_background, local_cluster
 
 pytestmark = pytest.mark.slow
 
@@ -61,15 +60,7 @@ def test_a_campaign_goes_on_when_a_node_dies_and_repeats_no_finished_run(
 ) -> None:
     with local_cluster(2) as cluster:
         monkeypatch.setenv("RAY_ADDRESS", cluster.address)  # the config names no address
-        killed: Future[WorkerNode] = Future()
-
-        def kill() -> None:
-            try:
-                killed.set_result(_kill_the_long_runs_node(cluster, run_cache))
-            except BaseException as exc:
-                killed.set_exception(exc)
-
-        threading.Thread(target=kill, daemon=True).start()
+        killed = in_background(_kill_the_long_runs_node, cluster, run_cache)
         config = CampaignConfig(
             template=str(SLEEPY_PACK),
             campaign_dir=tmp_path / "c",

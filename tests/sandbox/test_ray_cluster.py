@@ -5,9 +5,8 @@ starts that run once more elsewhere; a second loss fails it with one line."""
 from __future__ import annotations
 
 import re
-import threading
 from collections.abc import Iterator
-from concurrent.futures import Future, ThreadPoolExecutor, wait
+from concurrent.futures import ThreadPoolExecutor, wait
 from pathlib import Path
 
 import pytest
@@ -18,7 +17,7 @@ from scientist.config import SandboxConfig
 from scientist.models import RunResult, RunSpec
 from scientist.sandbox import open_sandbox
 from scientist.sandbox.ray_backend import RaySandbox
-from tests.fixtures.ray_cluster import LocalCluster, local_cluster
+from tests.fixtures.ray_cluster import LocalCluster, in_background, local_cluster
 
 pytestmark = pytest.mark.slow
 
@@ -109,25 +108,12 @@ def test_runs_spread_over_the_nodes_and_their_outputs_come_back_through_ray(
     assert not any(node.running() for node in cluster.workers)  # scratch copies are gone
 
 
-def _run_in_background(sandbox: RaySandbox, spec: RunSpec) -> Future[RunResult]:
-    future: Future[RunResult] = Future()
-
-    def run() -> None:
-        try:
-            future.set_result(sandbox.run(spec))
-        except BaseException as exc:
-            future.set_exception(exc)
-
-    threading.Thread(target=run, daemon=True).start()
-    return future
-
-
 def test_a_run_whose_node_dies_starts_once_more_on_another_node(
     cluster: LocalCluster, tmp_path: Path
 ) -> None:
     sandbox = _sandbox(cluster)
     spec = _spec(tmp_path, 21, 4)
-    future = _run_in_background(sandbox, spec)
+    future = in_background(sandbox.run, spec)
     first = cluster.wait_for_a_run()
     cluster.remove(first)
     result = future.result(timeout=90)
@@ -145,7 +131,7 @@ def test_a_run_that_loses_its_node_twice_fails_with_one_line(
 ) -> None:
     sandbox = _sandbox(cluster)
     spec = _spec(tmp_path, 1, 60)
-    future = _run_in_background(sandbox, spec)
+    future = in_background(sandbox.run, spec)
     first = cluster.wait_for_a_run()
     cluster.remove(first)
     second = cluster.wait_for_a_run()
