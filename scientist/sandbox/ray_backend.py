@@ -27,6 +27,7 @@ import socket
 import tarfile
 import tempfile
 import threading
+from collections.abc import Collection
 from pathlib import Path
 from typing import Any, Literal, cast
 
@@ -123,9 +124,14 @@ def _run_on_node(
         return result.model_copy(update={"message": message}).model_dump_json(), returned
 
 
-def _node_resources() -> list[dict[str, float]]:
-    """The total resources of each live node (a task must fit on one of them)."""
-    return [node["Resources"] for node in ray.nodes() if node.get("Alive")]
+def _node_resources(lost: Collection[str] = ()) -> list[dict[str, float]]:
+    """The total resources of each live node (a task must fit on one of them), leaving out
+    the nodes whose id starts with one in `lost` (Ray may not know yet that they died)."""
+    return [
+        node["Resources"]
+        for node in ray.nodes()
+        if node.get("Alive") and not str(node.get("NodeID", "")).startswith(tuple(lost))
+    ]
 
 
 @ray.remote(num_cpus=0)
@@ -187,29 +193,29 @@ class RaySandbox:
         if not spec.workspace.is_dir():
             return self._infra(f"workspace {spec.workspace} is not a folder")
         start_ray(self.options.address)
-        if not any(
-            node.get("CPU", 0) >= spec.cpus and node.get("GPU", 0) >= len(spec.gpus)
-            for node in _node_resources()
-        ):
-            return self._infra(
-                f"the run needs {spec.cpus:g} CPUs and {len(spec.gpus)} GPUs on one node; "
-                "no node of the Ray cluster has them"
-            )
+        lost: list[str] = []
+        lost_ids: list[str] = []
+        refused = self._no_room(spec, lost, lost_ids)
+        if refused is not None:
+            return refused
         task = _run_on_node.options(num_cpus=spec.cpus, num_gpus=len(spec.gpus), max_retries=0)
         shipped = self._driver_side_env(spec).model_dump_json()
         arguments = (ray.put(pack(spec.workspace)), shipped, self.node_config.model_dump_json())
-        lost: list[str] = []
         while True:
             try:
                 result_json, outputs = ray.get(task.remote(*arguments, self.campaign))
                 break
             except NODE_LOSS as exc:
                 lost.append(_lost_node(exc))
+                lost_ids.extend(_NODE_ID.findall(str(exc)))
                 if len(lost) == TRIES:
                     return self._infra(
                         f"the run lost its Ray node on each of {TRIES} tries "
                         f"({', then '.join(lost)}); none of its outputs came back"
                     )
+                refused = self._no_room(spec, lost, lost_ids)
+                if refused is not None:
+                    return refused
             except ray.exceptions.RayError as exc:
                 return self._infra(f"the Ray task failed: {exc}")
         result = RunResult.model_validate_json(result_json)
@@ -222,6 +228,23 @@ class RaySandbox:
             message = f"{message}; started again after {lost[0]} was lost"
         return result.model_copy(
             update={"backend": self.name, "output_dir": spec.output_dir, "message": message}
+        )
+
+    def _no_room(self, spec: RunSpec, lost: list[str], lost_ids: list[str]) -> RunResult | None:
+        """An infra result when no live node but those lost has the CPUs and GPUs the run
+        asks for (Ray would queue it for ever), else None."""
+        if any(
+            node.get("CPU", 0) >= spec.cpus and node.get("GPU", 0) >= len(spec.gpus)
+            for node in _node_resources(lost_ids)
+        ):
+            return None
+        nodes = (
+            f"no node left has them after {lost[-1]} was lost"
+            if lost
+            else "no node of the Ray cluster has them"
+        )
+        return self._infra(
+            f"the run needs {spec.cpus:g} CPUs and {len(spec.gpus)} GPUs on one node; {nodes}"
         )
 
     @staticmethod

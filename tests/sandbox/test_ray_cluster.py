@@ -142,3 +142,20 @@ def test_a_run_that_loses_its_node_twice_fails_with_one_line(
     assert "\n" not in message and "none of its outputs came back" in message
     assert f"node {first.node_id[:8]} (NodeDiedError), then node {second.node_id[:8]}" in (message)
     assert spec.output_dir is not None and not spec.output_dir.exists()
+
+
+def test_a_run_whose_node_dies_with_no_node_left_for_it_fails_at_once(
+    cluster: LocalCluster, tmp_path: Path
+) -> None:
+    """Ray would queue the second try for ever; the backend says no node is left."""
+    cluster.remove(cluster.workers[0], graceful=True)
+    sandbox = _sandbox(cluster)
+    future = in_background(sandbox.run, _spec(tmp_path, 1, 60))
+    only = cluster.wait_for_a_run()
+    cluster.remove(only)
+    result = future.result(timeout=60)
+    assert result.status == "infra"
+    assert result.message == (
+        "the run needs 1 CPUs and 0 GPUs on one node; "
+        f"no node left has them after node {only.node_id[:8]} (NodeDiedError) was lost"
+    )
