@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import logging
 import os
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from scientist.campaign import Campaign
 from scientist.config import CampaignConfig
@@ -31,6 +31,10 @@ class Context:
     sandbox: Sandbox
     llm: LLM
     literature: LiteratureClient
+    finishing: bool = False
+    """The step runs again after a budget pause held it: when the budget runs out once more,
+    it finishes without the model (`offline`) instead of pausing again."""
+    _offline: bool = False
     _blind_roles: set[str] = field(default_factory=set, repr=False)
 
     @property
@@ -39,7 +43,15 @@ class Context:
 
     def model(self, role: Role) -> RoleModel | None:
         """`role`'s model, or None offline (the step's offline strategy runs)."""
-        return self.llm.for_role(role)
+        return None if self._offline else self.llm.for_role(role)
+
+    def offline(self) -> Context:
+        """The same services with every role offline: each step's offline strategy runs."""
+        return replace(self, _offline=True)
+
+    def finishing_step(self) -> Context:
+        """The context of a step a budget pause held (`finishing`)."""
+        return replace(self, finishing=True)
 
     def vision_model(self, role: Role) -> RoleModel | None:
         """Who looks at figures for `role`'s step: the `vision` role when configured, else

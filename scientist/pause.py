@@ -7,16 +7,17 @@ directory says that the campaign is paused, at which step, what was spent, and t
 to resume with; `status` and `report.md` show it; a resume removes it.
 
 That budget is computed when the campaign has paused, once every other job has ended and
-nothing is reserved: what is spent, plus the reservation (the worst-case cost) of the call
-each held step was refused. A held step re-asks what it asked before, answered from the
-journal for free, so its first paid request on resume is the refused one, with the same
-reservation: resuming with exactly that budget sends it.
+nothing is reserved: what is spent, plus a reservation for each held step (`held`), made by
+the graph: its refused call's worst-case cost times the most calls such a step makes. A held
+step re-asks what it asked before, answered from the journal for free. On resume the held
+steps run first and alone, and a held step that meets the budget once more finishes without
+the model (`Context.finishing`), so resuming with that budget always completes them.
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 
 from pydantic import BaseModel, ConfigDict, ValidationError
@@ -39,12 +40,14 @@ class Pause(BaseModel):
     spent_usd: float
     budget_usd: float | None
     needed_usd: float | None = None
+    held: list[str] = []
+    """The scheduler's keys of the held steps (an idea's id, or `ideation`)."""
 
     def describe(self) -> str:
         return f"paused: {self.reason} (at {self.step})"
 
     def how_to_continue(self, campaign: Campaign) -> str:
-        """The resume command, with the budget the held steps' refused calls need."""
+        """The resume command, with the budget the held steps are reserved."""
         needed = self.needed_usd if self.needed_usd is not None else self.spent_usd
         return f"scientist resume {campaign.root} --budget-usd {needed:.4f}"
 
@@ -59,18 +62,20 @@ def paused_at(step: str) -> Iterator[None]:
         raise
 
 
-def record_pause(campaign: Campaign, held: Iterable[BudgetExceeded]) -> Pause:
-    """Note the pause of the `held` steps (each with the call it refused; the first names
-    the step), with the budget that reserves every refused call on top of what is spent."""
-    stops = list(held)
-    first = stops[0]
+def record_pause(
+    campaign: Campaign, held: dict[str, BudgetExceeded], reserved: dict[str, float]
+) -> Pause:
+    """Note the pause of the `held` steps (by key, each with the call it refused; the first
+    names the step), with the budget that adds each one's `reserved` to what is spent."""
+    first = next(iter(held.values()))
     spent = campaign.spent_usd()
     pause = Pause(
         step=first.step or "a model call",
         message=first.message,
         spent_usd=spent,
         budget_usd=campaign.config.budget_usd,
-        needed_usd=round_up(spent + sum(stop.estimate_usd or 0.0 for stop in stops)),
+        needed_usd=round_up(spent + sum(reserved.values())),
+        held=list(held),
     )
     atomic_write_json(campaign.root / PAUSE_FILE, pause)
     return pause

@@ -23,7 +23,7 @@ from scientist.graph.state import CampaignState, ideas_started
 from scientist.llm import open_llm
 from scientist.llm.journal import check_journal
 from scientist.llm.pricing import unpriced_models
-from scientist.pause import clear_pause, record_pause
+from scientist.pause import clear_pause, read_pause, record_pause
 from scientist.progress import CampaignProgress
 from scientist.report import write_report
 from scientist.sandbox import end_orphans, open_sandbox
@@ -155,6 +155,7 @@ def resume_campaign(
     except BaseException:
         ctx.close()
         raise
+    pause = read_pause(campaign)
     clear_pause(campaign)
     ended = end_orphans(ctx.sandbox)
     if ended:
@@ -162,15 +163,22 @@ def resume_campaign(
     scratch = remove_stale_scratch(campaign.name)
     if scratch:
         print(f"{campaign.name}: removed {len(scratch)} run scratch folder(s) a kill left behind")
-    drive(ctx, None, quiet=quiet)
+    drive(ctx, None, quiet=quiet, finishing=pause.held if pause else ())
     return campaign
 
 
-def drive(ctx: Context, graph_input: dict[str, Any] | None, *, quiet: bool) -> CampaignState:
-    """Stream the graph to its end (or a stop), showing progress; returns the final state."""
+def drive(
+    ctx: Context,
+    graph_input: dict[str, Any] | None,
+    *,
+    quiet: bool,
+    finishing: Iterable[str] = (),
+) -> CampaignState:
+    """Stream the graph to its end (or a stop), showing progress; returns the final state.
+    `finishing`: the steps a budget pause held, run again first."""
     config = _thread(ctx)
     progress = CampaignProgress(ctx.campaign, quiet=quiet)
-    scheduler = Scheduler(ctx, on_event=progress.job)
+    scheduler = Scheduler(ctx, on_event=progress.job, finishing=finishing)
     try:
         with open_checkpointer(ctx.campaign) as saver:
             graph = build_graph(ctx, scheduler, saver)
@@ -204,7 +212,8 @@ def drive(ctx: Context, graph_input: dict[str, Any] | None, *, quiet: bool) -> C
                     for event in events:
                         progress.handle(event)
             except BudgetExceeded as exc:
-                _pause(ctx, list(scheduler.held.values()) or [exc])
+                held = scheduler.held or {"": exc}
+                _pause(ctx, held, scheduler.reservations() or {"": exc.estimate_usd or 0.0})
             return graph.get_state(config).values
     finally:
         scheduler.close()
@@ -231,11 +240,11 @@ def noting_interrupts(scheduler: Scheduler) -> Iterator[None]:
         signal.signal(signal.SIGINT, previous)
 
 
-def _pause(ctx: Context, held: Iterable[BudgetExceeded]) -> None:
-    """The budget paused the `held` steps: note it (`pause.json`), rewrite the report, say how
-    to go on."""
+def _pause(ctx: Context, held: dict[str, BudgetExceeded], reserved: dict[str, float]) -> None:
+    """The budget paused the `held` steps: note it (`pause.json`) with what each is
+    `reserved`, rewrite the report, say how to go on."""
     campaign = ctx.campaign
-    pause = record_pause(campaign, held)
+    pause = record_pause(campaign, held, reserved)
     write_report(campaign, ctx.template, read_state(campaign).get("baseline"), campaign.archive())
     print(f"{campaign.name}: {pause.describe()}: {pause.message}")
     print(f"continue with: {pause.how_to_continue(campaign)}")

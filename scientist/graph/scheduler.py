@@ -23,15 +23,16 @@ no idea records.
 reviewed, the slots held meanwhile (selection in lockstep, whatever the timings).
 
 A budget stop holds the step that met it (it stays in flight), lets the other jobs end, and
-then raises `BudgetExceeded` out of the graph: the campaign pauses, and resume runs the held
-step again. A STOP file lets what is in flight finish and starts nothing new.
+then raises `BudgetExceeded` out of the graph: the campaign pauses with a reservation for each
+held step (`reservations`), and resume runs the held steps again first, alone (`finishing`),
+then goes on. A STOP file lets what is in flight finish and starts nothing new.
 """
 
 from __future__ import annotations
 
 import json
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass
 from typing import Any, Literal
@@ -45,7 +46,7 @@ from scientist.graph.state import (
     in_flight_view,
     started_ids,
 )
-from scientist.graph.steps import STEPS, StepResult, runs_on_disk
+from scientist.graph.steps import STEPS, StepResult, finishing, most_calls, runs_on_disk
 from scientist.ideas.proposals import propose_ideas
 from scientist.ideas.selection import rank_proposed
 from scientist.models import ArchiveEntry
@@ -72,6 +73,8 @@ class Job:
     label: str
     future: Future[Any]
     started: float
+    kind: str
+    """The step (`experiment`, `write`, `review`) or IDEATION."""
     slot: int | None = None
 
 
@@ -91,8 +94,13 @@ def slot_gpus(ctx: Context) -> list[list[int]]:
 class Scheduler:
     """The `schedule` node with its workers; one per command (`close` ends the workers)."""
 
-    def __init__(self, ctx: Context, on_event: OnEvent | None = None) -> None:
+    def __init__(
+        self, ctx: Context, on_event: OnEvent | None = None, finishing: Iterable[str] = ()
+    ) -> None:
         self.ctx = ctx
+        self.finishing = set(finishing)
+        """The keys of the steps a budget pause held: run again first, alone, each finishing
+        without the model if the budget runs out once more (`Context.finishing`)."""
         self.slots = slot_gpus(ctx)
         self.on_event = on_event or (lambda kind, label, detail: None)
         self._pools = {
@@ -103,6 +111,7 @@ class Scheduler:
         self.jobs: dict[str, Job] = {}
         self.held: dict[str, BudgetExceeded] = {}
         """The steps a budget stop holds (by job key), each with the call it refused."""
+        self.held_kinds: dict[str, str] = {}
         self.budget_stop: BudgetExceeded | None = None
         self.asked_with: tuple[int, list[ArchiveEntry]] | None = None
         """The archive the last ideation this scheduler asked for was asked with (its length
@@ -132,6 +141,14 @@ class Scheduler:
         """The archive's ideas, as the checkpoint's `flights` know them."""
         return in_flight_view(self.ctx.campaign.idea_archive.ideas(), flights)
 
+    def reservations(self) -> dict[str, float]:
+        """What each held step is reserved for its resume: its refused call's worst case
+        times the most calls a step of its kind makes (`steps.most_calls`)."""
+        return {
+            key: (stop.estimate_usd or 0.0) * most_calls(self.held_kinds[key], self.ctx.config)
+            for key, stop in self.held.items()
+        }
+
     def _running(self) -> bool:
         return any(not job.future.done() for job in self.jobs.values())
 
@@ -158,6 +175,7 @@ class Scheduler:
         ended = [job for job in self.jobs.values() if job.future.done()]
         for job in ended:
             del self.jobs[job.key]
+            self.finishing.discard(job.key)
         return ended
 
     # ------------------------------------------------------------------ what ended
@@ -170,6 +188,7 @@ class Scheduler:
                 result = job.future.result()
             except BudgetExceeded as exc:
                 self.held[job.key] = exc
+                self.held_kinds[job.key] = job.kind
                 self.budget_stop = self.budget_stop or exc
                 self.on_event("failed", job.label, f"paused: {exc.message}")
                 continue
@@ -246,7 +265,7 @@ class Scheduler:
         """Put the best proposed ideas on the free slots, and ask for the next ideation when
         fewer ideas wait than there are slots (the next call starts them); or end the
         campaign when nothing can start."""
-        if state.get("stop_reason") or self.budget_stop is not None:
+        if state.get("stop_reason") or self.budget_stop is not None or self.finishing:
             return {}
         flights = dict(state.get("flights") or {})
         if self.ctx.config.scheduling == "batch" and (flights or state.get("ideation")):
@@ -290,12 +309,24 @@ class Scheduler:
         never leaves work running that the checkpoint does not know), and after a resume
         everything in flight, except the steps a budget stop holds."""
         flights = state.get("flights") or {}
-        waiting = [key for key in flights if key not in self.jobs and key not in self.held]
+        ideation = state.get("ideation")
+        self.finishing &= {*flights, *([IDEATION] if ideation is not None else [])}
+        waiting = [
+            key
+            for key in flights
+            if key not in self.jobs
+            and key not in self.held
+            and (not self.finishing or key in self.finishing)
+        ]
         ideas = self.ideas(flights) if waiting else {}
         for key in waiting:
             self._submit_step(flights[key], ideas[key], state)
-        ideation = state.get("ideation")
-        if ideation is not None and IDEATION not in self.jobs and IDEATION not in self.held:
+        if (
+            ideation is not None
+            and IDEATION not in self.jobs
+            and IDEATION not in self.held
+            and (not self.finishing or IDEATION in self.finishing)
+        ):
             self._submit_ideation(ideation, state)
 
     def _submit_step(self, flight: Flight, entry: ArchiveEntry, state: CampaignState) -> None:
@@ -303,26 +334,33 @@ class Scheduler:
         pool = self._pools["slot" if flight.step == "experiment" else "paper"]
         where = f" (slot {flight.slot})" if flight.slot is not None else ""
         label = f"{flight.step} {entry.id}{where}"
-        future = pool.submit(step, self.ctx, entry, flight, baseline)
-        self.jobs[entry.id] = Job(entry.id, label, future, time.time(), flight.slot)
+        future = pool.submit(step, self._context(entry.id), entry, flight, baseline)
+        self.jobs[entry.id] = Job(entry.id, label, future, time.time(), flight.step, flight.slot)
         self.on_event("start", label, "")
 
     def _submit_ideation(self, ideation: Ideation, state: CampaignState) -> None:
         label = f"ideas (generation {ideation.generation})"
 
-        def propose() -> list[ArchiveEntry]:
-            with paused_at(label):
-                return propose_ideas(
-                    self.ctx,
-                    self._archive_asked_with(ideation),
-                    state["baseline"],
-                    ideation.generation,
-                    ideation.wanted,
-                )
+        def propose(ctx: Context) -> list[ArchiveEntry]:
+            return propose_ideas(
+                ctx,
+                self._archive_asked_with(ideation),
+                state["baseline"],
+                ideation.generation,
+                ideation.wanted,
+            )
 
-        future = self._pools["ideas"].submit(propose)
-        self.jobs[IDEATION] = Job(IDEATION, label, future, time.time())
+        def finish() -> list[ArchiveEntry]:
+            with paused_at(label):
+                return finishing(self._context(IDEATION), propose)
+
+        future = self._pools["ideas"].submit(finish)
+        self.jobs[IDEATION] = Job(IDEATION, label, future, time.time(), IDEATION)
         self.on_event("start", label, "")
+
+    def _context(self, key: str) -> Context:
+        """The context of job `key`: finishing when a budget pause held it."""
+        return self.ctx.finishing_step() if key in self.finishing else self.ctx
 
     def _archive_asked_with(self, ideation: Ideation) -> list[ArchiveEntry]:
         """The ideas `ideation` was asked with: kept when this scheduler asked, else read

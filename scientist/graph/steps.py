@@ -12,26 +12,37 @@ the review compare it with. A failed idea, and one without effect, gets no paper
 A model that fails for good (`LLMError`: output that never validates, a provider that
 refuses or stays down) fails that one idea, with the step and the error in the archive; the
 campaign goes on. A budget stop (`BudgetExceeded`) leaves the step unfinished: its
-successful runs are archived, and the step runs again on resume.
+successful runs are archived, and the step runs again on resume. Run again so (the context
+is `finishing`), a step that meets the budget once more finishes without the model: the
+experiment concludes with the runs it made, the paper is written and the review done by
+their offline strategies, and the archive says why.
 """
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
+from typing import TypeVar
 
 from pydantic import BaseModel, ValidationError
 
+from scientist.config import CampaignConfig
 from scientist.context import Context
 from scientist.errors import BudgetExceeded, LLMError
 from scientist.experiments.controls import attribute
 from scientist.experiments.develop import develop_idea
-from scientist.experiments.outcome import conclude
+from scientist.experiments.outcome import Outcome, conclude
 from scientist.graph.state import Flight, Step
-from scientist.models import ArchiveEntry, ExperimentRun, Paper
+from scientist.models import ArchiveEntry, ExperimentRun, MetaReview, Paper
 from scientist.pause import paused_at
 from scientist.records.runs import finished_run
 from scientist.review import archive_fields, review_paper
 from scientist.writeup import write_paper
+from scientist.writeup.context import SECTIONS
+
+BUDGET_NOTE = "the budget ran out"
+Done = TypeVar("Done")
+log = logging.getLogger(__name__)
 
 
 class StepResult(BaseModel):
@@ -44,6 +55,25 @@ class StepResult(BaseModel):
 def _finished(ctx: Context, entry: ArchiveEntry) -> StepResult:
     ctx.campaign.record_idea(entry)
     return StepResult(entry=entry, flight=None)
+
+
+def finishing(ctx: Context, step: Callable[[Context], Done]) -> Done:
+    """`step(ctx)`; a step held by a budget pause (`ctx.finishing`) that meets the budget
+    once more is done again offline (logged)."""
+    try:
+        return step(ctx)
+    except BudgetExceeded as exc:
+        if not ctx.finishing:
+            raise
+        log.warning("%s: %s; finishing it without the model", exc.step or "a step", BUDGET_NOTE)
+        return step(ctx.offline())
+
+
+def _noted(entry: ArchiveEntry) -> ArchiveEntry:
+    """`entry` concluded early because the budget ran out, which its error says."""
+    if entry.status == "failed":
+        return entry
+    return entry.model_copy(update={"error": f"{BUDGET_NOTE}: concluded with the runs made"})
 
 
 def _failed(ctx: Context, entry: ArchiveEntry, step: str, exc: LLMError) -> StepResult:
@@ -69,14 +99,18 @@ def experiment(
     try:
         with paused_at(f"{entry.id}: experiment"):
             outcome = develop_idea(ctx, entry, baseline, flight.gpus)
-            entry, control = attribute(ctx, outcome.entry, outcome.runs, baseline, flight.gpus)
     except BudgetExceeded:
         runs = runs_on_disk(ctx, entry)  # kept in the archive while the step is paused
-        if any(run.result.ok for run in runs):
-            ctx.campaign.record_idea(conclude(ctx, entry, runs, baseline))
-        raise
+        if not ctx.finishing:
+            if any(run.result.ok for run in runs):
+                ctx.campaign.record_idea(conclude(ctx, entry, runs, baseline))
+            raise
+        concluded = conclude(ctx, entry, runs, baseline, note=BUDGET_NOTE)
+        outcome = Outcome(entry=_noted(concluded), runs=runs)
     except LLMError as exc:
         return _failed(ctx, entry, "code model", exc)
+    with paused_at(f"{entry.id}: experiment"):
+        entry, control = attribute(ctx, outcome.entry, outcome.runs, baseline, flight.gpus)
     ctx.campaign.record_idea(entry)
     if entry.status != "done" or entry.metric is None or not ctx.config.writeup.enabled:
         return StepResult(entry=entry, flight=None)
@@ -108,16 +142,20 @@ def write(ctx: Context, entry: ArchiveEntry, flight: Flight, baseline: Experimen
     """Write the idea's paper (`write_paper`), unless a compiled one is already on disk."""
     paper = finished_paper(ctx, entry.id)
     if paper is None:
+
+        def written(ctx: Context) -> Paper:
+            return write_paper(
+                ctx,
+                idea_id=entry.id,
+                idea=entry.idea,
+                baseline=flight.control or baseline,
+                runs=flight.runs,
+                control=entry.control,
+            )
+
         try:
             with paused_at(f"{entry.id}: write"):
-                paper = write_paper(
-                    ctx,
-                    idea_id=entry.id,
-                    idea=entry.idea,
-                    baseline=flight.control or baseline,
-                    runs=flight.runs,
-                    control=entry.control,
-                )
+                paper = finishing(ctx, written)
         except LLMError as exc:
             return _failed(ctx, entry, "writeup", exc)
     if not ctx.config.review.enabled:
@@ -130,20 +168,38 @@ def review(
     ctx: Context, entry: ArchiveEntry, flight: Flight, baseline: ExperimentRun
 ) -> StepResult:
     """Review the paper (`review_paper`, reusing reviews on disk) and archive the scores."""
+
+    def reviewed(ctx: Context) -> MetaReview:
+        return review_paper(
+            ctx,
+            idea_id=entry.id,
+            paper=flight.paper,
+            baseline=flight.control or baseline,
+            runs=flight.runs,
+        )
+
     try:
         with paused_at(f"{entry.id}: review"):
-            meta = review_paper(
-                ctx,
-                idea_id=entry.id,
-                paper=flight.paper,
-                baseline=flight.control or baseline,
-                runs=flight.runs,
-            )
+            meta = finishing(ctx, reviewed)
     except LLMError as exc:
         return _failed(ctx, entry, "review", exc)
     if entry.idea.proposed_by:  # the ideas model that proposed it earns the review's verdict
         ctx.llm.reward(entry.idea.proposed_by, meta.decision == "accept")
     return _finished(ctx, entry.model_copy(update=archive_fields(meta)))
+
+
+def most_calls(kind: str, config: CampaignConfig) -> int:
+    """How many model calls one step of `kind` makes when all goes as usual: a code call and
+    a next-run call per run and each debug round; a draft per section, the figure review, a
+    critique and each fix round; each reviewer and its reflection, and the area chair; an
+    ideation's proposal and reflection. A pause reserves this many worst cases of the step's
+    refused call; a step that needs more finishes offline."""
+    calls = {
+        "experiment": 2 * config.max_runs_per_idea + config.debug_attempts,
+        "write": len(SECTIONS) + 2 + config.writeup.fix_rounds,
+        "review": config.review.ensemble * (1 + config.review.reflections) + 1,
+    }
+    return calls.get(kind, 2)
 
 
 STEPS: dict[Step, Callable[[Context, ArchiveEntry, Flight, ExperimentRun], StepResult]] = {

@@ -1,7 +1,8 @@
 """A budget stop is a pause: the run that succeeded keeps its result, `status` and the report
 say "paused: budget", and `resume --budget-usd` continues at the paused step until the idea
 has its paper and reviews, with no run repeated and no request sent twice. Resuming with
-exactly the budget a pause prints sends the call that the pause refused."""
+exactly the budget a pause prints finishes the step it held: with its model when the
+reservation suffices, else offline once the budget runs out again."""
 
 from __future__ import annotations
 
@@ -14,6 +15,7 @@ import pytest
 from scientist.config import CampaignConfig, load_config
 from scientist.errors import ConfigError
 from scientist.graph.runner import resume_campaign, start_campaign
+from scientist.graph.steps import most_calls
 from scientist.llm.replay_server import ReplayServer
 from scientist.pause import round_up
 from tests.graph.scripted_campaign import (
@@ -106,7 +108,7 @@ def test_a_pause_in_one_of_parallel_ideas_lets_the_other_finish(
         assert statuses == ["done", "selected"]
         # counted once the other idea's call is paid: its reservation is no longer committed
         hint = json.loads((campaign.root / "pause.json").read_text())["needed_usd"]
-        assert hint == round_up(CALL_USD + RESERVE_USD)
+        assert hint == round_up(CALL_USD + RESERVE_USD * most_calls("experiment", config))
         resumed = resume_campaign(campaign.root, quiet=True, budget_usd=hint)
         fingerprints = server.fingerprints
 
@@ -118,39 +120,60 @@ def test_a_pause_in_one_of_parallel_ideas_lets_the_other_finish(
     assert len(starts) == len(set(starts)) == 3 + 2  # and the best idea's confirmation
 
 
-def test_resuming_with_the_hinted_budget_sends_the_refused_call_at_every_pause(
+def test_resuming_with_the_hinted_budget_finishes_the_held_step(
     tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """From a budget that refuses the first call, each resume with exactly the budget the
-    pause printed sends the call the pause refused (and, every call reserving the worst
-    case, no other): one request at each pause point, until the campaign is finished."""
+    pause printed finishes the step the pause held, with its model: a later pause holds a
+    later step, every scripted answer is asked for once, and the campaign ends reviewed."""
     monkeypatch.setenv("OPENAI_API_KEY", "test-key")
     answers = script()
+    order = ["ideas (generation 0)", "experiment", "write", "review"]
     with ReplayServer(answers) as server:
         path = write_config(tmp_path, server.url, pack_without_seeds(tmp_path))
         overrides = {"budget_usd": RESERVE_USD - CALL_USD, "campaign_dir": str(tmp_path / "c")}
         campaign = start_campaign(load_config(path, overrides), quiet=True)
-        steps = []
+        held = []
         while (campaign.root / "pause.json").exists():
             pause = json.loads((campaign.root / "pause.json").read_text())
-            steps.append(pause["step"].split(": ")[-1])
+            held.append(order.index(pause["step"].split(": ")[-1]))
             hint = re.search(
                 r"continue with: scientist resume \S+ --budget-usd (\S+)\n", capsys.readouterr().out
             )
             assert hint is not None and float(hint[1]) == pause["needed_usd"]
-            sent = len(server.fingerprints)
             campaign = resume_campaign(campaign.root, quiet=True, budget_usd=float(hint[1]))
-            assert len(server.fingerprints) == sent + 1, pause["step"]
         fingerprints = server.fingerprints
 
+    assert held and held == sorted(set(held))  # no step was held twice
     assert len(fingerprints) == len(set(fingerprints)) == len(answers)
-    assert (
-        steps
-        == ["ideas (generation 0)"] * 2
-        + ["experiment"] * 2
-        + ["write"] * (len(answers) - 7)
-        + ["review"] * 3
-    )
     [entry] = campaign.archive()
     assert entry.status == "done" and entry.review_score == 7
-    assert campaign.reviews_dir(IDEA_ID).joinpath("meta.json").is_file()
+
+
+def test_a_held_step_the_resumed_budget_cannot_pay_finishes_offline(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A paper paused before its first draft, resumed with room for a few calls only: the
+    writer drafts until the budget runs out again, then the step finishes with the offline
+    writer, so the paper is there; the campaign pauses again at the review."""
+    monkeypatch.setenv("OPENAI_API_KEY", "test-key")
+    with ReplayServer(script()) as server:
+        path = write_config(tmp_path, server.url, pack_without_seeds(tmp_path))
+        # ideas and experiment (four calls) fit; the first draft does not
+        budget = RESERVE_USD + 3.5 * CALL_USD
+        overrides = {"budget_usd": budget, "campaign_dir": str(tmp_path / "c")}
+        campaign = start_campaign(load_config(path, overrides), quiet=True)
+        pause = json.loads((campaign.root / "pause.json").read_text())
+        assert pause["step"] == f"{IDEA_ID}: write" and pause["held"] == [IDEA_ID]
+        assert not campaign.paper_dir(IDEA_ID).joinpath("paper.pdf").exists()
+        sent = len(server.fingerprints)
+        room = campaign.spent_usd() + RESERVE_USD + 2.5 * CALL_USD  # three drafts
+        resumed = resume_campaign(campaign.root, quiet=True, budget_usd=room)
+        drafts = len(server.fingerprints) - sent
+
+    assert drafts == 3
+    assert resumed.paper_dir(IDEA_ID).joinpath("paper.pdf").is_file()
+    again = json.loads((resumed.root / "pause.json").read_text())
+    assert again["step"] == f"{IDEA_ID}: review"
+    [entry] = resumed.archive()
+    assert entry.status == "done" and entry.review_score is None
