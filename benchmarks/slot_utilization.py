@@ -35,7 +35,7 @@ from scripted_papers import ScriptedPapers
 import scientist.graph.steps as steps
 from scientist.config import CampaignConfig
 from scientist.graph.runner import start_campaign
-from scientist.graph.scheduler import SLOT_LOG
+from scientist.graph.slots import SLOT_LOG
 
 SLEEPY_PACK = Path(__file__).resolve().parents[1] / "tests" / "fixtures" / "sleepy"
 

@@ -13,7 +13,7 @@ from __future__ import annotations
 from typing import Any
 
 from scientist.context import Context
-from scientist.graph.scheduler import slot_gpus
+from scientist.graph.slots import slot_gpus
 from scientist.graph.state import Flight
 
 

@@ -12,7 +12,7 @@ from scientist.context import Context
 from scientist.errors import CampaignError
 from scientist.experiments.controls import confirm
 from scientist.experiments.runs import execute_run, prepare_code_dir
-from scientist.graph.scheduler import slot_gpus
+from scientist.graph.slots import slot_gpus
 from scientist.graph.state import CampaignState
 from scientist.models import ExperimentRun
 from scientist.records.runs import finished_run

@@ -30,7 +30,6 @@ then goes on. A STOP file lets what is in flight finish and starts nothing new.
 
 from __future__ import annotations
 
-import json
 import time
 from collections.abc import Callable, Iterable
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
@@ -39,6 +38,7 @@ from typing import Any, Literal
 
 from scientist.context import Context
 from scientist.errors import BudgetExceeded
+from scientist.graph.slots import log_slot, slot_gpus
 from scientist.graph.state import (
     CampaignState,
     Flight,
@@ -52,10 +52,8 @@ from scientist.ideas.selection import rank_proposed
 from scientist.models import ArchiveEntry
 from scientist.pause import paused_at
 from scientist.report import write_report
-from scientist.sandbox import declared_gpus
 from scientist.stats import number
 
-SLOT_LOG = "slots.jsonl"
 POLL_S = 0.5
 """How often a waiting scheduler looks for a STOP file."""
 
@@ -76,19 +74,6 @@ class Job:
     kind: str
     """The step (`experiment`, `write`, `review`) or IDEATION."""
     slot: int | None = None
-
-
-def slot_gpus(ctx: Context) -> list[list[int]]:
-    """The GPUs of each slot: one GPU a slot when the pack uses GPUs and some are known
-    (`sandbox.gpus`, or those the sandbox backend declares), none otherwise; at most
-    `max_parallel` slots."""
-    slots = ctx.config.max_parallel
-    if ctx.template.manifest.resources.gpu == "none":
-        return [[] for _ in range(slots)]
-    gpus = ctx.config.sandbox.gpus or declared_gpus(ctx.sandbox)
-    if not gpus:
-        return [[] for _ in range(slots)]
-    return [[gpu] for gpu in gpus[:slots]]
 
 
 class Scheduler:
@@ -245,20 +230,8 @@ class Scheduler:
             self._log_slot(job, failed, 0.0)
 
     def _log_slot(self, job: Job, entry: ArchiveEntry, grading_s: float) -> None:
-        """One line per experiment in `slots.jsonl`: which slot it held, from when to when,
-        and how much of it its runs' grading took."""
-        line = {
-            "idea": job.key,
-            "slot": job.slot,
-            "gpus": self.slots[job.slot] if job.slot is not None else [],
-            "start": job.started,
-            "end": time.time(),
-            "status": entry.status,
-            "grade": entry.grade,
-            "grading_s": round(grading_s, 3),
-        }
-        with (self.ctx.campaign.root / SLOT_LOG).open("a", encoding="utf-8") as log:
-            log.write(json.dumps(line) + "\n")
+        gpus = self.slots[job.slot] if job.slot is not None else []
+        log_slot(self.ctx.campaign, job.key, job.slot, gpus, job.started, entry, grading_s)
 
     # ------------------------------------------------------------------ what starts
     def _dispatch(self, state: CampaignState) -> CampaignState:

@@ -13,7 +13,7 @@ from scientist.config import CampaignConfig
 from scientist.context import Context, campaign_literature
 from scientist.graph.build import open_checkpointer, thread_of
 from scientist.graph.runner import start_campaign
-from scientist.graph.scheduler import SLOT_LOG, slot_gpus
+from scientist.graph.slots import SLOT_LOG, slot_gpus
 from scientist.llm import open_llm
 from scientist.models import ArchiveEntry
 from scientist.templates import load_template
