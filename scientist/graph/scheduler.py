@@ -258,7 +258,9 @@ class Scheduler:
             selected = entry.model_copy(update={"status": "selected"})
             self.ctx.campaign.record_idea(selected)
             update["entries"][entry.id] = selected
-            flights[entry.id] = Flight(idea_id=entry.id, slot=slot, gpus=self.slots[slot])
+            flights[entry.id] = Flight(
+                idea_id=entry.id, slot=slot, gpus=self.slots[slot], since=time.time()
+            )
         update["flights"] = flights
         room -= len(chosen)
         waiting = sum(1 for e in entries.values() if e.status == "proposed") - len(chosen)

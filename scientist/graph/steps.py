@@ -17,6 +17,7 @@ successful runs are archived, and the step runs again on resume.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 
 from pydantic import BaseModel, ValidationError
@@ -83,6 +84,7 @@ def experiment(
     onward = flight.model_copy(
         update={
             "step": "write",
+            "since": time.time(),
             "slot": None,
             "runs": outcome.runs,
             "control": control.run if control is not None else None,
@@ -122,7 +124,7 @@ def write(ctx: Context, entry: ArchiveEntry, flight: Flight, baseline: Experimen
             return _failed(ctx, entry, "writeup", exc)
     if not ctx.config.review.enabled:
         return StepResult(entry=entry, flight=None)
-    onward = flight.model_copy(update={"step": "review", "paper": paper})
+    onward = flight.model_copy(update={"step": "review", "since": time.time(), "paper": paper})
     return StepResult(entry=entry, flight=onward)
 
 

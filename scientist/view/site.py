@@ -19,6 +19,7 @@ import re
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from importlib import resources
 from pathlib import Path
 
@@ -66,6 +67,8 @@ class Site:
         self._templates.filters["number"] = _number
         self._templates.filters["diff"] = _highlight_diff
         self._templates.filters["effect"] = describe_effect
+        self._templates.filters["elapsed"] = _elapsed
+        self._templates.filters["clock"] = _clock
         self._static = _static_pages()
         self._cache: dict[str, tuple[str, Page]] = {}
         self._overview: tuple[str, Overview] | None = None
@@ -172,6 +175,20 @@ def _static_pages() -> dict[str, Page]:
 
 def _number(value: float | None, digits: int = 4) -> str:
     return "—" if value is None else f"{value:.{digits}g}"
+
+
+def _elapsed(seconds: float) -> str:
+    """'42 s', '3 min 05 s', '2 h 07 min' (static/view.js counts on in the same words)."""
+    whole = max(0, int(seconds))
+    if whole < 60:
+        return f"{whole} s"
+    if whole < 3600:
+        return f"{whole // 60} min {whole % 60:02d} s"
+    return f"{whole // 3600} h {whole % 3600 // 60:02d} min"
+
+
+def _clock(timestamp: float) -> str:
+    return datetime.fromtimestamp(timestamp, UTC).strftime("%Y-%m-%d %H:%M UTC")
 
 
 def _highlight_diff(diff: str) -> Markup:

@@ -31,6 +31,7 @@ from scientist.models import (
 from scientist.report import image_spending, leaderboard, provenance, sizes
 from scientist.review.meta import ReviewRecord
 from scientist.templates import Template, load_template
+from scientist.view.activity import Activity, files_read, read_activity
 
 IdeaKind = Literal["code", "settings"]
 RecordT = TypeVar("RecordT", bound=BaseModel)
@@ -82,6 +83,7 @@ class Overview(BaseModel):
     sizes: str
     """The run size, seeds and confirmation, in one line."""
     provenance: str = Field(description="where the metrics come from (graded, self-reported)")
+    activity: Activity
 
     @property
     def spent_usd(self) -> float:
@@ -100,6 +102,7 @@ class CampaignReader:
         self.root = campaign.root.resolve()
         self.template: Template = load_template(campaign.config.template)
         self._archive: tuple[tuple[int, int], list[ArchiveEntry]] | None = None
+        self._activity: tuple[bytes, Activity] | None = None
 
     # ------------------------------------------------------------------ change detection
     def version(self, idea_id: str | None = None) -> str:
@@ -110,7 +113,7 @@ class CampaignReader:
         digest = hashlib.blake2b(digest_size=8)
         if idea_id is None:
             paths = [campaign.archive_path, campaign.ledger_path, campaign.pool_path]
-            paths.append(campaign.baseline_dir)
+            paths += [campaign.baseline_dir, *files_read(campaign)]
             ideas = [entry.id for entry in self.archive()]
         else:
             entry = next((e for e in self.archive() if e.id == idea_id), None)
@@ -120,13 +123,17 @@ class CampaignReader:
             runs = campaign.run_dir(idea, 0).parent
             paths += [runs, *_subfolders(runs), campaign.search_dir(idea)]
             paths += [campaign.paper_dir(idea), campaign.reviews_dir(idea)]
-        for path in paths:
-            try:
-                stat = path.stat()
-            except OSError:
-                continue
-            digest.update(f"{path}:{stat.st_mtime_ns}:{stat.st_size};".encode())
+        digest.update(_stats(paths))
         return digest.hexdigest()
+
+    def activity(self) -> Activity:
+        """What the campaign is doing (`read_activity`), read again only when the checkpoint
+        or the pause record changed."""
+        key = _stats(files_read(self.campaign))
+        cached = self._activity
+        if cached is None or cached[0] != key:
+            cached = self._activity = (key, read_activity(self.campaign))
+        return cached[1]
 
     def archive(self) -> list[ArchiveEntry]:
         """The campaign's archive, parsed again only when its file changed."""
@@ -159,6 +166,7 @@ class CampaignReader:
             pool=pool,
             sizes=sizes(self.campaign.config, self.template),
             provenance=provenance(self.template),
+            activity=self.activity(),
         )
 
     def kind(self, idea_id: str) -> IdeaKind:
@@ -248,6 +256,18 @@ class CampaignReader:
             return Path(path).resolve().relative_to(self.root).as_posix()
         except ValueError:
             return None
+
+
+def _stats(paths: Iterable[Path]) -> bytes:
+    """Each path with its modification time and size (missing ones left out)."""
+    lines = []
+    for path in paths:
+        try:
+            stat = path.stat()
+        except OSError:
+            continue
+        lines.append(f"{path}:{stat.st_mtime_ns}:{stat.st_size};")
+    return "".join(lines).encode()
 
 
 def _subfolders(folder: Path) -> list[Path]:

@@ -12,11 +12,14 @@ import random
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+from langgraph.checkpoint.base import empty_checkpoint
 from matplotlib.figure import Figure
 
 from scientist.campaign import Campaign, atomic_write_json, atomic_write_text
 from scientist.config import CampaignConfig
-from scientist.experiments.runs import CODE_DIFF, FINAL_INFO, OUTPUTS, seal_run
+from scientist.experiments.runs import CODE_DIFF, FINAL_INFO, OUTPUTS, finished_run, seal_run
+from scientist.graph.build import open_checkpointer, thread_of
+from scientist.graph.state import CampaignState, Flight, Step
 from scientist.llm.pool import STATS, ModelStats
 from scientist.models import (
     ArchiveEntry,
@@ -216,3 +219,25 @@ def write_search(campaign: Campaign, idea: str) -> None:
     ]
     for node in nodes:
         campaign.record_search_node(idea, node)
+
+
+def write_checkpoint(campaign: Campaign, state: CampaignState) -> None:
+    """A checkpoint holding `state`, written through the campaign's own checkpointer (as the
+    scheduler's graph writes one), so that `read_state` reads it back."""
+    checkpoint = empty_checkpoint()
+    checkpoint["channel_values"] = dict(state)
+    with open_checkpointer(campaign) as saver:
+        saver.put(thread_of(campaign), checkpoint, {"source": "loop", "step": 1}, {})
+
+
+def flying(campaign: Campaign, steps: dict[str, Step], *, since: float) -> CampaignState:
+    """A running campaign's state: its baseline, its archive, and `steps` in flight (idea id
+    -> step), the experiments on slots 0, 1, ... with one GPU each."""
+    baseline = finished_run(campaign.baseline_dir, load_template(str(TOY_PACK)), "baseline", 0)
+    entries = {entry.id: entry for entry in campaign.archive()}
+    flights = {}
+    for slot, (idea, step) in enumerate(steps.items()):
+        on_slot = slot if step == "experiment" else None
+        gpus = [slot] if on_slot is not None else []
+        flights[idea] = Flight(idea_id=idea, step=step, slot=on_slot, gpus=gpus, since=since)
+    return {"baseline": baseline, "entries": entries, "flights": flights, "generation": 1}
