@@ -41,6 +41,9 @@ STATIC_FILES = {"view.css": "text/css", "view.js": "text/javascript"}
 DIFF_FORMAT = HtmlFormatter(cssclass="diff", wrapcode=True)
 DIFF_CSS = "static/diff.css"
 PLOTS: dict[str, Callable[[Overview], bytes]] = {
+    "plots/metric.svg": lambda overview: plots.metric_over_time(
+        overview.entries, overview.metric, overview.goal, overview.baseline
+    ),
     "plots/scores.svg": lambda overview: plots.scores_by_generation(overview.entries),
     "plots/cost.svg": lambda overview: plots.cost_over_time(overview.ledger),
 }

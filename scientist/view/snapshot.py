@@ -32,6 +32,7 @@ from scientist.report import image_spending, leaderboard, provenance, sizes
 from scientist.review.meta import ReviewRecord
 from scientist.templates import Template, load_template
 from scientist.view.activity import Activity, files_read, read_activity
+from scientist.view.ranking import tied_with_leader
 
 IdeaKind = Literal["code", "settings"]
 RecordT = TypeVar("RecordT", bound=BaseModel)
@@ -84,6 +85,7 @@ class Overview(BaseModel):
     """The run size, seeds and confirmation, in one line."""
     provenance: str = Field(description="where the metrics come from (graded, self-reported)")
     activity: Activity
+    tied: set[str] = Field(description="ideas not distinguishable from the leader (ranking.py)")
 
     @property
     def spent_usd(self) -> float:
@@ -167,6 +169,7 @@ class CampaignReader:
             sizes=sizes(self.campaign.config, self.template),
             provenance=provenance(self.template),
             activity=self.activity(),
+            tied=tied_with_leader(entries),
         )
 
     def kind(self, idea_id: str) -> IdeaKind:

@@ -35,7 +35,7 @@ def test_every_page_loads_without_console_errors(
     open_page(browser, server.url)
     assert console_errors(browser) == []
     images = browser.find_elements(By.CSS_SELECTOR, "img")
-    assert len(images) == 2
+    assert len(images) == 3
     assert all(browser.execute_script("return arguments[0].naturalWidth", img) for img in images)
     for entry in campaign.archive():
         open_page(browser, f"{server.url}ideas/{entry.id}.html")

@@ -23,6 +23,7 @@ from scientist.graph.state import CampaignState, Flight, Step
 from scientist.llm.pool import STATS, ModelStats
 from scientist.models import (
     ArchiveEntry,
+    Effect,
     FinalInfo,
     Idea,
     LedgerEntry,
@@ -42,6 +43,7 @@ BASELINE = 0.5
 DIFF = "--- a/experiment.py\n+++ b/experiment.py\n@@ -1 +1 @@\n-BONUS = 0.0\n+BONUS = 0.05\n"
 MODELS = ("model-a", "model-b")
 SEARCHED = 1  # the index of the idea that was developed by a tree search
+SPREAD = 0.03  # half the width of each idea's 95 % interval
 
 
 def figure_bytes(kind: str, title: str) -> bytes:
@@ -143,6 +145,15 @@ def add_idea(
     (figures / "score.png").write_bytes(png)
     score = round(rng.uniform(2, 8), 1)
     write_reviews(campaign, identifier, score, pdf)
+    gain = Effect(
+        vs="baseline/run_0",
+        metric="score",
+        mean=value - BASELINE,
+        low=value - BASELINE - SPREAD,
+        high=value - BASELINE + SPREAD,
+        n=[3, 3],
+        test="welch",
+    )
     entry = ArchiveEntry(
         id=identifier,
         idea=idea,
@@ -150,6 +161,9 @@ def add_idea(
         metric=value,
         baseline_metric=BASELINE,
         improvement=value - BASELINE,
+        control="baseline",
+        effect=gain,
+        gain=gain,
         review_score=score,
         decision="accept" if score >= 6 else "reject",
         weaknesses=[f"Weakness of {identifier}."],
