@@ -33,8 +33,8 @@ def test_the_ranking_shows_each_effect_with_its_interval_and_n(
         row = browser.find_element(By.ID, f"row-{entry.id}").text
         effect = entry.effect
         assert effect is not None and effect.low is not None and effect.high is not None
-        assert f"[{effect.low:+.4g}, {effect.high:+.4g}]" in row
-        assert "(welch, n = 3/3)" in row and "vs baseline" in row
+        assert f"{effect.mean:+.3g} [{effect.low:+.3g}, {effect.high:+.3g}]" in row
+        assert "welch, n = 3/3 · vs baseline" in row
         gain = entry.gain
         overlaps = gain.low <= leader.gain.high and gain.high >= leader.gain.low
         tied = entry.id != leader.id and overlaps

@@ -57,6 +57,62 @@ document.addEventListener("keydown", (event) => {
   }
 });
 
+// Zoomable graphs: the buttons scale the drawing (fit: to the width, never below MIN_ZOOM,
+// where labels are 10 px, so that a wide graph pans instead of shrinking to a strip); dragging or scrolling pans. The scale
+// survives live updates.
+const MIN_ZOOM = 0.75;
+const zooms = new Map(); // graph id -> scale
+
+function naturalWidth(svg) { // Graphviz sizes its drawing in points
+  const box = svg.viewBox.baseVal;
+  return (box && box.width ? box.width : 600) * 4 / 3;
+}
+
+function fitZoom(graph, svg) {
+  return Math.max(MIN_ZOOM, Math.min(1, (graph.clientWidth - 16) / naturalWidth(svg)));
+}
+
+function setZoom(graph, scale) {
+  const svg = graph.querySelector("svg");
+  if (!svg) return;
+  zooms.set(graph.id, scale);
+  svg.style.width = `${naturalWidth(svg) * scale}px`;
+  svg.style.height = "auto";
+}
+
+function prepareGraphs() {
+  document.querySelectorAll(".graph.zoomable").forEach((graph) => {
+    const svg = graph.querySelector("svg");
+    if (svg) setZoom(graph, zooms.has(graph.id) ? zooms.get(graph.id) : fitZoom(graph, svg));
+  });
+}
+
+document.addEventListener("click", (event) => {
+  const button = event.target.closest ? event.target.closest("[data-zoom]") : null;
+  if (!button) return;
+  const graph = document.getElementById(button.parentElement.dataset.graph);
+  const svg = graph && graph.querySelector("svg");
+  if (!svg) return;
+  const now = zooms.get(graph.id) || 1;
+  const step = { in: now * 1.25, out: now / 1.25, fit: fitZoom(graph, svg) };
+  setZoom(graph, Math.min(4, Math.max(0.1, step[button.dataset.zoom])));
+});
+
+let dragging = null;
+document.addEventListener("pointerdown", (event) => {
+  const graph = event.target.closest ? event.target.closest(".graph.zoomable") : null;
+  if (!graph || event.target.closest("a") || event.button !== 0) return;
+  dragging = { graph, x: event.clientX, y: event.clientY };
+});
+document.addEventListener("pointermove", (event) => {
+  if (!dragging) return;
+  dragging.graph.scrollLeft -= event.clientX - dragging.x;
+  dragging.graph.scrollTop -= event.clientY - dragging.y;
+  dragging.x = event.clientX;
+  dragging.y = event.clientY;
+});
+document.addEventListener("pointerup", () => { dragging = null; });
+
 // Elapsed times of the work in flight count on between updates (site.py's `_elapsed` words).
 function elapsed(seconds) {
   const whole = Math.max(0, Math.floor(seconds));
@@ -101,6 +157,7 @@ function patch(fresh) {
   });
   document.body.dataset.version = fresh.body.dataset.version;
   prepareTables();
+  prepareGraphs();
   tick();
 }
 
@@ -129,6 +186,7 @@ async function poll(live, badge) {
 
 document.querySelectorAll("[data-patch]").forEach((part) => served.set(part.id, part.innerHTML));
 prepareTables();
+prepareGraphs();
 const live = document.body.dataset.live;
 if (live) {
   const badge = document.getElementById("badge");

@@ -1,0 +1,113 @@
+"""Layout and accessibility in headless Chromium: the index fits a 1440x900 laptop with no
+horizontal scrollbar, no page is wider than a 390 px phone, anchors land below the sticky
+header, headings go in order, images have alt text, and the lineage graph zooms."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from itertools import pairwise
+
+import pytest
+from conftest import open_page
+from selenium.webdriver.common.action_chains import ActionChains
+from selenium.webdriver.common.by import By
+from selenium.webdriver.remote.webdriver import WebDriver
+from view_campaign import idea_id
+
+from scientist.campaign import Campaign
+from scientist.view.server import ViewServer
+
+LAPTOP = {"width": 1440, "height": 900, "deviceScaleFactor": 1, "mobile": False}
+PHONE = {"width": 390, "height": 844, "deviceScaleFactor": 3, "mobile": True}
+OVERFLOW = "return [document.documentElement.scrollWidth, document.documentElement.clientWidth]"
+VIEWPORT = "return window.innerWidth"
+
+
+@contextmanager
+def viewport(browser: WebDriver, metrics: dict[str, object]) -> Iterator[None]:
+    browser.execute_cdp_cmd("Emulation.setDeviceMetricsOverride", metrics)
+    try:
+        yield
+    finally:
+        browser.execute_cdp_cmd("Emulation.clearDeviceMetricsOverride", {})
+
+
+def test_the_index_fits_a_laptop_with_no_horizontal_scrollbar(
+    browser: WebDriver, server: ViewServer
+) -> None:
+    with viewport(browser, LAPTOP):
+        open_page(browser, server.url)
+        scroll_width, client_width = browser.execute_script(OVERFLOW)
+        assert browser.execute_script(VIEWPORT) == 1440 and scroll_width <= client_width
+        board = browser.find_element(By.ID, "leaderboard")
+        assert browser.execute_script(
+            "return arguments[0].scrollWidth <= arguments[0].clientWidth", board
+        )
+        headers = browser.find_elements(By.CSS_SELECTOR, "#ranking th")
+        shown = {th.text for th in headers if th.is_displayed()}
+        assert {"review", "decision", "effect vs control", "gain vs baseline"} <= shown
+
+
+def test_no_page_is_wider_than_a_phone(
+    browser: WebDriver, server: ViewServer, campaign: Campaign
+) -> None:
+    pages = ["", *(f"ideas/{entry.id}.html" for entry in campaign.archive())]
+    with viewport(browser, PHONE):
+        for page in pages:
+            open_page(browser, server.url + page)
+            scroll_width, client_width = browser.execute_script(OVERFLOW)
+            assert browser.execute_script(VIEWPORT) == 390 and scroll_width <= client_width, page
+            for image in browser.find_elements(By.CSS_SELECTOR, "main img"):
+                assert image.rect["x"] + image.rect["width"] <= client_width, page
+
+
+@pytest.mark.parametrize("section", ["runs", "reviews", "paper"])
+def test_a_jump_lands_below_the_sticky_header(
+    browser: WebDriver, server: ViewServer, section: str
+) -> None:
+    open_page(browser, f"{server.url}ideas/{idea_id(0, 0)}.html")
+    browser.find_element(By.CSS_SELECTOR, f"nav a[href='#{section}']").click()
+    header = browser.find_element(By.TAG_NAME, "header").rect
+    heading = browser.find_element(By.CSS_SELECTOR, f"#{section} h2")
+    top = browser.execute_script("return arguments[0].getBoundingClientRect().top", heading)
+    assert top >= header["height"]
+
+
+def test_headings_go_in_order_and_images_have_alt_text(
+    browser: WebDriver, server: ViewServer
+) -> None:
+    for page in ["", f"ideas/{idea_id(0, 0)}.html", f"ideas/{idea_id(1, 0)}.html"]:
+        open_page(browser, server.url + page)
+        levels = browser.execute_script(
+            "return Array.from(document.querySelectorAll('h1,h2,h3,h4,h5,h6'),"
+            " (h) => Number(h.tagName[1]))"
+        )
+        assert levels[0] == 1 and levels.count(1) == 1, page
+        assert all(b - a <= 1 for a, b in pairwise(levels)), (page, levels)
+        for image in browser.find_elements(By.TAG_NAME, "img"):
+            assert image.get_attribute("alt").strip(), page
+
+
+def test_the_lineage_graph_zooms_and_pans(browser: WebDriver, server: ViewServer) -> None:
+    open_page(browser, server.url)
+    graph = browser.find_element(By.ID, "lineage-graph")
+    width = lambda: browser.execute_script(  # noqa: E731
+        "return arguments[0].querySelector('svg').getBoundingClientRect().width", graph
+    )
+    fitted = width()
+    for _ in range(6):
+        browser.find_element(By.CSS_SELECTOR, "[data-zoom='in']").click()
+    assert width() == pytest.approx(fitted * 1.25**6, rel=0.01)
+    assert browser.execute_script(
+        "return arguments[0].scrollWidth > arguments[0].clientWidth", graph
+    )  # wider than its frame: it pans
+    browser.execute_script("arguments[0].scrollIntoView({block: 'center'})", graph)
+    corner = (graph.rect["width"] / 2 - 30, -graph.rect["height"] / 2 + 4)  # off the nodes
+    drag = ActionChains(browser).move_to_element_with_offset(graph, *corner).click_and_hold()
+    drag.move_by_offset(-60, 0).release().perform()
+    assert browser.execute_script("return arguments[0].scrollLeft", graph) == pytest.approx(
+        60, abs=2
+    )
+    browser.find_element(By.CSS_SELECTOR, "[data-zoom='fit']").click()
+    assert width() == pytest.approx(fitted, rel=0.01)
