@@ -3,7 +3,10 @@
 Paths are relative and the same for the live server and the static export:
 
     index.html              leaderboard, lineage graph, plots, model pool
-    ideas/<id>.html         one idea: hypothesis, runs, diff, figures, paper, reviews, search tree
+    ideas/<id>.html         one idea: hypothesis, runs, diffs (against the pack and its
+                            parent), figures, paper, reviews, search tree
+    compare/<a>/<b>.html    two ideas side by side: metrics, per seed, the code between them
+                            (served only: a static copy would need a page per pair)
     plots/<name>.svg        the plots
     static/<file>           stylesheet and script shipped with the package
     files/<path>            a file of the campaign directory, confined to it
@@ -33,9 +36,11 @@ from scientist.campaign import Campaign
 from scientist.errors import PathRefused
 from scientist.report import describe_effect
 from scientist.view import graphs, plots
+from scientist.view.compare import best, code_between, compare
 from scientist.view.snapshot import CampaignReader, IdeaDetail, Overview
 
 IDEA_PAGE = re.compile(r"ideas/([^/]+)\.html")
+COMPARE_PAGE = re.compile(r"compare/([^/]+)/([^/]+)\.html")
 FILES = "files/"
 STATIC_FILES = {"view.css": "text/css", "view.js": "text/javascript"}
 DIFF_FORMAT = HtmlFormatter(cssclass="diff", wrapcode=True)
@@ -100,7 +105,10 @@ class Site:
         if path in PLOTS:
             return Page(PLOTS[path](self.overview(version)), "image/svg+xml")
         idea = IDEA_PAGE.fullmatch(path)
-        return self._idea(idea.group(1), version) if idea else None
+        if idea:
+            return self._idea(idea.group(1), version)
+        pair = COMPARE_PAGE.fullmatch(path)
+        return self._compare(pair.group(1), pair.group(2), version) if pair else None
 
     def overview(self, version: str) -> Overview:
         """The campaign-level view, read once per version (the index and its plots share it)."""
@@ -142,6 +150,13 @@ class Site:
         if detail is None:
             return None
         search = graphs.search_svg(detail.search, detail.best_run) if detail.search else ""
+        parent = next((p for p in map(self.reader.idea, detail.entry.idea.parents) if p), None)
+        parent_code = None
+        if parent is not None:
+            own, theirs = best(detail), best(parent)
+            parent_code = code_between(
+                self.reader.template.root, theirs.diff if theirs else "", own.diff if own else ""
+            )
         return self._html(
             "idea.html",
             version,
@@ -149,7 +164,23 @@ class Site:
             overview=self.overview(self.reader.version()),
             idea=detail,
             search=Markup(search),
+            parent=parent.entry.id if parent else None,
+            parent_code=parent_code,
             overrides=json.dumps(detail.entry.idea.overrides, indent=2, sort_keys=True),
+        )
+
+    def _compare(self, first: str, second: str, version: str) -> Page | None:
+        details = [self.reader.idea(first), self.reader.idea(second)]
+        if details[0] is None or details[1] is None:
+            return None
+        metric = self.reader.template.metric.name
+        comparison = compare(self.reader.template.root, details[0], details[1], metric)
+        return self._html(
+            "compare.html",
+            version,
+            root="../../",
+            overview=self.overview(version),
+            comparison=comparison,
         )
 
     def _html(self, template: str, version: str, **context: object) -> Page:

@@ -46,6 +46,8 @@ class RunView(BaseModel):
     index: int
     status: str
     metrics: dict[str, float]
+    values: dict[str, list[float]] = Field(default_factory=dict, description="per seed")
+    seeds: list[int] = Field(default_factory=list)
     duration_s: float | None = None
     message: str = ""
     diff: str = ""
@@ -217,13 +219,14 @@ class CampaignReader:
         run = finished_run(run_dir, self.template, idea_id, index)
         if run is None:
             return RunView(index=index, status="running", metrics={}, diff=diff, logs=logs)
-        metrics = {}
-        if run.final_info is not None:
-            metrics = {name: summary.mean for name, summary in run.final_info.metrics.items()}
+        info = run.final_info
+        summaries = info.metrics if info is not None else {}
         return RunView(
             index=index,
             status=run.result.status,
-            metrics=metrics,
+            metrics={name: summary.mean for name, summary in summaries.items()},
+            values={name: summary.values for name, summary in summaries.items()},
+            seeds=info.seeds if info is not None else [],
             duration_s=run.result.duration_s,
             message=run.result.message,
             diff=diff,

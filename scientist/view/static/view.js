@@ -113,6 +113,38 @@ document.addEventListener("pointermove", (event) => {
 });
 document.addEventListener("pointerup", () => { dragging = null; });
 
+// Comparison: tick two ideas of the leaderboard (the last two ticked count) to get a link
+// to their comparison; the ticks survive live updates.
+const picked = [];
+
+function preparePicks() {
+  document.querySelectorAll("input.pick").forEach((box) => {
+    box.checked = picked.includes(box.value);
+  });
+  const link = document.getElementById("compare-link");
+  if (!link) return;
+  if (picked.length === 2) {
+    const [a, b] = picked.map(encodeURIComponent);
+    link.href = `compare/${a}/${b}.html`;
+    link.removeAttribute("aria-disabled");
+    link.textContent = `Compare ${picked[0]} with ${picked[1]}`;
+  } else {
+    link.removeAttribute("href");
+    link.setAttribute("aria-disabled", "true");
+    link.textContent = "Tick two ideas to compare them";
+  }
+}
+
+document.addEventListener("change", (event) => {
+  const box = event.target;
+  if (!box.matches || !box.matches("input.pick")) return;
+  const at = picked.indexOf(box.value);
+  if (at >= 0) picked.splice(at, 1);
+  if (box.checked) picked.push(box.value);
+  if (picked.length > 2) picked.shift();
+  preparePicks();
+});
+
 // Elapsed times of the work in flight count on between updates (site.py's `_elapsed` words).
 function elapsed(seconds) {
   const whole = Math.max(0, Math.floor(seconds));
@@ -158,6 +190,7 @@ function patch(fresh) {
   document.body.dataset.version = fresh.body.dataset.version;
   prepareTables();
   prepareGraphs();
+  preparePicks();
   tick();
 }
 
