@@ -38,6 +38,8 @@ IdeaKind = Literal["code", "settings"]
 RecordT = TypeVar("RecordT", bound=BaseModel)
 FIGURE_SUFFIXES = (".png", ".svg", ".jpg", ".jpeg")
 DIFF_LIMIT = 200_000  # characters of a code diff shown on a page
+FIGURES = "figures"
+RUN_DEPTH = 2  # a run folder's files, and those of its outputs/ (final_info.json)
 
 
 class RunView(BaseModel):
@@ -112,21 +114,28 @@ class CampaignReader:
     def version(self, idea_id: str | None = None) -> str:
         """A short hash that changes whenever what a page shows does: the whole campaign's
         files and folders (sizes and times) for the index, or one idea's archive record and
-        folders for its page, so that its page does not reload for another idea's progress."""
+        folders for its page, so that its page does not reload for another idea's progress.
+        The files inside the folders count too, so that a file rewritten in place (which
+        leaves its folder's time alone) is noticed."""
         campaign = self.campaign
         digest = hashlib.blake2b(digest_size=8)
         if idea_id is None:
             paths = [campaign.archive_path, campaign.ledger_path, campaign.pool_path]
-            paths += [campaign.baseline_dir, *files_read(campaign)]
+            paths += [*_tree(campaign.baseline_dir, RUN_DEPTH), *files_read(campaign)]
             ideas = [entry.id for entry in self.archive()]
         else:
             entry = next((e for e in self.archive() if e.id == idea_id), None)
             digest.update(entry.model_dump_json().encode() if entry else b"none")
             paths, ideas = [], [idea_id]
         for idea in ideas:
-            runs = campaign.run_dir(idea, 0).parent
-            paths += [runs, *_subfolders(runs), campaign.search_dir(idea)]
-            paths += [campaign.paper_dir(idea), campaign.reviews_dir(idea)]
+            paths += _tree(campaign.run_dir(idea, 0).parent, RUN_DEPTH + 1)
+            for folder in (
+                campaign.search_dir(idea),
+                campaign.paper_dir(idea),
+                campaign.reviews_dir(idea),
+                campaign.idea_dir(idea) / FIGURES,
+            ):
+                paths += _tree(folder, 1)
         digest.update(_stats(paths))
         return digest.hexdigest()
 
@@ -248,7 +257,7 @@ class CampaignReader:
         return paper.model_copy(update={"pdf_path": moved if moved.is_file() else None})
 
     def _figures(self, idea_id: str) -> list[str]:
-        folder = self.campaign.idea_dir(idea_id) / "figures"
+        folder = self.campaign.idea_dir(idea_id) / FIGURES
         if not folder.is_dir():
             return []
         return self._links(p for p in sorted(folder.iterdir()) if p.suffix in FIGURE_SUFFIXES)
@@ -274,6 +283,21 @@ def _stats(paths: Iterable[Path]) -> bytes:
             continue
         lines.append(f"{path}:{stat.st_mtime_ns}:{stat.st_size};")
     return "".join(lines).encode()
+
+
+def _tree(folder: Path, depth: int) -> list[Path]:
+    """`folder` and what lies in it, `depth` levels down (links not followed)."""
+    found = [folder]
+    if depth == 0:
+        return found
+    try:
+        with os.scandir(folder) as entries:
+            children = [(Path(e.path), e.is_dir(follow_symlinks=False)) for e in entries]
+    except OSError:
+        return found
+    for path, is_folder in sorted(children):
+        found += _tree(path, depth - 1) if is_folder else [path]
+    return found
 
 
 def _subfolders(folder: Path) -> list[Path]:

@@ -60,11 +60,20 @@ def idea_id(index: int, generation: int) -> str:
     return f"{generation}_{index}_idea_{index}"
 
 
-def write_run(campaign: Campaign, idea: str, index: int, value: float, diff: str) -> None:
+def write_run(
+    campaign: Campaign,
+    idea: str,
+    index: int,
+    value: float,
+    diff: str,
+    others: dict[str, float] | None = None,
+) -> None:
+    """A finished run of `idea` on seed 0: `score` (the toy pack's metric) = `value`, and
+    `others` as further metrics."""
     run_dir = campaign.run_dir(idea, index)
-    info = FinalInfo(
-        metrics={"score": MetricSummary(mean=value, values=[value])}, seeds=[0], runtime_s=1.0
-    )
+    metrics = {name: MetricSummary(mean=v, values=[v]) for name, v in (others or {}).items()}
+    metrics["score"] = MetricSummary(mean=value, values=[value])
+    info = FinalInfo(metrics=metrics, seeds=[0], runtime_s=1.0)
     atomic_write_text(run_dir / OUTPUTS / FINAL_INFO, info.model_dump_json())
     atomic_write_text(run_dir / CODE_DIFF, diff)
     stdout = f"score {value}\n"
