@@ -1,23 +1,29 @@
 """Layout and accessibility in headless Chromium: the index fits a 1440x900 laptop with no
 horizontal scrollbar, no page is wider than a 390 px phone, anchors land below the sticky
-header, headings go in order, images have alt text, and the lineage graph zooms."""
+header, headings go in order, images have alt text, and the lineage graph zooms. Also takes
+the README's screenshots (laptop and phone) of a running campaign."""
 
 from __future__ import annotations
 
+import os
+import shutil
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from itertools import pairwise
+from pathlib import Path
 
 import pytest
-from conftest import open_page
+from conftest import open_page, serve
 from selenium.webdriver.common.action_chains import ActionChains
 from selenium.webdriver.common.by import By
 from selenium.webdriver.remote.webdriver import WebDriver
-from view_campaign import idea_id
+from view_campaign import build_campaign, flying, idea_id, write_checkpoint
 
 from scientist.campaign import Campaign
 from scientist.view.server import ViewServer
 
+SCREENSHOTS_ENV = "SCIENTIST_VIEW_SCREENSHOTS"  # a folder to keep the README's screenshots in
 LAPTOP = {"width": 1440, "height": 900, "deviceScaleFactor": 1, "mobile": False}
 PHONE = {"width": 390, "height": 844, "deviceScaleFactor": 3, "mobile": True}
 OVERFLOW = "return [document.documentElement.scrollWidth, document.documentElement.clientWidth]"
@@ -111,3 +117,19 @@ def test_the_lineage_graph_zooms_and_pans(browser: WebDriver, server: ViewServer
     )
     browser.find_element(By.CSS_SELECTOR, "[data-zoom='fit']").click()
     assert width() == pytest.approx(fitted, rel=0.01)
+
+
+def test_screenshots_of_a_running_campaign(browser: WebDriver, tmp_path: Path) -> None:
+    campaign = build_campaign(tmp_path / "running", 16)
+    steps = {idea_id(14, 3): "experiment", idea_id(15, 3): "experiment", idea_id(13, 3): "write"}
+    write_checkpoint(campaign, flying(campaign, steps, since=time.time() - 754))
+    keep = os.environ.get(SCREENSHOTS_ENV)
+    with serve(campaign) as server:
+        for name, metrics in (("laptop", LAPTOP), ("phone", {**PHONE, "deviceScaleFactor": 1})):
+            with viewport(browser, metrics):
+                open_page(browser, server.url)
+                shot = tmp_path / f"view-{name}.png"
+                assert browser.save_screenshot(str(shot))
+                assert shot.read_bytes().startswith(b"\x89PNG")
+                if keep:
+                    shutil.copyfile(shot, Path(keep) / shot.name)

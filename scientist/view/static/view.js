@@ -165,7 +165,7 @@ function tick() {
 // On a new version it fetches itself and replaces only the parts (`data-patch`) whose HTML
 // changed, keeping scroll, sort order and which details are open; the badge says whether
 // the campaign runs, has finished or stopped, or whether the view's server stopped answering.
-const POLL_MS = 2000;
+const POLL_MS = 500;
 const served = new Map(); // part id -> the HTML the server last sent for it
 
 function partIds(root) {
