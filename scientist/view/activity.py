@@ -36,6 +36,16 @@ STEP_WORDS: dict[Step, str] = {
 }
 
 
+def elapsed(seconds: float) -> str:
+    """'42 s', '3 min 05 s', '2 h 07 min' (static/view.js counts on in the same words)."""
+    whole = max(0, int(seconds))
+    if whole < 60:
+        return f"{whole} s"
+    if whole < 3600:
+        return f"{whole // 60} min {whole % 60:02d} s"
+    return f"{whole // 3600} h {whole % 3600 // 60:02d} min"
+
+
 class InFlight(BaseModel):
     """One idea in flight."""
 

@@ -36,6 +36,7 @@ from scientist.campaign import Campaign
 from scientist.errors import PathRefused
 from scientist.report import describe_effect
 from scientist.view import graphs, plots
+from scientist.view.activity import elapsed
 from scientist.view.compare import best, code_between, compare
 from scientist.view.snapshot import CampaignReader, IdeaDetail, Overview
 
@@ -75,7 +76,7 @@ class Site:
         self._templates.filters["number"] = _number
         self._templates.filters["diff"] = _highlight_diff
         self._templates.filters["effect"] = describe_effect
-        self._templates.filters["elapsed"] = _elapsed
+        self._templates.filters["elapsed"] = elapsed
         self._templates.filters["clock"] = _clock
         self._static = _static_pages()
         self._cache: dict[str, tuple[str, Page]] = {}
@@ -209,16 +210,6 @@ def _static_pages() -> dict[str, Page]:
 
 def _number(value: float | None, digits: int = 4) -> str:
     return "—" if value is None else f"{value:.{digits}g}"
-
-
-def _elapsed(seconds: float) -> str:
-    """'42 s', '3 min 05 s', '2 h 07 min' (static/view.js counts on in the same words)."""
-    whole = max(0, int(seconds))
-    if whole < 60:
-        return f"{whole} s"
-    if whole < 3600:
-        return f"{whole // 60} min {whole % 60:02d} s"
-    return f"{whole // 3600} h {whole % 3600 // 60:02d} min"
 
 
 def _clock(timestamp: float) -> str:

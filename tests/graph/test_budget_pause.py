@@ -57,7 +57,7 @@ def test_a_budget_pause_resumes_with_a_raised_budget(
         assert "paused: budget" in campaign.report_path.read_text()
         status = status_of(campaign.root)
         assert status.returncode == 0 and "paused: budget" in status.stdout
-        assert f"in flight: {IDEA_ID} (experiment, slot 0)" in status.stdout
+        assert re.search(rf"in flight: {IDEA_ID} \(experiment, slot 0, \d+ (s|min)", status.stdout)
         activity = read_activity(campaign)  # what the view shows, from the same checkpoint
         assert activity.state == "paused" and activity.badge == "stopped"
         [job] = activity.jobs
