@@ -6,6 +6,7 @@ the README's screenshots (laptop and phone) of a running campaign."""
 from __future__ import annotations
 
 import os
+import random
 import shutil
 import time
 from collections.abc import Iterator
@@ -18,7 +19,14 @@ from conftest import open_page, serve
 from selenium.webdriver.common.action_chains import ActionChains
 from selenium.webdriver.common.by import By
 from selenium.webdriver.remote.webdriver import WebDriver
-from view_campaign import build_campaign, flying, idea_id, write_checkpoint
+from view_campaign import (
+    add_idea,
+    build_campaign,
+    figure_bytes,
+    flying,
+    idea_id,
+    write_checkpoint,
+)
 
 from scientist.campaign import Campaign
 from scientist.view.server import ViewServer
@@ -133,3 +141,23 @@ def test_screenshots_of_a_running_campaign(browser: WebDriver, tmp_path: Path) -
                 assert shot.read_bytes().startswith(b"\x89PNG")
                 if keep:
                     shutil.copyfile(shot, Path(keep) / shot.name)
+
+
+def test_a_wide_generation_keeps_the_lineage_labels_legible(
+    browser: WebDriver, tmp_path: Path
+) -> None:
+    """48 ideas side by side: the graph pans instead of shrinking its labels to a strip."""
+    campaign = build_campaign(tmp_path / "wide", 1)
+    pdf, png = figure_bytes("pdf", "paper"), figure_bytes("png", "score")
+    for index in range(1, 48):
+        add_idea(campaign, index, 0, [], rng=random.Random(index), pdf=pdf, png=png)
+    with viewport(browser, LAPTOP), serve(campaign) as server:
+        open_page(browser, server.url)
+        graph = browser.find_element(By.ID, "lineage-graph")
+        label = graph.find_element(By.CSS_SELECTOR, "g.node text")
+        assert label.rect["height"] >= 10  # px on screen
+        assert browser.execute_script(
+            "return arguments[0].scrollWidth > arguments[0].clientWidth", graph
+        )
+        scroll_width, client_width = browser.execute_script(OVERFLOW)
+        assert scroll_width <= client_width  # the page itself still does not scroll sideways
