@@ -201,16 +201,19 @@ function showState(badge, state, word, title) {
 }
 
 async function poll(live, badge) {
-  let answer;
+  let reply;
   try {
-    const reply = await fetch(live, { cache: "no-store" });
-    if (!reply.ok) throw new Error(`HTTP ${reply.status}`);
-    answer = await reply.json();
+    reply = await fetch(live, { cache: "no-store" });
   } catch (error) {
     showState(badge, "unreachable", "unreachable",
       "the view's server does not answer; this page shows what it last saw");
     return;
   }
+  if (!reply.ok) { // e.g. a torn record the server cannot read yet
+    showState(badge, "unknown", "error", `the view answered HTTP ${reply.status}`);
+    return;
+  }
+  const answer = await reply.json();
   showState(badge, answer.state, answer.badge, answer.summary);
   if (answer.version === document.body.dataset.version) return;
   const page = await fetch(location.href, { cache: "no-store" });
