@@ -1,4 +1,5 @@
-"""Two ideas side by side, and the code change from one idea's code to another's.
+"""Two ideas (or an idea and its control) side by side, and the code change from one's code
+to the other's.
 
 A run keeps its code as a diff against the pack (`code.diff`), so the change between two
 ideas is found by rebuilding, in a scratch folder, the files either diff touches: from the
@@ -17,19 +18,58 @@ from pydantic import BaseModel
 
 from scientist.experiments.editing import apply_edits, parse_answer
 from scientist.experiments.runs import code_diff
+from scientist.models import ArchiveEntry
 from scientist.safe_tree import is_regular_file, read_text
-from scientist.view.snapshot import IdeaDetail, RunView
+from scientist.view.snapshot import CampaignReader, IdeaDetail, RunView
+
+CONTROL = "control"
+"""The second name of a comparison page that sets an idea against its control."""
 
 
 class Side(BaseModel):
-    """One idea of a comparison: its page's detail and the run its result came from."""
+    """One side of a comparison: an idea (with its archive record) or an idea's control,
+    and the run its result came from."""
 
-    detail: IdeaDetail
+    id: str
+    title: str
+    entry: ArchiveEntry | None
+    """None for a control."""
+    kind: str
     run: RunView | None
+    page: str | None
+    """The side's page, relative to the site's root."""
 
-    @property
-    def id(self) -> str:
-        return self.detail.entry.id
+
+def idea_side(detail: IdeaDetail) -> Side:
+    entry = detail.entry
+    return Side(
+        id=entry.id,
+        title=entry.idea.title,
+        entry=entry,
+        kind=detail.kind,
+        run=best(detail),
+        page=f"ideas/{entry.id}.html",
+    )
+
+
+def control_side(reader: CampaignReader, entry: ArchiveEntry) -> Side | None:
+    """The run `entry`'s effect was measured against (its `vs`), or None when it has none
+    or the path leads outside the campaign."""
+    if entry.effect is None:
+        return None
+    run_dir = (reader.root / entry.effect.vs).resolve()
+    if not run_dir.is_relative_to(reader.root) or not run_dir.is_dir():
+        return None
+    index = run_dir.name.removeprefix("run_")
+    run = reader.run_at(run_dir, entry.effect.vs, int(index) if index.isdigit() else 0)
+    return Side(
+        id=f"control of {entry.id}",
+        title=f"{entry.control or 'control'} ({entry.effect.vs})",
+        entry=None,
+        kind="code" if run.diff else "settings",
+        run=run,
+        page=None,
+    )
 
 
 class Comparison(BaseModel):
@@ -55,19 +95,18 @@ def best(detail: IdeaDetail) -> RunView | None:
     return next((run for run in detail.runs if run.index == detail.best_run), None)
 
 
-def compare(pack: Path, first: IdeaDetail, second: IdeaDetail, metric: str) -> Comparison:
-    sides = [Side(detail=detail, run=best(detail)) for detail in (first, second)]
-    names = {name for side in sides if side.run for name in side.run.metrics}
+def compare(pack: Path, first: Side, second: Side, metric: str) -> Comparison:
+    names = {name for side in (first, second) if side.run for name in side.run.metrics}
     seeds: list[int] = []
-    for side in sides:
+    for side in (first, second):
         if side.run is not None:
             seeds += [seed for seed in side.run.seeds if seed not in seeds]
     return Comparison(
-        first=sides[0],
-        second=sides[1],
+        first=first,
+        second=second,
         metrics=[metric, *sorted(names - {metric})],
         seeds=seeds,
-        code=code_between(pack, *(side.run.diff if side.run else "" for side in sides)),
+        code=code_between(pack, *(side.run.diff if side.run else "" for side in (first, second))),
     )
 
 

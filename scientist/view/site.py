@@ -6,6 +6,7 @@ Paths are relative and the same for the live server and the static export:
     ideas/<id>.html         one idea: hypothesis, runs, diffs (against the pack and its
                             parent), figures, paper, reviews, search tree
     compare/<a>/<b>.html    two ideas side by side: metrics, per seed, the code between them
+    compare/<a>/control.html  an idea and the control its effect was measured against
                             (served only: a static copy would need a page per pair)
     plots/<name>.svg        the plots
     static/<file>           stylesheet and script shipped with the package
@@ -37,7 +38,7 @@ from scientist.errors import PathRefused
 from scientist.report import describe_effect
 from scientist.view import graphs, plots
 from scientist.view.activity import elapsed
-from scientist.view.compare import best, code_between, compare
+from scientist.view.compare import CONTROL, best, code_between, compare, control_side, idea_side
 from scientist.view.snapshot import CampaignReader, IdeaDetail, Overview
 
 IDEA_PAGE = re.compile(r"ideas/([^/]+)\.html")
@@ -171,11 +172,20 @@ class Site:
         )
 
     def _compare(self, first: str, second: str, version: str) -> Page | None:
-        details = [self.reader.idea(first), self.reader.idea(second)]
-        if details[0] is None or details[1] is None:
+        """Two ideas, or an idea and its control (`second` is CONTROL)."""
+        detail = self.reader.idea(first)
+        if detail is None:
+            return None
+        if second == CONTROL:
+            other = control_side(self.reader, detail.entry)
+        else:
+            other_detail = self.reader.idea(second)
+            other = idea_side(other_detail) if other_detail else None
+        if other is None:
             return None
         metric = self.reader.template.metric.name
-        comparison = compare(self.reader.template.root, details[0], details[1], metric)
+        pack = self.reader.template.root
+        comparison = compare(pack, idea_side(detail), other, metric)
         return self._html(
             "compare.html",
             version,

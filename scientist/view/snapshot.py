@@ -221,11 +221,14 @@ class CampaignReader:
         return sorted(_number(path) for path in _subfolders(runs) if path.name[4:].isdigit())
 
     def _run(self, idea_id: str, index: int) -> RunView:
-        run_dir = self.campaign.run_dir(idea_id, index)
+        return self.run_at(self.campaign.run_dir(idea_id, index), idea_id, index)
+
+    def run_at(self, run_dir: Path, owner: str, index: int) -> RunView:
+        """The run in `run_dir` (run `index` of `owner`: an idea, or a control)."""
         logs = self._links(sorted(run_dir.glob("*.log")))
         diff_path = run_dir / CODE_DIFF
         diff = diff_path.read_text(errors="replace")[:DIFF_LIMIT] if diff_path.is_file() else ""
-        run = finished_run(run_dir, self.template, idea_id, index)
+        run = finished_run(run_dir, self.template, owner, index)
         if run is None:
             return RunView(index=index, status="running", metrics={}, diff=diff, logs=logs)
         info = run.final_info

@@ -9,7 +9,7 @@ from conftest import console_errors, open_page, serve
 from selenium.webdriver.common.by import By
 from selenium.webdriver.remote.webdriver import WebDriver
 from selenium.webdriver.support.ui import WebDriverWait
-from view_campaign import build_campaign, idea_id
+from view_campaign import BASELINE, build_campaign, idea_id
 
 from scientist.campaign import Campaign
 from scientist.view.compare import code_between
@@ -41,6 +41,25 @@ def test_two_ticked_ideas_are_compared_side_by_side(browser: WebDriver, tmp_path
         assert [row.text for row in seeds] == [f"0 {a:.4g} {b:.4g}"]
         code = browser.find_element(By.ID, "code").text
         assert "-BONUS = 0.05" in code and "+BONUS = 0.0" in code
+        assert console_errors(browser) == []
+
+
+def test_an_idea_is_compared_with_its_control(browser: WebDriver, tmp_path: Path) -> None:
+    campaign = build_campaign(tmp_path / "control", 1)
+    entry = campaign.archive()[0]
+    with serve(campaign) as server:
+        open_page(browser, f"{server.url}ideas/{entry.id}.html")
+        browser.find_element(By.LINK_TEXT, "Compare with its control").click()
+        WebDriverWait(browser, 10).until(lambda driver: "/compare/" in driver.current_url)
+        assert browser.current_url == f"{server.url}compare/{entry.id}/control.html"
+        first_row = browser.find_element(By.CSS_SELECTOR, "#compare-metrics tbody tr").text
+        value = entry.metric
+        assert value is not None
+        assert first_row == f"score {value:.4g} {BASELINE:.4g} {BASELINE - value:.4g}"
+        ideas = browser.find_element(By.ID, "ideas").text
+        assert f"control of {entry.id}" in ideas and "baseline (baseline/run_0)" in ideas
+        code = browser.find_element(By.ID, "code").text
+        assert "-BONUS = 0.05" in code and "+BONUS = 0.0" in code  # back to the pack's code
         assert console_errors(browser) == []
 
 
