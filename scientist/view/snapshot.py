@@ -9,7 +9,6 @@ to the campaign root; anything that resolves outside it is left out.
 from __future__ import annotations
 
 import hashlib
-import os
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Literal, TypeVar
@@ -32,6 +31,7 @@ from scientist.report import image_spending, leaderboard, provenance, sizes
 from scientist.review.meta import ReviewRecord
 from scientist.templates import Template, load_template
 from scientist.view.activity import Activity, files_read, read_activity
+from scientist.view.files import stats, subfolders, tree
 from scientist.view.ranking import tied_with_leader
 
 IdeaKind = Literal["code", "settings"]
@@ -121,28 +121,28 @@ class CampaignReader:
         digest = hashlib.blake2b(digest_size=8)
         if idea_id is None:
             paths = [campaign.archive_path, campaign.ledger_path, campaign.pool_path]
-            paths += [*_tree(campaign.baseline_dir, RUN_DEPTH), *files_read(campaign)]
+            paths += [*tree(campaign.baseline_dir, RUN_DEPTH), *files_read(campaign)]
             ideas = [entry.id for entry in self.archive()]
         else:
             entry = next((e for e in self.archive() if e.id == idea_id), None)
             digest.update(entry.model_dump_json().encode() if entry else b"none")
             paths, ideas = [], [idea_id]
         for idea in ideas:
-            paths += _tree(campaign.run_dir(idea, 0).parent, RUN_DEPTH + 1)
+            paths += tree(campaign.run_dir(idea, 0).parent, RUN_DEPTH + 1)
             for folder in (
                 campaign.search_dir(idea),
                 campaign.paper_dir(idea),
                 campaign.reviews_dir(idea),
                 campaign.idea_dir(idea) / FIGURES,
             ):
-                paths += _tree(folder, 1)
-        digest.update(_stats(paths))
+                paths += tree(folder, 1)
+        digest.update(stats(paths))
         return digest.hexdigest()
 
     def activity(self) -> Activity:
         """What the campaign is doing (`read_activity`), read again only when the checkpoint
         or the pause record changed."""
-        key = _stats(files_read(self.campaign))
+        key = stats(files_read(self.campaign))
         cached = self._activity
         if cached is None or cached[0] != key:
             cached = self._activity = (key, read_activity(self.campaign))
@@ -218,7 +218,7 @@ class CampaignReader:
 
     def _run_indexes(self, idea_id: str) -> list[int]:
         runs = self.campaign.run_dir(idea_id, 0).parent
-        return sorted(_number(path) for path in _subfolders(runs) if path.name[4:].isdigit())
+        return sorted(_number(path) for path in subfolders(runs) if path.name[4:].isdigit())
 
     def _run(self, idea_id: str, index: int) -> RunView:
         return self.run_at(self.campaign.run_dir(idea_id, index), idea_id, index)
@@ -274,41 +274,6 @@ class CampaignReader:
             return Path(path).resolve().relative_to(self.root).as_posix()
         except ValueError:
             return None
-
-
-def _stats(paths: Iterable[Path]) -> bytes:
-    """Each path with its modification time and size (missing ones left out)."""
-    lines = []
-    for path in paths:
-        try:
-            stat = path.stat()
-        except OSError:
-            continue
-        lines.append(f"{path}:{stat.st_mtime_ns}:{stat.st_size};")
-    return "".join(lines).encode()
-
-
-def _tree(folder: Path, depth: int) -> list[Path]:
-    """`folder` and what lies in it, `depth` levels down (links not followed)."""
-    found = [folder]
-    if depth == 0:
-        return found
-    try:
-        with os.scandir(folder) as entries:
-            children = [(Path(e.path), e.is_dir(follow_symlinks=False)) for e in entries]
-    except OSError:
-        return found
-    for path, is_folder in sorted(children):
-        found += _tree(path, depth - 1) if is_folder else [path]
-    return found
-
-
-def _subfolders(folder: Path) -> list[Path]:
-    try:
-        with os.scandir(folder) as entries:
-            return sorted(Path(entry.path) for entry in entries if entry.is_dir())
-    except OSError:
-        return []
 
 
 def _number(path: Path) -> int:
