@@ -10,6 +10,10 @@ reviews, a ledger and a model pool), serves it on 127.0.0.1 and measures the ind
                     script and both plots), right after an idea's review score changed (so the
                     lineage graph and the score plot are drawn afresh)
     browser cached  the same with the campaign unchanged
+    http version    GET api/version, what an open page asks every POLL_MS (static/view.js)
+    live update     an open index in Chromium: from an idea's review score written to the
+                    archive until the page shows it (the page notices the new version on
+                    its next poll, fetches itself and patches the changed sections)
 
 Wall times depend on the machine's load (printed); `cpu s` is this process's CPU time per
 load (the server's work and the small client; not Chromium's or Graphviz's), which load
@@ -78,6 +82,19 @@ def measure(
     return times
 
 
+def live_update(driver: webdriver.Chrome, campaign: Campaign, scores: Iterator[int]) -> float:
+    """Seconds from a change written to the campaign until the open index shows it."""
+    rescore(campaign, scores)
+    start = time.perf_counter()
+    entry = campaign.archive()[0]
+    shown = f"return document.querySelector('#row-{entry.id} td:nth-child(9)').dataset.value"
+    while driver.execute_script(shown) != str(entry.review_score):
+        if time.perf_counter() - start > 30:
+            raise RuntimeError("the open page did not show the change within 30 s")
+        time.sleep(0.01)
+    return time.perf_counter() - start
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--ideas", type=int, default=200)
@@ -105,7 +122,14 @@ def main() -> None:
                     "browser cached": measure(
                         args.repeats, lambda: browser_load(driver, server.url), unchanged
                     ),
+                    "http version": measure(
+                        args.repeats, lambda: http_load(f"{server.url}api/version"), unchanged
+                    ),
                 }
+                driver.get(server.url)
+                rows["live update"] = measure(
+                    args.repeats, lambda: live_update(driver, campaign, scores), unchanged
+                )
         finally:
             driver.quit()
     print(f"machine: {describe()}")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated
@@ -27,6 +28,7 @@ from scientist.report import (
 )
 from scientist.stats import number
 from scientist.templates import load_template
+from scientist.view.activity import elapsed
 
 console = Console(soft_wrap=True)
 
@@ -182,7 +184,8 @@ def status(directory: Annotated[Path, typer.Argument(help="campaign directory")]
 
 def _flight(flight: Flight) -> str:
     where = f", slot {flight.slot}" if flight.slot is not None else ""
-    return f"{flight.idea_id} ({flight.step}{where})"
+    since = f", {elapsed(time.time() - flight.since)}" if flight.since is not None else ""
+    return f"{flight.idea_id} ({flight.step}{where}{since})"
 
 
 def ideas(directory: Annotated[Path, typer.Argument(help="campaign directory")]) -> None:

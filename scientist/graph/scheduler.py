@@ -251,7 +251,9 @@ class Scheduler:
         update: CampaignState = {}
         for slot, entry in zip(free, chosen, strict=False):
             self.ctx.campaign.record_idea(entry.model_copy(update={"status": "selected"}))
-            flights[entry.id] = Flight(idea_id=entry.id, slot=slot, gpus=self.slots[slot])
+            flights[entry.id] = Flight(
+                idea_id=entry.id, slot=slot, gpus=self.slots[slot], since=time.time()
+            )
         update["flights"] = flights
         room -= len(chosen)
         waiting = sum(1 for e in ideas.values() if e.status == "proposed") - len(chosen)

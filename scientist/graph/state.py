@@ -27,6 +27,8 @@ class Flight(BaseModel):
     step: Step = "experiment"
     slot: int | None = None
     gpus: list[int] = Field(default_factory=list)
+    since: float | None = None
+    """When the idea entered its step (Unix time; None in checkpoints of earlier versions)."""
     runs: list[ExperimentRun] = Field(default_factory=list)
     control: ExperimentRun | None = None
     """The run the idea is measured against (None: the campaign baseline)."""

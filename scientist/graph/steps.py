@@ -21,6 +21,7 @@ their offline strategies, and the archive says why.
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Callable
 from typing import TypeVar
 
@@ -117,6 +118,7 @@ def experiment(
     onward = flight.model_copy(
         update={
             "step": "write",
+            "since": time.time(),
             "slot": None,
             "runs": outcome.runs,
             "control": control.run if control is not None else None,
@@ -160,7 +162,7 @@ def write(ctx: Context, entry: ArchiveEntry, flight: Flight, baseline: Experimen
             return _failed(ctx, entry, "writeup", exc)
     if not ctx.config.review.enabled:
         return StepResult(entry=entry, flight=None)
-    onward = flight.model_copy(update={"step": "review", "paper": paper})
+    onward = flight.model_copy(update={"step": "review", "since": time.time(), "paper": paper})
     return StepResult(entry=entry, flight=onward)
 
 

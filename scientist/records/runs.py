@@ -132,7 +132,18 @@ def _graded_fields(
 
 
 def run_diff(run: ExperimentRun) -> str:
-    """The code change `run` tested: a unified diff against the pack ('' when unchanged).
-    The one reader of a run's diff."""
-    path = run.run_dir / "code.diff"
-    return path.read_text(encoding="utf-8") if path.is_file() else ""
+    """The code change `run` tested: a unified diff against the pack ('' when unchanged)."""
+    return diff_in(run.run_dir)
+
+
+def changed_code(run_dir: Path) -> bool:
+    """Whether the run in `run_dir` ran code other than the pack's (a non-empty diff)."""
+    path = run_dir / CODE_DIFF
+    return path.is_file() and path.stat().st_size > 0
+
+
+def diff_in(run_dir: Path) -> str:
+    """The code change of the run in `run_dir`, finished or not ('' when unchanged or not
+    written yet; characters that are not UTF-8 replaced). The one reader of a run's diff."""
+    path = run_dir / CODE_DIFF
+    return path.read_text(encoding="utf-8", errors="replace") if path.is_file() else ""

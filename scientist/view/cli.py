@@ -25,6 +25,12 @@ def view(
     out: Annotated[
         Path | None, typer.Option(help="write a static site to this folder instead of serving")
     ] = None,
+    force: Annotated[
+        bool,
+        typer.Option(
+            "--force", help="write --out into a folder that holds something else than an export"
+        ),
+    ] = False,
 ) -> None:
     """Show a campaign in the browser: leaderboard, lineage, plots, ideas with their runs,
     papers and reviews, tree searches and the model pool. Read-only; refreshes itself while
@@ -32,7 +38,7 @@ def view(
     campaign = Campaign.open(directory)
     require_dot()
     if out is not None:
-        written = export_site(Site(campaign, live=False), out)
+        written = export_site(Site(campaign, live=False), out, force=force)
         typer.echo(f"wrote {written} files to {out}; open {out / 'index.html'}")
         return
     server = ViewServer(Site(campaign, live=True), host, port)

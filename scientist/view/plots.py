@@ -1,4 +1,5 @@
-"""The campaign's plots as SVG: review score over generations, model spend over time.
+"""The campaign's plots as SVG: the primary metric per idea over time, review score over
+generations, model spend over time.
 
 Figures are made with matplotlib's object API (no pyplot state); one lock serialises the
 style context, which is process-wide, so the threaded server may draw from any thread. Each
@@ -33,6 +34,33 @@ def _figure() -> Iterator[tuple[Figure, Axes]]:
         yield figure, figure.subplots()
 
 
+def metric_over_time(
+    entries: list[ArchiveEntry], metric: str, goal: str, baseline: float | None
+) -> bytes:
+    """Each measured idea's metric (its mean, with the 95 % interval of its gain over the
+    baseline carried onto the metric) at the time of its latest record, in hours since the
+    first; the baseline as a line."""
+    points = tuple(
+        sorted(
+            (e.updated, e.metric, *_metric_errors(e, goal))
+            for e in entries
+            if e.metric is not None and e.status in ("done", "no_effect")
+        )
+    )
+    return _metric_plot(points, metric, baseline)
+
+
+def _metric_errors(entry: ArchiveEntry, goal: str) -> tuple[float, float]:
+    """How far the metric's interval reaches below and above its mean (0 without one); the
+    gain is signed so that positive is better, so a minimized metric's interval flips (an
+    interval recorded that does not hold its mean, as rounding can leave one, reaches 0)."""
+    gain = entry.gain
+    if gain is None or gain.low is None or gain.high is None:
+        return 0.0, 0.0
+    below, above = max(0.0, gain.mean - gain.low), max(0.0, gain.high - gain.mean)
+    return (above, below) if goal == "minimize" else (below, above)
+
+
 def scores_by_generation(entries: list[ArchiveEntry]) -> bytes:
     """Each reviewed idea's score at its generation, and the mean per generation."""
     points = ((e.idea.generation, e.review_score) for e in entries if e.review_score is not None)
@@ -43,6 +71,37 @@ def cost_over_time(ledger: list[LedgerEntry]) -> bytes:
     """Cumulative model spend (USD) against hours since the first call, in total and per
     model."""
     return _cost_plot(tuple((e.time, e.model, e.usage.cost_usd) for e in ledger))
+
+
+@functools.lru_cache(maxsize=32)
+def _metric_plot(
+    points: tuple[tuple[str, float, float, float], ...], metric: str, baseline: float | None
+) -> bytes:
+    with _figure() as (figure, axes):
+        if points:
+            start = datetime.fromisoformat(points[0][0])
+            hours = [(datetime.fromisoformat(p[0]) - start).total_seconds() / 3600 for p in points]
+            errors = [[p[2] for p in points], [p[3] for p in points]]
+            axes.errorbar(
+                hours,
+                [p[1] for p in points],
+                yerr=errors,
+                fmt="o",
+                color="#3b528b",
+                ecolor="#8da0cb",
+                markersize=4,
+                capsize=2,
+                label="idea (mean, 95 % interval)",
+            )
+        else:
+            _note(axes, "no idea has been measured yet")
+        if baseline is not None:
+            axes.axhline(baseline, color="#e45756", linestyle="--", label="baseline")
+        if points or baseline is not None:
+            axes.legend(loc="best", frameon=False)
+        axes.set_xlabel("hours since the first measured idea (each at its latest record)")
+        axes.set_ylabel(metric)
+        return _svg(figure)
 
 
 @functools.lru_cache(maxsize=32)

@@ -5,8 +5,9 @@ through it. It binds to 127.0.0.1 unless told otherwise, and then answers only r
 addressed to 127.0.0.1 or localhost (a web page that rebinds its own name to 127.0.0.1 gets
 403, so it cannot read the campaign). Files of the campaign are served under `files/` and
 confined to the campaign directory (a traversal gets 403), and streamed in chunks, never read
-whole into memory. Live pages poll
-`api/version` (the campaign's) or `api/version?idea=ID` (one idea's) and reload on a change.
+whole into memory. Live pages poll `api/version` (the campaign's) or `api/version?idea=ID`
+(one idea's), answered with the version and the campaign's state (`activity.py`), and patch
+what changed in place; a page whose poll goes unanswered says the view is unreachable.
 """
 
 from __future__ import annotations
@@ -93,8 +94,14 @@ class ViewHandler(BaseHTTPRequestHandler):
         try:
             if path == VERSION_PATH:
                 idea = parse_qs(url.query).get("idea", [None])[0]
-                version = json.dumps({"version": site.reader.version(idea)})
-                page = Page(version.encode(), "application/json")
+                activity = site.reader.activity()
+                answer = {
+                    "version": site.reader.version(idea),
+                    "state": activity.state,
+                    "badge": activity.badge,
+                    "summary": activity.summary,
+                }
+                page = Page(json.dumps(answer).encode(), "application/json")
             elif path.startswith(FILES):
                 file = site.campaign_file(path.removeprefix(FILES))
                 if file is not None:

@@ -3,7 +3,11 @@
 Paths are relative and the same for the live server and the static export:
 
     index.html              leaderboard, lineage graph, plots, model pool
-    ideas/<id>.html         one idea: hypothesis, runs, diff, figures, paper, reviews, search tree
+    ideas/<id>.html         one idea: hypothesis, runs, diffs (against the pack and its
+                            parent), figures, paper, reviews, search tree
+    compare/<a>/<b>.html    two ideas side by side: metrics, per seed, the code between them
+    compare/<a>/control.html  an idea and the control its effect was measured against
+                            (served only: a static copy would need a page per pair)
     plots/<name>.svg        the plots
     static/<file>           stylesheet and script shipped with the package
     files/<path>            a file of the campaign directory, confined to it
@@ -19,6 +23,7 @@ import re
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from importlib import resources
 from pathlib import Path
 
@@ -32,14 +37,20 @@ from scientist.campaign import Campaign
 from scientist.errors import PathRefused
 from scientist.report import describe_effect
 from scientist.view import graphs, plots
+from scientist.view.activity import elapsed
+from scientist.view.compare import CONTROL, best, code_between, compare, control_side, idea_side
 from scientist.view.snapshot import CampaignReader, IdeaDetail, Overview
 
 IDEA_PAGE = re.compile(r"ideas/([^/]+)\.html")
+COMPARE_PAGE = re.compile(r"compare/([^/]+)/([^/]+)\.html")
 FILES = "files/"
 STATIC_FILES = {"view.css": "text/css", "view.js": "text/javascript"}
 DIFF_FORMAT = HtmlFormatter(cssclass="diff", wrapcode=True)
 DIFF_CSS = "static/diff.css"
 PLOTS: dict[str, Callable[[Overview], bytes]] = {
+    "plots/metric.svg": lambda overview: plots.metric_over_time(
+        overview.entries, overview.metric, overview.goal, overview.baseline
+    ),
     "plots/scores.svg": lambda overview: plots.scores_by_generation(overview.entries),
     "plots/cost.svg": lambda overview: plots.cost_over_time(overview.ledger),
 }
@@ -66,6 +77,8 @@ class Site:
         self._templates.filters["number"] = _number
         self._templates.filters["diff"] = _highlight_diff
         self._templates.filters["effect"] = describe_effect
+        self._templates.filters["elapsed"] = elapsed
+        self._templates.filters["clock"] = _clock
         self._static = _static_pages()
         self._cache: dict[str, tuple[str, Page]] = {}
         self._overview: tuple[str, Overview] | None = None
@@ -94,7 +107,10 @@ class Site:
         if path in PLOTS:
             return Page(PLOTS[path](self.overview(version)), "image/svg+xml")
         idea = IDEA_PAGE.fullmatch(path)
-        return self._idea(idea.group(1), version) if idea else None
+        if idea:
+            return self._idea(idea.group(1), version)
+        pair = COMPARE_PAGE.fullmatch(path)
+        return self._compare(pair.group(1), pair.group(2), version) if pair else None
 
     def overview(self, version: str) -> Overview:
         """The campaign-level view, read once per version (the index and its plots share it)."""
@@ -136,6 +152,13 @@ class Site:
         if detail is None:
             return None
         search = graphs.search_svg(detail.search, detail.best_run) if detail.search else ""
+        parent = next((p for p in map(self.reader.idea, detail.entry.idea.parents) if p), None)
+        parent_code = None
+        if parent is not None:
+            own, theirs = best(detail), best(parent)
+            parent_code = code_between(
+                self.reader.template.root, theirs.diff if theirs else "", own.diff if own else ""
+            )
         return self._html(
             "idea.html",
             version,
@@ -143,7 +166,32 @@ class Site:
             overview=self.overview(self.reader.version()),
             idea=detail,
             search=Markup(search),
+            parent=parent.entry.id if parent else None,
+            parent_code=parent_code,
             overrides=json.dumps(detail.entry.idea.overrides, indent=2, sort_keys=True),
+        )
+
+    def _compare(self, first: str, second: str, version: str) -> Page | None:
+        """Two ideas, or an idea and its control (`second` is CONTROL)."""
+        detail = self.reader.idea(first)
+        if detail is None:
+            return None
+        if second == CONTROL:
+            other = control_side(self.reader, detail.entry)
+        else:
+            other_detail = self.reader.idea(second)
+            other = idea_side(other_detail) if other_detail else None
+        if other is None:
+            return None
+        metric = self.reader.template.metric.name
+        pack = self.reader.template.root
+        comparison = compare(pack, idea_side(detail), other, metric)
+        return self._html(
+            "compare.html",
+            version,
+            root="../../",
+            overview=self.overview(version),
+            comparison=comparison,
         )
 
     def _html(self, template: str, version: str, **context: object) -> Page:
@@ -172,6 +220,10 @@ def _static_pages() -> dict[str, Page]:
 
 def _number(value: float | None, digits: int = 4) -> str:
     return "—" if value is None else f"{value:.{digits}g}"
+
+
+def _clock(timestamp: float) -> str:
+    return datetime.fromtimestamp(timestamp, UTC).strftime("%Y-%m-%d %H:%M UTC")
 
 
 def _highlight_diff(diff: str) -> Markup:

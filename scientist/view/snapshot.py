@@ -9,7 +9,6 @@ to the campaign root; anything that resolves outside it is left out.
 from __future__ import annotations
 
 import hashlib
-import os
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Literal, TypeVar
@@ -27,15 +26,20 @@ from scientist.models import (
     Paper,
     SearchNodeRecord,
 )
-from scientist.records.runs import CODE_DIFF, finished_run
+from scientist.records.runs import changed_code, diff_in, finished_run
 from scientist.report import image_spending, leaderboard, provenance, sizes
 from scientist.review.meta import ReviewRecord
 from scientist.templates import Template, load_template
+from scientist.view.activity import Activity, files_read, read_activity
+from scientist.view.files import stats, subfolders, tree
+from scientist.view.ranking import tied_with_leader
 
 IdeaKind = Literal["code", "settings"]
 RecordT = TypeVar("RecordT", bound=BaseModel)
 FIGURE_SUFFIXES = (".png", ".svg", ".jpg", ".jpeg")
 DIFF_LIMIT = 200_000  # characters of a code diff shown on a page
+FIGURES = "figures"
+RUN_DEPTH = 2  # a run folder's files, and those of its outputs/ (final_info.json)
 
 
 class RunView(BaseModel):
@@ -44,6 +48,8 @@ class RunView(BaseModel):
     index: int
     status: str
     metrics: dict[str, float]
+    values: dict[str, list[float]] = Field(default_factory=dict, description="per seed")
+    seeds: list[int] = Field(default_factory=list)
     duration_s: float | None = None
     message: str = ""
     diff: str = ""
@@ -82,6 +88,8 @@ class Overview(BaseModel):
     sizes: str
     """The run size, seeds and confirmation, in one line."""
     provenance: str = Field(description="where the metrics come from (graded, self-reported)")
+    activity: Activity
+    tied: set[str] = Field(description="ideas not distinguishable from the leader (ranking.py)")
 
     @property
     def spent_usd(self) -> float:
@@ -100,33 +108,45 @@ class CampaignReader:
         self.root = campaign.root.resolve()
         self.template: Template = load_template(campaign.config.template)
         self._archive: tuple[tuple[int, int], list[ArchiveEntry]] | None = None
+        self._activity: tuple[bytes, Activity] | None = None
 
     # ------------------------------------------------------------------ change detection
     def version(self, idea_id: str | None = None) -> str:
         """A short hash that changes whenever what a page shows does: the whole campaign's
         files and folders (sizes and times) for the index, or one idea's archive record and
-        folders for its page, so that its page does not reload for another idea's progress."""
+        folders for its page, so that its page does not reload for another idea's progress.
+        The files inside the folders count too, so that a file rewritten in place (which
+        leaves its folder's time alone) is noticed."""
         campaign = self.campaign
         digest = hashlib.blake2b(digest_size=8)
         if idea_id is None:
             paths = [campaign.archive_path, campaign.ledger_path, campaign.pool_path]
-            paths.append(campaign.baseline_dir)
+            paths += [*tree(campaign.baseline_dir, RUN_DEPTH), *files_read(campaign)]
             ideas = [entry.id for entry in self.archive()]
         else:
             entry = next((e for e in self.archive() if e.id == idea_id), None)
             digest.update(entry.model_dump_json().encode() if entry else b"none")
             paths, ideas = [], [idea_id]
         for idea in ideas:
-            runs = campaign.run_dir(idea, 0).parent
-            paths += [runs, *_subfolders(runs), campaign.search_dir(idea)]
-            paths += [campaign.paper_dir(idea), campaign.reviews_dir(idea)]
-        for path in paths:
-            try:
-                stat = path.stat()
-            except OSError:
-                continue
-            digest.update(f"{path}:{stat.st_mtime_ns}:{stat.st_size};".encode())
+            paths += tree(campaign.run_dir(idea, 0).parent, RUN_DEPTH + 1)
+            for folder in (
+                campaign.search_dir(idea),
+                campaign.paper_dir(idea),
+                campaign.reviews_dir(idea),
+                campaign.idea_dir(idea) / FIGURES,
+            ):
+                paths += tree(folder, 1)
+        digest.update(stats(paths))
         return digest.hexdigest()
+
+    def activity(self) -> Activity:
+        """What the campaign is doing (`read_activity`), read again only when the checkpoint
+        or the pause record changed."""
+        key = stats(files_read(self.campaign))
+        cached = self._activity
+        if cached is None or cached[0] != key:
+            cached = self._activity = (key, read_activity(self.campaign))
+        return cached[1]
 
     def archive(self) -> list[ArchiveEntry]:
         """The campaign's archive, parsed again only when its file changed."""
@@ -159,13 +179,14 @@ class CampaignReader:
             pool=pool,
             sizes=sizes(self.campaign.config, self.template),
             provenance=provenance(self.template),
+            activity=self.activity(),
+            tied=tied_with_leader(entries),
         )
 
     def kind(self, idea_id: str) -> IdeaKind:
         """'code' when any run of the idea changed the pack's code, else 'settings'."""
         for index in self._run_indexes(idea_id):
-            diff = self.campaign.run_dir(idea_id, index) / CODE_DIFF
-            if diff.is_file() and diff.stat().st_size > 0:
+            if changed_code(self.campaign.run_dir(idea_id, index)):
                 return "code"
         return "settings"
 
@@ -196,23 +217,26 @@ class CampaignReader:
 
     def _run_indexes(self, idea_id: str) -> list[int]:
         runs = self.campaign.run_dir(idea_id, 0).parent
-        return sorted(_number(path) for path in _subfolders(runs) if path.name[4:].isdigit())
+        return sorted(_number(path) for path in subfolders(runs) if path.name[4:].isdigit())
 
     def _run(self, idea_id: str, index: int) -> RunView:
-        run_dir = self.campaign.run_dir(idea_id, index)
+        return self.run_at(self.campaign.run_dir(idea_id, index), idea_id, index)
+
+    def run_at(self, run_dir: Path, owner: str, index: int) -> RunView:
+        """The run in `run_dir` (run `index` of `owner`: an idea, or a control)."""
         logs = self._links(sorted(run_dir.glob("*.log")))
-        diff_path = run_dir / CODE_DIFF
-        diff = diff_path.read_text(errors="replace")[:DIFF_LIMIT] if diff_path.is_file() else ""
-        run = finished_run(run_dir, self.template, idea_id, index)
+        diff = diff_in(run_dir)[:DIFF_LIMIT]
+        run = finished_run(run_dir, self.template, owner, index)
         if run is None:
             return RunView(index=index, status="running", metrics={}, diff=diff, logs=logs)
-        metrics = {}
-        if run.final_info is not None:
-            metrics = {name: summary.mean for name, summary in run.final_info.metrics.items()}
+        info = run.final_info
+        summaries = info.metrics if info is not None else {}
         return RunView(
             index=index,
             status=run.result.status,
-            metrics=metrics,
+            metrics={name: summary.mean for name, summary in summaries.items()},
+            values={name: summary.values for name, summary in summaries.items()},
+            seeds=info.seeds if info is not None else [],
             duration_s=run.result.duration_s,
             message=run.result.message,
             diff=diff,
@@ -234,7 +258,7 @@ class CampaignReader:
         return paper.model_copy(update={"pdf_path": moved if moved.is_file() else None})
 
     def _figures(self, idea_id: str) -> list[str]:
-        folder = self.campaign.idea_dir(idea_id) / "figures"
+        folder = self.campaign.idea_dir(idea_id) / FIGURES
         if not folder.is_dir():
             return []
         return self._links(p for p in sorted(folder.iterdir()) if p.suffix in FIGURE_SUFFIXES)
@@ -248,14 +272,6 @@ class CampaignReader:
             return Path(path).resolve().relative_to(self.root).as_posix()
         except ValueError:
             return None
-
-
-def _subfolders(folder: Path) -> list[Path]:
-    try:
-        with os.scandir(folder) as entries:
-            return sorted(Path(entry.path) for entry in entries if entry.is_dir())
-    except OSError:
-        return []
 
 
 def _number(path: Path) -> int:

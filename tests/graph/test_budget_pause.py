@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import re
+import time
 from pathlib import Path
 
 import pytest
@@ -18,6 +19,7 @@ from scientist.graph.runner import resume_campaign, start_campaign
 from scientist.graph.steps import most_calls
 from scientist.llm.replay_server import ReplayServer
 from scientist.pause import round_up
+from scientist.view.activity import read_activity
 from tests.graph.scripted_campaign import (
     BLOCK,
     CALL_USD,
@@ -57,7 +59,12 @@ def test_a_budget_pause_resumes_with_a_raised_budget(
         assert "paused: budget" in campaign.report_path.read_text()
         status = status_of(campaign.root)
         assert status.returncode == 0 and "paused: budget" in status.stdout
-        assert f"in flight: {IDEA_ID} (experiment, slot 0)" in status.stdout
+        assert re.search(rf"in flight: {IDEA_ID} \(experiment, slot 0, \d+ (s|min)", status.stdout)
+        activity = read_activity(campaign)  # what the view shows, from the same checkpoint
+        assert activity.state == "paused" and activity.badge == "stopped"
+        [job] = activity.jobs
+        assert (job.idea_id, job.step, job.slot) == (IDEA_ID, "experiment", 0)
+        assert job.since is not None and job.since <= time.time()
 
         with pytest.raises(ConfigError, match="not above what"):
             resume_campaign(campaign.root, quiet=True, budget_usd=CALL_USD)

@@ -13,8 +13,8 @@ import pytest
 pytest.importorskip("ray")
 
 from scientist.config import CampaignConfig
-from scientist.experiments.runs import OVERRIDES, RESULT
 from scientist.graph.runner import start_campaign
+from scientist.records.runs import OVERRIDES, RESULT
 from scientist.sandbox.ray_backend import SCRATCH_PREFIX
 from tests.fixtures.ray_cluster import LocalCluster, WorkerNode, in_background, local_cluster
 

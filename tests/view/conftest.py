@@ -78,6 +78,7 @@ def browser() -> Iterator[WebDriver]:
 
 
 def open_page(browser: WebDriver, url: str) -> None:
+    browser.get("about:blank")  # the previous page stops polling (its server may be gone)
     browser.get_log("browser")  # drop what earlier pages logged
     browser.get(url)
     WebDriverWait(browser, 10).until(

@@ -10,6 +10,7 @@ import urllib.request
 from pathlib import Path
 
 from conftest import IDEAS
+from view_campaign import build_campaign
 
 from scientist.campaign import Campaign
 
@@ -77,3 +78,29 @@ def test_a_static_site_that_cannot_be_written(campaign: Campaign, tmp_path: Path
     blocker.write_text("")
     result = scientist("view", str(campaign.root), "--out", str(blocker / "site"))
     assert_one_line_error(result, f"cannot write the site to {blocker / 'site'}")
+
+
+def test_an_export_refuses_a_folder_that_holds_something_else(
+    campaign: Campaign, tmp_path: Path
+) -> None:
+    site = tmp_path / "site"
+    site.mkdir()
+    (site / "notes.txt").write_text("mine")
+    result = scientist("view", str(campaign.root), "--out", str(site))
+    assert_one_line_error(result, f"{site} is not empty and is not an earlier export")
+    assert sorted(path.name for path in site.iterdir()) == ["notes.txt"]
+    forced = scientist("view", str(campaign.root), "--out", str(site), "--force")
+    assert forced.returncode == 0, forced.stderr
+    assert (site / "index.html").is_file() and (site / "notes.txt").read_text() == "mine"
+
+
+def test_an_export_writes_over_an_earlier_export_of_the_same_campaign_only(
+    campaign: Campaign, tmp_path: Path
+) -> None:
+    site = tmp_path / "site"
+    assert scientist("view", str(campaign.root), "--out", str(site)).returncode == 0
+    again = scientist("view", str(campaign.root), "--out", str(site))
+    assert again.returncode == 0, again.stderr
+    other = build_campaign(tmp_path / "other", 1)
+    result = scientist("view", str(other.root), "--out", str(site))
+    assert_one_line_error(result, "is not an earlier export of this campaign")

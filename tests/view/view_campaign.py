@@ -12,15 +12,19 @@ import random
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+from langgraph.checkpoint.base import empty_checkpoint
 from matplotlib.figure import Figure
 
 from scientist.atomic_files import atomic_write_json, atomic_write_text
 from scientist.campaign import Campaign
 from scientist.config import CampaignConfig
 from scientist.experiments.runs import seal_run
+from scientist.graph.build import open_checkpointer, thread_of
+from scientist.graph.state import CampaignState, Flight, Step
 from scientist.llm.pool import STATS, ModelStats
 from scientist.models import (
     ArchiveEntry,
+    Effect,
     FinalInfo,
     Idea,
     LedgerEntry,
@@ -32,7 +36,7 @@ from scientist.models import (
     SearchNodeRecord,
     Usage,
 )
-from scientist.records.runs import CODE_DIFF, FINAL_INFO, OUTPUTS
+from scientist.records.runs import CODE_DIFF, FINAL_INFO, OUTPUTS, finished_run
 from scientist.review.meta import ReviewRecord
 from scientist.templates import load_template
 
@@ -41,6 +45,7 @@ BASELINE = 0.5
 DIFF = "--- a/experiment.py\n+++ b/experiment.py\n@@ -1 +1 @@\n-BONUS = 0.0\n+BONUS = 0.05\n"
 MODELS = ("model-a", "model-b")
 SEARCHED = 1  # the index of the idea that was developed by a tree search
+SPREAD = 0.03  # half the width of each idea's 95 % interval
 
 
 def figure_bytes(kind: str, title: str) -> bytes:
@@ -57,11 +62,20 @@ def idea_id(index: int, generation: int) -> str:
     return f"{generation}_{index}_idea_{index}"
 
 
-def write_run(campaign: Campaign, idea: str, index: int, value: float, diff: str) -> None:
+def write_run(
+    campaign: Campaign,
+    idea: str,
+    index: int,
+    value: float,
+    diff: str,
+    others: dict[str, float] | None = None,
+) -> None:
+    """A finished run of `idea` on seed 0: `score` (the toy pack's metric) = `value`, and
+    `others` as further metrics."""
     run_dir = campaign.run_dir(idea, index)
-    info = FinalInfo(
-        metrics={"score": MetricSummary(mean=value, values=[value])}, seeds=[0], runtime_s=1.0
-    )
+    metrics = {name: MetricSummary(mean=v, values=[v]) for name, v in (others or {}).items()}
+    metrics["score"] = MetricSummary(mean=value, values=[value])
+    info = FinalInfo(metrics=metrics, seeds=[0], runtime_s=1.0)
     atomic_write_text(run_dir / OUTPUTS / FINAL_INFO, info.model_dump_json())
     atomic_write_text(run_dir / CODE_DIFF, diff)
     stdout = f"score {value}\n"
@@ -142,6 +156,15 @@ def add_idea(
     (figures / "score.png").write_bytes(png)
     score = round(rng.uniform(2, 8), 1)
     write_reviews(campaign, identifier, score, pdf)
+    gain = Effect(
+        vs="baseline/run_0",
+        metric="score",
+        mean=value - BASELINE,
+        low=value - BASELINE - SPREAD,
+        high=value - BASELINE + SPREAD,
+        n=[3, 3],
+        test="welch",
+    )
     entry = ArchiveEntry(
         id=identifier,
         idea=idea,
@@ -149,6 +172,9 @@ def add_idea(
         metric=value,
         baseline_metric=BASELINE,
         improvement=value - BASELINE,
+        control="baseline",
+        effect=gain,
+        gain=gain,
         review_score=score,
         decision="accept" if score >= 6 else "reject",
         weaknesses=[f"Weakness of {identifier}."],
@@ -218,3 +244,24 @@ def write_search(campaign: Campaign, idea: str) -> None:
     ]
     for node in nodes:
         campaign.record_search_node(idea, node)
+
+
+def write_checkpoint(campaign: Campaign, state: CampaignState) -> None:
+    """A checkpoint holding `state`, written through the campaign's own checkpointer (as the
+    scheduler's graph writes one), so that `read_state` reads it back."""
+    checkpoint = empty_checkpoint()
+    checkpoint["channel_values"] = dict(state)
+    with open_checkpointer(campaign) as saver:
+        saver.put(thread_of(campaign), checkpoint, {"source": "loop", "step": 1}, {})
+
+
+def flying(campaign: Campaign, steps: dict[str, Step], *, since: float) -> CampaignState:
+    """A running campaign's state: its baseline and `steps` in flight (idea id
+    -> step), the experiments on slots 0, 1, ... with one GPU each."""
+    baseline = finished_run(campaign.baseline_dir, load_template(str(TOY_PACK)), "baseline", 0)
+    flights = {}
+    for slot, (idea, step) in enumerate(steps.items()):
+        on_slot = slot if step == "experiment" else None
+        gpus = [slot] if on_slot is not None else []
+        flights[idea] = Flight(idea_id=idea, step=step, slot=on_slot, gpus=gpus, since=since)
+    return {"baseline": baseline, "flights": flights, "generation": 1}
