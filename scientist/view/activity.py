@@ -17,7 +17,7 @@ from pydantic import BaseModel
 from scientist.campaign import Campaign
 from scientist.errors import ScientistError
 from scientist.graph.build import read_state
-from scientist.graph.state import Step, finished_ids
+from scientist.graph.state import Step, ideas_started
 from scientist.pause import PAUSE_FILE, read_pause
 
 CampaignState = Literal["starting", "running", "paused", "stopping", "finished", "unknown"]
@@ -135,7 +135,7 @@ def read_activity(campaign: Campaign) -> Activity:
         status = "starting"
     elif pause is not None:
         status, stop = "paused", pause.describe()
-    elif not busy and (stop or len(finished_ids(state)) >= campaign.config.max_ideas):
+    elif not busy and (stop or ideas_started(campaign, state) >= campaign.config.max_ideas):
         status = "finished"
     elif stop:
         status = "stopping"
