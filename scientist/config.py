@@ -69,6 +69,11 @@ class ModelsConfig(Section):
     allow_unpriced: bool = Field(
         default=False, description="run under a budget with paid models that have no price"
     )
+    local_max_tokens: int = Field(
+        default=512,
+        ge=16,
+        description="the most tokens a local: model writes in one answer (CPU generation is slow)",
+    )
 
     @field_validator("default", *ROLES)
     @classmethod

@@ -45,7 +45,7 @@ def make_provider(spec: str, config: ModelsConfig) -> Provider:
     if kind == "local":
         from scientist.llm.providers.local import LocalProvider
 
-        return LocalProvider(Path(name))
+        return LocalProvider(name, max_new_tokens=config.local_max_tokens)
     from scientist.llm.scripted import ScriptedProvider
 
     return ScriptedProvider(
