@@ -45,7 +45,9 @@ def make_provider(spec: str, config: ModelsConfig) -> Provider:
     if kind == "local":
         from scientist.llm.providers.local import LocalProvider
 
-        return LocalProvider(name, max_new_tokens=config.local_max_tokens)
+        return LocalProvider(
+            name, max_new_tokens=config.local_max_tokens, context_cap=config.local_context_tokens
+        )
     from scientist.llm.scripted import ScriptedProvider
 
     return ScriptedProvider(

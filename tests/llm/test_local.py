@@ -102,3 +102,11 @@ def test_a_prompt_no_cut_can_fit_is_a_provider_error():
     many = [Message(role="user", content="word") for _ in range(50)]
     with pytest.raises(LLMProviderError, match="does not fit in 10 tokens"):
         fit_messages(many, lambda messages: len(messages), limit=10, window=20)
+
+
+def test_the_smaller_of_the_window_and_the_configured_cap_wins(tiny_llama: Path):
+    from scientist.llm.providers.local import LocalProvider
+
+    assert LocalProvider(str(tiny_llama), max_new_tokens=8).context_tokens == 64
+    assert LocalProvider(str(tiny_llama), max_new_tokens=8, context_cap=32).context_tokens == 32
+    assert LocalProvider(str(tiny_llama), max_new_tokens=8, context_cap=256).context_tokens == 64

@@ -4,12 +4,12 @@
 a GGUF file is converted once into the model cache). The prompt is the tokenizer's chat
 template when it has one, else the turns joined as "role: content" lines ending in
 "assistant:". The context window is the model config's `max_position_embeddings` (else the
-tokenizer's `model_max_length`): an answer gets at most `max_new_tokens` and half the
-window, and a prompt longer than the rest loses the middle of its longest message, marked
-(`llm/context_fit.py`). Structured output is JSON + validation: the schema goes into a
-system message and the caller's repair loop fixes what fails. Weights load on the first
-request, so naming a local model in a pool costs nothing until used. Local models are
-unpriced (cost 0) and take no images.
+tokenizer's `model_max_length`), or `context_cap` when that is smaller: an answer gets at
+most `max_new_tokens` and half the window, and a prompt longer than the rest loses the
+middle of its longest message, marked (`llm/context_fit.py`). Structured output is JSON +
+validation: the schema goes into a system message and the caller's repair loop fixes what
+fails. Weights load on the first request, so naming a local model in a pool costs nothing
+until used. Local models are unpriced (cost 0) and take no images.
 """
 
 from __future__ import annotations
@@ -53,6 +53,7 @@ class LocalProvider:
         name: str,
         *,
         max_new_tokens: int,
+        context_cap: int | None = None,
         device: str | None = None,
         cache: Path | None = None,
     ) -> None:
@@ -60,6 +61,7 @@ class LocalProvider:
         self.name = name
         self.model = f"local:{name}"
         self.max_new_tokens = max_new_tokens
+        self.context_cap = context_cap
         self._device = device
         self._cache = cache
 
@@ -79,9 +81,9 @@ class LocalProvider:
 
     @property
     def context_tokens(self) -> int:
-        """The model's context window (loads the model)."""
+        """The model's context window (loads the model), or `context_cap` when smaller."""
         tokenizer, model, _ = self._loaded
-        return context_window(model, tokenizer)
+        return min(context_window(model, tokenizer), self.context_cap or UNSET_LENGTH)
 
     def count_tokens(self, messages: list[Message]) -> int:
         return len(self._loaded[0](self.render(messages))["input_ids"])
