@@ -55,13 +55,14 @@ def shipped_smollm2() -> Path:
 
 def locate(name: str) -> Path:
     """The file or folder `name` stands for: `smollm2` (the shipped GGUF file), a `.gguf`
-    file or a `save_pretrained` folder; nothing is loaded or converted yet."""
-    if name == SMOLLM2:
-        return shipped_smollm2()
-    path = Path(name).expanduser()
+    file or a `save_pretrained` folder; nothing is loaded or converted yet, but what a GGUF
+    file needs to be read is checked."""
+    path = shipped_smollm2() if name == SMOLLM2 else Path(name).expanduser()
     if path.suffix == ".gguf":
         if not path.is_file():
             raise ConfigError(f"GGUF file {path} does not exist")
+        if importlib.util.find_spec("gguf") is None:
+            raise ConfigError(f"reading {path.name} needs the gguf package", hint=INSTALL_HINT)
         return path
     if not path.is_dir():
         raise ConfigError(
@@ -93,20 +94,33 @@ def converted(gguf: Path, cache: Path | None = None) -> Path:
     target = (cache or model_cache()) / f"{gguf.stem}-{file_digest(gguf)}"
     if (target / "config.json").is_file():
         return target
-    if importlib.util.find_spec("gguf") is None:
-        raise ConfigError(f"reading {gguf.name} needs the gguf package", hint=INSTALL_HINT)
-    target.parent.mkdir(parents=True, exist_ok=True)
-    scratch = Path(tempfile.mkdtemp(prefix=f".{target.name}-", dir=target.parent))
     try:
-        dequantise(gguf, scratch)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        scratch = Path(tempfile.mkdtemp(prefix=f".{target.name}-", dir=target.parent))
+    except OSError as exc:
+        raise ConfigError(
+            f"cannot write the model cache {target.parent}: {exc.strerror}",
+            hint="set SCIENTIST_MODEL_CACHE to a writable folder",
+        ) from None
+    try:
         try:
-            scratch.rename(target)
-        except OSError:  # another process converted it first
-            if not (target / "config.json").is_file():
-                raise
+            dequantise(gguf, scratch)
+        except Exception as exc:  # a damaged file fails inside any of the readers' parsers
+            reason = f"{type(exc).__name__}: {exc}"
+            raise ConfigError(f"cannot read GGUF file {gguf}: {reason}") from None
+        publish(scratch, target)
     finally:
         shutil.rmtree(scratch, ignore_errors=True)
     return target
+
+
+def publish(scratch: Path, target: Path) -> None:
+    """Rename the finished `scratch` folder to `target`, unless another process did first."""
+    try:
+        scratch.rename(target)
+    except OSError:
+        if not (target / "config.json").is_file():
+            raise
 
 
 def dequantise(gguf: Path, folder: Path) -> None:

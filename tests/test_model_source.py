@@ -39,9 +39,18 @@ def test_absent_gguf_reader_names_what_to_install(monkeypatch, tmp_path: Path):
     weights = tmp_path / "model.gguf"
     weights.write_bytes(b"GGUF")
     with pytest.raises(ConfigError, match="needs the gguf package") as raised:
-        converted(weights, tmp_path / "cache")
+        locate(str(weights))
     assert "pip install" in (raised.value.hint or "")
-    assert not (tmp_path / "cache").exists()
+
+
+def test_an_unwritable_cache_is_a_config_error(tmp_path: Path):
+    weights = tmp_path / "model.gguf"
+    weights.write_bytes(b"GGUF")
+    blocker = tmp_path / "file"
+    blocker.write_text("a file where the cache folder should be")
+    with pytest.raises(ConfigError, match="cannot write the model cache") as raised:
+        converted(weights, blocker / "cache")
+    assert "SCIENTIST_MODEL_CACHE" in (raised.value.hint or "")
 
 
 def test_a_folder_is_loaded_as_it_is_and_nothing_else_is_a_model(tmp_path: Path):
@@ -59,3 +68,11 @@ def test_cache_follows_the_environment(monkeypatch, tmp_path: Path):
     assert model_cache() == tmp_path / "xdg" / "scientist" / "models"
     monkeypatch.setenv("SCIENTIST_MODEL_CACHE", str(tmp_path / "mine"))
     assert model_cache() == tmp_path / "mine"
+
+
+def test_a_damaged_gguf_file_is_a_config_error_and_leaves_no_folder(tmp_path: Path):
+    weights = tmp_path / "damaged.gguf"
+    weights.write_bytes(b"GGUF" + b"\x03\x00" * 6)
+    with pytest.raises(ConfigError, match="cannot read GGUF file"):
+        model_folder(str(weights), tmp_path / "cache")
+    assert list((tmp_path / "cache").iterdir()) == []

@@ -71,8 +71,8 @@ class LocalProvider:
         from transformers import AutoModelForCausalLM, AutoTokenizer
 
         device = self._device or ("cuda" if torch.cuda.is_available() else "cpu")
-        folder = model_folder(self.name, self._cache)
         try:
+            folder = model_folder(self.name, self._cache)
             tokenizer = AutoTokenizer.from_pretrained(folder)
             model = AutoModelForCausalLM.from_pretrained(folder).to(device).eval()
         except (OSError, ValueError) as exc:
