@@ -63,6 +63,12 @@ class ProviderChatModel:
         self.format_retries = format_retries
         self._rng = rng or random.Random()
 
+    @property
+    def context_tokens(self) -> int | None:
+        """The model's context window where its provider reads one (a local model, from its
+        config); None for a remote API, whose window is the server's business."""
+        return getattr(self.provider, "context_tokens", None)
+
     def complete(
         self,
         messages: Iterable[MessageLike],
