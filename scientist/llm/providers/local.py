@@ -57,7 +57,7 @@ class LocalProvider:
         device: str | None = None,
         cache: Path | None = None,
     ) -> None:
-        self.source = locate(name)  # a missing file or package is a ConfigError now
+        locate(name)  # a missing file or package is a ConfigError now, before any run
         self.name = name
         self.model = f"local:{name}"
         self.max_new_tokens = max_new_tokens
@@ -142,7 +142,8 @@ class LocalProvider:
         )
 
     def check(self) -> None:
-        """Nothing to reach: the folder was checked when the provider was made."""
+        """Nothing to reach: the file or folder, and the packages a GGUF file needs, were
+        checked when the provider was made."""
 
     def close(self) -> None:
         self.__dict__.pop("_loaded", None)
