@@ -69,6 +69,17 @@ class ModelsConfig(Section):
     allow_unpriced: bool = Field(
         default=False, description="run under a budget with paid models that have no price"
     )
+    local_max_tokens: int = Field(
+        default=512,
+        ge=16,
+        description="the most tokens a local: model writes in one answer (CPU generation is slow)",
+    )
+    local_context_tokens: int | None = Field(
+        default=None,
+        ge=256,
+        description="the most tokens (prompt and answer) a local: model is given; "
+        "unset: its whole context window, read from its config",
+    )
 
     @field_validator("default", *ROLES)
     @classmethod

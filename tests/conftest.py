@@ -112,3 +112,14 @@ def run_log(run_cache: Path) -> Callable[[], list[tuple[str, str]]]:
         return [(event, run) for event, run in rows if not run.startswith("check/")]
 
     return read
+
+
+@pytest.fixture(scope="session")
+def smollm2_cache(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A model cache holding SmolLM2-135M-Instruct converted from the shipped GGUF file, made
+    once per test session (the conversion takes 15-50 s)."""
+    from scientist.model_source import SMOLLM2, model_folder
+
+    cache = tmp_path_factory.mktemp("models")
+    model_folder(SMOLLM2, cache)
+    return cache

@@ -35,6 +35,8 @@ from scientist.prompts import render_prompt
 from scientist.templates import Template
 
 ANSWER_ROUNDS = 4
+VIEW_SHARE = 4
+"""A model with a known context window gives the knob files at most a quarter of it."""
 STDERR_CHARS = 3000
 _KEYWORD = re.compile(r"^[ \t]*(NO CHANGE|DONE)[ \t.!]*$", re.MULTILINE)
 
@@ -51,11 +53,17 @@ class AgentAnswer:
     note: str = ""
 
 
-def pack_prefix(template: Template, idea: Idea) -> Message:
+def pack_prefix(template: Template, idea: Idea, window: int | None = None) -> Message:
     """The first message of every code call about `idea`: the instructions, then the pack as
-    shipped (its tree, the files the idea needs in full, outlines of the others)."""
+    shipped (its tree, the files the idea needs in full, outlines of the others). For a model
+    whose context `window` is known, the files shown for the idea's knobs take at most
+    `1 / VIEW_SHARE` of it."""
     view = PackView(template, template.root)
-    pack = view.render(hints=f"{idea.title} {idea.hypothesis} {idea.plan}", knobs=idea.overrides)
+    pack = view.render(
+        hints=f"{idea.title} {idea.hypothesis} {idea.plan}",
+        knobs=idea.overrides,
+        budget=window // VIEW_SHARE if window else None,
+    )
     content = render_prompt("code/system", pack=pack)
     return Message(role="system", content=content, cache_prefix=True)
 
@@ -73,7 +81,7 @@ class CodeSession:
     messages: list[Message] = field(default_factory=list)
 
     def __post_init__(self) -> None:
-        self.messages = [pack_prefix(self.view.template, self.idea)]
+        self.messages = [pack_prefix(self.view.template, self.idea, self.model.context_tokens)]
 
     def ask(self, request: str) -> AgentAnswer:
         self._say("user", request)

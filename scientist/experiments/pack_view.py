@@ -3,7 +3,8 @@ a token budget, outlines of the rest, and the full text of files it asks to READ
 
 The pack's manifest (`[agent]` in template.toml) says which files are readable and which
 editable. The entrypoint and the files the idea names are always shown in full; then the
-editable files that mention its knobs, smallest first, while the budget lasts. Every other
+editable files that mention its knobs, smallest first, while the budget lasts (the pack's
+`context_tokens`, or less for a model with a small window). Every other
 file is outlined: the model asks to READ what it needs, rather than every call carrying
 files the idea has no reason to touch.
 """
@@ -21,6 +22,7 @@ from scientist.safe_tree import is_regular_file, read_bytes, read_text, walk_fil
 from scientist.templates import Template
 
 CHARS_PER_TOKEN = 4
+UNBOUNDED = 10**9
 OUTLINE_LINE_CHARS = 100
 _READ = re.compile(r"^[ \t`*]*READ[ \t]+`?([\w./-]+)`?[ \t]*$", re.MULTILINE)
 
@@ -113,11 +115,18 @@ class PackView:
         order = sorted(tiers, key=lambda name: (tiers[name], len(self.text(name))))
         return [(tiers[name], name) for name in order]
 
-    def render(self, *, hints: str, knobs: Iterable[str], wanted: Iterable[str] = ()) -> str:
+    def render(
+        self,
+        *,
+        hints: str,
+        knobs: Iterable[str],
+        wanted: Iterable[str] = (),
+        budget: int | None = None,
+    ) -> str:
         """The tree; then in full the `wanted` files, the entrypoint and the files the idea
-        names, and editable files naming its knobs while the pack's budget lasts; outlines
-        of the rest."""
-        budget = self.template.manifest.agent.context_tokens
+        names, and editable files naming its knobs while the pack's budget (or `budget`,
+        when smaller) lasts; outlines of the rest."""
+        budget = min(self.template.manifest.agent.context_tokens, budget or UNBOUNDED)
         wanted = set(wanted)
         full, outlined, used = [], [], 0
         for tier, name in self.ranked(hints, knobs):

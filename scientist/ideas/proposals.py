@@ -3,8 +3,10 @@
 Offline, generation 0 is the pack's seed ideas (topped up by breeding when there are too
 few) and later generations are bred. With an ideas model, the model proposes from generation
 0 on: the seed ideas are context in its prompt and fill at most all but one slot of
-generation 0. A `baseline_paper` campaign (offline, on a pack with no knobs) has one idea:
-the pack as is.
+generation 0. When the ideas model fails for good (output that never validates, a provider
+that stays down), the generation is proposed as offline, from the unused seed ideas and
+breeding, and the failure goes to the campaign log. A `baseline_paper` campaign (offline,
+on a pack with no knobs) has one idea: the pack as is.
 Idea ids are `<generation>_<k>_<name>`; a generation already in `archive.jsonl` (written
 before a crash) is reused, never proposed again: its ideas come back as proposed (one that
 a lost checkpoint had selected never ran, since the scheduler starts only what it has
@@ -16,6 +18,7 @@ from __future__ import annotations
 
 from scientist.atomic_files import atomic_write_text
 from scientist.context import Context
+from scientist.errors import LLMError
 from scientist.ideas.breeding import breed_ideas
 from scientist.ideas.duplicates import Duplicate
 from scientist.ideas.generate import generate_ideas
@@ -45,7 +48,13 @@ def propose_ideas(
         ideas = seeds[:wanted]
     repeats: list[Duplicate] = []
     if len(ideas) < count:
-        fresh, repeats = _fresh(ctx, archive, baseline, generation, count - len(ideas))
+        try:
+            fresh, repeats = _fresh(ctx, archive, baseline, generation, count - len(ideas))
+        except LLMError as exc:  # the ideas model failed for good: the offline strategy proposes
+            ctx.campaign.log_failure(f"ideas model, generation {generation}", exc)
+            unused = [seed for seed in seeds if seed not in ideas]
+            offline = unused + _bred(ctx, archive, baseline, generation, count)
+            fresh = offline[: count - len(ideas)]
         ideas += fresh
     entries = [_entry(ctx, generation, k, idea) for k, idea in enumerate(ideas)]
     rejected = [
@@ -80,8 +89,14 @@ def _fresh(
     model = ctx.model("ideas")
     if model is not None:
         return generate_ideas(ctx, model, archive, baseline, count)
+    return _bred(ctx, archive, baseline, generation, count), []
+
+
+def _bred(
+    ctx: Context, archive: list[ArchiveEntry], baseline: ExperimentRun, generation: int, count: int
+) -> list[Idea]:
     defaults = baseline.final_info.config if baseline.final_info else {}
-    bred = breed_ideas(
+    return breed_ideas(
         ctx.template.manifest,
         archive,
         defaults=defaults,
@@ -89,7 +104,6 @@ def _fresh(
         count=count,
         seed=sum(ctx.config.seeds),
     )
-    return bred, []
 
 
 def _unchanged_pack(manifest: TemplateManifest) -> Idea:

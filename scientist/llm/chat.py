@@ -63,6 +63,12 @@ class ProviderChatModel:
         self.format_retries = format_retries
         self._rng = rng or random.Random()
 
+    @property
+    def context_tokens(self) -> int | None:
+        """The model's context window: read by its provider where it reads one (a local
+        model, from its config), else the family table's; None when neither knows."""
+        return getattr(self.provider, "context_tokens", None) or self.capabilities.context_tokens
+
     def complete(
         self,
         messages: Iterable[MessageLike],

@@ -24,7 +24,11 @@ def llm() -> None:
 @llm_app.command("check")
 def check(
     model: Annotated[
-        str, typer.Argument(help="openai:<model>, anthropic:<model>, local:<path>, scripted:<file>")
+        str,
+        typer.Argument(
+            help="openai:<model>, anthropic:<model>, local:<path or .gguf or smollm2>, "
+            "scripted:<file>"
+        ),
     ],
     base_url: Annotated[
         str | None, typer.Option("--base-url", help="an OpenAI-compatible server")

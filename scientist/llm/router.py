@@ -169,6 +169,10 @@ class LLM:
         """Whether model `spec`'s API takes a sampling seed."""
         return self._models[spec].capabilities.seed
 
+    def context_tokens(self, spec: str) -> int | None:
+        """Model `spec`'s context window where it is known (its family's, or a local model's)."""
+        return self._models[spec].context_tokens
+
     def stats(self) -> list[ModelStats]:
         return self.pool.stats()
 
@@ -221,6 +225,13 @@ class RoleModel:
     def models(self) -> list[str]:
         """The role's model specs (several for a pool)."""
         return self.llm.models(self.role)
+
+    @property
+    def context_tokens(self) -> int | None:
+        """The smallest context window among the role's models that state one (the family
+        table's, or a local model's own config); None when none does."""
+        windows = [self.llm.context_tokens(spec) for spec in self.models]
+        return min((window for window in windows if window is not None), default=None)
 
     @property
     def takes_temperature(self) -> bool:

@@ -57,3 +57,13 @@ def test_a_file_asked_for_is_shown_in_full_whatever_the_budget():
 def test_read_requests_are_lines_of_their_own():
     answer = "I need more context.\nREAD mergepack/lab.py\n`READ mergepack/world.py`\nread me"
     assert read_requests(answer) == ["mergepack/lab.py", "mergepack/world.py"]
+
+
+def test_a_model_window_smaller_than_the_pack_s_budget_outlines_the_knob_files():
+    view = merge_view(16000)
+    roomy = view.render(hints="an idea", knobs=["ps_operator"])
+    narrow = view.render(hints="an idea", knobs=["ps_operator"], budget=500)
+    assert "mergepack/settings.py\n```python\n" in roomy.split("## Outlines")[0]
+    assert "mergepack/settings.py\n```python\n" not in narrow.split("## Outlines")[0]
+    assert "experiment.py\n```python\n" in narrow  # the entrypoint is shown in full always
+    assert view.render(hints="an idea", knobs=["ps_operator"], budget=10**6) == roomy

@@ -1,15 +1,18 @@
-"""`local:<path>` with a tiny randomly initialised Llama and a tokenizer built here."""
+"""`local:<path>` with a tiny randomly initialised Llama and a tokenizer built here, and how a
+prompt is fitted to a context window."""
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
 
 from scientist.config import ModelsConfig
-from scientist.errors import ConfigError
+from scientist.errors import ConfigError, LLMProviderError
 from scientist.llm import open_llm
 from scientist.llm.base import Message
+from scientist.llm.context_fit import cut_note, fit_messages
 from scientist.llm.providers.local import plain_prompt
 
 WORDS = ["<unk>", "<pad>", "<eos>", "system:", "user:", "assistant:", "hello", "world", "ok"]
@@ -66,5 +69,52 @@ def test_plain_prompt_without_chat_template():
 
 
 def test_missing_weights_directory_is_a_config_error(tmp_path: Path):
-    with pytest.raises(ConfigError, match="not a directory"):
+    with pytest.raises(ConfigError, match=r"neither a folder nor a \.gguf file"):
         open_llm(ModelsConfig(default=f"local:{tmp_path / 'absent'}"))
+
+
+def test_a_prompt_longer_than_the_window_is_cut_in_its_middle(tiny_llama: Path, campaign):
+    models = ModelsConfig(default=f"local:{tiny_llama}", local_max_tokens=16)
+    ask = [{"role": "user", "content": "hello " * 100 + "world"}]
+    with open_llm(models, campaign=campaign) as llm:
+        completion = llm.complete("write", ask, max_tokens=100)
+    window = 64  # the tiny model's max_position_embeddings
+    assert completion.usage.input_tokens <= window - 16
+    assert completion.usage.output_tokens <= 16
+
+
+def test_fit_keeps_both_ends_and_says_how_much_was_cut():
+    def words(messages: list[Message]) -> int:
+        return sum(len(message.content.split()) for message in messages)
+
+    system = Message(role="system", content="answer briefly")
+    long = Message(role="user", content="first " + "filler " * 200 + "last question")
+    fitted = fit_messages([system, long], words, limit=60, window=80)
+    assert words(fitted) <= 60 and fitted[0] == system
+    text = fitted[1].content
+    assert text.startswith("first ") and text.endswith("last question")
+    cut = int(re.search(r"(\d+) characters cut here", text).group(1))
+    assert cut == len(long.content) - len(text) + len(cut_note(cut, 80))
+    assert "context window of 80 tokens" in text
+
+
+def test_a_prompt_no_cut_can_fit_is_a_provider_error():
+    many = [Message(role="user", content="word") for _ in range(50)]
+    with pytest.raises(LLMProviderError, match="does not fit in 10 tokens"):
+        fit_messages(many, lambda messages: len(messages), limit=10, window=20)
+
+
+def test_the_smaller_of_the_window_and_the_configured_cap_wins(tiny_llama: Path):
+    from scientist.llm.providers.local import LocalProvider
+
+    assert LocalProvider(str(tiny_llama), max_new_tokens=8).context_tokens == 64
+    assert LocalProvider(str(tiny_llama), max_new_tokens=8, context_cap=32).context_tokens == 32
+    assert LocalProvider(str(tiny_llama), max_new_tokens=8, context_cap=256).context_tokens == 64
+
+
+def test_a_role_s_window_is_its_local_model_s_and_unknown_for_an_api(tiny_llama: Path, monkeypatch):
+    monkeypatch.setenv("OPENAI_API_KEY", "test-key")  # no call is made
+    models = ModelsConfig(default=f"local:{tiny_llama}", ideas="openai:gpt-4o")
+    with open_llm(models) as llm:
+        assert llm.for_role("code").context_tokens == 64  # type: ignore[union-attr]
+        assert llm.for_role("ideas").context_tokens is None  # type: ignore[union-attr]

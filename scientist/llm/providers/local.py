@@ -1,10 +1,15 @@
-"""`local:<path>`: a chat model from local weights with `transformers` (CPU or GPU).
+"""`local:<name>`: a chat model from local weights with `transformers` (CPU or GPU).
 
-The prompt is the tokenizer's chat template when it has one, else the turns joined as
-"role: content" lines ending in "assistant:". Structured output is JSON + validation: the
-schema goes into a system message and the caller's repair loop fixes what fails. Weights
-load on the first request, so naming a local model in a pool costs nothing until used.
-Local models are unpriced (cost 0) and take no images.
+`<name>` is `smollm2`, a `.gguf` file or a `save_pretrained` folder (`scientist.model_source`:
+a GGUF file is converted once into the model cache). The prompt is the tokenizer's chat
+template when it has one, else the turns joined as "role: content" lines ending in
+"assistant:". The context window is the model config's `max_position_embeddings` (else the
+tokenizer's `model_max_length`), or `context_cap` when that is smaller: an answer gets at
+most `max_new_tokens` and half the window, and a prompt longer than the rest loses the
+middle of its longest message, marked (`llm/context_fit.py`). Structured output is JSON +
+validation: the schema goes into a system message and the caller's repair loop fixes what
+fails. Weights load on the first request, so naming a local model in a pool costs nothing
+until used. Local models are unpriced (cost 0) and take no images.
 """
 
 from __future__ import annotations
@@ -16,11 +21,16 @@ from typing import Any
 from pydantic import BaseModel
 
 from scientist.config import ModelsConfig
-from scientist.errors import ConfigError, LLMProviderError
+from scientist.errors import LLMProviderError
 from scientist.llm.base import Message, Provider, Reply
 from scientist.llm.capabilities import ModelCapabilities
+from scientist.llm.context_fit import fit_messages
 from scientist.llm.registry import register_provider
 from scientist.llm.structured import with_instructions
+from scientist.model_source import locate, model_folder
+
+UNSET_LENGTH = 10**9
+"""A tokenizer's `model_max_length` at or above this is transformers' "no limit" sentinel."""
 
 
 def plain_prompt(messages: list[Message]) -> str:
@@ -29,16 +39,34 @@ def plain_prompt(messages: list[Message]) -> str:
     return "\n".join([*turns, "assistant:"])
 
 
+def context_window(model: Any, tokenizer: Any) -> int:
+    """The tokens a model attends over, from its config (else its tokenizer)."""
+    window = getattr(model.config, "max_position_embeddings", None)
+    if isinstance(window, int) and window > 0:
+        return window
+    length = getattr(tokenizer, "model_max_length", None)
+    if isinstance(length, int) and 0 < length < UNSET_LENGTH:
+        return length
+    raise LLMProviderError("the model's config names no context window (max_position_embeddings)")
+
+
 class LocalProvider:
-    def __init__(self, path: Path, *, device: str | None = None) -> None:
-        if not Path(path).is_dir():
-            raise ConfigError(
-                f"local model {path} is not a directory",
-                hint="point local:<path> at a folder saved with save_pretrained",
-            )
-        self.path = Path(path)
-        self.model = f"local:{path}"
+    def __init__(
+        self,
+        name: str,
+        *,
+        max_new_tokens: int,
+        context_cap: int | None = None,
+        device: str | None = None,
+        cache: Path | None = None,
+    ) -> None:
+        locate(name)  # a missing file or package is a ConfigError now, before any run
+        self.name = name
+        self.model = f"local:{name}"
+        self.max_new_tokens = max_new_tokens
+        self.context_cap = context_cap
         self._device = device
+        self._cache = cache
 
     @cached_property
     def _loaded(self) -> tuple[Any, Any, str]:
@@ -47,11 +75,21 @@ class LocalProvider:
 
         device = self._device or ("cuda" if torch.cuda.is_available() else "cpu")
         try:
-            tokenizer = AutoTokenizer.from_pretrained(self.path)
-            model = AutoModelForCausalLM.from_pretrained(self.path).to(device).eval()
+            folder = model_folder(self.name, self._cache)
+            tokenizer = AutoTokenizer.from_pretrained(folder)
+            model = AutoModelForCausalLM.from_pretrained(folder).to(device).eval()
         except (OSError, ValueError) as exc:
             raise LLMProviderError(f"cannot load {self.model}: {exc}") from exc
         return tokenizer, model, device
+
+    @property
+    def context_tokens(self) -> int:
+        """The model's context window (loads the model), or `context_cap` when smaller."""
+        tokenizer, model, _ = self._loaded
+        return min(context_window(model, tokenizer), self.context_cap or UNSET_LENGTH)
+
+    def count_tokens(self, messages: list[Message]) -> int:
+        return len(self._loaded[0](self.render(messages))["input_ids"])
 
     def render(self, messages: list[Message]) -> str:
         tokenizer = self._loaded[0]
@@ -83,6 +121,9 @@ class LocalProvider:
         tokenizer, model, device = self._loaded
         if schema is not None:
             messages = with_instructions(messages, schema)
+        window = self.context_tokens
+        answer_limit = min(max_tokens, self.max_new_tokens, window // 2)
+        messages = fit_messages(messages, self.count_tokens, window - answer_limit, window)
         inputs = tokenizer(self.render(messages), return_tensors="pt").to(device)
         sampling: dict[str, Any] = {"do_sample": False}
         if temperature:
@@ -92,7 +133,7 @@ class LocalProvider:
             pad_id = tokenizer.eos_token_id
         with torch.inference_mode():
             output = model.generate(
-                **inputs, max_new_tokens=max_tokens, pad_token_id=pad_id, **sampling
+                **inputs, max_new_tokens=answer_limit, pad_token_id=pad_id, **sampling
             )
         prompt_length = inputs["input_ids"].shape[1]
         new_tokens = output[0, prompt_length:]
@@ -100,11 +141,12 @@ class LocalProvider:
             text=tokenizer.decode(new_tokens, skip_special_tokens=True),
             input_tokens=int(prompt_length),
             output_tokens=int(new_tokens.shape[0]),
-            truncated=int(new_tokens.shape[0]) >= max_tokens,
+            truncated=int(new_tokens.shape[0]) >= answer_limit,
         )
 
     def check(self) -> None:
-        """Nothing to reach: the folder was checked when the provider was made."""
+        """Nothing to reach: the file or folder, and the packages a GGUF file needs, were
+        checked when the provider was made."""
 
     def close(self) -> None:
         self.__dict__.pop("_loaded", None)
@@ -112,4 +154,6 @@ class LocalProvider:
 
 @register_provider("local", paid=False)
 def open_local(name: str, config: ModelsConfig, capabilities: ModelCapabilities) -> Provider:
-    return LocalProvider(Path(name))
+    return LocalProvider(
+        name, max_new_tokens=config.local_max_tokens, context_cap=config.local_context_tokens
+    )
