@@ -112,9 +112,12 @@ def test_the_smaller_of_the_window_and_the_configured_cap_wins(tiny_llama: Path)
     assert LocalProvider(str(tiny_llama), max_new_tokens=8, context_cap=256).context_tokens == 64
 
 
-def test_a_role_s_window_is_its_local_model_s_and_unknown_for_an_api(tiny_llama: Path, monkeypatch):
+def test_a_role_s_window_is_its_local_model_s_or_its_family_s(tiny_llama: Path, monkeypatch):
     monkeypatch.setenv("OPENAI_API_KEY", "test-key")  # no call is made
-    models = ModelsConfig(default=f"local:{tiny_llama}", ideas="openai:gpt-4o")
+    models = ModelsConfig(
+        default=f"local:{tiny_llama}", ideas="openai:gpt-4o", write="openai:my-own-model"
+    )
     with open_llm(models) as llm:
         assert llm.for_role("code").context_tokens == 64  # type: ignore[union-attr]
-        assert llm.for_role("ideas").context_tokens is None  # type: ignore[union-attr]
+        assert llm.for_role("ideas").context_tokens == 128_000  # type: ignore[union-attr]
+        assert llm.for_role("write").context_tokens is None  # type: ignore[union-attr]
