@@ -16,8 +16,8 @@ like a kill at event 2.7 x ideas (about 90 % of the way) and resumed to its end.
   the events; last kB: the size of the last checkpoint, which grows with what it holds;
 - total MB: the database file; resume s: from reopening the campaign to the scheduler's
   first wait, with the state rebuilt from the checkpoint and the work in flight resubmitted.
-Slots above 64 and writers above 64 are past what the config accepts; the benchmark sets
-them directly to see how the scheduler itself scales.
+Slots and writers above 64, and ideas above 1,000, are past what the config accepts; the
+benchmark sets them directly to see how the scheduler itself scales.
 """
 
 from __future__ import annotations
@@ -173,8 +173,8 @@ def measure(slots: int, ideas: int, folder: Path, seed: int) -> Row:
     clock = SimulatedClock()
     simulate(clock, seed)
     config = CampaignConfig(
-        template=str(SLEEPY_PACK), seeds=[0], max_ideas=ideas, confirm_seeds=0, literature="off"
-    ).model_copy(update={"max_parallel": slots, "max_writing": slots})
+        template=str(SLEEPY_PACK), seeds=[0], confirm_seeds=0, literature="off"
+    ).model_copy(update={"max_ideas": ideas, "max_parallel": slots, "max_writing": slots})
     campaign = Campaign.create(folder / f"s{slots}_i{ideas}", config)
     baseline = simulated_run(campaign, "baseline", 0, 0.5)
     clock.kill_after = int(KILL_AT * ideas)
