@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import fcntl
 import time
 import traceback
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from functools import cached_property
 from pathlib import Path
 from typing import Any, TypeVar
@@ -23,6 +25,7 @@ from scientist.config import CampaignConfig, dump_config, load_config
 from scientist.errors import CampaignError
 from scientist.models import ArchiveEntry, LedgerEntry, SearchNodeRecord
 
+RUN_LOCK = "run.lock"
 Record = TypeVar("Record", bound=BaseModel)
 Value = TypeVar("Value")
 
@@ -178,6 +181,34 @@ class Campaign:
     @property
     def stop_file(self) -> Path:
         return self.root / "STOP"
+
+    @contextmanager
+    def running(self) -> Iterator[None]:
+        """Hold the campaign's run lock (`run.lock`, an advisory lock the system drops with
+        the process, a kill included) while a command drives it; a second command driving
+        the same campaign is refused."""
+        with (self.root / RUN_LOCK).open("a") as handle:
+            try:
+                fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                raise CampaignError(
+                    f"{self.name} is being run by another process",
+                    hint=f"wait for it to end, or stop it: touch {self.stop_file}",
+                ) from None
+            yield
+
+    def is_running(self) -> bool:
+        """Whether a live process holds the run lock (a killed one holds none)."""
+        try:
+            handle = (self.root / RUN_LOCK).open("r")
+        except FileNotFoundError:
+            return False
+        with handle:
+            try:
+                fcntl.flock(handle, fcntl.LOCK_SH | fcntl.LOCK_NB)
+            except BlockingIOError:
+                return True
+            return False
 
     def remove_partial_writes(self) -> list[Path]:
         """Delete what atomic writes cut short by a kill left behind (never valid data)."""

@@ -119,3 +119,14 @@ def test_idea_names_are_normalised() -> None:
     assert idea("Wider Population!").name == "wider_population"
     with pytest.raises(ValueError):
         idea("!!!")
+
+
+def test_a_campaign_runs_in_one_process_at_a_time(tmp_path: Path) -> None:
+    campaign = Campaign.create(tmp_path / "c", CampaignConfig(template="merge"))
+    assert not campaign.is_running()
+    with campaign.running():
+        assert Campaign.open(campaign.root).is_running()
+        again = Campaign.open(campaign.root)
+        with pytest.raises(CampaignError, match="is being run by another process"), again.running():
+            pass
+    assert not campaign.is_running()

@@ -61,7 +61,8 @@ def start_campaign(config: CampaignConfig, *, quiet: bool = False) -> Campaign:
         llm.close()
         raise
     ctx = open_context(campaign, template=template, sandbox=sandbox, llm=llm)
-    drive(ctx, {"generation": 0}, quiet=quiet)
+    with campaign.running():
+        drive(ctx, {"generation": 0}, quiet=quiet)
     return campaign
 
 
@@ -134,8 +135,14 @@ def resume_campaign(
     (`budget_usd` raises the budget first). The models are checked, and a STOP file, a pause
     note, what writes cut short by a kill left behind, and the campaign's runs that outlived
     it are cleared first. A journal that lost calls the ledger lists is refused unless
-    `repay` accepts paying for them again."""
+    `repay` accepts paying for them again. A campaign another process runs is refused."""
     campaign = Campaign.open(root)
+    with campaign.running():
+        _continue(campaign, quiet=quiet, budget_usd=budget_usd, repay=repay)
+    return campaign
+
+
+def _continue(campaign: Campaign, *, quiet: bool, budget_usd: float | None, repay: bool) -> None:
     check_prices(campaign.config)
     if budget_usd is not None:
         spent = campaign.spent_usd()
@@ -164,7 +171,6 @@ def resume_campaign(
     if scratch:
         print(f"{campaign.name}: removed {len(scratch)} run scratch folder(s) a kill left behind")
     drive(ctx, None, quiet=quiet, finishing=pause.held if pause else ())
-    return campaign
 
 
 def drive(

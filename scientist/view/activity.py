@@ -2,8 +2,10 @@
 checkpoint (`read_state`: the baseline, the ideas in flight with their step, slot and GPUs,
 the ideation under way, the stop reason) and the budget pause (`read_pause`).
 
-The checkpoint says what the campaign process last decided, not whether that process is
-still alive; a page learns that the *view's* server stopped from its own polling.
+The checkpoint says what the campaign process last decided; whether that process is still
+alive is its run lock's to say (`Campaign.is_running`): a campaign in the middle of its work
+whose process is gone (killed, crashed) is `stopped`. A page learns that the *view's* server
+stopped from its own polling.
 """
 
 from __future__ import annotations
@@ -20,11 +22,14 @@ from scientist.graph.build import read_state
 from scientist.graph.state import Step, ideas_started
 from scientist.pause import PAUSE_FILE, read_pause
 
-CampaignState = Literal["starting", "running", "paused", "stopping", "finished", "unknown"]
+CampaignState = Literal[
+    "starting", "running", "paused", "stopping", "stopped", "finished", "unknown"
+]
 BADGES: dict[CampaignState, str] = {
     "starting": "live",
     "running": "live",
     "paused": "stopped",
+    "stopped": "stopped",
     "stopping": "stopping",
     "finished": "finished",
     "unknown": "unknown",
@@ -141,6 +146,8 @@ def read_activity(campaign: Campaign) -> Activity:
         status = "stopping"
     else:
         status = "running" if state.get("baseline") is not None else "starting"
+    if status in ("running", "stopping") and not campaign.is_running():
+        status, stop = "stopped", f"its process is not running: scientist resume {campaign.root}"
     return Activity(
         state=status,
         jobs=jobs,

@@ -108,13 +108,14 @@ class CampaignReader:
         self.root = campaign.root.resolve()
         self.template: Template = load_template(campaign.config.template)
         self._archive: tuple[tuple[int, int], list[ArchiveEntry]] | None = None
-        self._activity: tuple[bytes, Activity] | None = None
+        self._activity: tuple[tuple[bytes, bool], Activity] | None = None
 
     # ------------------------------------------------------------------ change detection
     def version(self, idea_id: str | None = None) -> str:
         """A short hash that changes whenever what a page shows does: the whole campaign's
         files and folders (sizes and times) for the index, or one idea's archive record and
-        folders for its page, so that its page does not reload for another idea's progress.
+        folders for its page, so that its page does not reload for another idea's progress
+        (and, for the index, whether the campaign's process runs).
         The files inside the folders count too, so that a file rewritten in place (which
         leaves its folder's time alone) is noticed."""
         campaign = self.campaign
@@ -123,6 +124,7 @@ class CampaignReader:
             paths = [campaign.archive_path, campaign.ledger_path, campaign.pool_path]
             paths += [*tree(campaign.baseline_dir, RUN_DEPTH), *files_read(campaign)]
             ideas = [entry.id for entry in self.archive()]
+            digest.update(b"running" if campaign.is_running() else b"not running")
         else:
             entry = next((e for e in self.archive() if e.id == idea_id), None)
             digest.update(entry.model_dump_json().encode() if entry else b"none")
@@ -141,8 +143,8 @@ class CampaignReader:
 
     def activity(self) -> Activity:
         """What the campaign is doing (`read_activity`), read again only when the checkpoint
-        or the pause record changed."""
-        key = stats(files_read(self.campaign))
+        or the pause record changed, or its process started or ended."""
+        key = (stats(files_read(self.campaign)), self.campaign.is_running())
         cached = self._activity
         if cached is None or cached[0] != key:
             cached = self._activity = (key, read_activity(self.campaign))

@@ -132,7 +132,7 @@ def test_screenshots_of_a_running_campaign(browser: WebDriver, tmp_path: Path) -
     steps = {idea_id(14, 3): "experiment", idea_id(15, 3): "experiment", idea_id(13, 3): "write"}
     write_checkpoint(campaign, flying(campaign, steps, since=time.time() - 754))
     keep = os.environ.get(SCREENSHOTS_ENV)
-    with serve(campaign) as server:
+    with campaign.running(), serve(campaign) as server:
         for name, metrics in (("laptop", LAPTOP), ("phone", {**PHONE, "deviceScaleFactor": 1})):
             with viewport(browser, metrics):
                 open_page(browser, server.url)

@@ -7,6 +7,9 @@ from __future__ import annotations
 
 import random
 import re
+import signal
+import subprocess
+import sys
 import time
 from pathlib import Path
 
@@ -49,7 +52,7 @@ def test_a_running_campaign_shows_its_jobs_in_flight_with_their_step(
     first, second = idea_id(0, 0), idea_id(1, 0)
     state = flying(campaign, {first: "experiment", second: "write"}, since=time.time() - 125)
     write_checkpoint(campaign, state)
-    with serve(campaign) as server:
+    with campaign.running(), serve(campaign) as server:
         open_page(browser, server.url)
         experiment = browser.find_element(By.ID, f"flight-{first}")
         cells = [cell.text for cell in experiment.find_elements(By.TAG_NAME, "td")]
@@ -73,7 +76,7 @@ def test_the_badge_follows_the_campaign_and_notices_the_server_stop(
 ) -> None:
     campaign = build_campaign(tmp_path / "ending", 2)
     write_checkpoint(campaign, flying(campaign, {idea_id(0, 0): "review"}, since=time.time()))
-    with serve(campaign) as server:
+    with campaign.running(), serve(campaign) as server:
         open_page(browser, server.url)
         assert text_of(browser, "badge") == "live"
         done = {**flying(campaign, {}, since=time.time()), "stop_reason": "budget spent"}
@@ -84,19 +87,46 @@ def test_the_badge_follows_the_campaign_and_notices_the_server_stop(
     WebDriverWait(browser, WAIT_S).until(lambda driver: text_of(driver, "badge") == "unreachable")
 
 
+def test_a_campaign_whose_process_was_killed_mid_work_is_stopped(
+    browser: WebDriver, tmp_path: Path
+) -> None:
+    campaign = build_campaign(tmp_path / "killed", 2)
+    write_checkpoint(campaign, flying(campaign, {idea_id(0, 0): "write"}, since=time.time()))
+    holder = (
+        "import sys, time\nfrom scientist.campaign import Campaign\n"
+        "with Campaign.open(sys.argv[1]).running():\n    print('held', flush=True)\n"
+        "    time.sleep(120)\n"
+    )
+    process = subprocess.Popen(
+        [sys.executable, "-c", holder, str(campaign.root)], stdout=subprocess.PIPE, text=True
+    )
+    try:
+        assert process.stdout is not None and process.stdout.readline() == "held\n"
+        with serve(campaign) as server:
+            open_page(browser, server.url)
+            assert text_of(browser, "badge") == "live"
+            process.send_signal(signal.SIGKILL)
+            process.wait()
+            wait_for_text(browser, "badge", "stopped")
+            assert "its process is not running" in text_of(browser, "activity")
+    finally:
+        process.kill()
+        process.wait()
+
+
 def test_an_empty_campaign_shows_its_baseline_and_what_it_is_doing(
     browser: WebDriver, tmp_path: Path
 ) -> None:
     campaign = Campaign.create(tmp_path / "empty", CampaignConfig(template=str(TOY_PACK)))
     assert read_activity(campaign).summary == "measuring the baseline"
-    with serve(campaign) as server:
+    with campaign.running(), serve(campaign) as server:
         open_page(browser, server.url)
         assert "measuring the baseline" in text_of(browser, "activity")
         assert "not measured yet" in text_of(browser, "activity")
         write_baseline(campaign)
         state = flying(campaign, {}, since=time.time())
         write_checkpoint(
-            campaign, {**state, "ideation": Ideation(generation=0, wanted=4, archive=[])}
+            campaign, {**state, "ideation": Ideation(generation=0, wanted=4, archive_length=0)}
         )
         wait_for_text(browser, "activity", "proposing generation 0")
         activity = text_of(browser, "activity")
