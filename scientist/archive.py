@@ -53,12 +53,13 @@ class Archive:
             self._read_appended()
             return self._records, list(self._latest.values())
 
-    def upto(self, records: int) -> list[ArchiveEntry]:
-        """The ideas as they were when the archive held its first `records` records."""
+    def upto(self, records: int | None) -> list[ArchiveEntry]:
+        """The ideas as they were when the archive held its first `records` records (None:
+        all of them)."""
         latest: dict[str, ArchiveEntry] = {}
         data = self.path.read_bytes() if self.path.exists() else b""
         for count, entry in enumerate(self._entries(data, 0), start=1):
-            if count > records:
+            if records is not None and count > records:
                 break
             latest[entry.id] = entry
         return list(latest.values())

@@ -24,8 +24,14 @@ from scientist.campaign import Campaign
 from scientist.context import Context
 from scientist.errors import CampaignError
 from scientist.graph import nodes
-from scientist.graph.scheduler import Scheduler, should_continue
+from scientist.graph.scheduler import Scheduler
 from scientist.graph.state import CampaignState, ideas_started, state_serializer
+
+
+def should_continue(state: CampaignState) -> Literal["schedule", "archive"]:
+    """After `schedule`: again while anything is in flight (a call that leaves nothing in
+    flight has started everything that could start)."""
+    return "schedule" if state.get("flights") or state.get("ideation") else "archive"
 
 
 def _reopened(ctx: Context, state: CampaignState) -> Literal["schedule", "__end__"]:

@@ -219,7 +219,7 @@ def drive(
                         progress.handle(event)
             except BudgetExceeded as exc:
                 held = scheduler.held or {"": exc}
-                _pause(ctx, held, scheduler.reservations() or {"": exc.estimate_usd or 0.0})
+                _pause(ctx, held, scheduler.reserved or {"": exc.estimate_usd or 0.0})
             return graph.get_state(config).values
     finally:
         scheduler.close()

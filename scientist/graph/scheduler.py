@@ -24,7 +24,7 @@ reviewed, the slots held meanwhile (selection in lockstep, whatever the timings)
 
 A budget stop holds the step that met it (it stays in flight), lets the other jobs end, and
 then raises `BudgetExceeded` out of the graph: the campaign pauses with a reservation for each
-held step (`reservations`), and resume runs the held steps again first, alone (`finishing`),
+held step (`reserved`), and resume runs the held steps again first, alone (`finishing`),
 then goes on. A STOP file lets what is in flight finish and starts nothing new.
 """
 
@@ -96,7 +96,9 @@ class Scheduler:
         self.jobs: dict[str, Job] = {}
         self.held: dict[str, BudgetExceeded] = {}
         """The steps a budget stop holds (by job key), each with the call it refused."""
-        self.held_kinds: dict[str, str] = {}
+        self.reserved: dict[str, float] = {}
+        """What each held step is reserved for its resume: its refused call's worst case
+        times the most calls a step of its kind makes (`steps.most_calls`)."""
         self.budget_stop: BudgetExceeded | None = None
         self.asked_with: tuple[int, list[ArchiveEntry]] | None = None
         """The archive the last ideation this scheduler asked for was asked with (its length
@@ -125,14 +127,6 @@ class Scheduler:
     def ideas(self, flights: dict[str, Flight]) -> dict[str, ArchiveEntry]:
         """The archive's ideas, as the checkpoint's `flights` know them."""
         return in_flight_view(self.ctx.campaign.idea_archive.ideas(), flights)
-
-    def reservations(self) -> dict[str, float]:
-        """What each held step is reserved for its resume: its refused call's worst case
-        times the most calls a step of its kind makes (`steps.most_calls`)."""
-        return {
-            key: (stop.estimate_usd or 0.0) * most_calls(self.held_kinds[key], self.ctx.config)
-            for key, stop in self.held.items()
-        }
 
     def _running(self) -> bool:
         return any(not job.future.done() for job in self.jobs.values())
@@ -173,7 +167,8 @@ class Scheduler:
                 result = job.future.result()
             except BudgetExceeded as exc:
                 self.held[job.key] = exc
-                self.held_kinds[job.key] = job.kind
+                calls = most_calls(job.kind, self.ctx.config)
+                self.reserved[job.key] = (exc.estimate_usd or 0.0) * calls
                 self.budget_stop = self.budget_stop or exc
                 self.on_event("failed", job.label, f"paused: {exc.message}")
                 continue
@@ -340,12 +335,9 @@ class Scheduler:
     def _archive_asked_with(self, ideation: Ideation) -> list[ArchiveEntry]:
         """The ideas `ideation` was asked with: kept when this scheduler asked, else read
         back by the archive's length then (the whole archive for an earlier version's)."""
-        archive, length = self.ctx.campaign.idea_archive, ideation.archive_length
-        if self.asked_with is not None and self.asked_with[0] == length:
+        if self.asked_with is not None and self.asked_with[0] == ideation.archive_length:
             return self.asked_with[1]
-        if length is None:
-            return list(archive.ideas().values())
-        return archive.upto(length)
+        return self.ctx.campaign.idea_archive.upto(ideation.archive_length)
 
 
 def _outcome(entry: ArchiveEntry) -> str:
@@ -354,9 +346,3 @@ def _outcome(entry: ArchiveEntry) -> str:
     )
     score = "" if entry.review_score is None else f" review={entry.review_score:g}"
     return f"{entry.status}{metric}{score}"
-
-
-def should_continue(state: CampaignState) -> Literal["schedule", "archive"]:
-    """After `schedule`: again while anything is in flight (a call that leaves nothing in
-    flight has started everything that could start)."""
-    return "schedule" if state.get("flights") or state.get("ideation") else "archive"
