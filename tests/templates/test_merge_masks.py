@@ -1,5 +1,8 @@
 """The fast TIES trim and DARE drop masks against straightforward references kept here.
 
+Float32 merges on the CPU run in `fused`'s compiled loop; the `path` fixture runs them
+through `masked`'s eager blocks as well (the CUDA path, and the CPU path for other dtypes).
+
 TIES: the reference keeps the first k entries of a stable descending sort of the
 magnitudes (ties at the threshold: lowest flat index first). DARE: the reference hashes
 each index with the lowbias32 finaliser in numpy's unsigned 32-bit arithmetic. Inputs are
@@ -12,13 +15,22 @@ import numpy as np
 import pytest
 import torch
 from merge_fixtures import PACK  # noqa: F401  (puts the pack on sys.path)
-from mergepack import masked, selection
+from mergepack import fused, masked, selection
 from mergepack.dropout import DRAW_LEVELS, DropStream, keep_levels
 from mergepack.merging import Recipe, merge_state_dicts
 from mergepack.selection import magnitude_mask
 
 DTYPES = (torch.float32, torch.bfloat16)
 DENSITIES = (0.01, 0.3, 0.5, 0.9)
+
+
+@pytest.fixture(params=["compiled", "eager"])
+def path(request, monkeypatch) -> str:
+    if request.param == "eager":
+        monkeypatch.setattr(fused, "numba", None)
+    else:
+        assert fused.numba is not None, "numba is a requirement of the merge pack"
+    return request.param
 
 
 def reference_trim(delta: torch.Tensor, density: float) -> torch.Tensor:
@@ -92,7 +104,7 @@ def test_trim_masks_equal_the_sorting_reference(dtype, numel):
 
 @pytest.mark.parametrize("dtype", DTYPES)
 @pytest.mark.parametrize("weights", [[0.7, 0.4], [1.0, -1.0], [0.5, 0.5]])
-def test_ties_merge_equals_the_reference_with_reference_masks(dtype, weights):
+def test_ties_merge_equals_the_reference_with_reference_masks(dtype, weights, path):
     base, sources = tied_family((3, 70_001), dtype, seed=1)
     differences = 0
     for densities in ([0.5, 0.5], [0.1, 0.9], [1.0, 0.2], [0.0, 0.7]):
@@ -108,7 +120,7 @@ def test_ties_merge_equals_the_reference_with_reference_masks(dtype, weights):
     assert differences == 0
 
 
-def test_a_sample_that_misses_the_threshold_falls_back_to_the_exact_one(monkeypatch):
+def test_a_sample_that_misses_the_threshold_falls_back_to_the_exact_one(monkeypatch, path):
     monkeypatch.setattr(selection, "SPREAD", -8.0)  # brackets that exclude the threshold
     base, sources = tied_family((200_003,), torch.float32, seed=2)
     delta = sources[1] - base
@@ -148,7 +160,7 @@ def test_drop_masks_equal_the_hash_reference_in_every_block():
 @pytest.mark.parametrize("weights", [[0.8, -0.3], [0.6, 0.9]])  # a negative weight, or none
 @pytest.mark.parametrize("method", ["dare_ties", "dare_linear"])
 @pytest.mark.parametrize("dtype", DTYPES)
-def test_dare_merges_equal_the_reference_with_reference_masks(method, dtype, weights):
+def test_dare_merges_equal_the_reference_with_reference_masks(method, dtype, weights, path):
     base, sources = tied_family((2, 50_001), dtype, seed=3)
     densities = [0.35, 0.6]
     merged = merge_state_dicts(
@@ -168,9 +180,31 @@ def test_dare_merges_equal_the_reference_with_reference_masks(method, dtype, wei
 
 @pytest.mark.parametrize("method", ["ties", "dare_ties", "dare_linear"])
 def test_the_block_size_does_not_change_the_merge(method, monkeypatch):
+    monkeypatch.setattr(fused, "numba", None)  # the eager blocks
     base, sources = tied_family((123_457,), torch.float32, seed=4)
     recipe = Recipe(method, [0.7, 0.5], [0.4, 0.6])
     states = ({"w": base}, [{"w": s} for s in sources])
     whole = merge_state_dicts(recipe, *states, seed=1)["w"]
     monkeypatch.setattr(masked, "BLOCK", 1000)
     assert torch.equal(merge_state_dicts(recipe, *states, seed=1)["w"], whole)
+
+
+@pytest.mark.parametrize("method", ["ties", "dare_ties", "dare_linear"])
+@pytest.mark.parametrize("sources", [1, 3, 4])
+def test_the_compiled_loop_and_the_eager_blocks_merge_alike(method, sources, monkeypatch):
+    """Any number of sources, a negative weight, densities of 0 and 1: bit for bit."""
+    generator = torch.Generator().manual_seed(sources)
+    base = torch.randn(2, 40_009, generator=generator)
+    tensors = [
+        base + torch.randint(-6, 7, base.shape, generator=generator) / 64 for _ in range(sources)
+    ]
+    weights = [0.9, -0.4, 0.5, 0.3][:sources]
+    densities = [0.45, 1.0, 0.0, 0.7][:sources]
+    recipe = Recipe(method, weights, densities)
+    states = ({"w": base}, [{"w": t} for t in tensors])
+    assert fused.applies(base, tensors, base)
+    compiled = merge_state_dicts(recipe, *states, seed=11)["w"]
+    monkeypatch.setattr(fused, "numba", None)
+    assert not fused.applies(base, tensors, base)
+    eager = merge_state_dicts(recipe, *states, seed=11)["w"]
+    assert torch.equal(compiled.view(torch.int32), eager.view(torch.int32))

@@ -39,6 +39,12 @@ def keep_levels(densities: Sequence[float]) -> list[int]:
     return [round(min(max(d, 0.0), 1.0) * DRAW_LEVELS) for d in densities]
 
 
+def stream_keys(sources: int, generator: torch.Generator) -> tuple[list[int], list[int]]:
+    """The (offsets, odd multipliers) of a tensor's hash pairs, drawn from `generator`."""
+    keys = torch.randint(0, 1 << 32, ((sources + 1) // 2, 2), generator=generator).tolist()
+    return [offset for offset, _ in keys], [multiplier | 1 for _, multiplier in keys]
+
+
 class DropStream:
     """Keep masks (float 1/0) of one tensor's sources, for any range of flat indices."""
 
@@ -49,10 +55,8 @@ class DropStream:
         capacity: int,
         device: torch.device,
     ) -> None:
-        pairs = (len(densities) + 1) // 2
-        keys = torch.randint(0, 1 << 32, (pairs, 2), generator=generator).tolist()
-        self.offsets = [offset for offset, _ in keys]
-        self.multipliers = [multiplier | 1 for _, multiplier in keys]
+        self.offsets, self.multipliers = stream_keys(len(densities), generator)
+        pairs = len(self.offsets)
         index = torch.arange(capacity, dtype=torch.int32, device=device)
         self.scaled = torch.stack([index * _int32(m) for m in self.multipliers])
         # row 2j ends as pair j's high halves (source 2j), row 2j + 1 as its low halves

@@ -1,11 +1,16 @@
-"""TIES, DARE-TIES and DARE-linear of one tensor in one pass over its inputs, block by block.
+"""TIES, DARE-TIES and DARE-linear of one tensor in one pass over its inputs.
 
-Each block of the task vectors (float32, [sources, block]) is masked, weighted and combined
-while it sits in the CPU cache, so every input is read once and the merge written once.
-TIES trims by magnitude with `selection`'s bracket: entries above `high` are kept during the
-pass, candidates in [low, high] are listed, and once the exact threshold is known the
-entries of the listed candidates are merged again and written over. DARE's masks come from
-`dropout`'s counter-based stream, so they need no second look.
+Every input is read once and the merge written once. TIES trims by magnitude with
+`selection`'s bracket: entries above `high` are kept during the pass, candidates in
+[low, high] are listed, and once the exact threshold is known the entries of the listed
+candidates are merged again and written over. DARE's masks come from `dropout`'s
+counter-based stream, so they need no second look.
+
+The pass itself runs in one of two ways with the same result, bit for bit: float32 tensors on
+the CPU go through `fused`'s compiled loop (one read of each input and one write per
+entry); other dtypes, CUDA tensors, and a CPU without numba go through the eager blocks
+here, each block of the task vectors (float32, [sources, block]) masked, weighted and
+combined while it sits in the cache (on CUDA one block is 2**24 entries).
 
 The arithmetic is that of the straightforward definition, operation for operation in
 float32: x_k = w_k * mask_k * delta_k; TIES elects sign(sum_k x_k) (>= 0 counts as +),
@@ -20,7 +25,8 @@ from dataclasses import dataclass
 
 import torch
 
-from mergepack.dropout import DropStream
+from mergepack import fused
+from mergepack.dropout import DropStream, keep_levels, stream_keys
 from mergepack.selection import Bracket, bracket_for, exact_bracket, sample_index, settle
 
 BLOCK = 1 << 15  # entries per source per block: the block's buffers stay in a CPU's L2 cache
@@ -31,13 +37,16 @@ _SIGN_BIT = -(1 << 31)
 class _Inputs:
     """Flat views of a tensor's base and sources, with float32 task vectors at any indices."""
 
-    def __init__(self, base: torch.Tensor, sources: Sequence[torch.Tensor]) -> None:
+    def __init__(self, base: torch.Tensor, sources: Sequence[torch.Tensor], compiled: bool) -> None:
         self.base = base.reshape(-1)
         self.sources = [s.reshape(-1) for s in sources]
+        self.compiled = compiled
 
     def deltas(self, index: torch.Tensor | None) -> tuple[torch.Tensor, torch.Tensor]:
         """The float32 base and task vectors ([sources, len(index)]) at flat indices `index`
         (all for None)."""
+        if index is not None and self.compiled:
+            return fused.gather(self.base, self.sources, index)
         if index is None:
             base, sources = self.base, self.sources
         else:
@@ -168,12 +177,17 @@ def masked_merge(
     if numel == 0:
         return out
     device = base.device
-    scratch = _Scratch(
-        len(sources), min(numel, BLOCK if device.type == "cpu" else CUDA_BLOCK), device
-    )
-    inputs = _Inputs(base, sources)
+    factors = _scales(method, weights, densities)
+    compiled = fused.applies(base, sources, out)
+    if compiled and method != "ties":
+        keys = stream_keys(len(sources), generator)
+        fused.dare(method, base, sources, keys, keep_levels(densities), weights, factors, out)
+        return out
+    inputs = _Inputs(base, sources, compiled)
     target = out.view(-1)
-    scales = torch.tensor(_scales(method, weights, densities), device=device).reshape(-1, 1)
+    size = min(numel, BLOCK if device.type == "cpu" else CUDA_BLOCK)
+    scratch = None if compiled else _Scratch(len(sources), size, device)
+    scales = torch.tensor(factors, device=device).reshape(-1, 1)
     if method == "ties":
         _ties(inputs, densities, scales, weights, scratch, target)
         return out
@@ -203,14 +217,20 @@ def _ties(
     densities: Sequence[float],
     scales: torch.Tensor,
     weights: Sequence[float],
-    scratch: _Scratch,
+    scratch: _Scratch | None,
     target: torch.Tensor,
 ) -> None:
+    """TIES into `target`: by the compiled pass when `scratch` is None, else in eager blocks."""
     numel = target.numel()
     sample = inputs.deltas(sample_index(numel))[1].abs_()
     brackets = [bracket_for(row, numel, d) for row, d in zip(sample, densities, strict=True)]
     while True:
-        above, candidates = _trimmed_pass(inputs, brackets, scales, weights, scratch, target)
+        if scratch is None:
+            above, listed = fused.ties_pass(inputs.base, inputs.sources, brackets, weights, target)
+            candidates = _Candidates(*listed)
+        else:
+            above, index = _trimmed_pass(inputs, brackets, scales, weights, scratch, target)
+            candidates = _Candidates(index, *inputs.deltas(index))
         magnitudes = candidates.deltas.abs()
         kept = [
             settle(b, a, values) for b, a, values in zip(brackets, above, magnitudes, strict=True)
@@ -221,7 +241,12 @@ def _ties(
         exact = inputs.deltas(None)[1].abs_()
         for k in missed:
             brackets[k] = exact_bracket(exact[k], brackets[k].keep)
-    _rewrite(candidates, torch.stack(kept), scales, weights, target)
+    if scratch is None:
+        fused.ties_rewrite(
+            candidates.base, candidates.deltas, candidates.index, torch.stack(kept), weights, target
+        )
+    else:
+        _rewrite(candidates, torch.stack(kept), scales, weights, target)
 
 
 def _column(values: list[float], device: torch.device) -> torch.Tensor:
@@ -235,10 +260,10 @@ def _trimmed_pass(
     weights: Sequence[float],
     scratch: _Scratch,
     target: torch.Tensor,
-) -> tuple[list[int], _Candidates]:
+) -> tuple[list[int], torch.Tensor]:
     """TIES with every candidate dropped, into target; per source, the count of entries
-    above `high`; the candidates (entries inside any source's bracket), flagged in one bool
-    per entry during the pass and read again once it is over."""
+    above `high`; and the candidates' flat indices (entries inside any source's bracket,
+    flagged in one bool per entry during the pass), ascending."""
     highs = _column([b.high for b in brackets], target.device)
     lows = _column([b.low for b in brackets], target.device)
     above = torch.zeros(len(brackets), dtype=torch.float64, device=target.device)
@@ -259,9 +284,7 @@ def _trimmed_pass(
         weighted = block.delta.mul_(mask).mul_(scales)
         numerator, divisor = _combine("ties", weighted, weights, block)
         _write(target[start : start + block.size], base_block, numerator, divisor, block)
-    index = torch.nonzero(inside_any).reshape(-1)
-    candidates = _Candidates(index, *inputs.deltas(index))
-    return [int(count) for count in above.tolist()], candidates
+    return [int(count) for count in above.tolist()], torch.nonzero(inside_any).reshape(-1)
 
 
 def _rewrite(
