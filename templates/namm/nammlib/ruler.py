@@ -7,7 +7,8 @@
 
 The filler is the docstrings of standard-library modules and of their public functions and
 classes, in a fixed order, with digits removed (so no number competes with the needles). An
-instance is a pure function of (task, length, seed, index) and the tokenizer: the prompt is
+instance is a pure function of (task, length, seed, index), the tokenizer and the Python
+version (whose standard library the docstrings come from): the prompt is
 `length` tokens give or take a few (the filler is cut in tokens, then decoded and the needles
 put in at sentence starts), posed as a user turn of the tokenizer's chat template when it has
 one, and ends with an answer prefix ("The pass key is"); the answer is the digits.
