@@ -12,7 +12,12 @@ With grouped-query attention a key/value head's attention is the mean over its q
 Policies keep their per-token state over absolute positions, so the same code runs here as
 in the recall world: the physical cache is scattered into that view to score, then cut.
 A (layer) cache must stay rectangular, so NAMM keeps, in every head of a layer, as many
-tokens as its most retentive head keeps.
+tokens as its most retentive head keeps. A policy with a `layer_budget` (PyramidKV) keeps
+that many tokens in its layer instead of the generator's budget.
+
+A prompt fed as one chunk leaves a state that no policy has touched yet (`read`): every
+policy and budget can evict from a copy of it (`resume`), so one forward pass of the prompt
+serves them all. Its attention weights are shared, not copied: policies only read them.
 """
 
 from __future__ import annotations
