@@ -2,6 +2,7 @@
 
     python experiment.py --out-dir DIR [--config overrides.json] [--smoke]
     python experiment.py --out-dir DIR --hf-model PATH --hf-prompts IDS.json [--config ...]
+    python experiment.py --out-dir DIR --hf-model PATH --hf-task ruler [--config ...]
 
 Writes DIR/final_info.json (metrics as mean/std/values over seeds), DIR/results.json
 (per-seed tables, CMA-ES histories, a kept-token example), DIR/seed_<k>.json and each seed's
@@ -108,6 +109,25 @@ def run_on_hf(args: argparse.Namespace, config: dict[str, Any], began: float) ->
     return 0
 
 
+def run_ruler(args: argparse.Namespace, config: dict[str, Any], began: float) -> int:
+    """Score the hand-designed policies on the RULER-style suite with a local checkpoint."""
+    from nammlib.ruler import RulerError
+    from nammlib.ruler_study import run_ruler_study
+
+    try:
+        study = run_ruler_study(args.hf_model, config)
+    except RulerError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    metrics = study.pop("metrics")
+    runtime = round(time.perf_counter() - began, 2)
+    final_info = {"metrics": metrics, "config": config, "seeds": config["seeds"]}
+    hf = {"model": args.hf_model, "task": "ruler"} | study
+    write_final_info(args.out_dir, {**final_info, "runtime_s": runtime, "hf": hf})
+    print(f"namm: ruler runtime {runtime:.0f}s", flush=True)
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--out-dir", type=Path, required=True)
@@ -116,9 +136,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--hf-model", help="local Hugging Face causal LM: evolve NAMM on it")
     parser.add_argument("--hf-prompts", type=Path, help="JSON list of token-id lists")
     parser.add_argument("--hf-new-tokens", type=int, default=32, help="continuation length")
+    parser.add_argument("--hf-task", choices=["ruler"], help="score policies on a task suite")
     args = parser.parse_args(argv)
-    if args.hf_model and args.hf_prompts is None:
-        print("error: --hf-model needs --hf-prompts", file=sys.stderr)
+    if args.hf_task and not args.hf_model:
+        print("error: --hf-task needs --hf-model", file=sys.stderr)
+        return 2
+    if args.hf_model and (args.hf_prompts is None) == (args.hf_task is None):
+        print("error: --hf-model needs one of --hf-prompts and --hf-task", file=sys.stderr)
         return 2
     try:
         overrides = json.loads(args.config.read_text()) if args.config else {}
@@ -134,6 +158,8 @@ def main(argv: list[str] | None = None) -> int:
     began = time.perf_counter()
     args.out_dir.mkdir(parents=True, exist_ok=True)
     print(f"namm: config {json.dumps(config)}", flush=True)
+    if args.hf_model and args.hf_task:
+        return run_ruler(args, config, began)
     if args.hf_model:
         return run_on_hf(args, config, began)
     from nammlib.grading import SCORERS_DIR

@@ -12,13 +12,20 @@ With grouped-query attention a key/value head's attention is the mean over its q
 Policies keep their per-token state over absolute positions, so the same code runs here as
 in the recall world: the physical cache is scattered into that view to score, then cut.
 A (layer) cache must stay rectangular, so NAMM keeps, in every head of a layer, as many
-tokens as its most retentive head keeps.
+tokens as its most retentive head keeps. A policy with a `layer_budget` (PyramidKV) keeps
+that many tokens in its layer instead of the generator's budget.
+
+A prompt fed as one chunk leaves a state that no policy has touched yet (`read`): every
+policy and budget can evict from a copy of it (`resume`), so one forward pass of the prompt
+serves them all. Its attention weights are shared, not copied: policies only read them.
 """
 
 from __future__ import annotations
 
+import copy
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from functools import partial
 from typing import Any
 
@@ -27,6 +34,18 @@ import torch.nn.functional as F
 from transformers import DynamicCache, PreTrainedModel
 
 from nammlib.policies import CacheView, Policy, select
+
+
+@dataclass
+class ReadPrompt:
+    """The state after a whole prompt was fed as one chunk, before its first eviction: the
+    same for every policy, so one forward pass serves them all (`EvictingGenerator.resume`)."""
+
+    cache: DynamicCache
+    positions: list[torch.Tensor | None]
+    pending: list[list[torch.Tensor]]
+    end: int
+    logits: torch.Tensor  # (B, V): the next token's
 
 
 class EvictingGenerator:
@@ -57,8 +76,9 @@ class EvictingGenerator:
         self.pending: list[list[torch.Tensor]] = [[] for _ in self.policies]
 
     @torch.no_grad()
-    def _forward(self, tokens: torch.Tensor) -> torch.Tensor:
-        """Run tokens (B, q) through the model on the cache; returns their logits (B, q, V)."""
+    def _forward(self, tokens: torch.Tensor, last_only: bool = False) -> torch.Tensor:
+        """Run tokens (B, q) through the model on the cache; returns their logits (B, q, V),
+        or only the last token's (B, 1, V)."""
         if self.end + tokens.shape[1] > self.capacity:
             raise ValueError(f"more than capacity={self.capacity} tokens")
         position_ids = torch.arange(self.end, self.end + tokens.shape[1], device=tokens.device)
@@ -69,6 +89,7 @@ class EvictingGenerator:
                 position_ids=position_ids.unsqueeze(0),
                 use_cache=True,
                 output_attentions=True,
+                logits_to_keep=1 if last_only else 0,
             )
         new = position_ids.expand(tokens.shape[0], self.kv_heads, -1).cpu()
         for layer, attention in enumerate(output.attentions):
@@ -138,7 +159,8 @@ class EvictingGenerator:
             scores = policy.scores(view)
             if scores is None:
                 continue
-            keep = select(scores, view.alive, self.budget, policy.threshold)[:, 0]
+            budget = self.budget if policy.layer_budget is None else policy.layer_budget
+            keep = select(scores, view.alive, budget, policy.threshold)[:, 0]
             count = int(keep.sum(-1).max())
             physical = torch.gather(scores[:, 0].masked_fill(~keep, float("-inf")), -1, positions)
             chosen = torch.topk(physical, count, dim=-1).indices.sort(dim=-1).values
@@ -149,25 +171,68 @@ class EvictingGenerator:
             self.positions[layer] = torch.gather(positions, -1, chosen)
         self.cache_sizes.append(self.cache.get_seq_length())
 
+    def _prefill(self, input_ids: torch.Tensor) -> torch.Tensor:
+        """The prompt in n_up-token chunks, evicting after each; the last logits (B, V)."""
+        self._start(input_ids.shape[0])
+        logits = None
+        for start in range(0, input_ids.shape[1], self.n_up):
+            logits = self._forward(input_ids[:, start : start + self.n_up], last_only=True)[:, -1]
+            self._evict()
+        assert logits is not None
+        return logits
+
+    @torch.no_grad()
+    def read(self, input_ids: torch.Tensor) -> ReadPrompt:
+        """Feed the whole prompt (B, T) as one chunk (T <= n_up), evicting nothing yet."""
+        if input_ids.shape[1] > self.n_up:
+            raise ValueError(f"a prompt read in one chunk must be at most n_up={self.n_up}")
+        self._start(input_ids.shape[0])
+        logits = self._forward(input_ids, last_only=True)[:, -1]
+        return ReadPrompt(self.cache, self.positions, self.pending, self.end, logits)
+
+    def resume(self, prompt: ReadPrompt) -> torch.Tensor:
+        """Start from a prompt `read` by any generator of this model and capacity, as
+        `_prefill` would have left it with this generator's policies; its last logits."""
+        self._start(prompt.logits.shape[0])
+        self.cache = copy.deepcopy(prompt.cache)  # eviction replaces the layers' tensors
+        self.positions, self.end = list(prompt.positions), prompt.end
+        self.pending = [list(rows) for rows in prompt.pending]
+        self._evict()
+        return prompt.logits
+
     @torch.no_grad()
     def generate(self, input_ids: torch.Tensor, max_new_tokens: int) -> torch.Tensor:
         """Greedy decoding: the prompt in n_up-token chunks, then one token at a time, with
         eviction after every n_up tokens. Returns the new tokens (B, max_new_tokens)."""
-        self._start(input_ids.shape[0])
-        logits = None
-        for start in range(0, input_ids.shape[1], self.n_up):
-            logits = self._forward(input_ids[:, start : start + self.n_up])[:, -1]
-            self._evict()
-        assert logits is not None
+        logits = self._prefill(input_ids)
         generated = []
         for step in range(max_new_tokens):
             token = logits.argmax(-1, keepdim=True)
             generated.append(token)
             if step + 1 < max_new_tokens:
-                logits = self._forward(token)[:, -1]
-                if (step + 1) % self.n_up == 0:
-                    self._evict()
+                logits = self._step(token, step)
         return torch.cat(generated, dim=1)
+
+    @torch.no_grad()
+    def answer_logits(
+        self, prompt: torch.Tensor | ReadPrompt, answer: torch.Tensor
+    ) -> torch.Tensor:
+        """Logits (B, T, V) of each answer token, decoded as `generate` decodes but fed the
+        given answer instead of its own argmax: their argmax is `generate`'s output wherever
+        that agrees with the answer so far, so the greedy answer is the given one exactly
+        when every argmax matches. The prompt is token ids or a `ReadPrompt`."""
+        start = self.resume(prompt) if isinstance(prompt, ReadPrompt) else self._prefill(prompt)
+        logits = [start]
+        for step in range(answer.shape[1] - 1):
+            logits.append(self._step(answer[:, step : step + 1], step))
+        return torch.stack(logits, dim=1)
+
+    def _step(self, token: torch.Tensor, step: int) -> torch.Tensor:
+        """Decoding step `step` (from 0): feed one token (B, 1); evict every n_up steps."""
+        logits = self._forward(token)[:, -1]
+        if (step + 1) % self.n_up == 0:
+            self._evict()
+        return logits
 
     @torch.no_grad()
     def predictions(self, input_ids: torch.Tensor, continuation: torch.Tensor) -> torch.Tensor:

@@ -7,13 +7,27 @@ scoring below zero, so its cache can shrink below the budget.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
+from itertools import cycle
 
 import torch
+import torch.nn.functional as F
 
 from nammlib.scorer import BackwardAttentionScorer, ScorerSpec, SpectrogramMemory
 
-POLICIES = ("full", "recency", "h2o", "l2", "l2_inverted", "random", "oracle", "namm")
+POLICIES = (
+    "full",
+    "recency",
+    "h2o",
+    "l2",
+    "l2_inverted",
+    "random",
+    "oracle",
+    "snapkv",
+    "pyramidkv",
+    "namm",
+)
 
 
 @dataclass
@@ -46,6 +60,7 @@ class Policy:
 
     name = "full"
     threshold: float | None = None
+    layer_budget: int | None = None  # replaces the cache's budget for this layer (HF path)
 
     def start(self, lead: tuple[int, ...], capacity: int, pair_positions: torch.Tensor) -> None:
         """lead = (B, L, H); pair_positions (B, n_pairs, 2) is used only by the oracle."""
@@ -127,6 +142,51 @@ class Oracle(Policy):
         return (self.bonus[..., : view.end] + position).expand_as(view.alive)
 
 
+class SnapKV(Policy):
+    """SnapKV (Li et al. 2024): a token's score is the attention it receives from the newest
+    `window` queries (the observation window), pooled over `kernel` neighbouring keys
+    (average or max); the window's own tokens are always kept. Published, it evicts once,
+    after the prompt (one chunk holding the whole prompt); at every later eviction it scores
+    again from the newest `window` queries seen since the previous one."""
+
+    name = "snapkv"
+
+    def __init__(self, window: int = 32, kernel: int = 7, pooling: str = "avg") -> None:
+        if pooling not in ("avg", "max") or kernel % 2 == 0:
+            raise ValueError("SnapKV needs pooling 'avg' or 'max' and an odd kernel")
+        self.window, self.kernel, self.pooling = window, kernel, pooling
+
+    def scores(self, view: CacheView) -> torch.Tensor:
+        votes = view.attention[..., -self.window :, :].sum(-2)
+        flat = votes.reshape(-1, 1, view.end)
+        pool = F.avg_pool1d if self.pooling == "avg" else F.max_pool1d
+        pooled = pool(flat, self.kernel, stride=1, padding=self.kernel // 2)
+        scores = pooled.reshape(votes.shape).clone()
+        scores[..., -self.window :] = float("inf")
+        return scores
+
+
+def pyramid_budgets(budget: int, n_layers: int, spread: float = 0.9) -> list[int]:
+    """PyramidKV's (Cai et al. 2024) per-layer budgets: linear from budget x (1 + spread) at
+    the lowest layer to budget x (1 - spread) at the top, summing to n_layers x budget."""
+    if n_layers == 1:
+        return [budget]
+    slope = [1 + spread * (1 - 2 * layer / (n_layers - 1)) for layer in range(n_layers)]
+    budgets = [max(1, round(budget * factor)) for factor in slope]
+    budgets[0] += n_layers * budget - sum(budgets)
+    return budgets
+
+
+class PyramidKV(SnapKV):
+    """SnapKV's scores under this layer's budget from `pyramid_budgets`."""
+
+    name = "pyramidkv"
+
+    def __init__(self, layer_budget: int, window: int = 32, kernel: int = 7) -> None:
+        super().__init__(window, kernel)
+        self.layer_budget = layer_budget
+
+
 class Namm(Policy):
     """The evolved memory model: spectrogram features -> backward attention -> score."""
 
@@ -160,8 +220,11 @@ class Namm(Policy):
         return scores
 
 
-def make_policy(name: str, budget: int, seed: int, sinks: int = 4) -> Policy:
-    """A hand-designed policy by name (NAMM is built from its evolved parameters)."""
+def make_policy(
+    name: str, budget: int, seed: int, sinks: int = 4, layer: int = 0, n_layers: int = 1
+) -> Policy:
+    """A hand-designed policy by name (NAMM is built from its evolved parameters); `layer`
+    of `n_layers` sets PyramidKV's budget."""
     if name == "full":
         return Policy()
     if name == "recency":
@@ -174,4 +237,15 @@ def make_policy(name: str, budget: int, seed: int, sinks: int = 4) -> Policy:
         return RandomEviction(seed)
     if name == "oracle":
         return Oracle()
+    if name == "snapkv":
+        return SnapKV()
+    if name == "pyramidkv":
+        return PyramidKV(pyramid_budgets(budget, n_layers)[layer])
     raise ValueError(f"unknown policy '{name}'; known: {', '.join(POLICIES)}")
+
+
+def per_layer(name: str, budget: int, seed: int, sinks: int, n_layers: int) -> Callable[[], Policy]:
+    """A factory for the `EvictingGenerator`, which makes one policy per layer, lowest first:
+    the k-th call of every round of `n_layers` makes layer k's policy."""
+    layers = cycle(range(n_layers))
+    return lambda: make_policy(name, budget, seed, sinks, next(layers), n_layers)

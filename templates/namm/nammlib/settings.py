@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from nammlib.ruler import TASKS
+
 DEFAULTS: dict[str, Any] = {
     "seeds": [0, 1, 2],
     "workers": 2,
@@ -36,6 +38,12 @@ DEFAULTS: dict[str, Any] = {
     "train_prompts": 64,
     "test_prompts": 256,
     "ablations": ["no_stft", "causal_mask"],
+    # RULER-style suite on a Hugging Face model (--hf-task ruler)
+    "ruler_tasks": ["passkey", "multikey"],
+    "ruler_lengths": [1024, 2048],
+    "ruler_instances": 10,
+    "ruler_budgets": [0.25, 0.5, 0.75, 0.9],
+    "ruler_n_up": 4096,
 }
 
 SMOKE_CAPS: dict[str, int] = {
@@ -46,6 +54,7 @@ SMOKE_CAPS: dict[str, int] = {
     "generations": 2,
     "train_prompts": 24,
     "test_prompts": 48,
+    "ruler_instances": 2,
 }
 
 ABLATIONS = {"no_stft": {"use_stft": False}, "causal_mask": {"counter_causal": False}}
@@ -119,6 +128,21 @@ def check(config: dict[str, Any]) -> dict[str, Any]:
     unknown = [name for name in config["ablations"] if name not in ABLATIONS]
     if unknown:
         raise SettingsError(f"unknown ablations {unknown}; known: {sorted(ABLATIONS)}")
+    return check_ruler(config)
+
+
+def check_ruler(config: dict[str, Any]) -> dict[str, Any]:
+    tasks, lengths = config["ruler_tasks"], config["ruler_lengths"]
+    if not isinstance(tasks, list) or not tasks or not set(tasks) <= set(TASKS):
+        raise SettingsError(f"'ruler_tasks' must be a non-empty list of {', '.join(TASKS)}")
+    valid = isinstance(lengths, list) and lengths
+    if not valid or not all(isinstance(n, int) and not isinstance(n, bool) for n in lengths):
+        raise SettingsError("'ruler_lengths' must be a non-empty list of token counts")
+    if min(lengths) < 128:
+        raise SettingsError("'ruler_lengths' must be at least 128 tokens each")
+    config["ruler_budgets"] = _fraction_list(config["ruler_budgets"], "ruler_budgets")
+    if config["ruler_instances"] < 1 or config["ruler_n_up"] < 1:
+        raise SettingsError("'ruler_instances' and 'ruler_n_up' must be at least 1")
     return config
 
 
