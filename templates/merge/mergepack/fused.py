@@ -273,7 +273,7 @@ def ties_pass(
         values,
         deltas,
     )
-    listed = (index[:count].copy(), values[:count].copy(), deltas[:, :count].copy())
+    listed = (index[:count], values[:count], deltas[:, :count])  # only their pages were touched
     return [int(a) for a in above], tuple(torch.from_numpy(a) for a in listed)
 
 
