@@ -51,13 +51,17 @@ _TIES_CHUNK = """
             inside[i] = {flags}
 {write}
         for word in range((size + 7) // 8):
-            if flagged[word] != 0:  # most words of eight flags are all clear
-                for i in range(8 * word, min(8 * word + 8, size)):
+            bits = flagged[word]  # eight flags, each byte 0 or 1; most words are all clear
+            while bits != NOTHING:
+                lowest = bits & (NOTHING - bits)  # the lowest set flag, 1 << 8j for entry j
+                bits ^= lowest
+                i = 8 * word + 7 - int((lowest * BYTE_INDEX) >> TOP_BYTE)
+                if i < size:  # the last word of the last chunk may hold stale flags
                     b = chunk[i]
                     index[count] = start + i
                     values[count] = b
 {listed}
-                    count += inside[i]
+                    count += 1
 {counted}"""
 _TIES_COUNTED = """
         a{k} += n{k}
@@ -185,6 +189,9 @@ def _source_code(method: str, sources: int) -> str:
 _CONSTANTS = {
     "np": np,
     "CHUNK": 4096,  # entries flagged before their candidates are listed
+    "NOTHING": np.uint64(0),
+    "BYTE_INDEX": np.uint64(0x0706050403020100),  # (1 << 8j) * this has 7 - j in its top byte
+    "TOP_BYTE": np.uint64(56),
     "MASK32": np.uint64(0xFFFFFFFF),
     "LOW16": np.uint64(0xFFFF),
     "SHIFT16": np.uint64(16),
