@@ -32,7 +32,7 @@ def kernel(
     base, sources, highs, lows, scales, weights, floor, positive, out, index, values, deltas
 ):
     zero, one = np.float32(0.0), np.float32(1.0)
-    inside = np.empty(CHUNK, np.bool_)
+    inside = np.zeros(CHUNK, np.bool_)  # stale flags past a short chunk must be 0 or 1
     flagged = inside.view(np.uint64)
     count = 0
 """
