@@ -15,6 +15,7 @@ Without numba (it is among the pack's requirements) `masked` runs everything eag
 
 from __future__ import annotations
 
+import importlib.util
 import textwrap
 from collections.abc import Callable, Sequence
 from functools import cache
@@ -22,10 +23,9 @@ from functools import cache
 import numpy as np
 import torch
 
-try:
-    import numba
-except ImportError:  # the eager blocks of `masked` merge on their own
-    numba = None
+# numba is imported when a loop is first compiled, not with the pack (it would import scipy
+# into a grader that never merges); without it the eager blocks of `masked` merge alone
+AVAILABLE = importlib.util.find_spec("numba") is not None
 
 _TIES_HEAD = """
 def kernel(
@@ -212,6 +212,8 @@ def _gather(base, sources, index, base_out, deltas_out):
 
 @cache
 def _jit(function: Callable) -> Callable:
+    import numba
+
     return numba.njit(nogil=True, error_model="numpy")(function)
 
 
@@ -219,12 +221,12 @@ def _jit(function: Callable) -> Callable:
 def _kernel(method: str, sources: int) -> Callable:
     namespace = dict(_CONSTANTS)
     exec(compile(_source_code(method, sources), f"<{method} kernel>", "exec"), namespace)
-    return numba.njit(nogil=True, error_model="numpy")(namespace["kernel"])
+    return _jit(namespace["kernel"])
 
 
 def applies(base: torch.Tensor, sources: Sequence[torch.Tensor], out: torch.Tensor) -> bool:
     """Whether the compiled loop merges these tensors (float32, on the CPU, numba present)."""
-    return numba is not None and all(
+    return AVAILABLE and all(
         t.device.type == "cpu" and t.dtype == torch.float32 for t in (base, *sources, out)
     )
 
