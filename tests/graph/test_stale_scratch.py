@@ -3,6 +3,7 @@ removes those of this campaign whose owner process is gone, and nothing else."""
 
 from __future__ import annotations
 
+import fcntl
 import os
 import shutil
 import signal
@@ -14,6 +15,7 @@ from pathlib import Path
 
 import pytest
 
+from scientist.campaign import RUN_LOCK
 from scientist.graph.runner import resume_campaign
 from scientist.sandbox.common import scratch_prefix
 
@@ -24,6 +26,20 @@ SLEEPY_PACK = Path(__file__).resolve().parent.parent / "fixtures" / "sleepy"
 
 def _scratch(prefix: str) -> list[Path]:
     return list(Path(tempfile.gettempdir()).glob(f"{prefix}*"))
+
+
+def _wait_for_the_run_lock(lock: Path) -> None:
+    """The killed group's forked children hold the lock until each of them has died."""
+    deadline = time.monotonic() + 60
+    with lock.open("r") as handle:
+        while True:
+            try:
+                fcntl.flock(handle, fcntl.LOCK_SH | fcntl.LOCK_NB)
+                fcntl.flock(handle, fcntl.LOCK_UN)
+                return
+            except BlockingIOError:
+                assert time.monotonic() < deadline, "the killed campaign's lock was never freed"
+                time.sleep(0.1)
 
 
 def test_resume_removes_the_scratch_a_killed_campaign_left(tmp_path: Path, run_cache: Path):
@@ -42,6 +58,7 @@ def test_resume_removes_the_scratch_a_killed_campaign_left(tmp_path: Path, run_c
         time.sleep(0.1)
     os.killpg(process.pid, signal.SIGKILL)
     process.wait()
+    _wait_for_the_run_lock(root / RUN_LOCK)
     left = _scratch(f"{ours}{process.pid}-")
     assert left, "the kill left no scratch behind"
     live = Path(tempfile.mkdtemp(prefix=scratch_prefix(root.name)))  # owned by this process
