@@ -5,15 +5,19 @@ from __future__ import annotations
 import importlib.util
 import json
 import re
+from functools import partial
 from pathlib import Path
 
 import pytest
 import torch
 from namm_fixtures import run_pack, single_thread, tiny_llama  # noqa: F401
 from nammlib.hf_eviction import EvictingGenerator
-from nammlib.policies import Policy, per_layer
+from nammlib.policies import Namm, Policy, per_layer
+from nammlib.read_namm import FirstFeatures, read_namm
 from nammlib.ruler import RulerError, RulerSuite
 from nammlib.ruler_study import HELD_OUT, RULER_POLICIES, capacity, score
+from nammlib.settings import resolve
+from nammlib.study import scorer_spec
 from transformers import LlamaForCausalLM, PreTrainedTokenizerFast
 
 
@@ -94,6 +98,25 @@ def test_a_prompt_read_once_serves_every_policy_as_reading_it_again(llama, name)
     torch.testing.assert_close(shared, again.answer_logits(prompt, answer))
 
 
+def test_namm_sharing_a_read_prompts_first_spectrogram_decodes_as_plain_namm(llama) -> None:
+    """The first genome fills the shared features; a second one decodes from them as a plain
+    NAMM that computes its own, through a second eviction that goes on from their state."""
+    spec = scorer_spec(resolve({}, smoke=False))
+    generator = torch.Generator().manual_seed(4)
+    first_genome, genome = (torch.randn(spec.n_params, generator=generator) for _ in range(2))
+    prompt = torch.randint(96, (1, 40), generator=generator)
+    answer = torch.randint(96, (1, 44), generator=generator)  # evicts again after 40 tokens
+    read = EvictingGenerator(llama, Policy, 40, 40, capacity=84).read(prompt)
+    first: FirstFeatures = {}
+    for params in (first_genome, genome):
+        shared = EvictingGenerator(llama, read_namm(spec, params, first, 2), 10, 40, 84)
+        logits = shared.answer_logits(read, answer)
+    assert sorted(first) == [0, 1]
+    plain = EvictingGenerator(llama, partial(Namm, spec, genome), 10, 40, 84)
+    torch.testing.assert_close(logits, plain.answer_logits(read, answer), rtol=0, atol=0)
+    assert shared.cache_sizes == plain.cache_sizes and len(plain.cache_sizes) == 2
+
+
 def test_the_answer_is_exact_when_greedy_decoding_writes_it(llama) -> None:
     """Decoding evicts every n_up tokens; fed its own greedy output, answer_logits agrees."""
     prompt = torch.randint(96, (1, 40), generator=torch.Generator().manual_seed(3))
@@ -116,14 +139,23 @@ def test_bad_ruler_settings_are_one_line_errors(tmp_path) -> None:
     bad = run_pack("experiment.py", *out, "--config", str(tmp_path / "bad.json"), cache=tmp_path)
     assert bad.returncode == 2 and "'ruler_tasks' must be" in bad.stderr
     assert bad.stderr.strip().count("\n") == 0
+    (tmp_path / "train.json").write_text(json.dumps({"ruler_train_instances": 10_001}))
+    held = run_pack("experiment.py", *out, "--config", str(tmp_path / "train.json"), cache=tmp_path)
+    assert held.returncode == 2 and "'ruler_train_instances' must be at most 10000" in held.stderr
     alone = run_pack("experiment.py", *out, "--hf-task", "ruler", cache=tmp_path)
     assert alone.returncode == 2 and "--hf-task needs --hf-model" in alone.stderr
 
 
 def test_ruler_study_writes_every_policy_budget_and_metric(tmp_path) -> None:
     save_tiny_model(tmp_path / "llama")
-    config = {"seeds": [0], "ruler_instances": 2, "ruler_lengths": [600]}
-    (tmp_path / "config.json").write_text(json.dumps(config | {"ruler_budgets": [0.5, 0.9]}))
+    config = {
+        "seeds": [0],
+        "ruler_instances": 2,
+        "ruler_lengths": [600],
+        "ruler_budgets": [0.5, 0.9],
+    }
+    evolution = {"ruler_train_instances": 1, "population": 3, "generations": 2}
+    (tmp_path / "config.json").write_text(json.dumps(config | evolution))
     args = ["--out-dir", str(tmp_path / "out"), "--config", str(tmp_path / "config.json")]
     hf = ["--hf-model", str(tmp_path / "llama"), "--hf-task", "ruler"]
     completed = run_pack("experiment.py", *args, *hf, cache=tmp_path)
@@ -132,14 +164,20 @@ def test_ruler_study_writes_every_policy_budget_and_metric(tmp_path) -> None:
     metrics = info["metrics"]
     names = {f"{task}_600_full" for task in ("passkey", "multikey")}
     for task in ("passkey", "multikey"):
-        names |= {f"{task}_600_{p}_{b}" for p in RULER_POLICIES for b in ("0.5", "0.9")}
+        names |= {f"{task}_600_{p}_{b}" for p in (*RULER_POLICIES, "namm") for b in ("0.5", "0.9")}
     expected = {f"{name}_{metric}" for name in names for metric in ("exact", "loglik")}
     assert set(metrics) == expected
     for name, entry in metrics.items():
         assert len(entry["values"]) == 2 and entry["ci95"] >= 0
         if name.endswith("loglik"):
             assert entry["mean"] < 0
-    assert info["hf"]["evaluations"] == 2 * 2 * (1 + 2 * len(RULER_POLICIES))
+    assert info["hf"]["evaluations"] == 2 * 2 * (1 + 2 * (len(RULER_POLICIES) + 1))
+    namm = info["hf"]["namm"]["0"]
+    assert len(namm["params"]) == scorer_spec(info["config"]).n_params
+    assert [row["generation"] for row in namm["history"]] == [0, 1]
+    trained = [(task, 600, 0, 0) for task in ("passkey", "multikey")]
+    assert [tuple(item) for item in namm["train_instances"]] == trained
+    assert namm["best_fitness"] == max(row["best"] for row in namm["history"]) < 0
     assert info["hf"]["seconds_per_evaluation"] > 0 and info["hf"]["seconds_per_prompt_read"] > 0
 
 

@@ -48,7 +48,7 @@ def evolve_scorer(
     }
     strategy = cma.CMAEvolutionStrategy(np.zeros(spec.n_params), float(config["sigma0"]), options)
     history: list[dict[str, float]] = []
-    best_fitness, best_params = -1.0, np.zeros(spec.n_params)
+    best_fitness, best_params = -float("inf"), np.zeros(spec.n_params)
     for generation in range(generations):
         genomes = strategy.ask()
         fitness_values, retained = [], []

@@ -53,6 +53,10 @@ INTRO = (
 )
 
 
+HELD_OUT = 10_000
+"""Instances from this index on are held out; lower indices are left for evolving a scorer."""
+
+
 class RulerError(ValueError):
     """An instance the suite cannot build (a length too short or too long for the filler)."""
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from nammlib.ruler import TASKS
+from nammlib.ruler import HELD_OUT, TASKS
 
 DEFAULTS: dict[str, Any] = {
     "seeds": [0, 1, 2],
@@ -42,6 +42,7 @@ DEFAULTS: dict[str, Any] = {
     "ruler_tasks": ["passkey", "multikey"],
     "ruler_lengths": [1024, 2048],
     "ruler_instances": 10,
+    "ruler_train_instances": 4,
     "ruler_budgets": [0.25, 0.5, 0.75, 0.9],
     "ruler_n_up": 4096,
 }
@@ -55,6 +56,7 @@ SMOKE_CAPS: dict[str, int] = {
     "train_prompts": 24,
     "test_prompts": 48,
     "ruler_instances": 2,
+    "ruler_train_instances": 1,
 }
 
 ABLATIONS = {"no_stft": {"use_stft": False}, "causal_mask": {"counter_causal": False}}
@@ -143,6 +145,8 @@ def check_ruler(config: dict[str, Any]) -> dict[str, Any]:
     config["ruler_budgets"] = _fraction_list(config["ruler_budgets"], "ruler_budgets")
     if config["ruler_instances"] < 1 or config["ruler_n_up"] < 1:
         raise SettingsError("'ruler_instances' and 'ruler_n_up' must be at least 1")
+    if config["ruler_train_instances"] > HELD_OUT:
+        raise SettingsError(f"'ruler_train_instances' must be at most {HELD_OUT} (held out after)")
     return config
 
 
