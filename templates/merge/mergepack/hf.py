@@ -64,7 +64,9 @@ def load_states(paths: list[str], device: str, dtype: torch.dtype):
     return model, states
 
 
-def _evolve_ps(score_recipe, sources, cfg, log) -> tuple[Recipe, dict[str, Any], list]:
+def evolve_ps(
+    score_recipe, sources, cfg, log, seed: int = 0
+) -> tuple[Recipe, dict[str, Any], list]:
     """CMA-ES over per-group recipes, fitness = the dev score of the merged model."""
     genome = PSGenome(
         cfg["ps_operator"],
@@ -79,20 +81,21 @@ def _evolve_ps(score_recipe, sources, cfg, log) -> tuple[Recipe, dict[str, Any],
         x0,
         cfg["population"],
         cfg["generations"],
-        0,
+        seed,
         log=log,
     )
     recipe = genome.decode(result.best)
     return recipe, {"weights": recipe.weights, "densities": recipe.densities}, result.history
 
 
-def _evolve_path(
+def evolve_path(
     model: torch.nn.Module,
     pool: list[StateDict],
     names: list[str],
     evaluate: Evaluate,
     cfg: dict[str, Any],
     log: Callable[[str], None],
+    seed: int = 0,
 ) -> tuple[float, dict[str, Any], list]:
     """CMA-ES over layer paths through the layers of `pool`; pool[0] hosts embeddings and
     head, and the search starts from its own layers. Returns (test score, path, history)."""
@@ -112,7 +115,7 @@ def _evolve_path(
             return float(evaluate(merged, split))
 
     path, scales, result = search_layer_path(
-        lambda p, w: path_score(p, w, "dev"), len(pool), n_layers, 0, cfg, 0, log
+        lambda p, w: path_score(p, w, "dev"), len(pool), n_layers, 0, cfg, seed, log
     )
     detail = {"path": [f"{names[p // n_layers]}.{p % n_layers}" for p in path], "scales": scales}
     return path_score(path, scales, "test"), detail, result.history
@@ -167,7 +170,7 @@ def run_hf(
     history: dict[str, list] = {}
     detail: dict[str, Any] = {}
     if method in ("ps", "ps_dfs"):
-        ps_recipe, detail["recipe"], history["ps"] = _evolve_ps(score_recipe, sources, cfg, log)
+        ps_recipe, detail["recipe"], history["ps"] = evolve_ps(score_recipe, sources, cfg, log)
         scores["evolved_ps"] = score_recipe(ps_recipe, "test")
     if method in ("dfs", "ps_dfs"):
         names = [f"source_{k}" for k in range(n)]
@@ -175,7 +178,7 @@ def run_hf(
         if method == "ps_dfs":
             pool = [merge_state_dicts(ps_recipe, base, sources, seed=0), *sources]
         names = ["ps", *names] if method == "ps_dfs" else names
-        scores["evolved"], detail["path"], history["dfs"] = _evolve_path(
+        scores["evolved"], detail["path"], history["dfs"] = evolve_path(
             model, pool, names, evaluate, cfg, log
         )
     elif method == "ps":
