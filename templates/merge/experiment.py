@@ -3,7 +3,8 @@
 Synthetic study by default (see README.md): writes final_info.json and every reported model
 of each seed to DIR/models/ (grader.py scores them again from the pristine pack). With
 --hf-models, merges and evolves Hugging Face causal LMs from local paths with the same
-operators (see mergepack/hf.py).
+operators (see mergepack/hf.py). With --real smollm2 (or a save_pretrained folder), fine-tunes
+two specialists of that model and merges them (see mergepack/real.py).
 """
 
 from __future__ import annotations
@@ -51,13 +52,18 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--hf-models", nargs="+", help="local paths of the source models")
     parser.add_argument("--hf-base", help="local path of the shared base model")
     parser.add_argument("--eval", dest="eval_fn", help="module:function scoring a model")
+    parser.add_argument("--real", help="'smollm2' or a folder: the real-model study's base")
     args = parser.parse_args(argv)
     torch.set_num_threads(1)
     started = time.time()
     try:
-        cfg = load_config(args.config, args.smoke)
+        cfg = load_config(args.config, args.smoke, real=args.real is not None)
         args.out_dir.mkdir(parents=True, exist_ok=True)
-        if args.hf_models:
+        if args.real:
+            from mergepack.real import run_real
+
+            final = run_real(args.real, cfg, args.out_dir, cache_dir(args.out_dir))
+        elif args.hf_models:
             from mergepack.hf import run_hf
 
             final = run_hf(args.hf_models, args.hf_base, args.eval_fn, cfg, args.out_dir)

@@ -70,3 +70,26 @@ def run_script(pack: Path, args: list[str], cache: Path | None = None, timeout: 
         timeout=timeout,
         check=False,
     )
+
+
+def save_word_llama(folder: Path, seed: int = 0) -> Path:
+    """A tiny random Llama with a word-level tokenizer over the real-model study's words
+    (prompts, lexicon and every made-up word the cipher can draw), saved as a base model."""
+    from mergepack.real_tasks import CONSONANTS, LEXICON, VOWELS
+    from tokenizers import Tokenizer, models, pre_tokenizers
+    from transformers import LlamaForCausalLM, PreTrainedTokenizerFast
+
+    syllables = [c + v for c in CONSONANTS for v in VOWELS]
+    words = ["[PAD]", "[UNK]", "Zel", "Rev", ":", "=", *LEXICON]
+    words += [a + b for a in syllables for b in syllables]
+    word_level = Tokenizer(models.WordLevel({w: i for i, w in enumerate(words)}, "[UNK]"))
+    word_level.pre_tokenizer = pre_tokenizers.Whitespace()
+    tokenizer = PreTrainedTokenizerFast(
+        tokenizer_object=word_level, pad_token="[PAD]", unk_token="[UNK]"
+    )
+    config = tiny_llama_config()
+    config.vocab_size = len(words)
+    torch.manual_seed(seed)
+    LlamaForCausalLM(config).save_pretrained(folder)
+    tokenizer.save_pretrained(folder)
+    return folder

@@ -47,6 +47,21 @@ SMOKE = {
     "dev_size": 64,
     "test_size": 128,
 }
+# the real-model study (`--real`, `mergepack/real.py`): its own knobs, and smaller budgets
+REAL = {
+    "real_seed": 0,
+    "words_per_item": 3,
+    "real_finetune_steps": 60,
+    "real_batch_size": 8,
+    "real_lr": 1e-4,
+    "population": 8,
+    "generations": 8,
+    "dfs_generations": 5,
+    "dfs_repeats": 1,
+    "dev_size": 32,
+    "test_size": 64,
+}
+REAL_COUNTS = {"words_per_item", "real_finetune_steps", "real_batch_size"}
 CHOICES = {
     "method": (*SEARCHES, *METHODS),
     "ps_operator": ("task_arithmetic", "ties", "dare_ties", "dare_linear"),
@@ -57,12 +72,14 @@ class UsageError(Exception):
     """A bad command line or configuration: reported on one line, exit code 2."""
 
 
-def load_config(path: Path | None, smoke: bool) -> dict[str, Any]:
-    """Defaults, then the overrides file; --smoke caps every budget at its smoke size (the
-    seeds stay: a smoke run on 3 seeds still has a confidence interval)."""
-    cfg = dict(DEFAULTS)
+def load_config(path: Path | None, smoke: bool, real: bool = False) -> dict[str, Any]:
+    """Defaults (with the real-model study's on top when `real`), then the overrides file;
+    --smoke caps every budget at its smoke size (the seeds stay: a smoke run on 3 seeds
+    still has a confidence interval)."""
+    defaults = {**DEFAULTS, **REAL} if real else DEFAULTS
+    cfg = dict(defaults)
     if path is not None:
-        cfg.update(read_overrides(path))
+        cfg.update(read_overrides(path, defaults))
     if smoke:
         for key, cap in SMOKE.items():
             cfg[key] = min(cfg[key], cap)
@@ -92,13 +109,13 @@ def _json_object(path: Path) -> dict[str, Any]:
     return overrides
 
 
-def read_overrides(path: Path) -> dict[str, Any]:
+def read_overrides(path: Path, defaults: dict[str, Any] = DEFAULTS) -> dict[str, Any]:
     overrides = _json_object(path)
-    unknown = sorted(set(overrides) - set(DEFAULTS))
+    unknown = sorted(set(overrides) - set(defaults))
     if unknown:
-        raise UsageError(f"unknown config keys {unknown}; known: {sorted(DEFAULTS)}")
+        raise UsageError(f"unknown config keys {unknown}; known: {sorted(defaults)}")
     for key, value in overrides.items():
-        default = DEFAULTS[key]
+        default = defaults[key]
         numeric = isinstance(default, float) and isinstance(value, int | float)
         if not numeric and (isinstance(value, bool) or not isinstance(value, type(default))):
             raise UsageError(f"config key '{key}' must be {type(default).__name__}, got {value!r}")
@@ -131,6 +148,7 @@ def validate(cfg: dict[str, Any]) -> dict[str, Any]:
         "test_size",
         "n_heads",
         "d_model",
+        *REAL_COUNTS.intersection(cfg),
     ):
         if cfg[key] < 1:
             raise UsageError(f"'{key}' must be >= 1")
