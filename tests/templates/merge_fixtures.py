@@ -93,3 +93,24 @@ def save_word_llama(folder: Path, seed: int = 0) -> Path:
     LlamaForCausalLM(config).save_pretrained(folder)
     tokenizer.save_pretrained(folder)
     return folder
+
+
+def save_smollm2_family(root: Path, folder: Path, layers: int = 2) -> dict[str, Path]:
+    """SmolLM2's real tensors (embeddings, its first `layers` decoder layers, final norm) as a
+    base, and two 'fine-tunes': the base plus distinct perturbations, each tensor's scaled
+    to 1 % of its standard deviation."""
+    from transformers import AutoModelForCausalLM
+
+    base = AutoModelForCausalLM.from_pretrained(folder, num_hidden_layers=layers)
+    paths = {"base": root / "base"}
+    base.save_pretrained(paths["base"])
+    state = {k: v.clone() for k, v in base.state_dict().items()}
+    for k, name in enumerate(("model_a", "model_b")):
+        generator = torch.Generator().manual_seed(k + 1)
+        with torch.no_grad():
+            for key, param in base.state_dict().items():
+                noise = torch.randn(param.shape, generator=generator)
+                param.copy_(state[key] + 0.01 * state[key].std() * noise)
+        paths[name] = root / name
+        base.save_pretrained(paths[name])
+    return paths
