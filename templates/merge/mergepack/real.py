@@ -7,7 +7,8 @@ both specialists and the hand-set merges (linear, task arithmetic, TIES, DARE-TI
 DARE-linear at `hand_weight` / `hand_density`), then, per seed, the evolved parameter-space
 merge (PS), layer path (DFS) and PS+DFS, with `mergepack/hf.py`'s searches. Search fitness
 is dev exact match plus `soft_weight` x the mean answer-token probability; dev and test word
-lists are disjoint, and neither was trained on.
+lists are disjoint, and neither was trained on. Each model's test exact match (the metric
+`target_accuracy_*`) is reported with its answer-token accuracy (`target_token_accuracy_*`).
 """
 
 from __future__ import annotations
@@ -57,15 +58,18 @@ def wilson(accuracy: float, n: int, z: float = 1.96) -> list[float]:
 
 class TargetScorer:
     """Scores a model on the target task: dev fitness (exact match plus soft_weight x answer
-    probability) or test exact match; counts evaluations and their seconds."""
+    probability) or test exact match; keeps the last call's answer-token accuracy and counts
+    evaluations and their seconds."""
 
     def __init__(self, tokenizer, world: SkillWorld, soft_weight: float) -> None:
         self.batches = {s: encode(tokenizer, world.items("target", s)) for s in ("dev", "test")}
         self.soft_weight, self.calls, self.seconds = soft_weight, 0, 0.0
+        self.last_token_accuracy = 0.0
 
     def __call__(self, model: torch.nn.Module, split: str) -> float:
         started = time.time()
-        hits, probability = answer_scores(model, self.batches[split])
+        hits, probability, tokens = answer_scores(model, self.batches[split])
+        self.last_token_accuracy = tokens.mean().item()
         self.calls, self.seconds = self.calls + 1, self.seconds + time.time() - started
         accuracy = hits.float().mean().item()
         return (
@@ -84,24 +88,34 @@ def study_seed(model, states, scorer, cfg, seed, log) -> dict[str, Any]:
         merge_state_dicts(recipe, base, sources, seed=seed, out=resident)
         return scorer(model, split)
 
-    scores, detail = {}, {}
+    scores, tokens, detail = {}, {}, {}
     for method in HAND:
         recipe = Recipe(method, [cfg["hand_weight"]] * 2, [cfg["hand_density"]] * 2)
         scores[method] = score_recipe(recipe, "test")
+        tokens[method] = scorer.last_token_accuracy
     log(f"seed {seed}: " + ", ".join(f"{k} {v:.3f}" for k, v in scores.items()))
     recipe, detail["ps_recipe"], detail["ps_history"] = evolve_ps(
         score_recipe, sources, cfg, log, seed
     )
     scores["ps"] = score_recipe(recipe, "test")
+    tokens["ps"] = scorer.last_token_accuracy
     ps_state = merge_state_dicts(recipe, base, sources, seed=seed)
     scores["dfs"], detail["dfs_path"], detail["dfs_history"] = evolve_path(
         model, sources, ["cipher", "reverse"], scorer, cfg, log, seed
     )
+    tokens["dfs"] = scorer.last_token_accuracy
     scores["ps_dfs"], detail["ps_dfs_path"], detail["ps_dfs_history"] = evolve_path(
         model, [ps_state, *sources], ["ps", "cipher", "reverse"], scorer, cfg, log, seed
     )
+    tokens["ps_dfs"] = scorer.last_token_accuracy
     log(f"seed {seed}: " + ", ".join(f"{m} {scores[m]:.3f}" for m in SEARCHED))
-    return {"seed": seed, "scores": scores, "seconds": time.time() - started, **detail}
+    return {
+        "seed": seed,
+        "scores": scores,
+        "token_scores": tokens,
+        "seconds": time.time() - started,
+        **detail,
+    }
 
 
 def run_real(
@@ -127,19 +141,20 @@ def run_real(
         [str(trained[s][0]) for s in SKILLS] + [str(folder)], "cpu", torch.float32
     )
     scorer = TargetScorer(tokenizer, world, cfg["soft_weight"])
-    fixed = {}
+    fixed, fixed_tokens = {}, {}
     for label, state in zip(("source_cipher", "source_reverse", "base"), states, strict=True):
         model.load_state_dict(state)
         fixed[label] = scorer(model, "test")
+        fixed_tokens[label] = scorer.last_token_accuracy
     log("fixed models: " + ", ".join(f"{k} {v:.3f}" for k, v in fixed.items()))
     runs = [study_seed(model, states, scorer, cfg, seed, log) for seed in cfg["seeds"]]
+    exact = [{**fixed, **run["scores"]} for run in runs]
+    tokens = [{**fixed_tokens, **run["token_scores"]} for run in runs]
     metrics, intervals = {}, {}
     for label in (*fixed, *HAND, *SEARCHED):
-        values = (
-            [fixed[label]] * len(runs) if label in fixed else [r["scores"][label] for r in runs]
-        )
         key = "target_accuracy" if label == "ps_dfs" else f"target_accuracy_{label}"
-        metrics[key] = summary(values)
+        metrics[key] = summary([scores[label] for scores in exact])
+        metrics[f"target_token_accuracy_{label}"] = summary([scores[label] for scores in tokens])
         intervals[label] = wilson(metrics[key]["mean"], cfg["test_size"])
     return {
         "metrics": metrics,

@@ -119,10 +119,10 @@ def encode(tokenizer, items: list[Item]) -> tuple[torch.Tensor, torch.Tensor, to
 
 def answer_scores(
     model: torch.nn.Module, batch: tuple[torch.Tensor, ...]
-) -> tuple[torch.Tensor, torch.Tensor]:
-    """Per item: whether greedy next-token prediction reproduces its whole answer, and the
-    mean probability the model gives the answer's tokens (the logits are computed at answer
-    positions only)."""
+) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    """Per item: whether greedy next-token prediction reproduces its whole answer, the mean
+    probability the model gives the answer's tokens, and the fraction of answer tokens it
+    predicts (the logits are computed at answer positions only)."""
     ids, mask, answers = (t.to(model.device) for t in batch)
     with torch.no_grad():
         hidden = model.base_model(input_ids=ids, attention_mask=mask).last_hidden_state
@@ -133,5 +133,6 @@ def answer_scores(
     hits[targets] = logits.argmax(-1) == truth
     probability = torch.zeros(targets.shape, device=ids.device)
     probability[targets] = logits.softmax(-1).gather(1, truth[:, None])[:, 0]
-    mean_probability = probability.sum(1) / targets.sum(1)
-    return hits.all(dim=1), mean_probability
+    counts = targets.sum(1)
+    token_accuracy = (hits & targets).sum(1) / counts
+    return hits.all(dim=1), probability.sum(1) / counts, token_accuracy
