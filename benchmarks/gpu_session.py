@@ -281,6 +281,39 @@ def namm_table(label: str, info: dict[str, Any]) -> list[str]:
     return lines
 
 
+def ruler_table(label: str, info: dict[str, Any]) -> list[str]:
+    """One table per task and length of the namm pack's RULER-style suite: exact match /
+    mean log-likelihood ± the 95 % half-width, per policy and budget."""
+    m, config, hf = info["metrics"], info["config"], info["hf"]
+    budgets = [f"{float(b):g}" for b in config["ruler_budgets"]]
+    lines = [
+        f"{label}: {hf['model']}, seeds {info['seeds']}, runtime {info['runtime_s']:.0f}s, "
+        f"{hf['seconds_per_prompt_read'] or 0:.2f}s per prompt read, "
+        f"{hf['seconds_per_evaluation']:.2f}s per policy evaluation"
+    ]
+
+    def cell(name: str) -> str:
+        if f"{name}_exact" not in m:
+            return "-"
+        loglik = m[f"{name}_loglik"]
+        return f"{m[f'{name}_exact']['mean']:.2f} / {loglik['mean']:.2f} ± {loglik['ci95']:.2f}"
+
+    for task in config["ruler_tasks"]:
+        for length in config["ruler_lengths"]:
+            group = f"{task}_{length}"
+            n = len(m[f"{group}_full_exact"]["values"])
+            rows = [("full", [cell(f"{group}_full")] * len(budgets))]
+            rows += [(p, [cell(f"{group}_{p}_{b}") for b in budgets]) for p in hf["policies"][1:]]
+            title = f"{group}, n = {n}: exact / loglik ± 95 % half-width"
+            lines += _table(title, rows, [f"{float(b) * 100:g} %" for b in budgets])
+    for seed, evolved in hf.get("namm", {}).items():
+        lines.append(
+            f"NAMM seed {seed}: training fitness {evolved['best_fitness']:.3f} after "
+            f"{len(evolved['history'])} generations, {evolved['seconds']:.0f}s"
+        )
+    return lines
+
+
 def merge_table(label: str, info: dict[str, Any]) -> list[str]:
     m = info["metrics"]
     names = [
@@ -324,6 +357,8 @@ def cmd_summary(args: argparse.Namespace) -> int:
         try:
             info = json.loads(info_path.read_text())
             table = namm_table if label.startswith("namm") else merge_table
+            if info.get("hf", {}).get("task") == "ruler":
+                table = ruler_table
             lines += [*table(label, info), ""]
         except Exception as exc:  # a partial or unexpected file: say so, keep going
             lines += [f"{label}: cannot summarise ({type(exc).__name__}: {exc})", ""]

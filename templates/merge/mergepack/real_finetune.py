@@ -50,7 +50,8 @@ def train_specialist(
     model.train()
     started = time.time()
     for step in range(cfg["real_finetune_steps"]):
-        ids, mask, answers = encode(tokenizer, rng.sample(train, cfg["real_batch_size"]))
+        batch = encode(tokenizer, rng.sample(train, cfg["real_batch_size"]))
+        ids, mask, answers = (tensor.to(model.device) for tensor in batch)
         labels = ids.masked_fill(answers == 0, -100)
         loss = model(input_ids=ids, attention_mask=mask, labels=labels).loss
         optimizer.zero_grad(set_to_none=True)
@@ -73,8 +74,10 @@ def specialist(
     cfg: dict[str, Any],
     cache: Path,
     log: Callable[[str], None],
+    device: str = "cpu",
 ) -> tuple[Path, dict[str, Any]]:
-    """The cached specialist's folder and its training report (fine-tuned on first use)."""
+    """The cached specialist's folder and its training report (fine-tuned on `device` on
+    first use)."""
     from transformers import AutoModelForCausalLM
 
     folder = cache / f"specialist-{skill}-{recipe_digest(base, skill, cfg)}"
@@ -82,7 +85,7 @@ def specialist(
     if report.is_file():
         return folder, json.loads(report.read_text())
     log(f"fine-tuning the {skill} specialist ({cfg['real_finetune_steps']} steps)")
-    model = AutoModelForCausalLM.from_pretrained(base, dtype=torch.float32)
+    model = AutoModelForCausalLM.from_pretrained(base, dtype=torch.float32).to(device)
     summary = train_specialist(model, tokenizer, world, skill, cfg, log)
     partial = folder.with_name(folder.name + ".partial")
     model.save_pretrained(partial)
