@@ -33,6 +33,7 @@ class CapabilityOverride(Section):
     reasoning: bool | None = None
     temperature: bool | None = None
     vision: bool | None = None
+    constrained: bool | None = None
 
 
 def is_offline(spec: str | list[str]) -> bool:

@@ -5,8 +5,10 @@ Reasoning models (OpenAI o1, o3, o4-mini, gpt-5) reject `max_tokens` and any tem
 the default: they take `max_completion_tokens`, and no temperature is sent. Vision models
 (GPT-4o, GPT-4.1, GPT-5, o1, o3, o4-mini, every Claude) accept images in a message. A sampling
 `seed` is a matter of the API, not the model: OpenAI chat completions (and the `scripted:`
-replay, which speaks them) take one, Anthropic's messages API and local models do not. A campaign
-config overrides or extends the table per model spec or name, e.g.
+replay, which speaks them) take one, Anthropic's messages API and local models do not. A local
+model decodes a structured answer under the JSON schema (`constrained`) where the constraint
+library (`lm-format-enforcer`) is installed. A campaign config overrides or extends the table
+per model spec or name, e.g.
 
     [models.capabilities."openai:my-reasoner"]
     reasoning = true
@@ -18,14 +20,16 @@ from __future__ import annotations
 from pydantic import BaseModel, ConfigDict
 
 from scientist.config import CapabilityOverride
+from scientist.llm.constrained import constraint_available
 from scientist.llm.families import family_of
 
 
 class ModelCapabilities(BaseModel):
     """`reasoning`: tokens are capped by `max_completion_tokens`; `temperature`: the API takes
     a non-default sampling temperature; `vision`: the model accepts images in a message;
-    `seed`: the API takes a sampling seed; `context_tokens`: the context window (None:
-    unknown)."""
+    `seed`: the API takes a sampling seed; `constrained`: a structured answer is decoded
+    under its JSON schema, so it validates unless cut short (the repair loop is then only a
+    fallback); `context_tokens`: the context window (None: unknown)."""
 
     model_config = ConfigDict(frozen=True)
 
@@ -33,6 +37,7 @@ class ModelCapabilities(BaseModel):
     temperature: bool = True
     vision: bool = False
     seed: bool = False
+    constrained: bool = False
     context_tokens: int | None = None
 
     @property
@@ -42,6 +47,8 @@ class ModelCapabilities(BaseModel):
 
 SEEDED_KINDS = ("openai:", "scripted:")
 """The spec prefixes whose API takes a sampling `seed` (OpenAI chat completions)."""
+CONSTRAINED_KINDS = ("local:",)
+"""The spec prefixes whose backend decodes under a JSON-schema constraint (`llm/constrained.py`)."""
 
 
 def capabilities_for(
@@ -55,6 +62,7 @@ def capabilities_for(
         temperature=not family.reasoning,
         vision=family.vision,
         seed=spec.startswith(SEEDED_KINDS),
+        constrained=spec.startswith(CONSTRAINED_KINDS) and constraint_available(),
         context_tokens=family.context,
     )
     overrides = overrides or {}

@@ -6,10 +6,14 @@ template when it has one, else the turns joined as "role: content" lines ending 
 "assistant:". The context window is the model config's `max_position_embeddings` (else the
 tokenizer's `model_max_length`), or `context_cap` when that is smaller: an answer gets at
 most `max_new_tokens` and half the window, and a prompt longer than the rest loses the
-middle of its longest message, marked (`llm/context_fit.py`). Structured output is JSON +
-validation: the schema goes into a system message and the caller's repair loop fixes what
-fails. Weights load on the first request, so naming a local model in a pool costs nothing
-until used. Local models are unpriced (cost 0) and take no images.
+middle of its longest message, marked (`llm/context_fit.py`). A structured answer states
+the schema in a system message (the model learns what the fields mean) and is decoded under
+a JSON-schema constraint (`llm/constrained.py`), so it parses and validates unless
+`max_new_tokens` cuts it short; the caller's repair loop stays for that case. Where the
+constraint library is missing, the schema is one it cannot express, or the model's
+capabilities say `constrained = false`, the answer is decoded unconstrained and the repair
+loop fixes what fails. Weights load on the first request, so naming a local model in a pool
+costs nothing until used. Local models are unpriced (cost 0) and take no images.
 """
 
 from __future__ import annotations
@@ -24,6 +28,12 @@ from scientist.config import ModelsConfig
 from scientist.errors import LLMProviderError
 from scientist.llm.base import Message, Provider, Reply
 from scientist.llm.capabilities import ModelCapabilities
+from scientist.llm.constrained import (
+    JsonConstraint,
+    constraint_available,
+    json_constraint,
+    token_table,
+)
 from scientist.llm.context_fit import fit_messages
 from scientist.llm.registry import register_provider
 from scientist.llm.structured import with_instructions
@@ -59,6 +69,7 @@ class LocalProvider:
         context_cap: int | None = None,
         device: str | None = None,
         cache: Path | None = None,
+        constrained: bool = True,
     ) -> None:
         locate(name)  # a missing file or package is a ConfigError now, before any run
         self.name = name
@@ -67,6 +78,7 @@ class LocalProvider:
         self.context_cap = context_cap
         self._device = device
         self._cache = cache
+        self.constrained = constrained and constraint_available()
 
     @cached_property
     def _loaded(self) -> tuple[Any, Any, str]:
@@ -81,6 +93,15 @@ class LocalProvider:
         except (OSError, ValueError) as exc:
             raise LLMProviderError(f"cannot load {self.model}: {exc}") from exc
         return tokenizer, model, device
+
+    @cached_property
+    def _token_table(self) -> Any:
+        tokenizer, model, _ = self._loaded
+        return token_table(tokenizer, model)
+
+    def constraint(self, schema: type[BaseModel]) -> JsonConstraint | None:
+        """The decoding constraint for an answer of `schema`, None when there is none."""
+        return json_constraint(self._token_table, schema) if self.constrained else None
 
     @property
     def context_tokens(self) -> int:
@@ -117,10 +138,13 @@ class LocalProvider:
                 "(RoleModel.sees_images) to look at figures"
             )
         import torch
+        from transformers import LogitsProcessorList
 
         tokenizer, model, device = self._loaded
+        constraint = None
         if schema is not None:
             messages = with_instructions(messages, schema)
+            constraint = self.constraint(schema)
         window = self.context_tokens
         answer_limit = min(max_tokens, self.max_new_tokens, window // 2)
         messages = fit_messages(messages, self.count_tokens, window - answer_limit, window)
@@ -131,6 +155,8 @@ class LocalProvider:
         pad_id = tokenizer.pad_token_id
         if pad_id is None:
             pad_id = tokenizer.eos_token_id
+        if constraint is not None:
+            sampling["logits_processor"] = LogitsProcessorList([constraint])
         with torch.inference_mode():
             output = model.generate(
                 **inputs, max_new_tokens=answer_limit, pad_token_id=pad_id, **sampling
@@ -150,10 +176,14 @@ class LocalProvider:
 
     def close(self) -> None:
         self.__dict__.pop("_loaded", None)
+        self.__dict__.pop("_token_table", None)
 
 
 @register_provider("local", paid=False)
 def open_local(name: str, config: ModelsConfig, capabilities: ModelCapabilities) -> Provider:
     return LocalProvider(
-        name, max_new_tokens=config.local_max_tokens, context_cap=config.local_context_tokens
+        name,
+        max_new_tokens=config.local_max_tokens,
+        context_cap=config.local_context_tokens,
+        constrained=capabilities.constrained,
     )
