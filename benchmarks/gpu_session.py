@@ -325,19 +325,21 @@ def merge_table(label: str, info: dict[str, Any]) -> list[str]:
     names += [
         (k.removeprefix("target_accuracy_"), k) for k in m if k.startswith("target_accuracy_")
     ]
+    tokens = any(k.startswith("target_token_accuracy_") for k in m)  # the real-model study
     seen, rows = set(), []
     for name, key in names:
         if key in m and key not in seen:
             seen.add(key)
-            rows.append((name, [_cell(m[key])]))
+            token_key = f"target_token_accuracy_{'ps_dfs' if name == 'evolved' else name}"
+            rows.append((name, [_cell(m[key])] + ([_cell(m.get(token_key))] if tokens else [])))
     for key in ("gain_over_best_rival", "skill_a_accuracy", "skill_b_accuracy"):
         if key in m:
-            rows.append((key, [_cell(m[key])]))
+            rows.append((key, [_cell(m[key])] + (["-"] if tokens else [])))
     title = (
         f"{label}: test score on the target, method {info['config'].get('method')}, "
         f"seeds {info.get('seeds')}, runtime {info.get('runtime_s', 0):.0f}s"
     )
-    lines = _table(title, rows, ["score"])
+    lines = _table(title, rows, ["score", "answer tokens"] if tokens else ["score"])
     hf = info.get("hf")
     if hf:
         history = hf.get("history", {})
